@@ -1,0 +1,106 @@
+"""The permission matrix: which role may do what. The one place access is decided.
+
+Views, the JSON API and the FHIR API all ask `has_perm(membership, Perm.X)` or
+`require(request, Perm.X)`; nothing else checks roles. The matrix is documented in
+accounts/README.md and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from ketacare.accounts.models import Role
+
+if TYPE_CHECKING:
+    from ketacare.accounts.models import Membership
+
+
+class Perm(StrEnum):
+    PATIENT_VIEW = "patients.view"
+    PATIENT_CREATE = "patients.create"
+    PATIENT_EDIT_DEMOGRAPHICS = "patients.edit_demographics"
+    DIAGNOSIS_EDIT = "patients.edit_diagnoses"
+    ALLERGY_EDIT = "patients.edit_allergies"
+    MEASUREMENT_RECORD = "patients.record_measurements"
+    STAFF_MANAGE = "accounts.manage_staff"
+    CLINIC_SETTINGS = "accounts.clinic_settings"
+    AUDIT_VIEW = "audit.view"
+    AUDIT_EXPORT = "audit.export"
+    TOKENS_MANAGE_ALL = "accounts.manage_all_tokens"
+    ASSESSMENT_RECORD = "measures.record_assessments"
+    ASSESSMENT_RATE_CLINICIAN = "measures.rate_clinician_scales"
+    ASSESSMENT_MARK_ERROR = "measures.mark_entered_in_error"
+    EPISODE_MANAGE = "measures.manage_episodes"
+    SELF_REPORT_SEND = "measures.send_self_report"
+    SCHEDULE_MANAGE = "measures.manage_schedule"
+    INTAKE_QUEUE = "intake.work_queue"
+    NEWSLETTER_MANAGE = "intake.manage_newsletter"
+    EVALUATION_EDIT = "evaluations.edit"
+    EVALUATION_SIGN = "evaluations.sign"
+    EVALUATION_POLICY = "evaluations.policy"
+    CONSENT_RECORD = "evaluations.record_consent"
+
+
+A, P, N, T, IN, D = (
+    Role.ADMIN,
+    Role.PRESCRIBER,
+    Role.NURSE,
+    Role.THERAPIST,
+    Role.INTAKE,
+    Role.DIRECTOR,
+)
+
+# Every role reads charts (each read is audited). Clinical writes follow scope of practice:
+# diagnoses are a prescriber's call; nurses record allergies and body measurements; intake
+# registers patients and keeps demographics current; admins run the clinic, not the chart.
+MATRIX: dict[Perm, frozenset[Role]] = {
+    Perm.PATIENT_VIEW: frozenset({A, P, N, T, IN, D}),
+    Perm.PATIENT_CREATE: frozenset({P, N, IN}),
+    Perm.PATIENT_EDIT_DEMOGRAPHICS: frozenset({P, N, IN}),
+    Perm.DIAGNOSIS_EDIT: frozenset({P}),
+    Perm.ALLERGY_EDIT: frozenset({P, N}),
+    Perm.MEASUREMENT_RECORD: frozenset({P, N, IN}),
+    Perm.STAFF_MANAGE: frozenset({A}),
+    Perm.CLINIC_SETTINGS: frozenset({A}),
+    Perm.AUDIT_VIEW: frozenset({A, D}),
+    Perm.AUDIT_EXPORT: frozenset({A, D}),
+    Perm.TOKENS_MANAGE_ALL: frozenset({A}),
+    # Rating scales: intake may enter self-report questionnaires; clinician-rated scales
+    # (Scale.clinician_rated: MADRS, CADSS, MOAA/S, C-SSRS) need a clinician who rates or
+    # interviews. Corrections (entered in error) by prescribers and nurses; episodes of care
+    # (what response is measured against) are the prescriber's call.
+    Perm.ASSESSMENT_RECORD: frozenset({P, N, T, IN}),
+    Perm.ASSESSMENT_RATE_CLINICIAN: frozenset({P, N, T}),
+    Perm.ASSESSMENT_MARK_ERROR: frozenset({P, N}),
+    Perm.EPISODE_MANAGE: frozenset({P}),
+    # Self-report links go out from whoever works with the patient (intake included: baseline
+    # questionnaires). What is measured when is a clinical decision the prescriber shares with
+    # the admin who runs the clinic.
+    Perm.SELF_REPORT_SEND: frozenset({P, N, T, IN}),
+    Perm.SCHEDULE_MANAGE: frozenset({A, P}),
+    # Consultation requests hold what a person wants treated, so the queue is for the people
+    # who answer them: intake, the prescribers who decide fit, and the admin who runs the
+    # front desk. Converting one also needs patients.create. The newsletter list is
+    # marketing, not care: intake and admin.
+    Perm.INTAKE_QUEUE: frozenset({A, P, IN}),
+    Perm.NEWSLETTER_MANAGE: frozenset({A, IN}),
+    # The comprehensive evaluation is the prescriber's, with parts delegable to nurses and
+    # intake (history, vitals, medication lists); only a prescriber signs the decision. Which
+    # findings are hard stops for racemic ketamine is clinic policy, set by the admin. Consent
+    # and REMS enrolment are recorded by the clinicians who take them.
+    Perm.EVALUATION_EDIT: frozenset({P, N, IN}),
+    Perm.EVALUATION_SIGN: frozenset({P}),
+    Perm.EVALUATION_POLICY: frozenset({A}),
+    Perm.CONSENT_RECORD: frozenset({P, N}),
+}
+
+
+def has_perm(membership: Membership | None, perm: Perm) -> bool:
+    if membership is None or not membership.is_active:
+        return False
+    return Role(membership.role) in MATRIX[perm]
+
+
+def perms_for(role: str) -> frozenset[Perm]:
+    return frozenset(p for p, roles in MATRIX.items() if Role(role) in roles)

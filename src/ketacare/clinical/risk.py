@@ -1,0 +1,78 @@
+"""Which scored answers raise a suicide-risk flag, at what level, and why.
+
+Sources: shared/reference/clinical.md §12 and §16a (PHQ-9 item 9 >= 1 -> same-day C-SSRS,
+[PRACTICE], S47/S50), §16b (C-SSRS triage, [GUIDELINE] S50), instruments.md §7 (QIDS-SR16
+item 12 treated like PHQ-9 item 9: platform policy). Every level is a clinic setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RiskRules:
+    # PHQ-9 item 9 answer -> flag level. Any answer above "Not at all" is clinically significant
+    # regardless of the total (instruments.md §1, [PRACTICE] S47); "More than half the days" and
+    # "Nearly every day" are treated as high until a C-SSRS screen says otherwise (graded risk,
+    # Simon 2013, instruments.md S24). Clinics may lower or raise these.
+    phq9_item9_levels: tuple[tuple[int, str], ...] = ((1, "moderate"), (2, "high"), (3, "high"))
+    # QIDS-SR16 item 12 (thoughts of death or suicide): same follow-up as PHQ-9 item 9.
+    qids_item12_levels: tuple[tuple[int, str], ...] = ((1, "moderate"), (2, "high"), (3, "high"))
+    # C-SSRS triage levels that raise a flag (issue: moderate and high; clinical.md §16b).
+    cssrs_flag_levels: frozenset[str] = frozenset({"moderate", "high"})
+
+
+DEFAULT_RISK_RULES = RiskRules()
+
+
+@dataclass(frozen=True)
+class FlagDecision:
+    level: str
+    source: str
+    reason: str
+    requires_cssrs: bool
+
+
+def _level_for(value: int, table: tuple[tuple[int, str], ...]) -> str | None:
+    return dict(table).get(value)
+
+
+def decide_flag(
+    scale_code: str,
+    answers: Mapping[str, int],
+    risk_level: str | None,
+    rules: RiskRules = DEFAULT_RISK_RULES,
+) -> FlagDecision | None:
+    """The flag an administration of `scale_code` must raise, or None."""
+    if scale_code == "phq9":
+        value = answers.get("phq9-9")
+        level = _level_for(value, rules.phq9_item9_levels) if value else None
+        if level:
+            return FlagDecision(
+                level,
+                "phq9_item9",
+                f"PHQ-9 item 9 (thoughts of being better off dead or of self-harm) answered "
+                f"{value} of 3; a C-SSRS screen is required before the next dose.",
+                requires_cssrs=True,
+            )
+    if scale_code == "qids_sr16":
+        value = answers.get("qids_sr16-12")
+        level = _level_for(value, rules.qids_item12_levels) if value else None
+        if level:
+            return FlagDecision(
+                level,
+                "qids_item12",
+                f"QIDS-SR16 item 12 (thoughts of death or suicide) answered {value} of 3; "
+                "a C-SSRS screen is required before the next dose.",
+                requires_cssrs=True,
+            )
+    if scale_code == "cssrs_recent" and risk_level in rules.cssrs_flag_levels:
+        return FlagDecision(
+            risk_level,
+            "cssrs",
+            f"C-SSRS screen triaged as {risk_level} risk (Columbia triage).",
+            requires_cssrs=False,
+        )
+    return None

@@ -1,0 +1,283 @@
+"""The CapabilityStatement served at /fhir/metadata: what this FHIR server does."""
+
+from __future__ import annotations
+
+from importlib import metadata
+from typing import Any
+
+from ketacare.fhir.patient_search import MAX_PAGE_SIZE
+
+# The date this statement last changed; bump it with any change below.
+STATEMENT_DATE = "2026-11-30"
+
+SECURITY_DESCRIPTION = (
+    "Every interaction except `metadata` needs a per-user KetaCare API token sent as "
+    "`Authorization: Bearer <token>` (create one on the API tokens page or with "
+    "`ketacare token create`). This is not SMART on FHIR / OAuth. A token acts for one user "
+    "in one clinic, with that user's role, and sees only that clinic's data; every call is "
+    "audited. A record of another clinic answers 404 exactly as an unknown id does."
+)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("ketacare")
+    except metadata.PackageNotFoundError:  # running from a source tree without install
+        return "0.0.0"
+
+
+def capability_statement(base_url: str, page_size_default: int) -> dict[str, Any]:
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": STATEMENT_DATE,
+        "publisher": "KetaCare",
+        "kind": "instance",
+        "software": {"name": "KetaCare", "version": _version()},
+        "implementation": {"description": "KetaCare FHIR R4 server", "url": base_url},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": (
+                    "Search results are paged with `_count` (default "
+                    f"{page_size_default}, at most {MAX_PAGE_SIZE}) and `_offset`; unknown "
+                    "search parameters are refused (400), not ignored."
+                ),
+                "security": {"cors": False, "description": SECURITY_DESCRIPTION},
+                "resource": [
+                    _patient(),
+                    _questionnaire(),
+                    _questionnaire_response(),
+                    _observation(),
+                    _condition(),
+                    _medication_statement(),
+                    _allergy_intolerance(),
+                    _consent(),
+                ],
+            }
+        ],
+    }
+
+
+def _patient() -> dict[str, Any]:
+    return {
+        "type": "Patient",
+        "profile": "http://hl7.org/fhir/StructureDefinition/Patient",
+        "interaction": [
+            {"code": "read"},
+            {"code": "create", "documentation": "The MRN is assigned by KetaCare."},
+            {"code": "search-type", "documentation": "GET, or POST to Patient/_search."},
+        ],
+        "versioning": "no-version",
+        "readHistory": False,
+        "updateCreate": False,
+        "conditionalCreate": True,
+        "searchParam": [
+            {
+                "name": "name",
+                "definition": "http://hl7.org/fhir/SearchParameter/Patient-name",
+                "type": "string",
+                "documentation": "Any part of the legal or preferred name; ignores case and "
+                "accents.",
+            },
+            {
+                "name": "birthdate",
+                "definition": "http://hl7.org/fhir/SearchParameter/individual-birthdate",
+                "type": "date",
+                "documentation": "YYYY-MM-DD, YYYY-MM or YYYY with prefix eq (default), ne, "
+                "gt, ge, lt or le.",
+            },
+            {
+                "name": "identifier",
+                "definition": "http://hl7.org/fhir/SearchParameter/Patient-identifier",
+                "type": "token",
+                "documentation": "The MRN, as `system|value` or a bare value.",
+            },
+        ],
+    }
+
+
+def _param(name: str, definition: str, kind: str, documentation: str) -> dict[str, str]:
+    return {
+        "name": name,
+        "definition": f"http://hl7.org/fhir/SearchParameter/{definition}",
+        "type": kind,
+        "documentation": documentation,
+    }
+
+
+PATIENT_PARAM_DOC = (
+    "`Patient/{id}` or an id; another clinic's patient matches nothing (an empty Bundle)."
+)
+DATE_PARAM_DOC = (
+    "YYYY, YYYY-MM, YYYY-MM-DD or a date-time, with prefix eq (default), ne, gt, ge, lt or le; "
+    "no time zone means the server's."
+)
+
+
+def _questionnaire() -> dict[str, Any]:
+    return {
+        "type": "Questionnaire",
+        "profile": "http://hl7.org/fhir/StructureDefinition/Questionnaire",
+        "documentation": (
+            "One per rating scale, id = the scale code with _ as - (phq9, gad7, "
+            "cssrs-recent, …), canonical http://ketacare.org/fhir/Questionnaire/{id}. "
+            "LOINC-coded where codes are known. "
+            "Definitions, not patient data: a token is needed, reads are not audited."
+        ),
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "versioning": "no-version",
+        "readHistory": False,
+        "updateCreate": False,
+        "searchParam": [
+            _param(
+                "code",
+                "Questionnaire-code",
+                "token",
+                "The panel code or any item code (LOINC), as `system|code` or bare; a comma "
+                "list matches any.",
+            ),
+            _param("url", "Questionnaire-url", "uri", "The canonical URL, optionally |version."),
+        ],
+    }
+
+
+def _questionnaire_response() -> dict[str, Any]:
+    return {
+        "type": "QuestionnaireResponse",
+        "profile": "http://hl7.org/fhir/StructureDefinition/QuestionnaireResponse",
+        "documentation": (
+            "Create scores the response on the server and stores an assessment (status "
+            "`completed` only; items matched by linkId or LOINC code, never by position; a "
+            "total that disagrees with the answers is refused with 422). Every assessment, "
+            "including staff entry, reads as a QuestionnaireResponse with id qr-{n}."
+        ),
+        "interaction": [
+            {"code": "read"},
+            {
+                "code": "create",
+                "documentation": "Needs measures.record_assessments (and "
+                "measures.rate_clinician_scales for clinician-rated scales).",
+            },
+            {"code": "search-type"},
+        ],
+        "versioning": "no-version",
+        "readHistory": False,
+        "updateCreate": False,
+        "conditionalCreate": False,
+        "searchParam": [
+            _param("patient", "QuestionnaireResponse-patient", "reference", PATIENT_PARAM_DOC),
+            _param(
+                "questionnaire",
+                "QuestionnaireResponse-questionnaire",
+                "reference",
+                "The Questionnaire's canonical URL (optionally |version) or Questionnaire/{id}.",
+            ),
+            _param("authored", "QuestionnaireResponse-authored", "date", DATE_PARAM_DOC),
+        ],
+    }
+
+
+def _observation() -> dict[str, Any]:
+    return {
+        "type": "Observation",
+        "profile": "http://hl7.org/fhir/StructureDefinition/Observation",
+        "documentation": (
+            "Score Observations derived from assessments (category survey): the total "
+            "(valueInteger, LOINC total code such as 44261-6) or the C-SSRS risk level "
+            "(93374-7), ids assessment-{n}-total / assessment-{n}-risk. Vital signs (category "
+            "vital-signs, UCUM units): BP panel 85354-9, heart rate 8867-4, SpO2 59408-5 from "
+            "evaluations (vitals-bp-{n}, vitals-hr-{n}, vitals-spo2-{n}); weight 29463-7, height "
+            "8302-2, BMI 39156-5 from body measurements (weight-{n}, height-{n}, bmi-{n}). "
+            "A search returns vital signs only when it names a code or a category. Read-only."
+        ),
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "versioning": "no-version",
+        "readHistory": False,
+        "updateCreate": False,
+        "searchParam": [
+            _param("patient", "clinical-patient", "reference", PATIENT_PARAM_DOC),
+            _param(
+                "code",
+                "clinical-code",
+                "token",
+                "`system|code` or a bare code; a comma list matches any.",
+            ),
+            _param("date", "clinical-date", "date", DATE_PARAM_DOC),
+            _param(
+                "category",
+                "Observation-category",
+                "token",
+                "`survey` or `vital-signs`; a comma list matches any.",
+            ),
+        ],
+    }
+
+
+def _read_search(kind: str, documentation: str, params: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "profile": f"http://hl7.org/fhir/StructureDefinition/{kind}",
+        "documentation": documentation,
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "versioning": "no-version",
+        "readHistory": False,
+        "updateCreate": False,
+        "searchParam": [
+            _param("patient", "clinical-patient", "reference", PATIENT_PARAM_DOC),
+            *params,
+        ],
+    }
+
+
+def _condition() -> dict[str, Any]:
+    return _read_search(
+        "Condition",
+        "The chart's diagnoses (category problem-list-item, ICD-10-CM), id diagnosis-{n}. "
+        "Treatment resistance is the extension "
+        "http://ketacare.org/fhir/StructureDefinition/treatment-resistant and a note.",
+        [
+            _param(
+                "clinical-status",
+                "Condition-clinical-status",
+                "token",
+                "active, remission or resolved.",
+            ),
+            _param(
+                "code",
+                "clinical-code",
+                "token",
+                "An ICD-10-CM code, `system|code` or bare; a comma list matches any.",
+            ),
+        ],
+    )
+
+
+def _medication_statement() -> dict[str, Any]:
+    return _read_search(
+        "MedicationStatement",
+        "Medications (med-{n}, active) and prior antidepressant trials (trial-{n}, "
+        "active/completed/stopped) recorded on evaluations. Medication as text; RxNorm only "
+        "for esketamine nasal spray / SPRAVATO.",
+        [],
+    )
+
+
+def _allergy_intolerance() -> dict[str, Any]:
+    return _read_search(
+        "AllergyIntolerance",
+        "The chart's allergies (allergy-{n}); a patient marked 'no known allergies' has one "
+        "resource nka-{patient id} coded SNOMED CT 716186003.",
+        [],
+    )
+
+
+def _consent() -> dict[str, Any]:
+    return _read_search(
+        "Consent",
+        "Informed consent for treatment by one route (consent-{n}), scope treatment; the "
+        "SPRAVATO REMS enrolment is an identifier on esketamine consents.",
+        [],
+    )

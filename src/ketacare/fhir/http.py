@@ -1,0 +1,105 @@
+"""The plumbing every FHIR endpoint shares: methods, bearer auth, body parsing, error mapping.
+
+FHIR calls are authenticated by per-user API tokens only. A browser session cookie is never
+enough (and is never read or written here), so CSRF does not apply and the views are exempt.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from ketacare.accounts.tokens import authenticate_bearer
+from ketacare.fhir.outcome import FhirError, error_response
+
+JSON_TYPES = frozenset({"application/fhir+json", "application/json"})
+FORM_TYPE = "application/x-www-form-urlencoded"
+# `_format` may be given on any interaction; we only speak JSON.
+JSON_FORMATS = frozenset({"json", "application/json", "application/fhir+json"})
+# One message for "no such id" and "another clinic's id", so the answer reveals nothing.
+NOT_FOUND_MESSAGE = "No resource with that id."
+WWW_AUTHENTICATE = 'Bearer realm="KetaCare FHIR"'
+
+View = Callable[..., HttpResponse]
+
+
+def fhir_endpoint(*methods: str, authenticated: bool = True) -> Callable[[View], View]:
+    """Wrap a FHIR view: allowed methods (405), bearer token (401), errors as OperationOutcome."""
+    allowed = ", ".join(methods)
+
+    def decorator(view: View) -> View:
+        @csrf_exempt
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                if request.method not in methods:
+                    raise FhirError(
+                        405,
+                        "not-supported",
+                        f"{request.method} is not supported here; use {allowed}.",
+                        headers={"Allow": allowed},
+                    )
+                _check_format(request)
+                if authenticated and authenticate_bearer(request) is None:
+                    raise FhirError(
+                        401,
+                        "login",
+                        "A valid API token is required: send 'Authorization: Bearer <token>'.",
+                        headers={"WWW-Authenticate": WWW_AUTHENTICATE},
+                    )
+                response = view(request, *args, **kwargs)
+            except FhirError as error:
+                response = error_response(error)
+            except PermissionDenied as denied:
+                # require() has already written the refusal to the audit log.
+                response = error_response(
+                    FhirError(403, "forbidden", str(denied) or "Your role does not allow this.")
+                )
+            except Http404:
+                # access_patient() has already written the refusal to the audit log.
+                response = error_response(FhirError(404, "not-found", NOT_FOUND_MESSAGE))
+            if authenticated:
+                # Answers carry patient data: no shared cache may keep them.
+                response["Cache-Control"] = "no-store"
+            return response
+
+        return wrapped
+
+    return decorator
+
+
+def _check_format(request: HttpRequest) -> None:
+    wanted = request.GET.get("_format", "").split(";")[0].strip().lower()
+    if wanted and wanted not in JSON_FORMATS:
+        raise FhirError(406, "not-supported", "Only JSON is supported (_format=json).")
+
+
+def media_type(request: HttpRequest) -> str:
+    return request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+
+
+def read_json_body(request: HttpRequest) -> Any:
+    """The request body as JSON, or 415/400 naming what is wrong with it."""
+    if media_type(request) not in JSON_TYPES:
+        raise FhirError(
+            415,
+            "not-supported",
+            "Send the resource as application/fhir+json (or application/json).",
+        )
+    try:
+        return json.loads(request.body.decode("utf-8"))
+    except UnicodeDecodeError as problem:
+        raise FhirError(400, "structure", "The body is not UTF-8 text.") from problem
+    except json.JSONDecodeError as problem:
+        raise FhirError(
+            400,
+            "structure",
+            f"The body is not valid JSON: {problem.msg} (line {problem.lineno}, "
+            f"column {problem.colno}).",
+        ) from problem

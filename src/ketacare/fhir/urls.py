@@ -1,0 +1,56 @@
+from django.urls import path, re_path
+
+from ketacare.fhir import views, views_clinical, views_measures
+
+app_name = "fhir"
+
+urlpatterns = [
+    path("metadata", views.metadata, name="metadata"),
+    path("Patient", views.patient_type, name="patient_type"),
+    path("Patient/_search", views.patient_search_post, name="patient_search"),
+    path("Patient/<str:patient_id>", views.patient_instance, name="patient_instance"),
+    path("Questionnaire", views_measures.questionnaire_type, name="questionnaire_type"),
+    path(
+        "Questionnaire/<str:resource_id>",
+        views_measures.questionnaire_instance,
+        name="questionnaire_instance",
+    ),
+    path("QuestionnaireResponse", views_measures.response_type, name="response_type"),
+    path(
+        "QuestionnaireResponse/<str:resource_id>",
+        views_measures.response_instance,
+        name="response_instance",
+    ),
+    path("Observation", views_measures.observation_type, name="observation_type"),
+    path(
+        "Observation/<str:resource_id>",
+        views_measures.observation_instance,
+        name="observation_instance",
+    ),
+    path("Condition", views_clinical.condition_type, name="condition_type"),
+    path(
+        "Condition/<str:resource_id>",
+        views_clinical.condition_instance,
+        name="condition_instance",
+    ),
+    path(
+        "MedicationStatement",
+        views_clinical.medication_statement_type,
+        name="medication_statement_type",
+    ),
+    path(
+        "MedicationStatement/<str:resource_id>",
+        views_clinical.medication_statement_instance,
+        name="medication_statement_instance",
+    ),
+    path("AllergyIntolerance", views_clinical.allergy_type, name="allergy_type"),
+    path(
+        "AllergyIntolerance/<str:resource_id>",
+        views_clinical.allergy_instance,
+        name="allergy_instance",
+    ),
+    path("Consent", views_clinical.consent_type, name="consent_type"),
+    path("Consent/<str:resource_id>", views_clinical.consent_instance, name="consent_instance"),
+    # Keep last: anything else under /fhir/ answers with an OperationOutcome.
+    re_path(r"^(?P<rest>.*)$", views.unknown_resource, name="unknown"),
+]

@@ -1,0 +1,199 @@
+"""Recording assessments: score with the clinical library, store, raise risk flags, close due items.
+
+All in one transaction with the audit entry, so a flag exists exactly when its assessment does.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import Actor, record
+from ketacare.clinical import scales
+from ketacare.clinical.risk import decide_flag
+from ketacare.measures import scheduling
+from ketacare.measures.models import (
+    Assessment,
+    AssessmentStatus,
+    Context,
+    DueAssessment,
+    DueStatus,
+    EpisodeOfCare,
+    EpisodeStatus,
+    Source,
+)
+from ketacare.patients.models import Patient
+from ketacare.safety.actions import do_raise_flag
+
+
+def scoring_params(scale_code: str, patient: Patient) -> dict[str, Any]:
+    """Parameters a scale needs from the chart (AUDIT-C cut-offs depend on sex)."""
+    if scale_code == "auditc" and patient.sex_at_birth in {"female", "male"}:
+        return {"sex": patient.sex_at_birth}
+    return {}
+
+
+def score_answers(patient: Patient, scale_code: str, answers: dict[str, Any]) -> scales.ScoreResult:
+    """Score, turning library errors into ActionError naming the item."""
+    try:
+        scale = scales.get_scale(scale_code)
+    except (KeyError, ValueError) as problem:
+        raise ActionError("scale", str(problem)) from problem
+    params = scoring_params(scale_code, patient)
+    if scale_code == "auditc" and not params:
+        raise ActionError(
+            "scale",
+            "AUDIT-C cut-offs depend on sex at birth, which is not recorded as female or male.",
+        )
+    try:
+        return scale.score(answers, **params)
+    except scales.ScaleInputError as problem:
+        raise ActionError(problem.field, str(problem)) from problem
+
+
+def do_record_assessment(
+    actor: Actor,
+    patient: Patient,
+    scale_code: str,
+    answers: dict[str, Any],
+    *,
+    context: str = Context.UNSCHEDULED,
+    source: str = Source.STAFF,
+    episode: EpisodeOfCare | None = None,
+    administered_at: datetime | None = None,
+    allow_incomplete: bool = False,
+    fhir_response: dict[str, Any] | None = None,
+) -> Assessment:
+    if context not in Context.values:
+        raise ActionError("context", f"Context must be one of: {', '.join(Context.values)}.")
+    if episode is not None and episode.patient_id != patient.pk:
+        raise ActionError("episode", "That episode belongs to another patient.")
+    when = administered_at or timezone.now()
+    if when > timezone.now() + timedelta(minutes=5):
+        raise ActionError("administered_at", "An assessment cannot be dated in the future.")
+    result = score_answers(patient, scale_code, answers)
+    if not result.complete and not allow_incomplete:
+        raise ActionError(
+            result.missing_items[0] if result.missing_items else "answers",
+            "Not scored: missing answers to " + ", ".join(result.missing_items) + ".",
+        )
+    scale = scales.get_scale(scale_code)
+    clean = scale.validate(answers)
+    if episode is None:
+        episode = (
+            EpisodeOfCare.objects.filter(patient=patient, status="active")
+            .order_by("-started_on")
+            .first()
+        )
+    with transaction.atomic():
+        assessment = Assessment.objects.create(
+            patient=patient,
+            episode=episode,
+            scale_code=scale_code,
+            scale_version=scale.version,
+            answers=clean,
+            total=result.total,
+            subscores=result.subscores,
+            mean_scores=result.mean_scores,
+            band=result.band or "",
+            flags=list(result.flags),
+            risk_level=result.risk_level or "",
+            complete=result.complete,
+            missing_items=list(result.missing_items),
+            explanation=list(result.explanation),
+            context=context,
+            source=source,
+            administered_by_id=actor.user_id if source == Source.STAFF else None,
+            administered_at=when,
+            fhir_response=fhir_response,
+        )
+        record(
+            actor,
+            "measures.assessment.recorded",
+            object_type="assessment",
+            object_id=assessment.pk,
+            patient_id=patient.pk,
+            clinic_id=patient.clinic_id,
+            detail={"scale": scale_code, "source": source, "complete": result.complete},
+        )
+        decision = decide_flag(scale_code, clean, result.risk_level)
+        if decision is not None:
+            do_raise_flag(
+                actor,
+                patient,
+                level=decision.level,
+                source=decision.source,
+                reason=decision.reason,
+                assessment=assessment,
+                requires_cssrs=decision.requires_cssrs,
+            )
+        if result.complete:
+            _close_due_items(assessment)
+        scheduling.on_assessment_recorded(assessment)
+    return assessment
+
+
+def _close_due_items(assessment: Assessment) -> None:
+    """An assessment fulfils the patient's open due items for that scale up to today."""
+    today = timezone.localdate()
+    DueAssessment.objects.filter(
+        patient=assessment.patient_id,
+        scale_code=assessment.scale_code,
+        status=DueStatus.OPEN,
+        due_on__lte=today,
+    ).update(status=DueStatus.COMPLETED, completed_by=assessment)
+
+
+def do_mark_entered_in_error(actor: Actor, assessment: Assessment, reason: str) -> None:
+    reason = reason.strip()
+    if not reason:
+        raise ActionError("reason", "Say why this assessment was entered in error.")
+    with transaction.atomic():
+        assessment.status = AssessmentStatus.ENTERED_IN_ERROR
+        assessment.error_reason = reason[:300]
+        assessment.save(update_fields=["status", "error_reason"])
+        record(
+            actor,
+            "measures.assessment.entered_in_error",
+            object_type="assessment",
+            object_id=assessment.pk,
+            patient_id=assessment.patient_id,
+            clinic_id=assessment.patient.clinic_id,
+            detail={"reason": reason[:300]},
+        )
+
+
+def do_open_episode(actor: Actor, patient: Patient, data: dict[str, Any]) -> EpisodeOfCare:
+    with transaction.atomic():
+        episode = EpisodeOfCare.objects.create(patient=patient, created_by_id=actor.user_id, **data)
+        record(
+            actor,
+            "measures.episode.opened",
+            object_type="episode",
+            object_id=episode.pk,
+            patient_id=patient.pk,
+            clinic_id=patient.clinic_id,
+            detail={"primary_scale": episode.primary_scale},
+        )
+    return episode
+
+
+def do_close_episode(actor: Actor, episode: EpisodeOfCare, ended_on: date) -> None:
+    """Close an episode on `ended_on`, audited in the same transaction."""
+    with transaction.atomic():
+        episode.status = EpisodeStatus.CLOSED
+        episode.ended_on = ended_on
+        episode.save(update_fields=["status", "ended_on"])
+        record(
+            actor,
+            "measures.episode.closed",
+            object_type="episode",
+            object_id=episode.pk,
+            patient_id=episode.patient_id,
+            clinic_id=episode.patient.clinic_id,
+            detail={"ended_on": ended_on.isoformat()},
+        )

@@ -1,0 +1,152 @@
+"""Queueing and delivering notifications, with claims and retries.
+
+`queue_notification` writes the log row (call it inside the transaction that made the message
+necessary). `deliver(log_id)` claims the row with a conditional UPDATE — queued, or failed and
+due for another try — so when two workers pick up the same message only one sends it. A failed
+attempt is recorded (error, attempts) and scheduled again with exponential backoff until
+`max_attempts`; then the row stays "failed" with no next attempt, for staff to see.
+`release_stale` and `due_for_retry` let a periodic sweep recover messages whose task was lost
+or whose worker died mid-send (delivery is at-least-once in that one case).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from ketacare.accounts.models import Clinic
+from ketacare.notify.models import Channel, NotificationLog, NotificationStatus
+from ketacare.notify.send import send_email, send_sms
+from ketacare.patients.models import Patient
+
+logger = logging.getLogger("ketacare.notify")
+
+# 1, 4, 16, 64 minutes between the five attempts: covers a gateway outage of about an hour
+# and a half without hammering it.
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_FACTOR = 4
+MAX_ATTEMPTS = 5
+# A queued message whose task never ran (enqueue lost) is picked up by the sweep after this.
+QUEUED_GRACE = timedelta(minutes=5)
+# A message "sending" for longer than this belongs to a worker that died.
+SENDING_TIMEOUT = timedelta(minutes=15)
+
+
+def queue_notification(
+    *,
+    channel: str,
+    to: str,
+    body: str,
+    purpose: str,
+    subject: str = "",
+    reference: str = "",
+    patient: Patient | None = None,
+    clinic: Clinic | None = None,
+    headers: dict[str, str] | None = None,
+) -> NotificationLog:
+    if channel not in Channel.values:
+        raise ValueError(f"unknown channel {channel!r}")
+    return NotificationLog.objects.create(
+        channel=channel,
+        to=to,
+        subject=subject[:200],
+        body=body,
+        purpose=purpose,
+        reference=reference,
+        patient=patient,
+        clinic=clinic,
+        max_attempts=MAX_ATTEMPTS,
+        headers=headers or {},
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed attempt."""
+    return BACKOFF_FIRST * BACKOFF_FACTOR ** max(attempts - 1, 0)
+
+
+def _claimable(now: datetime) -> Q:
+    retry_due = Q(
+        status=NotificationStatus.FAILED,
+        next_attempt_at__lte=now,
+        attempts__lt=F("max_attempts"),
+    )
+    return Q(status=NotificationStatus.QUEUED) | retry_due
+
+
+def deliver(log_id: int, now: datetime | None = None) -> NotificationLog | None:
+    """Send one message if it is still ours to send. None: another worker has (or had) it."""
+    now = now or timezone.now()
+    claimed = (
+        NotificationLog.objects.filter(pk=log_id)
+        .filter(_claimable(now))
+        .update(
+            status=NotificationStatus.SENDING,
+            attempts=F("attempts") + 1,
+            last_attempt_at=now,
+        )
+    )
+    if not claimed:
+        return None
+    log = NotificationLog.objects.get(pk=log_id)
+    try:
+        if log.channel == Channel.EMAIL:
+            send_email(log.to, log.subject, log.body, headers=log.headers)
+        else:
+            send_sms(log.to, log.body)
+    except Exception as problem:  # any failure outside is recorded, not raised
+        log.status = NotificationStatus.FAILED
+        log.error = f"{type(problem).__name__}: {problem}"[:500]
+        if log.attempts < log.max_attempts:
+            log.next_attempt_at = now + backoff(log.attempts)
+        else:
+            log.next_attempt_at = None
+            log.body, log.headers = "", {}
+        log.save(update_fields=["status", "error", "next_attempt_at", "body", "headers"])
+        logger.warning(
+            "notification %s (%s) failed on attempt %s of %s: %s",
+            log.pk,
+            log.channel,
+            log.attempts,
+            log.max_attempts,
+            type(problem).__name__,
+        )
+        return log
+    log.status = NotificationStatus.SENT
+    log.sent_at = timezone.now()
+    log.error = ""
+    log.body, log.headers = "", {}
+    log.next_attempt_at = None
+    log.save(update_fields=["status", "sent_at", "error", "body", "headers", "next_attempt_at"])
+    return log
+
+
+def release_stale(now: datetime | None = None) -> int:
+    """Messages stuck in "sending" (their worker died) become failed and due again."""
+    now = now or timezone.now()
+    return NotificationLog.objects.filter(
+        status=NotificationStatus.SENDING, last_attempt_at__lte=now - SENDING_TIMEOUT
+    ).update(
+        status=NotificationStatus.FAILED,
+        error="Interrupted while sending (the worker stopped); trying again.",
+        next_attempt_at=now,
+    )
+
+
+def due_for_retry(now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Ids of messages a sweep should hand to the delivery task again."""
+    now = now or timezone.now()
+    lost = Q(status=NotificationStatus.QUEUED, created_at__lte=now - QUEUED_GRACE)
+    retry = Q(
+        status=NotificationStatus.FAILED,
+        next_attempt_at__lte=now,
+        attempts__lt=F("max_attempts"),
+    )
+    return list(
+        NotificationLog.objects.filter(lost | retry)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )

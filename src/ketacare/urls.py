@@ -1,0 +1,26 @@
+"""URL map: staff pages, the JSON API at /api/v1/ and the FHIR R4 base at /fhir/."""
+
+from django.urls import include, path
+
+from ketacare.accounts import views as account_views
+from ketacare.api.router import api
+from ketacare.core import views as core_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("ketacare.accounts.urls")),
+    path("patients/<str:patient_id>/assessments/", include("ketacare.measures.urls")),
+    path("patients/<str:patient_id>/evaluation/", include("ketacare.evaluations.urls")),
+    path("patients/", include("ketacare.patients.urls")),
+    path("r/", include("ketacare.measures.urls_public")),
+    path("measures/", include("ketacare.measures.urls_clinic")),
+    path("evaluations/", include("ketacare.evaluations.urls_clinic")),
+    path("c/", include("ketacare.intake.urls_public")),
+    path("intake/", include("ketacare.intake.urls")),
+    path("api/v1/", api.urls),
+    path("fhir/", include("ketacare.fhir.urls")),
+]
+
+handler403 = "ketacare.core.views.forbidden"
+handler404 = "ketacare.core.views.not_found"

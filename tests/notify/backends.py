@@ -1,0 +1,20 @@
+"""Text-message backends for tests: one that records, one that fails (set by settings)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class RecordingSmsBackend:
+    sent: ClassVar[list[tuple[str, str]]] = []
+
+    def send(self, to: str, body: str) -> None:
+        self.sent.append((to, body))
+
+
+class FailingSmsBackend:
+    calls: ClassVar[int] = 0
+
+    def send(self, to: str, body: str) -> None:
+        FailingSmsBackend.calls += 1
+        raise ConnectionError("gateway unreachable")
