@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "ketacare.notify",
     "ketacare.intake",
     "ketacare.evaluations",
+    "ketacare.plans",
+    "ketacare.scheduling",
     "ketacare.api",
     "ketacare.fhir",
     "ketacare.demo",

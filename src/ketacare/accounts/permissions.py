@@ -40,6 +40,13 @@ class Perm(StrEnum):
     EVALUATION_SIGN = "evaluations.sign"
     EVALUATION_POLICY = "evaluations.policy"
     CONSENT_RECORD = "evaluations.record_consent"
+    PROTOCOL_EDIT = "plans.edit_protocols"
+    PLAN_WRITE = "plans.write"
+    PLAN_SIGN = "plans.sign"
+    PLAN_REVIEW = "plans.decide_reviews"
+    SCHEDULE_SETUP = "scheduling.setup"
+    APPOINTMENT_BOOK = "scheduling.book"
+    APPOINTMENT_CHECK_IN = "scheduling.check_in"
 
 
 A, P, N, T, IN, D = (
@@ -93,6 +100,18 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.EVALUATION_SIGN: frozenset({P}),
     Perm.EVALUATION_POLICY: frozenset({A}),
     Perm.CONSENT_RECORD: frozenset({P, N}),
+    # Protocols are clinic policy (admin, within the esketamine label floor). A plan is the
+    # prescriber's: drafting, signing every change, and deciding at review points.
+    Perm.PROTOCOL_EDIT: frozenset({A}),
+    Perm.PLAN_WRITE: frozenset({P}),
+    Perm.PLAN_SIGN: frozenset({P}),
+    Perm.PLAN_REVIEW: frozenset({P}),
+    # Chairs, rooms, hours and closures are set up by the admin. Booking is the front desk's
+    # and the clinicians' (therapists book integration sessions); check-in is at the desk or
+    # the chair. Directors read the schedule but do not change it.
+    Perm.SCHEDULE_SETUP: frozenset({A}),
+    Perm.APPOINTMENT_BOOK: frozenset({A, P, N, T, IN}),
+    Perm.APPOINTMENT_CHECK_IN: frozenset({A, P, N, IN}),
 }
 
 

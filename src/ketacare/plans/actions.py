@@ -1,0 +1,440 @@
+"""Writing, signing and revising treatment plans.
+
+Each action owns its transaction and audit entry, locks the plan row and re-reads it, and
+refuses bad input with an `ActionError` naming the field. A draft may be edited freely; signing
+makes revision 1; after that every change is a new `PlanRevision` with its author, time and
+reason, and the plan row only mirrors the latest revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import Actor, record
+from ketacare.clinical.dosing import DoseCalculation, calculate_dose
+from ketacare.clinical.protocols import Protocol, WeightBasis
+from ketacare.clinical.scales import get_scale
+from ketacare.evaluations.gates import signed_decision
+from ketacare.patients.models import Patient
+from ketacare.plans.models import (
+    PLAN_TRANSITIONS,
+    PlanRevision,
+    PlanStatus,
+    RevisionKind,
+    TreatmentPlan,
+)
+from ketacare.plans.protocols import author_id, build_protocol, clinic_protocol, is_available
+
+# The fields a prescriber personalises; each revision snapshots these plus status and phase.
+PERSONAL_FIELDS = (
+    "dose_value",
+    "weight_basis",
+    "concentration_mg_per_ml",
+    "frequency_count",
+    "frequency_per_days",
+    "sessions_planned",
+    "targets",
+    "goals",
+    "starts_on",
+)
+SNAPSHOT_FIELDS = (*PERSONAL_FIELDS, "status", "status_reason", "phase")
+OPEN_STATUSES = (PlanStatus.DRAFT, PlanStatus.ACTIVE, PlanStatus.ON_HOLD)
+COMPARISONS = ("lt", "le")
+
+
+def plan_protocol(plan: TreatmentPlan) -> Protocol:
+    """The protocol version the plan was written under (never a later edit)."""
+    return build_protocol(plan.protocol_code, plan.protocol_version, plan.protocol_changes)
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(plan: TreatmentPlan) -> dict[str, Any]:
+    return {name: _json(getattr(plan, name)) for name in SNAPSHOT_FIELDS}
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def _decimal(field: str, value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ActionError(field, f"{value!r} is not a number.") from None
+    if not number.is_finite() or number <= 0:
+        raise ActionError(field, "Must be a number greater than 0.")
+    return number
+
+
+def _whole(field: str, value: Any, low: int = 1, high: int = 365) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise ActionError(field, f"{value!r} is not a whole number.") from None
+    if not low <= number <= high:
+        raise ActionError(field, f"Must be between {low} and {high}.")
+    return number
+
+
+def _targets(value: Any) -> list[dict[str, Any]]:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        raise ActionError("targets", "Targets must be a list.")
+    out = []
+    for n, item in enumerate(value, start=1):
+        if not isinstance(item, Mapping):
+            raise ActionError("targets", f"Target {n} is not a scale and a value.")
+        code = str(item.get("scale", "")).strip()
+        try:
+            scale = get_scale(code)
+        except (KeyError, ValueError):
+            raise ActionError("targets", f"Target {n}: unknown scale {code!r}.") from None
+        target = _whole("targets", item.get("target"), low=0, high=10_000)
+        if target is None:
+            raise ActionError("targets", f"Target {n} ({scale.name}): give a score.")
+        low, high = scale.min_total, scale.max_total
+        if low is not None and high is not None and not low <= target <= high:
+            raise ActionError(
+                "targets", f"Target {n}: {scale.name} totals run {low}–{high}, not {target}."
+            )
+        comparison = str(item.get("comparison") or "lt")
+        if comparison not in COMPARISONS:
+            raise ActionError("targets", f"Target {n}: comparison must be 'lt' or 'le'.")
+        out.append({"scale": scale.code, "target": target, "comparison": comparison})
+    return out
+
+
+def clean_personalisation(protocol: Protocol, phase: str, values: Mapping[str, Any]) -> dict:
+    """Check personalised values against the protocol; returns the cleaned values.
+
+    The dose must be one of the protocol's titration steps (and whole 28 mg devices among the
+    label doses for esketamine); a weight basis only applies to a weight-based dose; the
+    frequency may not bring sessions closer than the phase's minimum interval."""
+    unknown = set(values) - set(PERSONAL_FIELDS)
+    if unknown:
+        raise ActionError(sorted(unknown)[0], "This field cannot be personalised.")
+    cleaned: dict[str, Any] = {}
+    rule = protocol.dose_for(phase)
+    if "dose_value" in values:
+        dose = _decimal("dose_value", values["dose_value"])
+        if dose is not None:
+            try:
+                calculate_dose(rule, value=dose, weight_kg=70 if rule.is_weight_based else None)
+            except ValueError as problem:
+                raise ActionError("dose_value", str(problem).partition(": ")[2]) from None
+            if (
+                rule.max_dose_mg is not None
+                and not rule.is_weight_based
+                and dose > rule.max_dose_mg
+            ):
+                raise ActionError(
+                    "dose_value", f"Above the protocol maximum {rule.max_dose_mg} mg."
+                )
+        cleaned["dose_value"] = dose
+    if "weight_basis" in values:
+        basis = str(values["weight_basis"] or "")
+        if basis and basis not in WeightBasis.__members__.values():
+            raise ActionError("weight_basis", "Choose actual, ideal or adjusted body weight.")
+        if basis and not rule.is_weight_based:
+            raise ActionError("weight_basis", "This protocol's dose does not depend on weight.")
+        cleaned["weight_basis"] = basis
+    if "concentration_mg_per_ml" in values:
+        strength = _decimal("concentration_mg_per_ml", values["concentration_mg_per_ml"])
+        if strength is not None and rule.kind.value == "devices_28mg":
+            raise ActionError("concentration_mg_per_ml", "Esketamine is dosed in devices, not mL.")
+        cleaned["concentration_mg_per_ml"] = strength
+    if "frequency_count" in values or "frequency_per_days" in values:
+        count = _whole("frequency_count", values.get("frequency_count"), high=7)
+        per_days = _whole("frequency_per_days", values.get("frequency_per_days"), high=90)
+        if (count is None) != (per_days is None):
+            field = "frequency_per_days" if per_days is None else "frequency_count"
+            raise ActionError(field, "Give both the number of sessions and the period in days.")
+        if count is not None and per_days is not None:
+            _check_frequency(protocol, phase, count, per_days)
+        cleaned["frequency_count"], cleaned["frequency_per_days"] = count, per_days
+    if "sessions_planned" in values:
+        cleaned["sessions_planned"] = _whole(
+            "sessions_planned", values["sessions_planned"], high=200
+        )
+    if "targets" in values:
+        cleaned["targets"] = _targets(values["targets"])
+    if "goals" in values:
+        cleaned["goals"] = str(values["goals"] or "").strip()
+    if "starts_on" in values:
+        start = values["starts_on"]
+        if isinstance(start, str) and start:
+            try:
+                start = date.fromisoformat(start)
+            except ValueError:
+                raise ActionError("starts_on", "Use a date like 2026-12-01.") from None
+        if start not in (None, "") and not isinstance(start, date):
+            raise ActionError("starts_on", "Use a date like 2026-12-01.")
+        cleaned["starts_on"] = start or None
+    return cleaned
+
+
+def _check_frequency(protocol: Protocol, phase_code: str, count: int, per_days: int) -> None:
+    phase = protocol.phase(phase_code)
+    if protocol.route.is_esketamine:
+        allowed = {(f.count, f.per_days) for f in phase.frequencies}
+        if (count, per_days) not in allowed:
+            choices = " or ".join(f.describe() for f in phase.frequencies)
+            raise ActionError(
+                "frequency_count", f"The esketamine label allows {choices} in {phase.label}."
+            )
+    gap = phase.min_interval_hours
+    if gap is not None and per_days * 24 < gap * count:
+        raise ActionError(
+            "frequency_count",
+            f"{count} sessions every {per_days} days cannot keep the minimum {gap} h between "
+            f"sessions of {phase.label} ({phase.interval_source or phase.source}).",
+        )
+
+
+# --- actions --------------------------------------------------------------------------------
+
+
+def _locked(plan: TreatmentPlan) -> TreatmentPlan:
+    return TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+
+
+def do_create_plan(
+    actor: Actor, patient: Patient, protocol_code: str, values: Mapping[str, Any] | None = None
+) -> TreatmentPlan:
+    """A draft plan under the clinic's current version of the protocol. The patient needs a
+    signed eligibility decision allowing the protocol's route, and no other open plan."""
+    clinic = patient.clinic
+    if not is_available(clinic, protocol_code):
+        raise ActionError("protocol", "Choose a protocol the clinic offers.")
+    protocol = clinic_protocol(clinic, protocol_code)
+    decision = signed_decision(patient, protocol.route.value)
+    if decision is None or not decision.allows_treatment:
+        raise ActionError(
+            "protocol",
+            f"{patient.display_name} has no signed eligibility decision allowing "
+            f"{protocol.route.label}: sign the evaluation first.",
+        )
+    first_phase = protocol.phases[0].code
+    cleaned = clean_personalisation(protocol, first_phase, values or {})
+    with transaction.atomic():
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        if TreatmentPlan.objects.filter(patient=patient, status__in=OPEN_STATUSES).exists():
+            raise ActionError(
+                "protocol", "This patient already has an open plan: complete or stop it first."
+            )
+        row = clinic_protocol(clinic, protocol_code)
+        plan = TreatmentPlan.objects.create(
+            clinic=clinic,
+            patient=patient,
+            protocol_code=protocol_code,
+            protocol_version=row.version,
+            protocol_changes=_stored_changes(clinic, protocol_code, row.version),
+            route=protocol.route.value,
+            phase=first_phase,
+            created_by_id=author_id(actor),
+            **cleaned,
+        )
+        record(
+            actor,
+            "plans.plan.created",
+            object_type="plan",
+            object_id=plan.pk,
+            patient_id=patient.pk,
+            clinic_id=clinic.pk,
+            detail={"protocol": f"{protocol_code}@{row.version}"},
+        )
+    return plan
+
+
+def _stored_changes(clinic: Any, code: str, version: int) -> dict[str, Any]:
+    from ketacare.plans.models import ClinicProtocol
+
+    row = ClinicProtocol.objects.filter(clinic=clinic, code=code, version=version).first()
+    return dict(row.changes) if row else {}
+
+
+def do_update_draft(actor: Actor, plan: TreatmentPlan, values: Mapping[str, Any]) -> TreatmentPlan:
+    with transaction.atomic():
+        plan = _locked(plan)
+        if plan.status != PlanStatus.DRAFT:
+            raise ActionError("plan", "A signed plan changes by revision, with a reason.")
+        cleaned = clean_personalisation(plan_protocol(plan), plan.phase, values)
+        for name, value in cleaned.items():
+            setattr(plan, name, value)
+        plan.updated_at = timezone.now()
+        plan.save()
+        record(
+            actor,
+            "plans.plan.draft_updated",
+            object_type="plan",
+            object_id=plan.pk,
+            patient_id=plan.patient_id,
+            clinic_id=plan.clinic_id,
+            detail={"fields": sorted(cleaned)},
+        )
+    return plan
+
+
+def _append_revision(
+    actor: Actor, plan: TreatmentPlan, kind: str, reason: str, changes: dict[str, Any]
+) -> PlanRevision:
+    plan.revision += 1
+    plan.updated_at = timezone.now()
+    plan.save()
+    revision = PlanRevision.objects.create(
+        plan=plan,
+        number=plan.revision,
+        kind=kind,
+        author_id=author_id(actor),
+        reason=reason,
+        snapshot=snapshot(plan),
+        changes=changes,
+    )
+    record(
+        actor,
+        f"plans.plan.{kind}",
+        object_type="plan",
+        object_id=plan.pk,
+        patient_id=plan.patient_id,
+        clinic_id=plan.clinic_id,
+        detail={"revision": revision.number, "reason": reason, "fields": sorted(changes)},
+    )
+    return revision
+
+
+def do_sign_plan(actor: Actor, plan: TreatmentPlan, reason: str = "") -> PlanRevision:
+    """Draft → active, revision 1. Eligibility is re-checked at signing."""
+    with transaction.atomic():
+        plan = _locked(plan)
+        if plan.status != PlanStatus.DRAFT:
+            raise ActionError("plan", "Only a draft plan can be signed.")
+        decision = signed_decision(plan.patient, plan.route)
+        if decision is None or not decision.allows_treatment:
+            raise ActionError("plan", "The patient no longer has a signed eligibility decision.")
+        plan.status = PlanStatus.ACTIVE
+        plan.signed_by_id = actor.user_id
+        plan.signed_at = timezone.now()
+        if plan.starts_on is None:
+            plan.starts_on = timezone.localdate()
+        return _append_revision(
+            actor, plan, RevisionKind.SIGNED, reason.strip() or "Plan signed.", {}
+        )
+
+
+def _require_signed_open(plan: TreatmentPlan) -> None:
+    if plan.status == PlanStatus.DRAFT:
+        raise ActionError("plan", "Edit the draft directly; revisions start once it is signed.")
+    if plan.status not in OPEN_STATUSES:
+        raise ActionError("plan", f"The plan is {plan.get_status_display().lower()}: it is closed.")
+
+
+def _reason(reason: str) -> str:
+    if not (reason or "").strip():
+        raise ActionError("reason", "Give the reason for the change.")
+    return reason.strip()
+
+
+def do_revise_plan(
+    actor: Actor,
+    plan: TreatmentPlan,
+    values: Mapping[str, Any],
+    reason: str,
+    kind: str = RevisionKind.CHANGED,
+) -> PlanRevision:
+    """Change personalised values of a signed plan: a new revision with the reason."""
+    reason = _reason(reason)
+    with transaction.atomic():
+        plan = _locked(plan)
+        _require_signed_open(plan)
+        cleaned = clean_personalisation(plan_protocol(plan), plan.phase, values)
+        before = snapshot(plan)
+        for name, value in cleaned.items():
+            setattr(plan, name, value)
+        after = snapshot(plan)
+        changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        if not changes:
+            raise ActionError("plan", "Nothing was changed.")
+        return _append_revision(actor, plan, kind, reason, changes)
+
+
+def do_set_status(actor: Actor, plan: TreatmentPlan, status: str, reason: str) -> PlanRevision:
+    reason = _reason(reason)
+    with transaction.atomic():
+        plan = _locked(plan)
+        if plan.status == PlanStatus.DRAFT:
+            raise ActionError("status", "Sign the plan first.")
+        if status not in PLAN_TRANSITIONS.get(plan.status, frozenset()):
+            raise ActionError(
+                "status",
+                f"A plan that is {plan.get_status_display().lower()} cannot become "
+                f"{PlanStatus(status).label.lower() if status in PlanStatus.values else status}.",
+            )
+        before = plan.status
+        plan.status = status
+        plan.status_reason = reason
+        return _append_revision(
+            actor, plan, RevisionKind.STATUS, reason, {"status": [before, status]}
+        )
+
+
+def do_set_phase(actor: Actor, plan: TreatmentPlan, phase: str, reason: str) -> PlanRevision:
+    reason = _reason(reason)
+    with transaction.atomic():
+        plan = _locked(plan)
+        _require_signed_open(plan)
+        protocol = plan_protocol(plan)
+        if phase not in [p.code for p in protocol.phases]:
+            raise ActionError("phase", f"{protocol.name} has no phase {phase!r}.")
+        if phase == plan.phase:
+            raise ActionError("phase", "The plan is already in that phase.")
+        before = plan.phase
+        plan.phase = phase
+        # A frequency chosen for the old phase may not fit the new one: the phase default applies.
+        plan.frequency_count = plan.frequency_per_days = None
+        plan.sessions_planned = None
+        return _append_revision(actor, plan, RevisionKind.PHASE, reason, {"phase": [before, phase]})
+
+
+# --- dose -----------------------------------------------------------------------------------
+
+
+def plan_dose(
+    plan: TreatmentPlan,
+    *,
+    weight_kg: Any = None,
+    height_cm: Any = None,
+    sex: str | None = None,
+    first_session: bool = False,
+) -> DoseCalculation:
+    """The session dose the plan gives for today's weight (clinical.dosing does the work)."""
+    protocol = plan_protocol(plan)
+    rule = protocol.dose_for(plan.phase)
+    return calculate_dose(
+        protocol,
+        phase=plan.phase,
+        weight_kg=weight_kg if rule.is_weight_based else None,
+        height_cm=height_cm if rule.is_weight_based else None,
+        sex=sex if rule.is_weight_based else None,
+        concentration_mg_per_ml=plan.concentration_mg_per_ml,
+        value=plan.dose_value,
+        basis=plan.weight_basis or None,
+        first_session=first_session and plan.dose_value is None,
+    )
