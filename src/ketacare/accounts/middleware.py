@@ -19,7 +19,7 @@ LAST_SEEN_RESOLUTION_S = 30
 # Token-authenticated APIs and static files carry no session state to police.
 # Public pages for patients and visitors (/r/ self-report links, /c/ consultation requests)
 # must never be interrupted by a staff session's rules.
-SESSIONLESS_PREFIXES = ("/static/", "/api/", "/fhir/", "/r/", "/c/")
+SESSIONLESS_PREFIXES = ("/static/", "/api/", "/fhir/", "/r/", "/c/", "/a/")
 
 
 def _is_sessionless(request: HttpRequest) -> bool:

@@ -1,7 +1,8 @@
 """gunicorn access logging that never records a secret or patient data.
 
 The format prints the path only (no query string). Paths that carry a bearer secret —
-a patient's one-time questionnaire link `/r/<token>/…` — are shortened to `/r/…/`.
+a patient's one-time questionnaire link `/r/<token>/…` and appointment link `/a/<token>/…` — are
+shortened to `/r/…/` and `/a/…/`.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-SECRET_PATHS = re.compile(r"^/r/[^/]+")
+SECRET_PATHS = re.compile(r"^/([ra])/[^/]+")
 
 
 def redact_path(path: str) -> str:
-    return SECRET_PATHS.sub("/r/…", path or "")
+    return SECRET_PATHS.sub(r"/\1/…", path or "")
 
 
 class RedactingLogger(Logger):
