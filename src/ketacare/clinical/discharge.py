@@ -1,0 +1,122 @@
+"""May the patient leave the chair? Every unmet criterion is listed.
+
+Sources: shared/reference/clinical.md §6c (esketamine: not before 2 h from the first device
+AND clinically stable AND sedation/dissociation/respiratory depression resolved AND BP at a safe,
+stable level [LABEL/REMS] S2, S4, S6; leaves with arranged transport), §11 (racemic ketamine:
+procedural-sedation discharge model — vitals back to baseline, alert and oriented, discharge to a
+responsible adult [PRACTICE] P5, P7), §10 (MOAA/S: any drop from pre-dose is sedation;
+dissociation resolved). The minimum observation time comes from the protocol's monitoring
+profile (esketamine 120 min from the first device; racemic per protocol).
+
+A prescriber may override a refusal with a documented reason; that is the app's business. The
+esketamine observation minimum is a label floor and is never waived by an override.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ketacare.clinical.vitals import DEFAULT_LIMITS, VitalLimits, VitalSigns, evaluate_reading
+
+# CADSS-6 at or below this counts as resolved (each item 0-4; a total of 0-1 means at most one
+# item rated "slightly"). Not in the reference: a clinic setting [PRACTICE].
+DISSOCIATION_RESOLVED_AT_OR_BELOW = 1
+
+
+@dataclass(frozen=True)
+class DischargeInputs:
+    now: datetime
+    observation_started_at: datetime | None  # first device / dose given / end of infusion
+    min_observation_min: int
+    esketamine: bool
+    latest_vitals: VitalSigns | None
+    baseline_vitals: VitalSigns | None
+    latest_moaas: int | None
+    baseline_moaas: int | None
+    latest_cadss6: int | None
+    open_alerts: int
+    escort_confirmed: bool
+    limits: VitalLimits = DEFAULT_LIMITS
+    dissociation_resolved_at_or_below: int = DISSOCIATION_RESOLVED_AT_OR_BELOW
+
+
+@dataclass(frozen=True)
+class DischargeDecision:
+    allowed: bool
+    missing: tuple[str, ...]
+    minutes_observed: int | None
+    # Reasons an override may not waive (the esketamine 2-hour floor).
+    not_overridable: tuple[str, ...]
+
+
+def minutes_between(start: datetime, end: datetime) -> int:
+    return int((end - start).total_seconds() // 60)
+
+
+def discharge_readiness(inputs: DischargeInputs) -> DischargeDecision:
+    missing: list[str] = []
+    hard: list[str] = []
+    observed = None
+    if inputs.observation_started_at is None:
+        missing.append("The observation clock has not started (no dose recorded).")
+    else:
+        observed = minutes_between(inputs.observation_started_at, inputs.now)
+        if observed < inputs.min_observation_min:
+            left = inputs.min_observation_min - observed
+            reason = (
+                f"Observed {observed} min of the required {inputs.min_observation_min} min "
+                f"({left} min to go)"
+                + (
+                    " — esketamine: at least 2 hours from the first device "
+                    "(clinical.md §6b-c, [LABEL/REMS])."
+                    if inputs.esketamine
+                    else " (protocol minimum, clinical.md §11)."
+                )
+            )
+            missing.append(reason)
+            if inputs.esketamine:
+                hard.append(reason)
+    if inputs.latest_vitals is None or inputs.latest_vitals.systolic_mmhg is None:
+        missing.append("No blood pressure recorded before discharge.")
+    else:
+        alerts = evaluate_reading(inputs.latest_vitals, inputs.limits, inputs.baseline_vitals)
+        for alert in alerts:
+            missing.append(f"Latest vitals not within limits: {alert.message}")
+    if inputs.latest_moaas is None:
+        missing.append("No sedation score (MOAA/S) recorded before discharge.")
+    else:
+        target = 5 if inputs.baseline_moaas is None else max(inputs.baseline_moaas, 0)
+        target = min(target, 5)
+        if inputs.latest_moaas < target:
+            missing.append(
+                f"Sedation not resolved: MOAA/S {inputs.latest_moaas}, needs {target} "
+                "(back to 5 or the pre-dose score; clinical.md §10)."
+            )
+    if inputs.latest_cadss6 is None:
+        missing.append("No dissociation score (CADSS-6) recorded before discharge.")
+    elif inputs.latest_cadss6 > inputs.dissociation_resolved_at_or_below:
+        missing.append(
+            f"Dissociation not resolved: CADSS-6 {inputs.latest_cadss6} (resolved at "
+            f"≤ {inputs.dissociation_resolved_at_or_below}; clinic setting)."
+        )
+    if inputs.open_alerts:
+        missing.append(f"{inputs.open_alerts} alert(s) not yet acknowledged.")
+    if not inputs.escort_confirmed:
+        missing.append(
+            "Escort / safe transport home not confirmed (clinical.md §6c, §11: no driving "
+            "until the next day after sleep)."
+        )
+    return DischargeDecision(not missing, tuple(missing), observed, tuple(hard))
+
+
+DISCHARGE_INSTRUCTIONS = (
+    "Do not drive, cycle or operate machinery until the next day after a restful sleep "
+    "(clinical.md §6c, [LABEL] S2, S4).",
+    "Go home with the responsible adult who collects you; do not travel alone.",
+    "Do not make important decisions or sign legal documents for the rest of the day.",
+    "Avoid alcohol and sedating medicines for the rest of the day unless your prescriber says "
+    "otherwise.",
+    "Call the clinic if you feel unwell. Chest pain, a sudden severe headache, trouble breathing, "
+    "confusion or a seizure: call 911. Thoughts of harming yourself: call or text 988.",
+)
