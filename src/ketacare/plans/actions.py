@@ -22,6 +22,7 @@ from ketacare.clinical.dosing import DoseCalculation, calculate_dose
 from ketacare.clinical.protocols import Protocol, WeightBasis
 from ketacare.clinical.scales import get_scale
 from ketacare.evaluations.gates import signed_decision
+from ketacare.measures.scheduling import clinic_today
 from ketacare.patients.models import Patient
 from ketacare.plans.models import (
     PLAN_TRANSITIONS,
@@ -64,6 +65,12 @@ def _json(value: Any) -> Any:
 
 def snapshot(plan: TreatmentPlan) -> dict[str, Any]:
     return {name: _json(getattr(plan, name)) for name in SNAPSHOT_FIELDS}
+
+
+def _diff(before: dict[str, Any], plan: TreatmentPlan) -> dict[str, Any]:
+    """field -> [before, after] for every snapshot field the change touched."""
+    after = snapshot(plan)
+    return {k: [before[k], after[k]] for k in after if before[k] != after[k]}
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -333,7 +340,7 @@ def do_sign_plan(actor: Actor, plan: TreatmentPlan, reason: str = "") -> PlanRev
         plan.signed_by_id = actor.user_id
         plan.signed_at = timezone.now()
         if plan.starts_on is None:
-            plan.starts_on = timezone.localdate()
+            plan.starts_on = clinic_today(plan.clinic, plan.signed_at)
         return _append_revision(
             actor, plan, RevisionKind.SIGNED, reason.strip() or "Plan signed.", {}
         )
@@ -368,8 +375,7 @@ def do_revise_plan(
         before = snapshot(plan)
         for name, value in cleaned.items():
             setattr(plan, name, value)
-        after = snapshot(plan)
-        changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        changes = _diff(before, plan)
         if not changes:
             raise ActionError("plan", "Nothing was changed.")
         return _append_revision(actor, plan, kind, reason, changes)
@@ -387,12 +393,10 @@ def do_set_status(actor: Actor, plan: TreatmentPlan, status: str, reason: str) -
                 f"A plan that is {plan.get_status_display().lower()} cannot become "
                 f"{PlanStatus(status).label.lower() if status in PlanStatus.values else status}.",
             )
-        before = plan.status
+        before = snapshot(plan)
         plan.status = status
         plan.status_reason = reason
-        return _append_revision(
-            actor, plan, RevisionKind.STATUS, reason, {"status": [before, status]}
-        )
+        return _append_revision(actor, plan, RevisionKind.STATUS, reason, _diff(before, plan))
 
 
 def do_set_phase(actor: Actor, plan: TreatmentPlan, phase: str, reason: str) -> PlanRevision:
@@ -405,12 +409,18 @@ def do_set_phase(actor: Actor, plan: TreatmentPlan, phase: str, reason: str) -> 
             raise ActionError("phase", f"{protocol.name} has no phase {phase!r}.")
         if phase == plan.phase:
             raise ActionError("phase", "The plan is already in that phase.")
-        before = plan.phase
+        before = snapshot(plan)
         plan.phase = phase
         # A frequency chosen for the old phase may not fit the new one: the phase default applies.
         plan.frequency_count = plan.frequency_per_days = None
         plan.sessions_planned = None
-        return _append_revision(actor, plan, RevisionKind.PHASE, reason, {"phase": [before, phase]})
+        # Nor may the dose step (e.g. a phase with its own dose rule): back to its default.
+        if plan.dose_value is not None:
+            try:
+                clean_personalisation(protocol, phase, {"dose_value": plan.dose_value})
+            except ActionError:
+                plan.dose_value = None
+        return _append_revision(actor, plan, RevisionKind.PHASE, reason, _diff(before, plan))
 
 
 # --- dose -----------------------------------------------------------------------------------
@@ -427,14 +437,23 @@ def plan_dose(
     """The session dose the plan gives for today's weight (clinical.dosing does the work)."""
     protocol = plan_protocol(plan)
     rule = protocol.dose_for(plan.phase)
+    # Stored with three places: 0.500 mg/kg reads as 0.5 on the working.
+    value = plan.dose_value
+    strength = plan.concentration_mg_per_ml
     return calculate_dose(
         protocol,
         phase=plan.phase,
         weight_kg=weight_kg if rule.is_weight_based else None,
         height_cm=height_cm if rule.is_weight_based else None,
         sex=sex if rule.is_weight_based else None,
-        concentration_mg_per_ml=plan.concentration_mg_per_ml,
-        value=plan.dose_value,
+        concentration_mg_per_ml=_plain(strength) if strength is not None else None,
+        value=_plain(value) if value is not None else None,
         basis=plan.weight_basis or None,
         first_session=first_session and plan.dose_value is None,
     )
+
+
+def _plain(number: Decimal) -> Decimal:
+    """10.000 -> 10 (not 1E+1), 0.500 -> 0.5: the figure a person would write."""
+    normal = number.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal
