@@ -55,6 +55,10 @@ def capability_statement(base_url: str, page_size_default: int) -> dict[str, Any
                     _medication_statement(),
                     _allergy_intolerance(),
                     _consent(),
+                    _care_plan(),
+                    _plan_definition(),
+                    _appointment(),
+                    _location(),
                 ],
             }
         ],
@@ -280,4 +284,93 @@ def _consent() -> dict[str, Any]:
         "Informed consent for treatment by one route (consent-{n}), scope treatment; the "
         "SPRAVATO REMS enrolment is an identifier on esketamine consents.",
         [],
+    )
+
+
+# --- plans and scheduling ----------------------------------------------------------------
+
+
+def _definitions(kind: str, documentation: str, params: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "profile": f"http://hl7.org/fhir/StructureDefinition/{kind}",
+        "documentation": documentation,
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "versioning": "no-version",
+        "readHistory": False,
+        "updateCreate": False,
+        "searchParam": params,
+    }
+
+
+def _care_plan() -> dict[str, Any]:
+    return _read_search(
+        "CarePlan",
+        "Treatment plans (id = the plan number), intent plan; instantiatesCanonical = the "
+        "PlanDefinition of the protocol version; targets as contained Goals; activity = the "
+        "planned session schedule plus one reference per booked Appointment. stopped plans "
+        "are revoked, on hold is on-hold; the reason is a note.",
+        [
+            _param(
+                "status",
+                "CarePlan-status",
+                "token",
+                "draft, active, on-hold, completed or revoked.",
+            )
+        ],
+    )
+
+
+def _plan_definition() -> dict[str, Any]:
+    return _definitions(
+        "PlanDefinition",
+        "The clinic's treatment protocols, one per version (library version 1 and the "
+        "clinic's edits), id {code}-v{version}, type clinical-protocol, one action per phase. "
+        "Definitions, not patient data: a token is needed, reads are not audited.",
+        [
+            _param("url", "PlanDefinition-url", "uri", "The canonical URL, optionally |version."),
+            _param(
+                "name",
+                "PlanDefinition-name",
+                "string",
+                "Any part of the name or title, ignoring case.",
+            ),
+            _param("status", "PlanDefinition-status", "token", "active or retired."),
+        ],
+    )
+
+
+def _appointment() -> dict[str, Any]:
+    return _read_search(
+        "Appointment",
+        "Appointments (id = UUID): evaluation, treatment session, integration, follow-up, "
+        "telehealth. A confirmation by the patient is their participant status accepted; the "
+        "chair or room is a Location participant; the treatment plan is supportingInformation.",
+        [
+            _param("date", "clinical-date", "date", DATE_PARAM_DOC + " Matches the start."),
+            _param(
+                "status",
+                "Appointment-status",
+                "token",
+                "booked, checked-in, fulfilled, cancelled or noshow.",
+            ),
+            _param(
+                "location",
+                "Appointment-location",
+                "reference",
+                "`Location/{id}` or an id.",
+            ),
+        ],
+    )
+
+
+def _location() -> dict[str, Any]:
+    return _definitions(
+        "Location",
+        "Treatment chairs (physicalType bd) and rooms (ro) of the clinic; capabilities in the "
+        "description. Not patient data: a token is needed, reads are not audited.",
+        [
+            _param("name", "Location-name", "string", "Any part of the name, ignoring case."),
+            _param("status", "Location-status", "token", "active or inactive."),
+        ],
     )

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from ketacare.fhir import views, views_clinical, views_measures
+from ketacare.fhir import views, views_clinical, views_measures, views_plans, views_scheduling
 
 app_name = "fhir"
 
@@ -51,6 +51,26 @@ urlpatterns = [
     ),
     path("Consent", views_clinical.consent_type, name="consent_type"),
     path("Consent/<str:resource_id>", views_clinical.consent_instance, name="consent_instance"),
+    path("CarePlan", views_plans.careplan_type, name="careplan_type"),
+    path("CarePlan/<str:resource_id>", views_plans.careplan_instance, name="careplan_instance"),
+    path("PlanDefinition", views_plans.plandefinition_type, name="plandefinition_type"),
+    path(
+        "PlanDefinition/<str:resource_id>",
+        views_plans.plandefinition_instance,
+        name="plandefinition_instance",
+    ),
+    path("Appointment", views_scheduling.appointment_type, name="appointment_type"),
+    path(
+        "Appointment/<str:resource_id>",
+        views_scheduling.appointment_instance,
+        name="appointment_instance",
+    ),
+    path("Location", views_scheduling.location_type, name="location_type"),
+    path(
+        "Location/<str:resource_id>",
+        views_scheduling.location_instance,
+        name="location_instance",
+    ),
     # Keep last: anything else under /fhir/ answers with an OperationOutcome.
     re_path(r"^(?P<rest>.*)$", views.unknown_resource, name="unknown"),
 ]
