@@ -381,6 +381,16 @@ def do_revise_plan(
         return _append_revision(actor, plan, kind, reason, changes)
 
 
+def do_record_review(actor: Actor, plan: TreatmentPlan, reason: str) -> PlanRevision:
+    """A review that changes nothing ("continue as planned") is still a revision of the plan:
+    who reviewed it, when and why, with the plan as it stands."""
+    reason = _reason(reason)
+    with transaction.atomic():
+        plan = _locked(plan)
+        _require_signed_open(plan)
+        return _append_revision(actor, plan, RevisionKind.REVIEW, reason, {})
+
+
 def do_set_status(actor: Actor, plan: TreatmentPlan, status: str, reason: str) -> PlanRevision:
     reason = _reason(reason)
     with transaction.atomic():

@@ -1,7 +1,11 @@
 """The patient's confirm/cancel link for an appointment, no login (mounted at a/)."""
 
-from django.urls import URLPattern
+from django.urls import path
+
+from ketacare.scheduling import views_public as views
 
 app_name = "appointment_link"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("<str:token>/", views.open_link, name="open"),
+]
