@@ -21,6 +21,8 @@ from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic, Membership, Role, User
 from ketacare.demo.evaluations_demo import load_evaluations
 from ketacare.demo.measures_demo import load_histories
+from ketacare.demo.plans_demo import load_plans
+from ketacare.demo.schedule_demo import load_appointments, setup_clinic
 from ketacare.intake.demo import load_requests
 from ketacare.patients.actions import next_mrn
 from ketacare.patients.models import Allergy, BodyMeasurement, Diagnosis, Patient
@@ -113,8 +115,18 @@ def remove_demo() -> None:
         Evaluation,
         RemsEnrollment,
     )
+    from ketacare.plans.models import ClinicProtocol, PlanRevision, ReviewTask, TreatmentPlan
+    from ketacare.scheduling.models import Appointment, Closure, Resource
 
     with transaction.atomic():
+        # Appointments, review tasks, revisions and plans protect what they point at: first.
+        Appointment.objects.filter(clinic__in=clinics).delete()
+        ReviewTask.objects.filter(clinic__in=clinics).delete()
+        PlanRevision.objects.filter(plan__clinic__in=clinics).delete()
+        TreatmentPlan.objects.filter(clinic__in=clinics).delete()
+        ClinicProtocol.objects.filter(clinic__in=clinics).delete()
+        Resource.objects.filter(clinic__in=clinics).delete()
+        Closure.objects.filter(clinic__in=clinics).delete()  # created_by protects the admin
         # Clinical records protect their patient from deletion; the demo removes them first.
         EligibilityDecision.objects.filter(evaluation__patient__clinic__in=clinics).delete()
         Addendum.objects.filter(evaluation__patient__clinic__in=clinics).delete()
@@ -167,6 +179,10 @@ def load_demo(progress: Callable[[str], None] = lambda _: None) -> None:
             load_histories(clinic, rng, progress)
             load_requests(clinic, rng)
             load_evaluations(clinic, rng, progress)
+        for index, clinic in enumerate(clinics):
+            calendar = setup_clinic(clinic, index)
+            courses = load_plans(clinic, calendar, rng, progress)
+            load_appointments(clinic, calendar, courses, rng, progress)
         record(DEMO, "demo.loaded", detail={"clinics": [c.name for c in clinics]})
 
 
