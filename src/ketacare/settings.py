@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "ketacare.evaluations",
     "ketacare.plans",
     "ketacare.scheduling",
+    "ketacare.treatments",
     "ketacare.api",
     "ketacare.fhir",
     "ketacare.demo",

@@ -47,6 +47,8 @@ class Perm(StrEnum):
     SCHEDULE_SETUP = "scheduling.setup"
     APPOINTMENT_BOOK = "scheduling.book"
     APPOINTMENT_CHECK_IN = "scheduling.check_in"
+    SESSION_RUN = "treatments.run_session"
+    SESSION_CLEAR_HOLD = "treatments.clear_hold"
 
 
 A, P, N, T, IN, D = (
@@ -112,6 +114,10 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.SCHEDULE_SETUP: frozenset({A}),
     Perm.APPOINTMENT_BOOK: frozenset({A, P, N, T, IN}),
     Perm.APPOINTMENT_CHECK_IN: frozenset({A, P, N, IN}),
+    # The chair is run by nurses and prescribers (checks, dose, vitals, alerts, discharge);
+    # a pre-dose hold and a discharge override are the prescriber's documented decision.
+    Perm.SESSION_RUN: frozenset({P, N}),
+    Perm.SESSION_CLEAR_HOLD: frozenset({P}),
 }
 
 

@@ -50,6 +50,22 @@ def _default_remission() -> Mapping[str, int]:
     )
 
 
+# Where each clinic-configurable default comes from, in words for the page that changes them.
+DEFAULT_SOURCES: Mapping[str, str] = MappingProxyType(
+    {
+        "remission.phq9": "PHQ-9 < 5, i.e. ≤ 4 (SUSTAIN-3; clinical.md §12)",
+        "remission.madrs": "MADRS ≤ 10 (ESCAPE-TRD, KetECT; clinical.md §12); esketamine "
+        "TRANSFORM/SUSTAIN programmes use ≤ 12",
+        "remission.qids_sr16": "QIDS-SR16 ≤ 5 (STAR*D convention; clinical.md §12, marked "
+        "unconfirmed)",
+        "partial_response_pct": "a fall of ≥ 30 % (S33; clinical.md §7c, §12); the other "
+        "reading is 25–49 % (EU-PEARL), i.e. 25",
+        "relapse_consecutive": "1 assessment that loses response ([PRACTICE], this platform's "
+        "rule: the reference gives no definition); 2 asks for confirmation at a second visit",
+    }
+)
+
+
 @dataclass(frozen=True)
 class ResponseRules:
     """Thresholds for classifying a course. Percentages are reductions from baseline."""
@@ -72,6 +88,10 @@ class ResponseRules:
     relapse_below_pct: float = 50
     # Number of consecutive such assessments needed; 2 asks for confirmation at a second visit.
     relapse_consecutive: int = 1
+    # Who set these rules when they are not the defaults above (e.g. "Alpha Clinic's setting
+    # of 2026-03-01: esketamine programme"); added to the reasons so the definition travels
+    # with the result (clinical.md §12).
+    source: str = ""
 
     def __post_init__(self) -> None:
         steps = (self.early_improvement_pct, self.partial_response_pct, self.response_pct)
@@ -223,6 +243,7 @@ def classify_course(
         f"≥{rules.partial_response_pct:g}%, response ≥{rules.response_pct:g}% fall "
         "(clinical.md §7c, §12)"
         + (f"; remission ≤{remission_max} (clinical.md §12)." if remission_max is not None else ".")
+        + (f" Set by {rules.source}." if rules.source else "")
     )
     return CourseResult(
         status=events[-1][1],

@@ -117,8 +117,24 @@ def remove_demo() -> None:
     )
     from ketacare.plans.models import ClinicProtocol, PlanRevision, ReviewTask, TreatmentPlan
     from ketacare.scheduling.models import Appointment, Closure, Resource
+    from ketacare.treatments.models import (
+        DeviceAdministration,
+        DoseRecord,
+        SessionAlert,
+        TreatmentSession,
+        VitalReading,
+    )
 
     with transaction.atomic():
+        # Sessions someone ran on the demo protect their appointment, plan and patient.
+        sessions = TreatmentSession.objects.filter(clinic__in=clinics)
+        DeviceAdministration.objects.filter(dose__session__in=sessions).delete()
+        DoseRecord.objects.filter(session__in=sessions).delete()
+        SessionAlert.objects.filter(session__in=sessions).delete()
+        # Corrections point at the readings they replace: delete them first.
+        VitalReading.objects.filter(session__in=sessions, corrects__isnull=False).delete()
+        VitalReading.objects.filter(session__in=sessions).delete()
+        sessions.delete()
         # Appointments, review tasks, revisions and plans protect what they point at: first.
         Appointment.objects.filter(clinic__in=clinics).delete()
         ReviewTask.objects.filter(clinic__in=clinics).delete()

@@ -26,7 +26,9 @@ from django.utils import timezone
 from ketacare.clinical.response import CourseResult, CourseStatus, ResponseRules, classify_course
 from ketacare.clinical.scales import SCALES
 from ketacare.measures.models import Assessment, AssessmentStatus, Context, EpisodeOfCare
+from ketacare.measures.scheduling import clinic_zone
 from ketacare.patients.models import Patient
+from ketacare.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 
 # Screening-to-first-dose windows in ketamine and esketamine trials run up to 4 weeks
 # (clinical.md §12 lists "baseline" before the first dose without a window): [PRACTICE].
@@ -42,6 +44,9 @@ STATUS_LABELS = {
     CourseStatus.REMISSION: "Remission",
     CourseStatus.RELAPSE: "Relapse",
 }
+
+# A treatment appointment in one of these statuses is a session that took place.
+SESSION_HELD_STATUSES = (AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED)
 
 # CSS tone of each status on the chart (app.css: .course-<tone>).
 STATUS_TONES = {
@@ -70,6 +75,20 @@ class Score:
     @property
     def on(self) -> date:
         return timezone.localdate(self.at)
+
+
+def session_dates_for(patient: Patient) -> list[date]:
+    """The clinic-local dates of the patient's treatment sessions, oldest first, for the time
+    axis of the trajectories. A session is a treatment appointment checked in or completed;
+    when sessions are recorded in their own model, only `_session_starts` changes."""
+    zone = clinic_zone(patient.clinic)
+    return sorted({timezone.localtime(at, zone).date() for at in _session_starts(patient)})
+
+
+def _session_starts(patient: Patient) -> Iterable[datetime]:
+    return Appointment.objects.filter(
+        patient=patient, type=AppointmentType.TREATMENT, status__in=SESSION_HELD_STATUSES
+    ).values_list("starts_at", flat=True)
 
 
 def load_scores(patient: Patient, scale_codes: Iterable[str] | None = None) -> list[Score]:

@@ -127,6 +127,14 @@ class RuleKind(models.TextChoices):
     BASELINE = "baseline", "At the start of an episode (baseline)"
     INTERVAL = "interval", "Every N days during an active episode"
     AFTER_ITEM9 = "after_item9", "Whenever PHQ-9 item 9 is above 0"
+    BEFORE_SESSION = (
+        "before_session",
+        "Before every treatment session (due on the day of each booked session)",
+    )
+    MAINTENANCE = (
+        "maintenance",
+        "Every N days (7 = weekly) while the treatment plan is in a maintenance phase",
+    )
 
 
 class ScheduleRule(models.Model):
@@ -134,7 +142,7 @@ class ScheduleRule(models.Model):
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="schedule_rules")
     scale_code = models.CharField(max_length=20)
-    kind = models.CharField(max_length=12, choices=RuleKind.choices)
+    kind = models.CharField(max_length=20, choices=RuleKind.choices)
     interval_days = models.PositiveIntegerField(null=True, blank=True)
     grace_days = models.PositiveIntegerField(
         default=2, help_text="Days after the due date before it counts as overdue."
@@ -172,6 +180,14 @@ class DueAssessment(models.Model):
     )
     episode = models.ForeignKey(
         EpisodeOfCare, on_delete=models.CASCADE, null=True, blank=True, related_name="due_items"
+    )
+    # Set for "before every session" items: the treatment appointment the scale is due before.
+    appointment = models.ForeignKey(
+        "scheduling.Appointment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="due_assessments",
     )
     due_on = models.DateField()
     overdue_on = models.DateField()
@@ -234,3 +250,30 @@ class SelfReportLink(models.Model):
             and self.revoked_at is None
             and self.expires_at > timezone.now()
         )
+
+
+class ClinicResponseRules(models.Model):
+    """A clinic's own definitions of partial response, remission and relapse.
+
+    shared/reference/clinical.md §12 marks these as programme choices ("pick one per programme
+    and store the definition with the result"), so they are clinic settings. Only what differs
+    from the library's `clinical.response.ResponseRules` defaults is stored: a scale missing
+    from `remission_at_or_below`, or a None, means the library default (which cites its source).
+    """
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, related_name="response_rules")
+    remission_at_or_below = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="{scale code: highest total that counts as remission}, only where it differs",
+    )
+    partial_response_pct = models.PositiveSmallIntegerField(null=True, blank=True)
+    relapse_consecutive = models.PositiveSmallIntegerField(null=True, blank=True)
+    reason = models.TextField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"response rules of {self.clinic}"

@@ -23,6 +23,7 @@ from ketacare.accounts.permissions import Perm
 from ketacare.accounts.request import ClinicRequest
 from ketacare.clinical.scales import SCALES
 from ketacare.measures import scheduling
+from ketacare.measures.calendar_rules import MAINTENANCE_DEFAULT_DAYS
 from ketacare.measures.models import RuleKind, ScheduleRule
 
 # An ICD-10-CM code or the start of one: letter, digit, then up to 5 more (a dot optional).
@@ -43,6 +44,10 @@ class ScheduleRuleForm(forms.ModelForm):
             "grace_days": "Grace days before overdue",
             "diagnosis_prefixes": "Only for diagnoses starting with",
         }
+        help_texts = {
+            "interval_days": "For “every N days” and “during maintenance” rules; a maintenance "
+            "rule left blank is weekly.",
+        }
 
     def clean_diagnosis_prefixes(self) -> str:
         text = self.cleaned_data.get("diagnosis_prefixes") or ""
@@ -59,7 +64,9 @@ class ScheduleRuleForm(forms.ModelForm):
         kind, days = data.get("kind"), data.get("interval_days")
         if kind == RuleKind.INTERVAL and not days:
             self.add_error("interval_days", "Say how many days apart (e.g. 7 for weekly).")
-        if kind != RuleKind.INTERVAL:
+        if kind == RuleKind.MAINTENANCE and not days:
+            data["interval_days"] = MAINTENANCE_DEFAULT_DAYS  # "weekly during maintenance"
+        if kind not in (RuleKind.INTERVAL, RuleKind.MAINTENANCE):
             data["interval_days"] = None
         return data
 

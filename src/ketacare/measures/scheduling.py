@@ -2,9 +2,12 @@
 
 - `DEFAULT_RULES` / `ensure_default_rules(clinic)`: the schedule a clinic starts with (each
   line cites its source); seeded the first time a clinic has no rules at all.
-- `generate_due_items(clinic, today)`: materialises what is due for every active episode.
-  Idempotent: the unique constraint on (patient, scale, due date, rule) means running it twice,
-  or on two workers at once, never makes a second item.
+- `generate_due_items(clinic, today)`: materialises what is due for every active episode, and
+  for the calendar rules (`calendar_rules`: before every treatment session, during
+  maintenance). Idempotent: the unique constraint on (patient, scale, due date, rule) means
+  running it twice, or on two workers at once, never makes a second item.
+- `sync_session_items(patient)`: the same for one patient's before-session items, for the
+  scheduling actions to call when an appointment is booked, moved or cancelled.
 - `on_assessment_recorded(assessment)`: runs inside the transaction that stored an assessment
   (PHQ-9 item 9 above 0 makes the "after item 9" scales due today).
 - `completeness(patient)`: completed / (completed + missed) over recent due items.
@@ -24,6 +27,8 @@ from django.utils import timezone
 
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic
+from ketacare.measures import calendar_rules
+from ketacare.measures.calendar_rules import Candidate
 from ketacare.measures.models import (
     Assessment,
     AssessmentStatus,
@@ -73,6 +78,10 @@ DEFAULT_RULES: tuple[DefaultRule, ...] = (
     DefaultRule("phq9", RuleKind.INTERVAL, 7, 2, "", "clinical.md §12 each (weekly) visit"),
     DefaultRule("gad7", RuleKind.INTERVAL, 7, 2, "", "clinical.md §12 each (weekly) visit"),
     DefaultRule("pcl5", RuleKind.INTERVAL, 28, 3, "F43.1", "clinical.md §12 monthly, PTSD"),
+    # PHQ-9 on the day of every treatment session: §12 (24 h after each induction dose, each
+    # maintenance visit) and §16a (suicide-risk screen every visit, item 9). Overdue the day
+    # after: a pre-session score not taken by then was missed.
+    DefaultRule("phq9", RuleKind.BEFORE_SESSION, None, 1, "", "clinical.md §12, §16a each visit"),
     # Same day: a C-SSRS screen is required before the next dose (clinical.md §16a).
     DefaultRule("cssrs_recent", RuleKind.AFTER_ITEM9, None, 0, "", "clinical.md §16a"),
 )
@@ -199,8 +208,10 @@ def lookback_days(rule: ScheduleRule) -> int:
     """How early an assessment may be taken and still count for a due date of this rule."""
     if rule.kind == RuleKind.BASELINE:
         return BASELINE_LOOKBACK_DAYS
-    if rule.kind == RuleKind.INTERVAL and rule.interval_days:
-        return rule.interval_days // 2
+    if rule.kind in (RuleKind.INTERVAL, RuleKind.MAINTENANCE):
+        step = rule.interval_days or calendar_rules.MAINTENANCE_DEFAULT_DAYS
+        return step // 2
+    # Before a session: taken that day (a score from days before is not "pre-session").
     return 0
 
 
@@ -212,7 +223,8 @@ class GenerationResult:
 
 
 def generate_due_items(clinic: Clinic, today: date | None = None) -> GenerationResult:
-    """Materialise the clinic's due items up to `today` for every active episode of care."""
+    """Materialise the clinic's due items up to `today` for every active episode of care, and
+    the calendar rules (before every session, during maintenance: `calendar_rules`)."""
     today = today or clinic_today(clinic)
     ensure_default_rules(clinic)
     # Items of episodes that have been closed are no longer expected of the patient.
@@ -221,7 +233,9 @@ def generate_due_items(clinic: Clinic, today: date | None = None) -> GenerationR
     ).update(status=DueStatus.CANCELLED)
     rules = list(
         ScheduleRule.objects.filter(
-            clinic=clinic, is_active=True, kind__in=[RuleKind.BASELINE, RuleKind.INTERVAL]
+            clinic=clinic,
+            is_active=True,
+            kind__in=[RuleKind.BASELINE, RuleKind.INTERVAL, *calendar_rules.CALENDAR_KINDS],
         )
     )
     if not rules:
@@ -231,61 +245,147 @@ def generate_due_items(clinic: Clinic, today: date | None = None) -> GenerationR
             patient__clinic=clinic, status=EpisodeStatus.ACTIVE, started_on__lte=today
         )
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+        .order_by("started_on", "pk")
         .values_list("pk", "patient_id", "started_on")
     )
+    allowed = _diagnosis_filter(clinic, rules)
+    candidates: list[Candidate] = []
+    for episode_id, patient_id, started_on in episodes:
+        for rule in rules:
+            if rule.kind in calendar_rules.CALENDAR_KINDS or not allowed(rule, patient_id):
+                continue
+            for due_on in rule_due_dates(rule, started_on, today):
+                candidates.append(
+                    Candidate(patient_id, episode_id, rule, due_on, _reason(rule, due_on))
+                )
+    # The calendar rules attach the patient's latest active episode, when there is one.
+    episode_of = {patient_id: episode_id for episode_id, patient_id, _ in episodes}
+    earliest = today - timedelta(days=CATCH_UP_DAYS)
+    zone = clinic_zone(clinic)
+    for result in (
+        calendar_rules.session_candidates(
+            clinic.pk,
+            [r for r in rules if r.kind == RuleKind.BEFORE_SESSION],
+            today,
+            earliest,
+            zone,
+            episode_of,
+            allowed,
+        ),
+        calendar_rules.maintenance_candidates(
+            clinic.pk,
+            [r for r in rules if r.kind == RuleKind.MAINTENANCE],
+            today,
+            earliest,
+            zone,
+            episode_of,
+            allowed,
+        ),
+    ):
+        candidates.extend(result.candidates)
+        cancelled += result.withdrawn
+    created, already_done = _materialise(clinic, candidates)
+    return GenerationResult(created, already_done, cancelled)
+
+
+def _diagnosis_filter(clinic: Clinic, rules: list[ScheduleRule]) -> Any:
+    """allowed(rule, patient_id): does the patient have a diagnosis the rule is limited to?"""
     codes: dict[object, list[str]] = defaultdict(list)
     if any(rule.diagnosis_prefixes.strip() for rule in rules):
         for patient_id, code in Diagnosis.objects.filter(
             patient__clinic=clinic, status=DiagnosisStatus.ACTIVE
         ).values_list("patient_id", "icd10_code"):
             codes[patient_id].append(code)
-    candidates: list[tuple[Any, int, ScheduleRule, date]] = []
-    for episode_id, patient_id, started_on in episodes:
-        for rule in rules:
-            if not matches_prefixes(codes[patient_id], parse_prefixes(rule.diagnosis_prefixes)):
-                continue
-            for due_on in rule_due_dates(rule, started_on, today):
-                candidates.append((patient_id, episode_id, rule, due_on))
+    prefixes = {rule.pk: parse_prefixes(rule.diagnosis_prefixes) for rule in rules}
+
+    def allowed(rule: ScheduleRule, patient_id: object) -> bool:
+        return matches_prefixes(codes.get(patient_id, []), prefixes[rule.pk])
+
+    return allowed
+
+
+def _materialise(clinic: Clinic, candidates: list[Candidate]) -> tuple[int, int]:
+    """Create the candidates that do not exist yet; (created open, created already done)."""
     if not candidates:
-        return GenerationResult(0, 0, cancelled)
-    earliest = min(due_on for *_, due_on in candidates)
+        return 0, 0
+    earliest = min(c.due_on for c in candidates)
+    rules = {c.rule.pk: c.rule for c in candidates}
     existing = set(
         DueAssessment.objects.filter(
-            clinic=clinic, due_on__gte=earliest, rule__in=rules
+            clinic=clinic, due_on__gte=earliest, rule__in=list(rules)
         ).values_list("patient_id", "rule_id", "due_on")
     )
     done = _recent_assessments(clinic, earliest - timedelta(days=BASELINE_LOOKBACK_DAYS))
     new_items = []
     already_done = 0
-    for patient_id, episode_id, rule, due_on in candidates:
-        if (patient_id, rule.pk, due_on) in existing:
+    for c in candidates:
+        if (c.patient_id, c.rule.pk, c.due_on) in existing:
             continue
-        existing.add((patient_id, rule.pk, due_on))
+        existing.add((c.patient_id, c.rule.pk, c.due_on))
         fulfilled = _first_on_or_after(
-            done.get((patient_id, rule.scale_code), []),
-            due_on - timedelta(days=lookback_days(rule)),
+            done.get((c.patient_id, c.rule.scale_code), []),
+            c.due_on - timedelta(days=lookback_days(c.rule)),
         )
         already_done += fulfilled is not None
         new_items.append(
             DueAssessment(
-                patient_id=patient_id,
+                patient_id=c.patient_id,
                 clinic=clinic,
-                scale_code=rule.scale_code,
-                rule=rule,
-                episode_id=episode_id,
-                due_on=due_on,
-                overdue_on=due_on + timedelta(days=rule.grace_days),
-                reason=_reason(rule, due_on),
+                scale_code=c.rule.scale_code,
+                rule=c.rule,
+                episode_id=c.episode_id,
+                appointment_id=c.appointment_id,
+                due_on=c.due_on,
+                overdue_on=c.due_on + timedelta(days=c.rule.grace_days),
+                reason=c.reason[:200],
                 status=DueStatus.COMPLETED if fulfilled else DueStatus.OPEN,
                 completed_by_id=fulfilled,
             )
         )
     # ignore_conflicts: another worker may have created the same item a moment ago.
     DueAssessment.objects.bulk_create(new_items, batch_size=500, ignore_conflicts=True)
-    return GenerationResult(len(new_items) - already_done, already_done, cancelled)
+    return len(new_items) - already_done, already_done
+
+
+def sync_session_items(patient: Patient, today: date | None = None) -> int:
+    """Bring one patient's before-session items in line with their appointments now.
+
+    For the scheduling actions to call (inside their transaction) after booking, cancelling,
+    rescheduling or marking a no-show, so the chart is right before the next schedule pass.
+    Returns how many items were created, withdrawn or reopened.
+    """
+    clinic = patient.clinic
+    today = today or clinic_today(clinic)
+    rules = list(
+        ScheduleRule.objects.filter(clinic=clinic, is_active=True, kind=RuleKind.BEFORE_SESSION)
+    )
+    if not rules:
+        return 0
+    episode = (
+        EpisodeOfCare.objects.filter(
+            patient=patient, status=EpisodeStatus.ACTIVE, started_on__lte=today
+        )
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+        .order_by("-started_on", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    result = calendar_rules.session_candidates(
+        clinic.pk,
+        rules,
+        today,
+        today - timedelta(days=CATCH_UP_DAYS),
+        clinic_zone(clinic),
+        {patient.pk: episode} if episode else {},
+        _diagnosis_filter(clinic, rules),
+        patient_id=patient.pk,
+    )
+    created, done = _materialise(clinic, result.candidates)
+    return created + done + result.withdrawn + result.reopened
 
 
 def _reason(rule: ScheduleRule, due_on: date) -> str:
+    """Why an episode rule's item is due (calendar rules write their own)."""
     if rule.kind == RuleKind.BASELINE:
         return "Baseline at the start of the episode of care"
     return f"Every {rule.interval_days} days during the episode of care"

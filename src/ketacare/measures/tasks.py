@@ -82,6 +82,12 @@ def schedule_pass(now: datetime | None = None) -> dict[str, int]:
             if send_for_patient(patient, items, today, now):
                 totals["links_sent"] += 1
     totals["unfinished_risk_flags"] += flag_abandoned_risk_answers(now)
+    # Appointment reminders and plan review points (imported here: they send through this module).
+    from ketacare.plans.reviews import detect_plan_reviews
+    from ketacare.scheduling.reminders import send_appointment_reminders
+
+    totals.update(send_appointment_reminders(now))
+    totals.update(detect_plan_reviews(now))
     totals["messages_released"] += release_stale(now)
     for log_id in due_for_retry(now):
         send_notification.enqueue(log_id)
@@ -137,13 +143,20 @@ def send_for_patient(
             return False
         codes = list(dict.fromkeys(item.scale_code for item in claimed))
         baseline = all(item.rule and item.rule.kind == RuleKind.BASELINE for item in claimed)
+        pre_session = all(
+            item.rule and item.rule.kind == RuleKind.BEFORE_SESSION for item in claimed
+        )
         reminder = any(item.last_reminded_at is not None for item in claimed)
         episode = next((item.episode for item in claimed if item.episode), None)
         do_issue_link(
             SCHEDULE_ACTOR,
             patient,
             codes,
-            context=Context.INTAKE_BASELINE if baseline else Context.FOLLOW_UP,
+            context=Context.INTAKE_BASELINE
+            if baseline
+            else Context.PRE_SESSION
+            if pre_session
+            else Context.FOLLOW_UP,
             channel=channel,
             episode=episode,
             reminder=reminder,

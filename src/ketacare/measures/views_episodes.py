@@ -20,6 +20,7 @@ from ketacare.measures import actions
 from ketacare.measures.course import BASELINE_LOOKBACK_DAYS, courses_for, load_scores
 from ketacare.measures.forms import CloseEpisodeForm, EpisodeForm
 from ketacare.measures.models import EpisodeOfCare, EpisodeStatus
+from ketacare.measures.response_settings import response_rules_for
 from ketacare.patients.access import access_patient
 from ketacare.patients.models import Patient
 
@@ -36,7 +37,7 @@ def _page(
         EpisodeOfCare.objects.filter(patient=patient).select_related("diagnosis", "created_by")
     )
     scores = load_scores(patient, {e.primary_scale for e in episodes})
-    courses = courses_for(episodes, scores)
+    courses = courses_for(episodes, scores, response_rules_for(patient.clinic_id))
     close_errors = close_errors or {}
     rows = [
         (course, close_errors.get(course.episode.pk) or CloseEpisodeForm(episode=course.episode))

@@ -28,24 +28,16 @@ from ketacare.measures.course import (
     course_of,
     pick_baseline,
     response_at_or_below,
+    session_dates_for,
 )
 from ketacare.measures.forms import short_name
 from ketacare.measures.models import Assessment, AssessmentStatus, EpisodeOfCare
+from ketacare.measures.response_settings import response_rules_for
 from ketacare.measures.svg import Point, RefLine, Shade, trajectory_svg
 from ketacare.patients.access import access_patient
-from ketacare.patients.models import Patient
 
 # MOAA/S runs the other way: 5 is alert, 0 is unresponsive, so its worst band is the lowest.
 HIGHER_IS_BETTER = frozenset({"moaas"})
-
-
-def session_dates_for(patient: Patient) -> list[date]:
-    """Treatment sessions to mark on the time axis.
-
-    Treatment sessions are not recorded yet; when they are, this returns their dates and
-    every trajectory shows them.
-    """
-    return []
 
 
 def band_shades(scale: Scale) -> list[Shade]:
@@ -207,7 +199,9 @@ def trajectories(request: ClinicRequest, patient_id: str) -> HttpResponse:
         .order_by("administered_at", "pk")
     )
     episodes = list(EpisodeOfCare.objects.filter(patient=patient).select_related("diagnosis"))
-    panels = build_panels(assessments, episodes, session_dates_for(patient))
+    panels = build_panels(
+        assessments, episodes, session_dates_for(patient), response_rules_for(patient.clinic_id)
+    )
     audit(
         request,
         "measures.trajectories.viewed",

@@ -9,7 +9,7 @@ that sends a new link. Four queries whatever the history's length.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.clinical.scales import SCALES
+from ketacare.measures.calendar_rules import SESSION_LOOKAHEAD_DAYS
 from ketacare.measures.models import DueAssessment, DueStatus, SelfReportLink
 from ketacare.measures.scheduling import clinic_today, completeness, due_state
 from ketacare.measures.selfreport_forms import SendLinkForm
@@ -70,7 +71,12 @@ def due_section(context: template.Context, patient: Patient) -> dict[str, Any]:
     membership = getattr(request, "membership", None)
     today = clinic_today(patient.clinic)
     items = list(
-        DueAssessment.objects.filter(patient=patient, status=DueStatus.OPEN, due_on__lte=today)
+        # Also the next week's before-session items, listed as upcoming.
+        DueAssessment.objects.filter(
+            patient=patient,
+            status=DueStatus.OPEN,
+            due_on__lte=today + timedelta(days=SESSION_LOOKAHEAD_DAYS),
+        )
         .order_by("due_on", "pk")
         .only("pk", "scale_code", "due_on", "overdue_on", "reason", "last_reminded_at", "status")[
             :SHOWN_ITEMS

@@ -21,6 +21,7 @@ from ketacare.clinical.scales import SCALES
 from ketacare.measures.course import Course, courses_for, load_scores
 from ketacare.measures.forms import short_name
 from ketacare.measures.models import Assessment, AssessmentStatus, EpisodeOfCare, EpisodeStatus
+from ketacare.measures.response_settings import response_rules_preloaded
 from ketacare.patients.models import Patient
 
 register = template.Library()
@@ -119,12 +120,18 @@ def latest_per_scale(patient: Patient) -> list[Latest]:
 
 
 def section_context(patient: Patient, membership: Any) -> dict[str, Any]:
-    episodes = list(EpisodeOfCare.objects.filter(patient=patient).select_related("diagnosis"))
+    # The clinic's response rules come along in the same query (the section's query budget).
+    episodes = list(
+        EpisodeOfCare.objects.filter(patient=patient).select_related(
+            "diagnosis", "patient__clinic__response_rules"
+        )
+    )
     shown = [e for e in episodes if e.status == EpisodeStatus.ACTIVE] or episodes[:1]
     courses: list[Course] = []
     if shown:
         scores = load_scores(patient, {e.primary_scale for e in shown})
-        courses = courses_for(shown, scores)
+        rules = response_rules_preloaded(shown[0].patient.clinic)
+        courses = courses_for(shown, scores, rules)
     recent = list(
         Assessment.objects.filter(patient=patient)
         .select_related("administered_by")

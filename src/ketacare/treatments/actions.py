@@ -1,0 +1,700 @@
+"""Running a treatment session: every change is one `do_*` action here.
+
+Each action owns its transaction, locks the session row (`select_for_update`) and re-reads its
+state, refuses anything out of order with an `ActionError` naming the field, and writes an
+audit entry `treatments.session.<verb>`. The order is enforced here, not in the pages:
+check in → pre-dose checks (a BP hold needs a prescriber) → dose → vitals and alerts →
+discharge (or stop/abort with a reason at any point).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import Actor, record
+from ketacare.accounts.models import Clinic
+from ketacare.clinical.dosing import DoseCalculation
+from ketacare.clinical.protocols import (
+    ESKETAMINE_DEVICE_MG,
+    DoseKind,
+    ObservationStart,
+    Protocol,
+    RequiredCheck,
+)
+from ketacare.clinical.vitals import (
+    VitalSigns,
+    evaluate_reading,
+    evaluate_sedation,
+    implausible,
+    pre_dose_hold,
+)
+from ketacare.measures.scheduling import clinic_today, clinic_zone
+from ketacare.patients.models import BodyMeasurement, Patient
+from ketacare.plans.actions import plan_dose
+from ketacare.plans.models import PlanStatus
+from ketacare.scheduling.models import Appointment, AppointmentStatus, AppointmentType
+from ketacare.treatments.checks import automatic_checks, manual_items
+from ketacare.treatments.models import (
+    AlertAction,
+    CheckResult,
+    DeviceAdministration,
+    DoseRecord,
+    PreDoseCheck,
+    ReadingPhase,
+    SessionAlert,
+    SessionStatus,
+    TreatmentSession,
+    VitalReading,
+)
+from ketacare.treatments.state import (
+    clinic_limits,
+    current_readings,
+    picture,
+    readiness,
+    session_protocol,
+    signs,
+)
+
+VITAL_FIELDS = (
+    "systolic_mmhg",
+    "diastolic_mmhg",
+    "heart_rate_bpm",
+    "spo2_pct",
+    "resp_rate_per_min",
+    "temperature_c",
+)
+SCORE_LIMITS = {"moaas": (0, 5, "MOAA/S runs 0–5"), "cadss6": (0, 24, "CADSS-6 runs 0–24")}
+DRUGS = {
+    "esketamine_nasal": "Esketamine nasal spray 28 mg device (SPRAVATO)",
+    "iv_racemic": "Ketamine hydrochloride injection",
+    "im_racemic": "Ketamine hydrochloride injection",
+    "oral_sublingual_racemic": "Ketamine (compounded oral/sublingual)",
+}
+
+
+class DischargeRefused(ActionError):
+    """Discharge refused; `reasons` lists every unmet criterion."""
+
+    def __init__(self, reasons: list[str], field: str = "discharge"):
+        super().__init__(field, " ".join(reasons))
+        self.reasons = reasons
+
+
+def _locked(session: TreatmentSession) -> TreatmentSession:
+    locked = (
+        TreatmentSession.objects.select_for_update()
+        .select_related("plan", "patient", "clinic")
+        .get(pk=session.pk)
+    )
+    return locked
+
+
+def _require(session: TreatmentSession, *statuses: str, field: str = "status") -> None:
+    if session.status not in statuses:
+        raise ActionError(
+            field,
+            f"Not possible while the session is “{session.get_status_display()}”.",
+        )
+
+
+def _audit(
+    actor: Actor, session: TreatmentSession, verb: str, detail: dict[str, Any] | None = None
+) -> None:
+    record(
+        actor,
+        f"treatments.session.{verb}",
+        object_type="session",
+        object_id=session.pk,
+        patient_id=session.patient_id,
+        clinic_id=session.clinic_id,
+        detail=detail or {},
+    )
+
+
+# --- check-in -------------------------------------------------------------------------------
+
+
+def do_check_in(
+    actor: Actor, clinic: Clinic, patient: Patient, appointment_id: object
+) -> TreatmentSession:
+    """Start the session for a treatment appointment of this patient (one session each)."""
+    try:
+        key = uuid.UUID(str(appointment_id))
+    except ValueError:
+        raise ActionError("appointment", "Choose a treatment appointment.") from None
+    now = timezone.now()
+    with transaction.atomic():
+        appointment = (
+            Appointment.objects.select_for_update()
+            .filter(clinic=clinic, patient=patient, pk=key, type=AppointmentType.TREATMENT)
+            .first()
+        )
+        if appointment is None:
+            raise ActionError("appointment", "No such treatment appointment for this patient.")
+        if appointment.status not in (
+            AppointmentStatus.BOOKED,
+            AppointmentStatus.CONFIRMED,
+            AppointmentStatus.CHECKED_IN,
+        ):
+            raise ActionError(
+                "appointment", f"The appointment is {appointment.get_status_display().lower()}."
+            )
+        if TreatmentSession.objects.filter(appointment=appointment).exists():
+            raise ActionError("appointment", "This appointment already has a session.")
+        plan = appointment.plan
+        if plan is None or plan.patient_id != patient.pk:
+            raise ActionError("appointment", "The appointment is not linked to a treatment plan.")
+        if plan.status != PlanStatus.ACTIVE:
+            raise ActionError(
+                "appointment", f"The treatment plan is {plan.get_status_display().lower()}."
+            )
+        session = TreatmentSession.objects.create(
+            clinic=clinic,
+            patient=patient,
+            appointment=appointment,
+            plan=plan,
+            protocol_code=plan.protocol_code,
+            protocol_version=plan.protocol_version,
+            route=plan.route,
+            status=SessionStatus.CHECKED_IN,
+            checked_in_at=now,
+            checked_in_by_id=actor.user_id,
+        )
+        if appointment.status != AppointmentStatus.CHECKED_IN:
+            appointment.status = AppointmentStatus.CHECKED_IN
+            appointment.checked_in_at = now
+            appointment.checked_in_by_id = actor.user_id
+            appointment.updated_at = now
+            appointment.save(
+                update_fields=["status", "checked_in_at", "checked_in_by", "updated_at"]
+            )
+        _audit(actor, session, "checked_in", {"appointment": str(appointment.pk)})
+    return session
+
+
+# --- pre-dose checks ------------------------------------------------------------------------
+
+
+def _int(field: str, value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        raise ActionError(field, f"{field}: enter a whole number.")
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ActionError(field, f"{field}: enter a whole number.") from None
+
+
+def _decimal(field: str, value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ActionError(field, f"{field}: enter a number.") from None
+    if not number.is_finite():
+        raise ActionError(field, f"{field}: enter a number.")
+    return number
+
+
+def clean_vitals(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Parse and check one set of readings; the first problem is raised naming its field."""
+    out: dict[str, Any] = {}
+    for name in VITAL_FIELDS:
+        if name == "temperature_c":
+            temp = _decimal(name, values.get(name))
+            out[name] = temp.quantize(Decimal("0.1")) if temp is not None else None
+        else:
+            out[name] = _int(name, values.get(name))
+    problems = implausible(VitalSigns(**out))
+    if problems:
+        raise ActionError(*problems[0])
+    for name, (low, high, message) in SCORE_LIMITS.items():
+        score = _int(name, values.get(name))
+        if score is not None and not low <= score <= high:
+            raise ActionError(name, f"{score} is not possible: {message}.")
+        out[name] = score
+    if all(v is None for v in out.values()):
+        raise ActionError("systolic_mmhg", "Enter at least one reading.")
+    return out
+
+
+def _weight_based(protocol: Protocol, session: TreatmentSession) -> bool:
+    return protocol.dose_for(session.plan.phase).is_weight_based
+
+
+def do_record_checks(
+    actor: Actor,
+    session: TreatmentSession,
+    answers: Mapping[str, tuple[str, str]],
+    vitals: Mapping[str, Any],
+) -> TreatmentSession:
+    """Record the checklist and the pre-dose vitals; decide pass, problems, or a BP hold.
+
+    `answers` maps each typed item's code to (result, note)."""
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        _require(session, SessionStatus.CHECKED_IN, SessionStatus.PRE_DOSE)
+        protocol = session_protocol(session)
+        items = manual_items(protocol)
+        problems: list[str] = []
+        rows: list[PreDoseCheck] = []
+        for item in items:
+            result, note = answers.get(item.code, ("", ""))
+            if result not in CheckResult.values:
+                raise ActionError(item.code, "Answer this check.")
+            if result == CheckResult.NA and not item.allow_na:
+                raise ActionError(item.code, "This check cannot be “not applicable”.")
+            if result == CheckResult.NO:
+                problems.append(f"{item.label}: answered no.")
+            rows.append(
+                PreDoseCheck(
+                    session=session,
+                    code=item.code,
+                    label=item.label,
+                    result=result,
+                    note=(note or "").strip(),
+                    by_id=actor.user_id,
+                    at=now,
+                )
+            )
+        reading_values = clean_vitals(vitals)
+        for name in ("systolic_mmhg", "diastolic_mmhg", "spo2_pct", "heart_rate_bpm"):
+            if reading_values[name] is None:
+                raise ActionError(name, "Needed before dosing.")
+        if RequiredCheck.SEDATION_DISSOCIATION in protocol.monitoring.required_checks:
+            for name in ("moaas", "cadss6"):
+                if reading_values[name] is None:
+                    raise ActionError(name, "The protocol asks for a pre-dose score.")
+        for auto in automatic_checks(
+            session, protocol, weight_based=_weight_based(protocol, session)
+        ):
+            rows.append(
+                PreDoseCheck(
+                    session=session,
+                    code=auto.code,
+                    label=auto.label,
+                    result=CheckResult.YES if auto.ok else CheckResult.NO,
+                    automatic=True,
+                    note=auto.detail,
+                    by_id=actor.user_id,
+                    at=now,
+                )
+            )
+            if not auto.ok:
+                problems.append(f"{auto.label}: {auto.detail}")
+        PreDoseCheck.objects.bulk_create(rows)
+        reading = VitalReading.objects.create(
+            session=session,
+            phase=ReadingPhase.PRE_DOSE,
+            taken_at=now,
+            recorded_at=now,
+            recorded_by_id=actor.user_id,
+            **reading_values,
+        )
+        hold = pre_dose_hold(signs(reading) or VitalSigns(), clinic_limits(session))
+        session.status = SessionStatus.PRE_DOSE
+        session.checks_at, session.checks_by_id = now, actor.user_id
+        session.checks_passed = not problems
+        session.check_problems = problems
+        session.on_hold = not hold.ok
+        session.hold_reasons = list(hold.reasons)
+        session.hold_cleared_at, session.hold_cleared_by_id = None, None
+        session.hold_decision_note = ""
+        session.save()
+        _audit(
+            actor,
+            session,
+            "checks_recorded",
+            {"passed": not problems, "problems": len(problems), "hold": not hold.ok},
+        )
+    return session
+
+
+def do_clear_hold(
+    actor: Actor, session: TreatmentSession, proceed: bool, note: str
+) -> TreatmentSession:
+    """A prescriber's documented decision on a pre-dose hold: proceed, or do not dose today."""
+    note = (note or "").strip()
+    if not note:
+        raise ActionError("note", "Document the reason for the decision.")
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        _require(session, SessionStatus.PRE_DOSE)
+        if not session.on_hold or session.hold_cleared_at is not None:
+            raise ActionError("note", "The session is not on hold.")
+        if proceed:
+            session.hold_cleared_at, session.hold_cleared_by_id = now, actor.user_id
+            session.hold_decision_note = note
+        else:
+            session.status = SessionStatus.ABORTED
+            session.ended_at, session.ended_by_id = now, actor.user_id
+            session.end_reason = f"Pre-dose hold, prescriber decided not to dose: {note}"
+        session.save()
+        _audit(actor, session, "hold_cleared" if proceed else "aborted", {"note": note})
+    return session
+
+
+# --- dosing ---------------------------------------------------------------------------------
+
+
+def _todays_weight(patient: Patient, clinic: Clinic) -> tuple[Decimal | None, Decimal | None]:
+    today, zone = clinic_today(clinic), clinic_zone(clinic)
+    weight = None
+    height = None
+    for m in BodyMeasurement.objects.filter(patient=patient).order_by("-measured_at")[:20]:
+        if weight is None and m.measured_at.astimezone(zone).date() == today:
+            weight = m.weight_kg
+        if height is None and m.height_cm is not None:
+            height = m.height_cm
+    return weight, height
+
+
+def session_dose(session: TreatmentSession) -> DoseCalculation:
+    """The dose the plan gives today (raises ActionError when it cannot be worked out)."""
+    weight, height = _todays_weight(session.patient, session.clinic)
+    first = not TreatmentSession.objects.filter(
+        plan=session.plan, status=SessionStatus.DISCHARGED
+    ).exists()
+    try:
+        return plan_dose(
+            session.plan,
+            weight_kg=weight,
+            height_cm=height,
+            sex=session.patient.sex_at_birth,
+            first_session=first,
+        )
+    except ValueError as exc:
+        raise ActionError("given_mg", f"The dose cannot be calculated: {exc}") from None
+
+
+def dosing_blockers(session: TreatmentSession) -> list[str]:
+    """Why the dose may not start now (empty: it may)."""
+    if session.status != SessionStatus.PRE_DOSE:
+        return [f"The pre-dose checks are not done (status: {session.get_status_display()})."]
+    blockers = list(session.check_problems) if not session.checks_passed else []
+    if session.on_hold and session.hold_cleared_at is None:
+        blockers += [*session.hold_reasons, "A prescriber must document the decision to proceed."]
+    return blockers
+
+
+def do_start_dose(
+    actor: Actor, session: TreatmentSession, data: Mapping[str, Any]
+) -> TreatmentSession:
+    """Record the dose and start it; the observation clock starts per the protocol."""
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        blockers = dosing_blockers(session)
+        if blockers:
+            raise ActionError("checks", " ".join(blockers))
+        protocol = session_protocol(session)
+        # Re-read the chart at the gate: a consent withdrawn or a flag raised since the
+        # checklist was recorded stops the dose.
+        late = [
+            f"{a.label}: {a.detail}"
+            for a in automatic_checks(
+                session, protocol, weight_based=_weight_based(protocol, session)
+            )
+            if not a.ok
+        ]
+        if late:
+            raise ActionError("checks", " ".join(late))
+        calc = session_dose(session)
+        lot = str(data.get("lot_number") or "").strip()
+        if not lot:
+            raise ActionError("lot_number", "Enter the lot number.")
+        expiry = data.get("expiry")
+        if not isinstance(expiry, date):
+            raise ActionError("expiry", "Enter the expiry date.")
+        if expiry < clinic_today(session.clinic):
+            raise ActionError("expiry", f"This lot expired on {expiry:%Y-%m-%d}: do not use it.")
+        given = _decimal("given_mg", data.get("given_mg"))
+        if given is None or given <= 0:
+            raise ActionError("given_mg", "Enter the dose given in mg.")
+        if calc.kind == DoseKind.DEVICES_28MG and given % ESKETAMINE_DEVICE_MG:
+            raise ActionError(
+                "given_mg", f"Esketamine is given in whole {ESKETAMINE_DEVICE_MG} mg devices."
+            )
+        reason = str(data.get("deviation_reason") or "").strip()
+        if given != calc.dose_mg and not reason:
+            raise ActionError(
+                "deviation_reason",
+                f"The dose given differs from the calculated {calc.dose_mg} mg: say why.",
+            )
+        concentration = _decimal("concentration_mg_per_ml", data.get("concentration_mg_per_ml"))
+        devices = int(given // ESKETAMINE_DEVICE_MG) if calc.kind == DoseKind.DEVICES_28MG else None
+        DoseRecord.objects.create(
+            session=session,
+            drug=str(data.get("drug") or "").strip() or DRUGS.get(session.route, "Ketamine"),
+            concentration_mg_per_ml=concentration or calc.concentration_mg_per_ml,
+            lot_number=lot,
+            expiry=expiry,
+            calculated_mg=calc.dose_mg,
+            formula=list(calc.formula),
+            weight_kg=calc.weight_kg,
+            given_mg=given,
+            deviation_reason=reason,
+            route=session.route,
+            devices_planned=devices,
+            device_interval_min=calc.device_interval_min,
+            started_at=now,
+            recorded_by_id=actor.user_id,
+        )
+        session.dosing_started_at, session.dosing_started_by_id = now, actor.user_id
+        if protocol.monitoring.observation_from == ObservationStart.DOSE_GIVEN:
+            session.observation_started_at = now
+            session.dosing_ended_at, session.dosing_ended_by_id = now, actor.user_id
+            session.status = SessionStatus.MONITORING
+        else:
+            session.status = SessionStatus.DOSING
+        session.save()
+        _audit(
+            actor,
+            session,
+            "dose_started",
+            {"calculated_mg": str(calc.dose_mg), "given_mg": str(given), "lot": lot},
+        )
+    return session
+
+
+def do_record_device(actor: Actor, session: TreatmentSession) -> DeviceAdministration:
+    """One esketamine device taken now; the label's minimum interval is enforced."""
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        _require(session, SessionStatus.DOSING, field="device")
+        dose = DoseRecord.objects.select_for_update().filter(session=session).first()
+        if dose is None or not dose.devices_planned:
+            raise ActionError("device", "This session is not dosed with devices.")
+        previous = list(dose.devices.order_by("number"))
+        if len(previous) >= dose.devices_planned:
+            raise ActionError("device", f"All {dose.devices_planned} devices are recorded.")
+        interval = dose.device_interval_min or 5
+        if previous:
+            earliest = previous[-1].given_at + timedelta(minutes=interval)
+            if now < earliest:
+                local = timezone.localtime(earliest, clinic_zone(session.clinic))
+                raise ActionError(
+                    "device",
+                    f"Wait: the next device may be taken at {local:%H:%M} ({interval} minutes "
+                    "after the last, clinical.md §6b [LABEL]).",
+                )
+        device = DeviceAdministration.objects.create(
+            dose=dose, number=len(previous) + 1, given_at=now, recorded_by_id=actor.user_id
+        )
+        if not previous:
+            session.observation_started_at = now
+        if device.number == dose.devices_planned:
+            dose.stopped_at = now
+            dose.save(update_fields=["stopped_at"])
+            session.dosing_ended_at, session.dosing_ended_by_id = now, actor.user_id
+            session.status = SessionStatus.MONITORING
+        session.save()
+        _audit(actor, session, "device_given", {"number": device.number})
+    return device
+
+
+def do_end_infusion(actor: Actor, session: TreatmentSession) -> TreatmentSession:
+    """The infusion has stopped: monitoring begins and, for IV, the observation clock."""
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        _require(session, SessionStatus.DOSING, field="end")
+        dose = DoseRecord.objects.select_for_update().get(session=session)
+        if dose.devices_planned:
+            raise ActionError("end", "Record each device; dosing ends with the last one.")
+        dose.stopped_at = now
+        dose.save(update_fields=["stopped_at"])
+        protocol = session_protocol(session)
+        if protocol.monitoring.observation_from == ObservationStart.END_OF_INFUSION:
+            session.observation_started_at = now
+        session.dosing_ended_at, session.dosing_ended_by_id = now, actor.user_id
+        session.status = SessionStatus.MONITORING
+        session.save()
+        _audit(actor, session, "infusion_ended")
+    return session
+
+
+# --- monitoring -----------------------------------------------------------------------------
+
+
+def _refresh_ready(session: TreatmentSession, now: datetime) -> None:
+    """Mark (or unmark) clinically ready to leave; the first moment is kept."""
+    if session.status not in (SessionStatus.MONITORING, SessionStatus.READY):
+        return
+    decision = readiness(session, now, escort=True)
+    if decision.allowed and session.status == SessionStatus.MONITORING:
+        session.status = SessionStatus.READY
+        session.ready_at = session.ready_at or now
+    elif not decision.allowed and session.status == SessionStatus.READY:
+        session.status = SessionStatus.MONITORING
+
+
+MONITORED = (SessionStatus.DOSING, SessionStatus.MONITORING, SessionStatus.READY)
+
+
+def do_record_vitals(
+    actor: Actor, session: TreatmentSession, values: Mapping[str, Any]
+) -> VitalReading:
+    """Store one reading and, in the same transaction, every alert it raises."""
+    cleaned = clean_vitals(values)
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        _require(session, *MONITORED, field="systolic_mmhg")
+        pic = picture(current_readings(session))
+        reading = VitalReading.objects.create(
+            session=session,
+            phase=ReadingPhase.DURING,
+            taken_at=now,
+            recorded_at=now,
+            recorded_by_id=actor.user_id,
+            **cleaned,
+        )
+        limits = clinic_limits(session)
+        reading_signs = signs(reading) or VitalSigns()
+        alerts = list(evaluate_reading(reading_signs, limits, signs(pic.baseline)))
+        if reading.moaas is not None:
+            baseline_moaas = pic.baseline.moaas if pic.baseline else None
+            alerts += evaluate_sedation(reading.moaas, baseline_moaas, limits)
+        SessionAlert.objects.bulk_create(
+            SessionAlert(
+                session=session,
+                reading=reading,
+                code=a.code,
+                level=str(a.level),
+                field=a.field,
+                message=a.message,
+                source=a.source,
+                raised_at=now,
+            )
+            for a in alerts
+        )
+        _refresh_ready(session, now)
+        session.save(update_fields=["status", "ready_at"])
+        _audit(
+            actor,
+            session,
+            "vitals_recorded",
+            {"reading": reading.pk, "alerts": [a.code for a in alerts]},
+        )
+    return reading
+
+
+def do_acknowledge_alert(
+    actor: Actor, session: TreatmentSession, alert_id: int, action: str, note: str = ""
+) -> SessionAlert:
+    if action not in AlertAction.values:
+        raise ActionError("action", "Choose the action taken.")
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        alert = (
+            SessionAlert.objects.select_for_update().filter(session=session, pk=alert_id).first()
+        )
+        if alert is None:
+            raise ActionError("alert", "No such alert on this session.")
+        if alert.acknowledged_at is not None:
+            raise ActionError("alert", "This alert is already acknowledged.")
+        alert.acknowledged_at, alert.acknowledged_by_id = now, actor.user_id
+        alert.action, alert.note = action, (note or "").strip()
+        alert.save()
+        _refresh_ready(session, now)
+        session.save(update_fields=["status", "ready_at"])
+        _audit(
+            actor,
+            session,
+            "alert_acknowledged",
+            {"alert": alert.pk, "code": alert.code, "action": action},
+        )
+    return alert
+
+
+# --- discharge and ending -------------------------------------------------------------------
+
+
+def do_discharge(
+    actor: Actor,
+    session: TreatmentSession,
+    *,
+    escort_confirmed: bool = False,
+    override_reason: str = "",
+    may_override: bool = False,
+) -> TreatmentSession:
+    """Discharge when every criterion is met; otherwise refuse listing what is missing. A
+    prescriber may override with a reason, except the esketamine observation floor."""
+    override_reason = (override_reason or "").strip()
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        _require(session, SessionStatus.MONITORING, SessionStatus.READY, field="discharge")
+        if escort_confirmed and not session.escort_confirmed:
+            session.escort_confirmed = True
+            session.escort_confirmed_at, session.escort_confirmed_by_id = now, actor.user_id
+        decision = readiness(session, now)
+        if not decision.allowed:
+            if not override_reason:
+                raise DischargeRefused(list(decision.missing))
+            if not may_override:
+                raise ActionError("override_reason", "Only a prescriber may override a refusal.")
+            if decision.not_overridable:
+                raise DischargeRefused(
+                    ["No override is possible:", *decision.not_overridable], "override_reason"
+                )
+            session.discharge_override_reason = override_reason
+            session.discharge_missing = list(decision.missing)
+        if session.ready_at is None and decision.allowed:
+            session.ready_at = now
+        session.status = SessionStatus.DISCHARGED
+        session.discharged_at, session.discharged_by_id = now, actor.user_id
+        session.save()
+        Appointment.objects.filter(pk=session.appointment_id).update(
+            status=AppointmentStatus.COMPLETED, updated_at=now
+        )
+        _audit(
+            actor,
+            session,
+            "discharged",
+            {
+                "minutes_observed": decision.minutes_observed,
+                "override": bool(session.discharge_override_reason),
+            },
+        )
+    return session
+
+
+def do_stop_session(actor: Actor, session: TreatmentSession, reason: str) -> TreatmentSession:
+    """End the session early: aborted before any dose, stopped after."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionError("reason", "Give the reason for ending the session.")
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        _require(
+            session,
+            SessionStatus.CHECKED_IN,
+            SessionStatus.PRE_DOSE,
+            SessionStatus.DOSING,
+            SessionStatus.MONITORING,
+            SessionStatus.READY,
+            field="reason",
+        )
+        dosed = session.dosing_started_at is not None
+        session.status = SessionStatus.STOPPED if dosed else SessionStatus.ABORTED
+        session.ended_at, session.ended_by_id, session.end_reason = now, actor.user_id, reason
+        session.save()
+        _audit(actor, session, "stopped" if dosed else "aborted", {"reason": reason})
+    return session

@@ -1,0 +1,142 @@
+"""The pre-dose checklist: the items a nurse answers, and the ones read from the record.
+
+Typed items come from the protocol (fasting and nasal preparation for esketamine, a prescriber
+on site for esketamine, clinical.md §6a) plus what every session asks (identity, ride home,
+pregnancy test, medication changes). Automatic items are decided from the chart at the moment
+they are recorded and again at the dosing gate: eligibility, plan and consent
+(`evaluations.gates`), today's weight when the dose is weight-based, today's PHQ-9, and no open
+high-risk flag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ketacare.clinical.protocols import Protocol, RequiredCheck
+from ketacare.evaluations.gates import readiness
+from ketacare.measures.models import Assessment, AssessmentStatus
+from ketacare.measures.scheduling import clinic_today, clinic_zone
+from ketacare.patients.models import BodyMeasurement
+from ketacare.plans.models import PlanStatus
+from ketacare.safety.models import FlagStatus, RiskFlag, RiskLevel
+from ketacare.treatments.models import TreatmentSession
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    code: str
+    label: str
+    allow_na: bool = False
+
+
+def manual_items(protocol: Protocol) -> list[CheckItem]:
+    required = set(protocol.monitoring.required_checks)
+    items = [CheckItem("identity", "Identity confirmed with two identifiers (name, birth date)")]
+    if RequiredCheck.PRESCRIBER_ON_SITE in required:
+        items.append(
+            CheckItem("prescriber_on_site", "A prescriber is on site for dosing and monitoring")
+        )
+    if RequiredCheck.NO_FOOD_2H in required:
+        items.append(
+            CheckItem("fasting", "No food for 2 hours and no liquids for 30 minutes before dosing")
+        )
+    else:
+        items.append(CheckItem("fasting", "Fasting as the clinic's protocol asks", allow_na=True))
+    if RequiredCheck.NASAL_STEROID_DECONGESTANT_1H_BEFORE in required:
+        items.append(
+            CheckItem(
+                "nasal_prep",
+                "Any nasal corticosteroid or decongestant taken at least 1 hour before",
+                allow_na=True,
+            )
+        )
+    items += [
+        CheckItem(
+            "ride_home",
+            "Ride home confirmed: a responsible adult collects the patient; no driving until "
+            "the next day",
+        ),
+        CheckItem(
+            "pregnancy_test", "Pregnancy test negative today (where required)", allow_na=True
+        ),
+        CheckItem(
+            "medication_changes",
+            "Medication changes since the last visit reviewed (benzodiazepines, stimulants, "
+            "MAOIs, opioids) — note any change",
+        ),
+    ]
+    return items
+
+
+@dataclass(frozen=True)
+class AutoCheck:
+    code: str
+    label: str
+    ok: bool
+    detail: str
+
+
+def automatic_checks(
+    session: TreatmentSession, protocol: Protocol, *, weight_based: bool
+) -> list[AutoCheck]:
+    patient, clinic = session.patient, session.clinic
+    today = clinic_today(clinic)
+    out: list[AutoCheck] = []
+    ready = readiness(patient, session.route, today)
+    plan_ok = session.plan.status == PlanStatus.ACTIVE
+    reasons = list(ready.reasons)
+    if not plan_ok:
+        reasons.append(f"The treatment plan is {session.plan.get_status_display().lower()}.")
+    out.append(
+        AutoCheck(
+            "eligibility",
+            "Eligibility signed, plan active, consent valid"
+            + (", REMS enrolment recorded" if session.is_esketamine else ""),
+            not reasons,
+            " ".join(reasons) or "All in order.",
+        )
+    )
+    zone = clinic_zone(clinic)
+    if weight_based:
+        weighed = [
+            m
+            for m in BodyMeasurement.objects.filter(patient=patient).order_by("-measured_at")[:5]
+            if m.measured_at.astimezone(zone).date() == today
+        ]
+        out.append(
+            AutoCheck(
+                "weight_today",
+                "Weight measured today (weight-based dose)",
+                bool(weighed),
+                f"{weighed[0].weight_kg} kg" if weighed else "No weight recorded today.",
+            )
+        )
+    phq = [
+        a
+        for a in Assessment.objects.filter(patient=patient, scale_code="phq9")
+        .exclude(status=AssessmentStatus.ENTERED_IN_ERROR)
+        .order_by("-administered_at")[:3]
+        if a.administered_at.astimezone(zone).date() == today
+    ]
+    out.append(
+        AutoCheck(
+            "phq9_today",
+            "PHQ-9 completed today",
+            bool(phq),
+            f"PHQ-9 {phq[0].total}" if phq else "No PHQ-9 recorded today.",
+        )
+    )
+    flags = RiskFlag.objects.filter(
+        patient=patient, level=RiskLevel.HIGH, status=FlagStatus.OPEN
+    ).count()
+    out.append(
+        AutoCheck(
+            "no_high_risk_flag",
+            "No open high-risk safety flag",
+            flags == 0,
+            f"{flags} open high-risk flag(s): a prescriber must review them first."
+            if flags
+            else "None open.",
+        )
+    )
+    return out

@@ -1,0 +1,114 @@
+"""Forms for the chair: each parses input; the rules live in `treatments.actions`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from ketacare.treatments.checks import CheckItem
+from ketacare.treatments.models import AlertAction, CheckResult
+
+
+def _number(label: str, *, decimal: bool = False, required: bool = False) -> forms.Field:
+    attrs = {
+        "inputmode": "decimal" if decimal else "numeric",
+        "class": "big-input",
+        "autocomplete": "off",
+    }
+    if decimal:
+        return forms.DecimalField(
+            label=label, required=required, widget=forms.TextInput(attrs=attrs)
+        )
+    return forms.IntegerField(label=label, required=required, widget=forms.TextInput(attrs=attrs))
+
+
+class VitalsForm(forms.Form):
+    """A few big fields, in the order a nurse reads the monitor."""
+
+    systolic_mmhg = _number("SBP")
+    diastolic_mmhg = _number("DBP")
+    heart_rate_bpm = _number("HR")
+    spo2_pct = _number("SpO₂ %")
+    resp_rate_per_min = _number("RR")
+    temperature_c = _number("Temp °C", decimal=True)
+    moaas = _number("MOAA/S (0–5)")
+    cadss6 = _number("CADSS-6 (0–24)")
+
+
+class ChecksForm(VitalsForm):
+    """The checklist items of the session's protocol, then the pre-dose vitals."""
+
+    def __init__(self, *args: Any, items: list[CheckItem], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for item in items:
+            choices = [c for c in CheckResult.choices if item.allow_na or c[0] != CheckResult.NA]
+            self.fields[item.code] = forms.ChoiceField(
+                label=item.label, choices=choices, widget=forms.RadioSelect, required=False
+            )
+            self.fields[f"{item.code}_note"] = forms.CharField(
+                label="Note", required=False, max_length=500
+            )
+
+    def answers(self) -> dict[str, tuple[str, str]]:
+        data = self.cleaned_data
+        return {
+            i.code: (data.get(i.code) or "", data.get(f"{i.code}_note") or "") for i in self.items
+        }
+
+    def vitals(self) -> dict[str, Any]:
+        return {name: self.cleaned_data.get(name) for name in VitalsForm.base_fields}
+
+    def item_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[i.code], self[f"{i.code}_note"]) for i in self.items]
+
+    def vital_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in VitalsForm.base_fields]
+
+
+class HoldForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("proceed", "Proceed with dosing"), ("stop", "Do not dose today")],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label="Documented reason", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DoseForm(forms.Form):
+    drug = forms.CharField(max_length=120, required=False, help_text="Blank: the plan's drug.")
+    concentration_mg_per_ml = forms.DecimalField(
+        label="Concentration (mg/mL)", required=False, min_value=0
+    )
+    lot_number = forms.CharField(label="Lot number", max_length=60, required=False)
+    expiry = forms.DateField(
+        label="Expiry", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    given_mg = forms.DecimalField(label="Dose given (mg)", required=False)
+    deviation_reason = forms.CharField(
+        label="Reason, if different from the calculated dose", required=False, max_length=500
+    )
+
+
+class AckForm(forms.Form):
+    action = forms.ChoiceField(label="Action taken", choices=[("", "—"), *AlertAction.choices])
+    note = forms.CharField(required=False, max_length=500)
+
+
+class DischargeForm(forms.Form):
+    escort_confirmed = forms.BooleanField(
+        label="Escort present / safe transport home confirmed", required=False
+    )
+    override_reason = forms.CharField(
+        label="Prescriber override: reason",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class StopForm(forms.Form):
+    reason = forms.CharField(label="Reason for ending the session", max_length=500)
+
+
+class CheckInForm(forms.Form):
+    appointment = forms.CharField(widget=forms.HiddenInput)

@@ -1,0 +1,283 @@
+"""Treatment sessions at the chair: the session and its steps, the pre-dose checklist, the
+dose given (with esketamine devices), vital-sign readings and the alerts they raise.
+
+Readings, checks, devices and alerts are append-only: a correction is a new reading that
+points at the one it corrects (`corrects`), and the original is never changed. The session row
+carries the current state and a time and a person for every step.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from ketacare.accounts.models import Clinic
+from ketacare.clinical.vitals import ALERT_ACTIONS
+from ketacare.patients.models import Patient
+
+USER = settings.AUTH_USER_MODEL
+
+
+def _who(name: str) -> models.ForeignKey:
+    return models.ForeignKey(
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=name,
+    )
+
+
+class SessionStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    CHECKED_IN = "checked_in", "Checked in"
+    PRE_DOSE = "pre_dose", "Pre-dose checks"
+    DOSING = "dosing", "Dosing"
+    MONITORING = "monitoring", "Monitoring"
+    READY = "ready_for_discharge", "Ready for discharge"
+    DISCHARGED = "discharged", "Discharged"
+    STOPPED = "stopped", "Stopped"
+    ABORTED = "aborted", "Aborted"
+
+
+ACTIVE_SESSION_STATUSES = (
+    SessionStatus.CHECKED_IN,
+    SessionStatus.PRE_DOSE,
+    SessionStatus.DOSING,
+    SessionStatus.MONITORING,
+    SessionStatus.READY,
+)
+CLOSED_SESSION_STATUSES = (SessionStatus.DISCHARGED, SessionStatus.STOPPED, SessionStatus.ABORTED)
+
+
+class TreatmentSession(models.Model):
+    """One treatment at a chair, made from one treatment appointment when the nurse checks in."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="treatment_sessions")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="treatment_sessions"
+    )
+    appointment = models.OneToOneField(
+        "scheduling.Appointment", on_delete=models.PROTECT, related_name="treatment_session"
+    )
+    plan = models.ForeignKey(
+        "plans.TreatmentPlan", on_delete=models.PROTECT, related_name="sessions"
+    )
+    protocol_code = models.CharField(max_length=60)
+    protocol_version = models.PositiveIntegerField()
+    route = models.CharField(max_length=40)
+    status = models.CharField(
+        max_length=20, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED
+    )
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    checked_in_by = _who("checked in by")
+    checks_at = models.DateTimeField(null=True, blank=True)
+    checks_by = _who("checks by")
+    # Every pre-dose check passed when last recorded (a BP hold still needs clearing).
+    checks_passed = models.BooleanField(default=False)
+    check_problems = models.JSONField(default=list, blank=True)
+    # Pre-dose vitals beyond the clinic's limits: a prescriber decides, with a reason.
+    on_hold = models.BooleanField(default=False)
+    hold_reasons = models.JSONField(default=list, blank=True)
+    hold_cleared_at = models.DateTimeField(null=True, blank=True)
+    hold_cleared_by = _who("hold cleared by")
+    hold_decision_note = models.TextField(blank=True)
+    dosing_started_at = models.DateTimeField(null=True, blank=True)
+    dosing_started_by = _who("dosing started by")
+    dosing_ended_at = models.DateTimeField(null=True, blank=True)
+    dosing_ended_by = _who("dosing ended by")
+    # When the minimum observation clock started (protocol `observation_from`).
+    observation_started_at = models.DateTimeField(null=True, blank=True)
+    # The first moment the patient was clinically fit to leave (escort aside).
+    ready_at = models.DateTimeField(null=True, blank=True)
+    escort_confirmed = models.BooleanField(default=False)
+    escort_confirmed_at = models.DateTimeField(null=True, blank=True)
+    escort_confirmed_by = _who("escort confirmed by")
+    discharged_at = models.DateTimeField(null=True, blank=True)
+    discharged_by = _who("discharged by")
+    discharge_override_reason = models.TextField(blank=True)
+    discharge_missing = models.JSONField(default=list, blank=True)  # what an override waived
+    ended_at = models.DateTimeField(null=True, blank=True)  # stopped or aborted
+    ended_by = _who("ended by")
+    end_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["clinic", "status"], name="session_clinic_status"),
+            models.Index(fields=["patient", "-created_at"], name="session_patient_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"session {self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_SESSION_STATUSES
+
+    @property
+    def is_esketamine(self) -> bool:
+        return self.route == "esketamine_nasal"
+
+
+class CheckResult(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    NA = "na", "Not applicable"
+
+
+class PreDoseCheck(models.Model):
+    """One answer to one checklist item. Re-answering adds a row; the latest counts."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="checks")
+    code = models.CharField(max_length=40)
+    label = models.CharField(max_length=200)
+    result = models.CharField(max_length=3, choices=CheckResult.choices)
+    automatic = models.BooleanField(default=False)  # decided from the record, not typed
+    note = models.TextField(blank=True)
+    by = _who("checked by")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["session", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.result}"
+
+
+class ReadingPhase(models.TextChoices):
+    PRE_DOSE = "pre_dose", "Pre-dose"
+    DURING = "during", "During / after dosing"
+
+
+class ReadingSource(models.TextChoices):
+    MANUAL = "manual", "Typed at the chair"
+    DEVICE = "device", "From a monitor"
+
+
+class VitalReading(models.Model):
+    """One set of vital signs and scores at one time. Never changed: corrected by a new row."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="readings")
+    phase = models.CharField(
+        max_length=10, choices=ReadingPhase.choices, default=ReadingPhase.DURING
+    )
+    taken_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = _who("recorded by")
+    systolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    diastolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    heart_rate_bpm = models.PositiveSmallIntegerField(null=True, blank=True)
+    spo2_pct = models.PositiveSmallIntegerField(null=True, blank=True)
+    resp_rate_per_min = models.PositiveSmallIntegerField(null=True, blank=True)
+    temperature_c = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    moaas = models.PositiveSmallIntegerField("MOAA/S", null=True, blank=True)
+    cadss6 = models.PositiveSmallIntegerField("CADSS-6", null=True, blank=True)
+    source = models.CharField(
+        max_length=8, choices=ReadingSource.choices, default=ReadingSource.MANUAL
+    )
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+    correction_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["session", "taken_at", "pk"]
+        indexes = [models.Index(fields=["session", "-taken_at"], name="reading_session_time")]
+
+    def __str__(self) -> str:
+        return f"reading {self.pk} at {self.taken_at:%H:%M}"
+
+    @property
+    def bp(self) -> str:
+        if self.systolic_mmhg is None:
+            return ""
+        return f"{self.systolic_mmhg}/{self.diastolic_mmhg}"
+
+
+class AlertAction(models.TextChoices):
+    REPEAT_5MIN = ALERT_ACTIONS[0]
+    PAUSE_INFUSION = ALERT_ACTIONS[1]
+    NOTIFY_PRESCRIBER = ALERT_ACTIONS[2]
+    TREAT = ALERT_ACTIONS[3]
+    STOP = ALERT_ACTIONS[4]
+    NONE_NEEDED = ALERT_ACTIONS[5]
+
+
+class SessionAlert(models.Model):
+    """An alert a reading raised; open until acknowledged with the action taken."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="alerts")
+    reading = models.ForeignKey(
+        VitalReading, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts"
+    )
+    code = models.CharField(max_length=40)
+    level = models.CharField(max_length=10)
+    field = models.CharField(max_length=40, blank=True)
+    message = models.TextField()
+    source = models.CharField(max_length=200, blank=True)
+    raised_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = _who("acknowledged by")
+    action = models.CharField(max_length=20, choices=AlertAction.choices, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["session", "raised_at", "pk"]
+        indexes = [
+            models.Index(fields=["session", "acknowledged_at"], name="alert_session_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.level})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
+
+
+class DoseRecord(models.Model):
+    """The dose given at a session: what, how much (calculated and given), when."""
+
+    session = models.OneToOneField(TreatmentSession, on_delete=models.PROTECT, related_name="dose")
+    drug = models.CharField(max_length=120)
+    concentration_mg_per_ml = models.DecimalField(
+        max_digits=8, decimal_places=3, null=True, blank=True
+    )
+    lot_number = models.CharField(max_length=60)
+    expiry = models.DateField()
+    calculated_mg = models.DecimalField(max_digits=8, decimal_places=2)
+    formula = models.JSONField(default=list)  # the working, one line a step, as shown then
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    given_mg = models.DecimalField(max_digits=8, decimal_places=2)
+    deviation_reason = models.TextField(blank=True)
+    route = models.CharField(max_length=40)
+    devices_planned = models.PositiveSmallIntegerField(null=True, blank=True)
+    device_interval_min = models.PositiveSmallIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = _who("recorded by")
+
+    def __str__(self) -> str:
+        return f"{self.drug} {self.given_mg} mg"
+
+
+class DeviceAdministration(models.Model):
+    """One 28 mg esketamine device, self-administered under observation."""
+
+    dose = models.ForeignKey(DoseRecord, on_delete=models.PROTECT, related_name="devices")
+    number = models.PositiveSmallIntegerField()
+    given_at = models.DateTimeField()
+    recorded_by = _who("recorded by")
+
+    class Meta:
+        ordering = ["dose", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["dose", "number"], name="device_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"device {self.number} at {self.given_at:%H:%M}"

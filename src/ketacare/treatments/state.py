@@ -1,0 +1,125 @@
+"""Reads about a session: its protocol, the current readings, discharge readiness, and what
+the chair board shows. No writes here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ketacare.clinical.discharge import DischargeDecision, DischargeInputs, discharge_readiness
+from ketacare.clinical.protocols import ObservationStart, Protocol
+from ketacare.clinical.vitals import DEFAULT_LIMITS, VitalLimits, VitalSigns, next_vitals_due
+from ketacare.plans.actions import plan_protocol
+from ketacare.treatments.models import ReadingPhase, SessionStatus, TreatmentSession, VitalReading
+
+
+def session_protocol(session: TreatmentSession) -> Protocol:
+    return plan_protocol(session.plan)
+
+
+def clinic_limits(session: TreatmentSession) -> VitalLimits:
+    # Clinic-configurable limits are not stored yet: every clinic uses the sourced defaults.
+    return DEFAULT_LIMITS
+
+
+def current_readings(session: TreatmentSession) -> list[VitalReading]:
+    """Readings that stand (not superseded by a correction), oldest first."""
+    return list(
+        session.readings.filter(corrections__isnull=True)
+        .select_related("recorded_by")
+        .order_by("taken_at", "pk")
+    )
+
+
+def signs(reading: VitalReading | None) -> VitalSigns | None:
+    if reading is None:
+        return None
+    return VitalSigns(
+        systolic_mmhg=reading.systolic_mmhg,
+        diastolic_mmhg=reading.diastolic_mmhg,
+        heart_rate_bpm=reading.heart_rate_bpm,
+        spo2_pct=reading.spo2_pct,
+        resp_rate_per_min=reading.resp_rate_per_min,
+        temperature_c=reading.temperature_c,
+    )
+
+
+def _latest(readings: list[VitalReading], attr: str) -> VitalReading | None:
+    found = [r for r in readings if getattr(r, attr) is not None]
+    return found[-1] if found else None
+
+
+@dataclass(frozen=True)
+class Picture:
+    baseline: VitalReading | None
+    latest_bp: VitalReading | None
+    latest_moaas: int | None
+    latest_cadss6: int | None
+    latest: VitalReading | None
+
+
+def picture(readings: list[VitalReading]) -> Picture:
+    pre = [r for r in readings if r.phase == ReadingPhase.PRE_DOSE]
+    during = [r for r in readings if r.phase == ReadingPhase.DURING]
+    moaas = _latest(during, "moaas")
+    cadss = _latest(during, "cadss6")
+    return Picture(
+        baseline=pre[-1] if pre else None,
+        latest_bp=_latest(during, "systolic_mmhg"),
+        latest_moaas=moaas.moaas if moaas else None,
+        latest_cadss6=cadss.cadss6 if cadss else None,
+        latest=readings[-1] if readings else None,
+    )
+
+
+def readiness(
+    session: TreatmentSession,
+    now: datetime,
+    *,
+    escort: bool | None = None,
+    readings: list[VitalReading] | None = None,
+) -> DischargeDecision:
+    protocol = session_protocol(session)
+    pic = picture(readings if readings is not None else current_readings(session))
+    return discharge_readiness(
+        DischargeInputs(
+            now=now,
+            observation_started_at=session.observation_started_at,
+            min_observation_min=protocol.monitoring.min_observation_min,
+            esketamine=session.is_esketamine,
+            latest_vitals=signs(pic.latest_bp),
+            baseline_vitals=signs(pic.baseline),
+            latest_moaas=pic.latest_moaas,
+            baseline_moaas=pic.baseline.moaas if pic.baseline else None,
+            latest_cadss6=pic.latest_cadss6,
+            open_alerts=session.alerts.filter(acknowledged_at__isnull=True).count(),
+            escort_confirmed=session.escort_confirmed if escort is None else escort,
+            limits=clinic_limits(session),
+        )
+    )
+
+
+def vitals_interval(session: TreatmentSession, protocol: Protocol) -> int | None:
+    m = protocol.monitoring
+    if session.status == SessionStatus.DOSING:
+        return m.vitals_interval_during_min
+    return m.vitals_interval_after_min or m.vitals_interval_during_min
+
+
+def next_due(
+    session: TreatmentSession, protocol: Protocol, last: VitalReading | None
+) -> datetime | None:
+    since = session.observation_started_at or session.dosing_started_at
+    if since is None:
+        return None
+    return next_vitals_due(
+        last.taken_at if last else None, since, vitals_interval(session, protocol)
+    )
+
+
+def observation_note(protocol: Protocol) -> str:
+    return {
+        ObservationStart.FIRST_DEVICE: "from the first device",
+        ObservationStart.DOSE_GIVEN: "from the dose",
+        ObservationStart.END_OF_INFUSION: "from the end of the infusion",
+    }[protocol.monitoring.observation_from]

@@ -1,0 +1,21 @@
+"""/patients/<patient_id>/sessions/…: the session page and each step at the chair."""
+
+from django.urls import path
+
+from ketacare.treatments import views
+
+app_name = "treatments"
+
+urlpatterns = [
+    path("start/", views.check_in, name="check_in"),
+    path("<int:session_id>/", views.detail, name="detail"),
+    path("<int:session_id>/checks/", views.record_checks, name="checks"),
+    path("<int:session_id>/hold/", views.clear_hold, name="clear_hold"),
+    path("<int:session_id>/dose/", views.start_dose, name="dose"),
+    path("<int:session_id>/device/", views.record_device, name="device"),
+    path("<int:session_id>/end-infusion/", views.end_infusion, name="end_infusion"),
+    path("<int:session_id>/vitals/", views.record_vitals, name="vitals"),
+    path("<int:session_id>/alerts/<int:alert_id>/", views.acknowledge, name="acknowledge"),
+    path("<int:session_id>/discharge/", views.discharge, name="discharge"),
+    path("<int:session_id>/stop/", views.stop, name="stop"),
+]

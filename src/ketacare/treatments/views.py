@@ -1,0 +1,323 @@
+"""The session page at the chair, mounted under /patients/<patient_id>/sessions/.
+
+Every view fetches the patient through `access_patient` first and the session through that
+patient; each POST calls one `do_*` action and redirects back to the session page. A refused
+change re-renders the page with the bound form, the field named, status 400.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ketacare.accounts.access import staff_view
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import actor_from_request, audit
+from ketacare.accounts.permissions import Perm, has_perm
+from ketacare.clinical.discharge import DISCHARGE_INSTRUCTIONS
+from ketacare.patients.access import access_patient
+from ketacare.patients.models import Patient
+from ketacare.treatments import actions
+from ketacare.treatments.checks import manual_items
+from ketacare.treatments.forms import (
+    AckForm,
+    CheckInForm,
+    ChecksForm,
+    DischargeForm,
+    DoseForm,
+    HoldForm,
+    StopForm,
+    VitalsForm,
+)
+from ketacare.treatments.models import SessionStatus, TreatmentSession
+from ketacare.treatments.state import (
+    current_readings,
+    next_due,
+    observation_note,
+    picture,
+    readiness,
+    session_protocol,
+)
+
+
+def _session(patient: Patient, session_id: int) -> TreatmentSession:
+    session = (
+        TreatmentSession.objects.filter(patient=patient, clinic=patient.clinic, pk=session_id)
+        .select_related("plan", "appointment__resource", "clinic")
+        .first()
+    )
+    if session is None:
+        raise Http404("No such session on this chart.")
+    session.patient = patient
+    return session
+
+
+def _to(session: TreatmentSession, anchor: str = "") -> HttpResponse:
+    url = reverse("treatments:detail", args=[session.patient_id, session.pk])
+    return HttpResponseRedirect(url + (f"#{anchor}" if anchor else ""))
+
+
+def _page(
+    request: HttpRequest,
+    session: TreatmentSession,
+    status: int = 200,
+    error: str = "",
+    **bound: Any,
+) -> HttpResponse:
+    protocol = session_protocol(session)
+    readings = current_readings(session)
+    pic = picture(readings)
+    now = timezone.now()
+    membership = getattr(request, "membership", None)
+    dose = getattr(session, "dose", None) if session.dosing_started_at else None
+    checks_form = bound.get("checks") or ChecksForm(items=manual_items(protocol))
+    context: dict[str, Any] = {
+        "patient": session.patient,
+        "session": session,
+        "protocol": protocol,
+        "observation_note": observation_note(protocol),
+        "readings": readings,
+        "baseline": pic.baseline,
+        "checks": list(session.checks.select_related("by").order_by("-at", "pk")[:40]),
+        "alerts": list(session.alerts.select_related("acknowledged_by").order_by("-raised_at")),
+        "dose": dose,
+        "devices": list(dose.devices.all()) if dose is not None else [],
+        "next_due": next_due(session, protocol, pic.latest),
+        "blockers": actions.dosing_blockers(session)
+        if session.status == SessionStatus.PRE_DOSE
+        else [],
+        "calc": None,
+        "decision": readiness(session, now, readings=readings)
+        if session.status in (SessionStatus.MONITORING, SessionStatus.READY)
+        else None,
+        "minutes_observed": int((now - session.observation_started_at).total_seconds() // 60)
+        if session.observation_started_at
+        else None,
+        "instructions": DISCHARGE_INSTRUCTIONS,
+        "can_run": has_perm(membership, Perm.SESSION_RUN),
+        "can_clear": has_perm(membership, Perm.SESSION_CLEAR_HOLD),
+        "checks_form": checks_form,
+        "hold_form": bound.get("hold") or HoldForm(),
+        "dose_form": bound.get("dose") or DoseForm(),
+        "vitals_form": bound.get("vitals") or VitalsForm(),
+        "ack_form": bound.get("ack") or AckForm(),
+        "ack_alert": bound.get("ack_alert"),
+        "discharge_form": bound.get("discharge") or DischargeForm(),
+        "stop_form": bound.get("stop") or StopForm(),
+        "monitored": session.status in actions.MONITORED,
+        "error": error,
+        "refusal": bound.get("refusal"),
+    }
+    if session.status == SessionStatus.PRE_DOSE and not context["blockers"]:
+        try:
+            context["calc"] = actions.session_dose(session)
+        except ActionError as exc:
+            context["calc_error"] = exc.message
+    return render(request, "treatments/session.html", context, status=status)
+
+
+def _refused(
+    request: HttpRequest, session: TreatmentSession, key: str, form: forms.Form, exc: ActionError
+) -> HttpResponse:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+    bound: dict[str, Any] = {key: form}
+    return _page(request, session, status=400, **bound)
+
+
+@staff_view()
+def detail(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.PATIENT_VIEW)
+    session = _session(patient, session_id)
+    audit(
+        request,
+        "treatments.session.viewed",
+        object_type="session",
+        object_id=session.pk,
+        patient_id=patient.pk,
+    )
+    return _page(request, session)
+
+
+@staff_view()
+@require_POST
+def check_in(request: HttpRequest, patient_id: str) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
+    form = CheckInForm(request.POST)
+    appointment = form.data.get("appointment", "")
+    try:
+        session = actions.do_check_in(
+            actor_from_request(request),
+            request.clinic,  # type: ignore[attr-defined]  # set by staff_view
+            patient,
+            appointment,
+        )
+    except ActionError as exc:
+        return render(
+            request,
+            "treatments/refused.html",
+            {"patient": patient, "message": exc.message},
+            status=400,
+        )
+    return _to(session, "checks")
+
+
+@staff_view()
+@require_POST
+def record_checks(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
+    session = _session(patient, session_id)
+    form = ChecksForm(request.POST, items=manual_items(session_protocol(session)))
+    if not form.is_valid():
+        return _page(request, session, status=400, checks=form)
+    try:
+        actions.do_record_checks(
+            actor_from_request(request), session, form.answers(), form.vitals()
+        )
+    except ActionError as exc:
+        return _refused(request, session, "checks", form, exc)
+    return _to(session, "checks")
+
+
+@staff_view()
+@require_POST
+def clear_hold(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_CLEAR_HOLD)
+    session = _session(patient, session_id)
+    form = HoldForm(request.POST)
+    if not form.is_valid():
+        return _page(request, session, status=400, hold=form)
+    try:
+        actions.do_clear_hold(
+            actor_from_request(request),
+            session,
+            form.cleaned_data["decision"] == "proceed",
+            form.cleaned_data["note"],
+        )
+    except ActionError as exc:
+        return _refused(request, session, "hold", form, exc)
+    return _to(session, "checks")
+
+
+@staff_view()
+@require_POST
+def start_dose(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
+    session = _session(patient, session_id)
+    form = DoseForm(request.POST)
+    if not form.is_valid():
+        return _page(request, session, status=400, dose=form)
+    try:
+        actions.do_start_dose(actor_from_request(request), session, form.cleaned_data)
+    except ActionError as exc:
+        return _refused(request, session, "dose", form, exc)
+    return _to(session, "dose")
+
+
+@staff_view()
+@require_POST
+def record_device(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
+    session = _session(patient, session_id)
+    try:
+        actions.do_record_device(actor_from_request(request), session)
+    except ActionError as exc:
+        return _page(request, session, status=400, error=exc.message)
+    return _to(session, "dose")
+
+
+@staff_view()
+@require_POST
+def end_infusion(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
+    session = _session(patient, session_id)
+    try:
+        actions.do_end_infusion(actor_from_request(request), session)
+    except ActionError as exc:
+        return _page(request, session, status=400, error=exc.message)
+    return _to(session, "dose")
+
+
+@staff_view()
+@require_POST
+def record_vitals(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
+    session = _session(patient, session_id)
+    form = VitalsForm(request.POST)
+    if not form.is_valid():
+        return _page(request, session, status=400, vitals=form)
+    try:
+        actions.do_record_vitals(actor_from_request(request), session, form.cleaned_data)
+    except ActionError as exc:
+        return _refused(request, session, "vitals", form, exc)
+    return _to(session, "vitals")
+
+
+@staff_view()
+@require_POST
+def acknowledge(
+    request: HttpRequest, patient_id: str, session_id: int, alert_id: int
+) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
+    session = _session(patient, session_id)
+    form = AckForm(request.POST)
+    if not form.is_valid():
+        return _page(request, session, status=400, ack=form, ack_alert=alert_id)
+    try:
+        actions.do_acknowledge_alert(
+            actor_from_request(request),
+            session,
+            alert_id,
+            form.cleaned_data["action"],
+            form.cleaned_data["note"],
+        )
+    except ActionError as exc:
+        form.add_error("action" if exc.field == "action" else None, exc.message)
+        return _page(request, session, status=400, ack=form, ack_alert=alert_id)
+    return _to(session, "alerts")
+
+
+@staff_view()
+@require_POST
+def discharge(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
+    session = _session(patient, session_id)
+    form = DischargeForm(request.POST)
+    if not form.is_valid():
+        return _page(request, session, status=400, discharge=form)
+    try:
+        actions.do_discharge(
+            actor_from_request(request),
+            session,
+            escort_confirmed=form.cleaned_data["escort_confirmed"],
+            override_reason=form.cleaned_data["override_reason"],
+            may_override=has_perm(getattr(request, "membership", None), Perm.SESSION_CLEAR_HOLD),
+        )
+    except actions.DischargeRefused as exc:
+        if exc.field == "override_reason":
+            form.add_error("override_reason", exc.message)
+        return _page(request, session, status=400, discharge=form, refusal=exc.reasons)
+    except ActionError as exc:
+        return _refused(request, session, "discharge", form, exc)
+    return _to(session)
+
+
+@staff_view()
+@require_POST
+def stop(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
+    session = _session(patient, session_id)
+    form = StopForm(request.POST)
+    if not form.is_valid():
+        return _page(request, session, status=400, stop=form)
+    try:
+        actions.do_stop_session(actor_from_request(request), session, form.cleaned_data["reason"])
+    except ActionError as exc:
+        return _refused(request, session, "stop", form, exc)
+    return _to(session)

@@ -1,0 +1,98 @@
+"""The chair board at /chairs/: every active session of the clinic on one screen.
+
+The page loads once; `treatments.js` re-fetches the `live/` fragment every 10 seconds, so a new
+alert shows within seconds on every tablet without a reload. Both reads are audited (the board
+shows patient names and vitals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from ketacare.accounts.access import staff_view
+from ketacare.accounts.audit import audit
+from ketacare.accounts.permissions import Perm
+from ketacare.treatments.models import (
+    ACTIVE_SESSION_STATUSES,
+    SessionAlert,
+    TreatmentSession,
+    VitalReading,
+)
+from ketacare.treatments.state import next_due, picture, session_protocol
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    session: TreatmentSession
+    protocol_name: str
+    elapsed_min: int | None
+    next_due: datetime | None
+    overdue: bool
+    latest: VitalReading | None
+    open_alerts: list[SessionAlert]
+
+
+def board_rows(clinic: Any, now: datetime) -> list[BoardRow]:
+    sessions = (
+        TreatmentSession.objects.filter(clinic=clinic, status__in=ACTIVE_SESSION_STATUSES)
+        .select_related("patient", "appointment__resource", "plan")
+        .prefetch_related(
+            Prefetch(
+                "readings",
+                queryset=VitalReading.objects.filter(corrections__isnull=True).order_by(
+                    "taken_at", "pk"
+                ),
+                to_attr="current",
+            ),
+            Prefetch(
+                "alerts",
+                queryset=SessionAlert.objects.filter(acknowledged_at__isnull=True).order_by(
+                    "-raised_at"
+                ),
+                to_attr="open_alerts",
+            ),
+        )
+        .order_by("appointment__resource__sort_order", "checked_in_at")
+    )
+    rows = []
+    for s in sessions:
+        protocol = session_protocol(s)
+        pic = picture(s.current)
+        due = next_due(s, protocol, pic.latest)
+        started = s.observation_started_at or s.dosing_started_at
+        rows.append(
+            BoardRow(
+                session=s,
+                protocol_name=protocol.name,
+                elapsed_min=int((now - started).total_seconds() // 60) if started else None,
+                next_due=due,
+                overdue=due is not None and due < now,
+                latest=pic.latest,
+                open_alerts=s.open_alerts,
+            )
+        )
+    return rows
+
+
+def _context(request: HttpRequest) -> dict[str, Any]:
+    now = timezone.now()
+    rows = board_rows(request.clinic, now)  # type: ignore[attr-defined]  # set by staff_view
+    audit(request, "treatments.board.viewed", detail={"sessions": len(rows)})
+    return {"rows": rows, "now": now}
+
+
+@staff_view(Perm.PATIENT_VIEW)
+def board(request: HttpRequest) -> HttpResponse:
+    return render(request, "treatments/board.html", _context(request))
+
+
+@staff_view(Perm.PATIENT_VIEW)
+def board_fragment(request: HttpRequest) -> HttpResponse:
+    return render(request, "treatments/_board_rows.html", _context(request))
