@@ -41,7 +41,7 @@ from _common import (  # bench/ is not a package: found through sys.path above
 SERVER_BENCHMARKS = ["chart_and_search.py"]
 # Database benchmarks that take --db sqlite|postgres (and --requests) and print their own
 # figures; they manage their own data (see each script).
-DB_FLAG_BENCHMARKS = ["measures_pages.py"]
+DB_FLAG_BENCHMARKS = ["measures_pages.py", "scheduling_series.py", "schedule_day_view.py"]
 # Benchmarks without a database (pure library code): run once, their own output as is.
 PLAIN_BENCHMARKS = ["scoring_throughput.py"]
 

@@ -120,6 +120,10 @@ class StaffHours(models.Model):
     def __str__(self) -> str:
         return f"{self.user_id} weekday {self.weekday}: {self.starts:%H:%M}–{self.ends:%H:%M}"
 
+    @property
+    def weekday_label(self) -> str:
+        return ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[self.weekday]
+
 
 class AppointmentType(models.TextChoices):
     EVALUATION = "evaluation", "Evaluation"
@@ -194,6 +198,9 @@ class Appointment(models.Model):
     checked_in_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    no_show_at = models.DateTimeField(null=True, blank=True)
     # Patient's confirm/cancel link: only the SHA-256 of the token is kept.
     link_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     # Set when the patient asks to reschedule through the link; staff act on it.
