@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -87,7 +86,6 @@ def test_section_lists_the_latest_few_and_renders_in_bounded_queries_with_1000_a
     Assessment.objects.bulk_create(rows)
     client = as_user(world.nurse_a)
     client.get(f"/patients/{world.patient_a.pk}/")
-    began = time.perf_counter()
     # The whole chart grows as other apps add sections; what this section owns is its own
     # queries on the measures tables (episodes with the response rules, scores, recent,
     # latest per scale; the due section: items, links, completeness).
@@ -95,7 +93,6 @@ def test_section_lists_the_latest_few_and_renders_in_bounded_queries_with_1000_a
         html = section(client, world)
     ours = [q["sql"] for q in captured.captured_queries if 'FROM "measures_' in q["sql"]]
     assert len(ours) <= 7, "\n".join(q[:60] for q in ours)
-    assert time.perf_counter() - began < 2.0
     assert html.count('class="row-item') == 8  # the latest few; trajectories shows them all
     assert 'data-scale="phq9"' in html and 'data-scale="gad7"' in html
     assert 'data-testid="course"' in html
