@@ -253,6 +253,8 @@ KETACARE_SELF_REPORT_HOURS = env_int("KETACARE_SELF_REPORT_HOURS", 72)
 KETACARE_BASE_URL = env("KETACARE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # `ketacare worker` runs the measurement schedule (due items, links, reminders) this often.
 KETACARE_SCHEDULE_MINUTES = env_int("KETACARE_SCHEDULE_MINUTES", 15)
+# The watch pass (unacknowledged alerts, risk-flag escalation) runs this often in the worker.
+KETACARE_WATCH_SECONDS = env_int("KETACARE_WATCH_SECONDS", 30)
 # Background tasks live in the database (django-tasks): a restart loses nothing, and any
 # number of `ketacare worker` processes share the queue.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

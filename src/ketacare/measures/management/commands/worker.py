@@ -1,7 +1,8 @@
 """`ketacare worker`: run background tasks from the database queue, and keep the schedule going.
 
 Runs django-tasks' database worker loop and, before each pass, makes sure one `run_schedule`
-is waiting in the queue (every KETACARE_SCHEDULE_MINUTES). Everything lives in the database,
+is waiting in the queue (every KETACARE_SCHEDULE_MINUTES), and runs the watch pass
+(`core.watch`, every KETACARE_WATCH_SECONDS). Everything lives in the database,
 so stopping and starting the worker, or running several, loses and duplicates nothing.
 """
 
@@ -51,6 +52,7 @@ class Command(BaseCommand):
         from django_tasks_db.backend import DatabaseBackend
         from django_tasks_db.management.commands.db_worker import Worker
 
+        from ketacare.core.watch import run_watch_pass, watch_interval_seconds
         from ketacare.measures.tasks import ensure_schedule_enqueued, schedule_interval
 
         if not isinstance(task_backends["default"], DatabaseBackend):
@@ -76,8 +78,12 @@ class Command(BaseCommand):
                 f"Worker started: schedule every {schedule_interval()}, "
                 f"queue polled every {options['interval']} s. Ctrl+C stops it."
             )
+        last_watch = 0.0
         while True:
             ensure_schedule_enqueued()
+            if time.monotonic() - last_watch >= watch_interval_seconds() or options["once"]:
+                run_watch_pass()  # alerts and flags that cannot wait for the schedule
+                last_watch = time.monotonic()
             worker.run()  # batch mode: runs what is ready, then returns
             if options["once"]:
                 self._finish_ready(worker)
