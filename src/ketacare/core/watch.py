@@ -29,7 +29,7 @@ def watch_interval_seconds() -> float:
 
 def _load(path: str) -> Callable[[datetime], int]:
     module_name, _, attr = path.rpartition(".")
-    return getattr(import_module(module_name), attr)  # type: ignore[no-any-return]
+    return getattr(import_module(module_name), attr)
 
 
 def run_watch_pass(now: datetime | None = None) -> dict[str, int]:
