@@ -68,6 +68,14 @@ browser-deps:
 			echo "chromium is not installed and cannot be installed here: browser tests will be skipped."; \
 		fi; \
 	fi
+	@# axe-core (accessibility checks in the browser tests) from the npm registry, pinned in package.json.
+	@if [ -f package.json ] && [ ! -f node_modules/axe-core/axe.min.js ]; then \
+		if command -v npm >/dev/null 2>&1; then \
+			npm install --no-audit --no-fund --silent || echo "npm install failed: accessibility checks will be skipped."; \
+		else \
+			echo "npm is not installed: accessibility checks will be skipped."; \
+		fi; \
+	fi
 
 test: lint typecheck migrations-check browser-deps test-sqlite test-postgres
 
