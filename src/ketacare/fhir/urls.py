@@ -1,6 +1,13 @@
 from django.urls import path, re_path
 
-from ketacare.fhir import views, views_clinical, views_measures, views_plans, views_scheduling
+from ketacare.fhir import (
+    views,
+    views_clinical,
+    views_device,
+    views_measures,
+    views_plans,
+    views_scheduling,
+)
 
 app_name = "fhir"
 
@@ -21,10 +28,11 @@ urlpatterns = [
         views_measures.response_instance,
         name="response_instance",
     ),
-    path("Observation", views_measures.observation_type, name="observation_type"),
+    # POST from monitor gateways and session readings; GET delegates to views_measures.
+    path("Observation", views_device.observation_type, name="observation_type"),
     path(
         "Observation/<str:resource_id>",
-        views_measures.observation_instance,
+        views_device.observation_instance,
         name="observation_instance",
     ),
     path("Condition", views_clinical.condition_type, name="condition_type"),
