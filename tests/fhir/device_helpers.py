@@ -4,25 +4,57 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.test import Client
 from django.utils import timezone
 
+from ketacare.accounts.audit import Actor
 from ketacare.accounts.models import User
 from ketacare.fhir.patient_resource import fhir_instant
-from ketacare.patients.models import Patient
+from ketacare.patients.actions import do_record_measurement
+from ketacare.patients.models import BodyMeasurement, Patient
+from ketacare.treatments import actions
 from ketacare.treatments.models import TreatmentSession
-from tests.treatments.session_helpers import dosed, ready_session
+from tests.evaluations.evaluation_helpers import consent
+from tests.scheduling.sched_helpers import iv_plan
+from tests.treatments.session_helpers import (
+    actor,
+    appointment,
+    dosed,
+    phq9_today,
+    ready_session,
+)
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 GATEWAY = "urn:ketacare-test:gateway"
 
 
-def monitored(prescriber: User, nurse: User, patient: Patient) -> TreatmentSession:
-    """A session of `patient`, checked in an hour ago, dose given, being monitored."""
-    session = dosed(nurse, ready_session(prescriber, nurse, patient))
+def checked_in(
+    prescriber: User, nurse: User, patient: Patient, chair: str = "Chair 1"
+) -> TreatmentSession:
+    """Eligible, consented, plan active, PHQ-9 today, checked in at `chair`."""
+    if chair == "Chair 1":
+        return ready_session(prescriber, nurse, patient)
+    plan = iv_plan(prescriber, patient)
+    consent(prescriber, patient, "iv_racemic")
+    phq9_today(patient)
+    appt = appointment(patient, plan, chair)
+    return actions.do_check_in(actor(nurse), patient.clinic, patient, appt.pk)
+
+
+def monitored(
+    prescriber: User, nurse: User, patient: Patient, chair: str = "Chair 1"
+) -> TreatmentSession:
+    """A session of `patient`, checked in an hour ago, weighed, dose given, being monitored."""
+    do_record_measurement(
+        Actor(label="t"),
+        patient,
+        BodyMeasurement(measured_at=timezone.now(), weight_kg=Decimal("70")),
+    )
+    session = dosed(nurse, checked_in(prescriber, nurse, patient, chair))
     TreatmentSession.objects.filter(pk=session.pk).update(
         checked_in_at=timezone.now() - timedelta(hours=1)
     )

@@ -14,10 +14,8 @@ from django.utils import timezone
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-from ketacare.accounts.audit import Actor, AuditEntry
+from ketacare.accounts.audit import AuditEntry
 from ketacare.fhir.models import ReceivedObservation
-from ketacare.patients.actions import do_record_measurement
-from ketacare.patients.models import BodyMeasurement
 from ketacare.treatments import actions
 from ketacare.treatments.models import SessionAlert, TreatmentSession, VitalReading
 from tests.fhir.device_helpers import GATEWAY, expression, monitored, observation, post
@@ -167,11 +165,6 @@ def test_the_same_identifier_in_another_clinic_is_another_message(
     world: Any, session: TreatmentSession, nurse: Client, token_for: Any, api_client: Any
 ) -> None:
     post(nurse, observation(session, "8867-4", 72, unit="/min", identifier="shared"))
-    do_record_measurement(
-        Actor(label="t"),
-        world.patient_b,
-        BodyMeasurement(measured_at=timezone.now(), weight_kg=Decimal("70")),
-    )
     session_b = monitored(world.clinician_b, world.clinician_b, world.patient_b)
     clinician_b = api_client(token_for(world.clinician_b))
     response = post(

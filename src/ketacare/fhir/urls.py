@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from ketacare.fhir import (
+    transaction,
     views,
     views_clinical,
     views_device,
@@ -79,6 +80,8 @@ urlpatterns = [
         views_scheduling.location_instance,
         name="location_instance",
     ),
+    # Batch and transaction Bundles of vital-signs Observations from monitor gateways.
+    path("", transaction.system_interaction, name="system"),
     # Keep last: anything else under /fhir/ answers with an OperationOutcome.
     re_path(r"^(?P<rest>.*)$", views.unknown_resource, name="unknown"),
 ]
