@@ -8,6 +8,7 @@ from ketacare.fhir import (
     views_measures,
     views_plans,
     views_scheduling,
+    views_session,
 )
 
 app_name = "fhir"
@@ -79,6 +80,22 @@ urlpatterns = [
         "Location/<str:resource_id>",
         views_scheduling.location_instance,
         name="location_instance",
+    ),
+    path("Encounter", views_session.encounter_type, name="encounter_type"),
+    path(
+        "Encounter/<str:resource_id>",
+        views_session.encounter_instance,
+        name="encounter_instance",
+    ),
+    path(
+        "MedicationAdministration",
+        views_session.medication_administration_type,
+        name="medication_administration_type",
+    ),
+    path(
+        "MedicationAdministration/<str:resource_id>",
+        views_session.medication_administration_instance,
+        name="medication_administration_instance",
     ),
     # Batch and transaction Bundles of vital-signs Observations from monitor gateways.
     path("", transaction.system_interaction, name="system"),
