@@ -225,3 +225,42 @@ def test_roles_and_tokens(world: Any, session: TreatmentSession, token_for: Any,
     assert send(therapist, bundle("transaction", *three(session))).status_code == 403
     assert send(Client(), bundle("transaction", *three(session))).status_code == 401
     assert not device(session).exists()
+
+
+def test_the_query_count_does_not_grow_with_the_bundle(
+    session: TreatmentSession, nurse: Client
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(n: int, prefix: str) -> int:
+        entries = [
+            entry(observation(session, "8867-4", 70 + i % 20, unit="/min"), f"{prefix}-{i}")
+            for i in range(n)
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            response = send(nurse, bundle("transaction", *entries))
+        assert response.status_code == 200
+        return len(captured.captured_queries)
+
+    send(nurse, bundle("transaction"))  # the token's first use writes its last-used time
+    small, large = queries(3, "s"), queries(30, "l")
+    assert small == large
+    assert device(session).count() == 33
+
+
+def test_one_observation_takes_a_handful_of_queries(
+    session: TreatmentSession, nurse: Client
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.fhir.device_helpers import post
+
+    send(nurse, bundle("transaction"))  # the token's first use writes its last-used time
+    with CaptureQueriesContext(connection) as captured:
+        response = post(nurse, observation(session, "8867-4", 72, unit="/min", identifier="q"))
+    assert response.status_code == 201
+    # token, membership, key lookup; lock, readings, insert, audit (4 with its savepoint),
+    # key insert; plus the transaction's own savepoint pair in the test.
+    assert len(captured.captured_queries) <= 14, [q["sql"][:60] for q in captured.captured_queries]

@@ -130,8 +130,10 @@ def store_readings(
         stored.append(Stored(row, alerts))
     SessionAlert.objects.bulk_create([a for s in stored for a in s.alerts])
     readings = sorted([*standing, *rows], key=lambda r: (r.taken_at, r.pk))
+    before = (session.status, session.ready_at)
     refresh_ready(session, now, readings)
-    session.save(update_fields=["status", "ready_at"])
+    if (session.status, session.ready_at) != before:
+        session.save(update_fields=["status", "ready_at"])
     detail: dict[str, Any] = (
         {"reading": rows[0].pk} if len(rows) == 1 else {"readings": [r.pk for r in rows]}
     )
