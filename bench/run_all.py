@@ -44,10 +44,18 @@ SERVER_BENCHMARKS = ["chart_and_search.py"]
 DB_FLAG_BENCHMARKS = ["measures_pages.py", "scheduling_series.py", "schedule_day_view.py"]
 # Benchmarks without a database (pure library code): run once, their own output as is.
 PLAIN_BENCHMARKS = ["scoring_throughput.py"]
+# PostgreSQL-only benchmarks with their own server and data (BENCH_PG_URL names the server).
+PG_ONLY_BENCHMARKS = ["fhir_device_feed.py"]
 
 
 def unlisted() -> list[str]:
-    listed = {*SERVER_BENCHMARKS, *DB_FLAG_BENCHMARKS, *PLAIN_BENCHMARKS, Path(__file__).name}
+    listed = {
+        *SERVER_BENCHMARKS,
+        *DB_FLAG_BENCHMARKS,
+        *PLAIN_BENCHMARKS,
+        *PG_ONLY_BENCHMARKS,
+        Path(__file__).name,
+    }
     return sorted(
         p.name
         for p in BENCH_DIR.glob("*.py")
@@ -133,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
             for script in DB_FLAG_BENCHMARKS:
                 title = f"{script} on postgres"
                 ok &= run_script(title, script, ["--db", "postgres", *flag_extra], env)
+            pg_only_extra = ["--requests", "100", "--warmup", "20", "--bundles", "10"]
+            for script in PG_ONLY_BENCHMARKS:
+                ok &= run_script(script, script, pg_only_extra if args.quick else [], env)
     finally:
         if not args.keep:
             remove_tree(data_dir)

@@ -5,10 +5,15 @@ from __future__ import annotations
 from importlib import metadata
 from typing import Any
 
+from ketacare.fhir.capability_sessions import (
+    observation_create,
+    session_resources,
+    system_interactions,
+)
 from ketacare.fhir.patient_search import MAX_PAGE_SIZE
 
 # The date this statement last changed; bump it with any change below.
-STATEMENT_DATE = "2026-11-30"
+STATEMENT_DATE = "2026-12-02"
 
 SECURITY_DESCRIPTION = (
     "Every interaction except `metadata` needs a per-user KetaCare API token sent as "
@@ -59,7 +64,9 @@ def capability_statement(base_url: str, page_size_default: int) -> dict[str, Any
                     _plan_definition(),
                     _appointment(),
                     _location(),
+                    *session_resources(),
                 ],
+                "interaction": system_interactions(),
             }
         ],
     }
@@ -195,12 +202,15 @@ def _observation() -> dict[str, Any]:
             "vital-signs, UCUM units): BP panel 85354-9, heart rate 8867-4, SpO2 59408-5 from "
             "evaluations (vitals-bp-{n}, vitals-hr-{n}, vitals-spo2-{n}); weight 29463-7, height "
             "8302-2, BMI 39156-5 from body measurements (weight-{n}, height-{n}, bmi-{n}). "
-            "A search returns vital signs only when it names a code or a category. Read-only."
+            "A search returns vital signs only when it names a code or a category. Vital signs "
+            "of treatment sessions read as reading-{n}-{bp|hr|spo2|rr|temp}; monitor gateways "
+            "create them (see the create interaction)."
         ),
-        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "interaction": [{"code": "read"}, {"code": "search-type"}, *observation_create()],
         "versioning": "no-version",
         "readHistory": False,
         "updateCreate": False,
+        "conditionalCreate": True,
         "searchParam": [
             _param("patient", "clinical-patient", "reference", PATIENT_PARAM_DOC),
             _param(

@@ -1,6 +1,15 @@
 from django.urls import path, re_path
 
-from ketacare.fhir import views, views_clinical, views_measures, views_plans, views_scheduling
+from ketacare.fhir import (
+    transaction,
+    views,
+    views_clinical,
+    views_device,
+    views_measures,
+    views_plans,
+    views_scheduling,
+    views_session,
+)
 
 app_name = "fhir"
 
@@ -21,10 +30,11 @@ urlpatterns = [
         views_measures.response_instance,
         name="response_instance",
     ),
-    path("Observation", views_measures.observation_type, name="observation_type"),
+    # POST from monitor gateways and session readings; GET delegates to views_measures.
+    path("Observation", views_device.observation_type, name="observation_type"),
     path(
         "Observation/<str:resource_id>",
-        views_measures.observation_instance,
+        views_device.observation_instance,
         name="observation_instance",
     ),
     path("Condition", views_clinical.condition_type, name="condition_type"),
@@ -71,6 +81,24 @@ urlpatterns = [
         views_scheduling.location_instance,
         name="location_instance",
     ),
+    path("Encounter", views_session.encounter_type, name="encounter_type"),
+    path(
+        "Encounter/<str:resource_id>",
+        views_session.encounter_instance,
+        name="encounter_instance",
+    ),
+    path(
+        "MedicationAdministration",
+        views_session.medication_administration_type,
+        name="medication_administration_type",
+    ),
+    path(
+        "MedicationAdministration/<str:resource_id>",
+        views_session.medication_administration_instance,
+        name="medication_administration_instance",
+    ),
+    # Batch and transaction Bundles of vital-signs Observations from monitor gateways.
+    path("", transaction.system_interaction, name="system"),
     # Keep last: anything else under /fhir/ answers with an OperationOutcome.
     re_path(r"^(?P<rest>.*)$", views.unknown_resource, name="unknown"),
 ]

@@ -31,8 +31,6 @@ from ketacare.clinical.protocols import (
 )
 from ketacare.clinical.vitals import (
     VitalSigns,
-    evaluate_reading,
-    evaluate_sedation,
     implausible,
     pre_dose_hold,
 )
@@ -54,10 +52,14 @@ from ketacare.treatments.models import (
     TreatmentSession,
     VitalReading,
 )
+from ketacare.treatments.readings import (  # noqa: F401  (MONITORED: views use it)
+    MONITORED,
+    NewReading,
+    refresh_ready,
+    store_readings,
+)
 from ketacare.treatments.state import (
     clinic_limits,
-    current_readings,
-    picture,
     readiness,
     session_protocol,
     signs,
@@ -532,65 +534,20 @@ def do_end_infusion(actor: Actor, session: TreatmentSession) -> TreatmentSession
 
 def _refresh_ready(session: TreatmentSession, now: datetime) -> None:
     """Mark (or unmark) clinically ready to leave; the first moment is kept."""
-    if session.status not in (SessionStatus.MONITORING, SessionStatus.READY):
-        return
-    decision = readiness(session, now, escort=True)
-    if decision.allowed and session.status == SessionStatus.MONITORING:
-        session.status = SessionStatus.READY
-        session.ready_at = session.ready_at or now
-    elif not decision.allowed and session.status == SessionStatus.READY:
-        session.status = SessionStatus.MONITORING
-
-
-MONITORED = (SessionStatus.DOSING, SessionStatus.MONITORING, SessionStatus.READY)
+    refresh_ready(session, now)
 
 
 def do_record_vitals(
     actor: Actor, session: TreatmentSession, values: Mapping[str, Any]
 ) -> VitalReading:
-    """Store one reading and, in the same transaction, every alert it raises."""
+    """Store one reading and, in the same transaction, every alert it raises
+    (`treatments.readings.store_readings`, shared with the monitor feed)."""
     cleaned = clean_vitals(values)
     now = timezone.now()
     with transaction.atomic():
         session = _locked(session)
-        _require(session, *MONITORED, field="systolic_mmhg")
-        pic = picture(current_readings(session))
-        reading = VitalReading.objects.create(
-            session=session,
-            phase=ReadingPhase.DURING,
-            taken_at=now,
-            recorded_at=now,
-            recorded_by_id=actor.user_id,
-            **cleaned,
-        )
-        limits = clinic_limits(session)
-        reading_signs = signs(reading) or VitalSigns()
-        alerts = list(evaluate_reading(reading_signs, limits, signs(pic.baseline)))
-        if reading.moaas is not None:
-            baseline_moaas = pic.baseline.moaas if pic.baseline else None
-            alerts += evaluate_sedation(reading.moaas, baseline_moaas, limits)
-        SessionAlert.objects.bulk_create(
-            SessionAlert(
-                session=session,
-                reading=reading,
-                code=a.code,
-                level=str(a.level),
-                field=a.field,
-                message=a.message,
-                source=a.source,
-                raised_at=now,
-            )
-            for a in alerts
-        )
-        _refresh_ready(session, now)
-        session.save(update_fields=["status", "ready_at"])
-        _audit(
-            actor,
-            session,
-            "vitals_recorded",
-            {"reading": reading.pk, "alerts": [a.code for a in alerts]},
-        )
-    return reading
+        stored = store_readings(actor, session, [NewReading(cleaned, now)], now)
+    return stored[0].reading
 
 
 def do_acknowledge_alert(

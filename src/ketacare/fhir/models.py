@@ -1,0 +1,36 @@
+"""What the FHIR facade keeps of its own: the idempotency keys of device Observations.
+
+A monitor gateway may resend a message (a timeout, a restart). Each vital-signs Observation it
+posts carries an `identifier` (or the request an `If-None-Exist: identifier=system|value`);
+the key is stored here with the reading it made, unique per clinic, so a resend finds the
+reading instead of storing a second one, and two concurrent resends cannot both insert.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from ketacare.accounts.models import Clinic
+from ketacare.treatments.models import VitalReading
+
+
+class ReceivedObservation(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    system = models.CharField(max_length=255)
+    value = models.CharField(max_length=255)
+    reading = models.OneToOneField(
+        VitalReading, on_delete=models.PROTECT, related_name="received_as"
+    )
+    kind = models.CharField(max_length=8)  # bp, hr, spo2, rr, temp
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "system", "value"], name="received_observation_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system}|{self.value}"
