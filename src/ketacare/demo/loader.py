@@ -19,6 +19,7 @@ from faker import Faker
 
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic, Membership, Role, User
+from ketacare.demo.chairs_demo import load_chair_history
 from ketacare.demo.evaluations_demo import load_evaluations
 from ketacare.demo.measures_demo import load_histories
 from ketacare.demo.plans_demo import load_plans
@@ -120,6 +121,7 @@ def remove_demo() -> None:
     from ketacare.treatments.models import (
         DeviceAdministration,
         DoseRecord,
+        RemsMonitoringForm,
         SessionAlert,
         TreatmentSession,
         VitalReading,
@@ -128,6 +130,7 @@ def remove_demo() -> None:
     with transaction.atomic():
         # Sessions someone ran on the demo protect their appointment, plan and patient.
         sessions = TreatmentSession.objects.filter(clinic__in=clinics)
+        RemsMonitoringForm.objects.filter(session__in=sessions).delete()
         DeviceAdministration.objects.filter(dose__session__in=sessions).delete()
         DoseRecord.objects.filter(session__in=sessions).delete()
         SessionAlert.objects.filter(session__in=sessions).delete()
@@ -199,6 +202,7 @@ def load_demo(progress: Callable[[str], None] = lambda _: None) -> None:
             calendar = setup_clinic(clinic, index)
             courses = load_plans(clinic, calendar, rng, progress)
             load_appointments(clinic, calendar, courses, rng, progress)
+            load_chair_history(clinic, calendar, courses, random.Random(SEED + index), progress)
         record(DEMO, "demo.loaded", detail={"clinics": [c.name for c in clinics]})
 
 

@@ -732,6 +732,8 @@ def _write(spec: Spec, doctor: Actor, calendar: Calendar, rng: random.Random) ->
             total += 1
             if day >= calendar.start:
                 course.sessions.append(Session(day, step.phase, number, series))
+            else:
+                course.history.append(Session(day, step.phase, number, series))
             for vals, reason in spec.revisions.get(total, []):
                 revise(day, vals, reason)
             last = day

@@ -267,6 +267,8 @@ class Course:
     sessions: list[Session] = field(default_factory=list)
     integration: bool = False  # sees the therapist after induction sessions
     follow_up_days: list[date] = field(default_factory=list)
+    # Sessions given before the booking window (their appointments: `chairs_demo`).
+    history: list[Session] = field(default_factory=list)
 
     @property
     def esketamine(self) -> bool:

@@ -281,3 +281,6 @@ class DeviceAdministration(models.Model):
 
     def __str__(self) -> str:
         return f"device {self.number} at {self.given_at:%H:%M}"
+
+
+from ketacare.treatments.models_rems import RemsMonitoringForm  # noqa: E402, F401

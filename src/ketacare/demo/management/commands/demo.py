@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from ketacare.demo.chairs_demo import live_demo_clinic, stage_live_chairs
 from ketacare.demo.loader import DEMO_PASSWORD, demo_logins, is_loaded, load_demo, remove_demo
 
 
@@ -30,6 +31,10 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Loading demo clinics…")
             load_demo(progress=lambda text: self.stdout.write(f"  {text}"))
+        live = live_demo_clinic()
+        if live is not None:
+            staged = stage_live_chairs(live)
+            self.stdout.write(f"Chair board: {len(staged)} sessions in progress at {live.name}.")
         if not options["quiet"]:
             self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
             for email, role, clinic in demo_logins():
