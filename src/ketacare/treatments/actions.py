@@ -42,6 +42,7 @@ from ketacare.plans.actions import plan_dose
 from ketacare.plans.models import PlanStatus
 from ketacare.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 from ketacare.treatments.checks import automatic_checks, manual_items
+from ketacare.treatments.locking import refuse_if_locked
 from ketacare.treatments.models import (
     AlertAction,
     CheckResult,
@@ -94,6 +95,7 @@ def _locked(session: TreatmentSession) -> TreatmentSession:
         .select_related("plan", "patient", "clinic")
         .get(pk=session.pk)
     )
+    refuse_if_locked(locked)
     return locked
 
 
@@ -412,6 +414,17 @@ def do_start_dose(
         if late:
             raise ActionError("checks", " ".join(late))
         calc = session_dose(session)
+        drug_lot = None
+        if data.get("lot_id"):  # a lot of the controlled-substance log: its number and expiry
+            from ketacare.treatments.substance_actions import lot_for_dose
+
+            drug_lot = lot_for_dose(session, data["lot_id"])
+            data = {
+                "concentration_mg_per_ml": drug_lot.concentration_mg_per_ml,
+                **{k: v for k, v in data.items() if v not in (None, "")},
+                "lot_number": drug_lot.lot_number,
+                "expiry": drug_lot.expiry,
+            }
         lot = str(data.get("lot_number") or "").strip()
         if not lot:
             raise ActionError("lot_number", "Enter the lot number.")
@@ -451,6 +464,7 @@ def do_start_dose(
             device_interval_min=calc.device_interval_min,
             started_at=now,
             recorded_by_id=actor.user_id,
+            drug_lot=drug_lot,
         )
         session.dosing_started_at, session.dosing_started_by_id = now, actor.user_id
         if protocol.monitoring.observation_from == ObservationStart.DOSE_GIVEN:

@@ -19,3 +19,9 @@ urlpatterns = [
     path("<int:session_id>/discharge/", views.discharge, name="discharge"),
     path("<int:session_id>/stop/", views.stop, name="stop"),
 ]
+
+from ketacare.treatments import views_chair  # noqa: E402
+
+urlpatterns += [
+    path("<int:session_id>/substances/", views_chair.record_use, name="substance_use"),
+]

@@ -114,6 +114,9 @@ def _page(
         "error": error,
         "refusal": bound.get("refusal"),
     }
+    from ketacare.treatments.views_chair import chair_context
+
+    context.update(chair_context(request, session, bound, context))
     if session.status == SessionStatus.PRE_DOSE and not context["blockers"]:
         try:
             context["calc"] = actions.session_dose(session)

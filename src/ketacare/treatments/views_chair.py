@@ -1,0 +1,86 @@
+"""More of the session page: the controlled-substance entries of the session, infusion rate
+changes and pauses, side effects, vitals corrections, signing and addenda, and the printable
+discharge sheet. Mounted under /patients/<patient_id>/sessions/<session_id>/ like the rest;
+each view goes through `access_patient`, calls one action and redirects back to the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_POST
+
+from ketacare.accounts.access import staff_view
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import actor_from_request
+from ketacare.accounts.permissions import Perm, has_perm
+from ketacare.patients.access import access_patient
+from ketacare.treatments import substance_actions as sa
+from ketacare.treatments import views
+from ketacare.treatments.forms_substances import UseForm
+from ketacare.treatments.models import TreatmentSession
+from ketacare.treatments.models_substances import ROUTE_DRUG, SubstanceEntry
+from ketacare.treatments.substance_ledger import lots_for_route
+
+
+def _lots(session: TreatmentSession) -> list[Any]:
+    drug = ROUTE_DRUG.get(session.route)
+    return lots_for_route(session.clinic, drug, include_expired=True) if drug else []
+
+
+def chair_context(
+    request: HttpRequest,
+    session: TreatmentSession,
+    bound: dict[str, Any],
+    page: dict[str, Any],
+) -> dict[str, Any]:
+    """What the extra sections of the session page need."""
+    membership = getattr(request, "membership", None)
+    dose_form = page.get("dose_form")
+    if dose_form is not None and "lot_id" in dose_form.fields:
+        drug = ROUTE_DRUG.get(session.route)
+        usable = lots_for_route(session.clinic, drug) if drug else []
+        dose_form.fields["lot_id"].widget.choices = [("", "— type the lot below —")] + [
+            (lot.pk, f"{lot.lot_number} · exp {lot.expiry:%Y-%m-%d}") for lot in usable
+        ]
+    entries = sa.session_entries(session)
+    superseded = {e.corrects_id for e in entries if e.corrects_id}
+    dose = getattr(session, "dose", None) if session.dosing_started_at else None
+    use_form = bound.get("use") or UseForm(
+        lots=_lots(session),
+        initial={"lot": dose.drug_lot_id} if dose is not None and dose.drug_lot_id else None,
+    )
+    return {
+        "substance_entries": [(e, e.pk not in superseded) for e in entries],
+        "use_form": use_form,
+        "can_record_substances": has_perm(membership, Perm.SUBSTANCE_RECORD)
+        and session.locked_at is None
+        and session.dosing_started_at is not None,
+    }
+
+
+def _bad(
+    request: HttpRequest, session: TreatmentSession, key: str, form: forms.Form, exc: ActionError
+) -> HttpResponse:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    bound: dict[str, Any] = {key: form}
+    return views._page(request, session, 400, "", **bound)
+
+
+@staff_view()
+@require_POST
+def record_use(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SUBSTANCE_RECORD)
+    session = views._session(patient, session_id)
+    form = UseForm(request.POST, lots=_lots(session))
+    if not form.is_valid():
+        return views._page(request, session, status=400, use=form)
+    try:
+        sa.do_record_use(actor_from_request(request), session, form.cleaned_data)
+    except ActionError as exc:
+        return _bad(request, session, "use", form, exc)
+    return views._to(session, "substances")
+
+
+__all__ = ["SubstanceEntry", "chair_context", "record_use"]
