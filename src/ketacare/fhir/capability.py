@@ -8,7 +8,7 @@ from typing import Any
 from ketacare.fhir.patient_search import MAX_PAGE_SIZE
 
 # The date this statement last changed; bump it with any change below.
-STATEMENT_DATE = "2026-11-30"
+STATEMENT_DATE = "2026-12-02"
 
 SECURITY_DESCRIPTION = (
     "Every interaction except `metadata` needs a per-user KetaCare API token sent as "
@@ -59,6 +59,7 @@ def capability_statement(base_url: str, page_size_default: int) -> dict[str, Any
                     _plan_definition(),
                     _appointment(),
                     _location(),
+                    _adverse_event(),
                 ],
             }
         ],
@@ -373,4 +374,14 @@ def _location() -> dict[str, Any]:
             _param("name", "Location-name", "string", "Any part of the name, ignoring case."),
             _param("status", "Location-status", "token", "active or inactive."),
         ],
+    )
+
+
+def _adverse_event() -> dict[str, Any]:
+    return _read_search(
+        "AdverseEvent",
+        "Side effects seen at a treatment session (side-effect-{n}): the event as text, "
+        "severity (adverse-event-severity), seriousness, the session as encounter "
+        "identifier, and the intervention given as the extension side-effect-intervention.",
+        [],
     )

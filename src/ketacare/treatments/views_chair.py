@@ -16,8 +16,9 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import actor_from_request
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.patients.access import access_patient
+from ketacare.treatments import infusion, side_effects, views
 from ketacare.treatments import substance_actions as sa
-from ketacare.treatments import views
+from ketacare.treatments.forms_chair import InfusionForm, SideEffectForm
 from ketacare.treatments.forms_substances import UseForm
 from ketacare.treatments.models import TreatmentSession
 from ketacare.treatments.models_substances import ROUTE_DRUG, SubstanceEntry
@@ -51,7 +52,16 @@ def chair_context(
         lots=_lots(session),
         initial={"lot": dose.drug_lot_id} if dose is not None and dose.drug_lot_id else None,
     )
+    can_run = has_perm(membership, Perm.SESSION_RUN) and session.locked_at is None
+    infusing = session.status == "dosing" and dose is not None and not dose.devices_planned
     return {
+        "infusion_lines": infusion.timeline(session),
+        "infusing": infusing and can_run,
+        "paused": infusing and infusion.is_paused(session),
+        "infusion_form": bound.get("infusion") or InfusionForm(),
+        "side_effects": list(session.side_effects.select_related("recorded_by")),
+        "side_effect_form": bound.get("side_effect") or SideEffectForm(),
+        "can_record_side_effects": can_run and session.dosing_started_at is not None,
         "substance_entries": [(e, e.pk not in superseded) for e in entries],
         "use_form": use_form,
         "can_record_substances": has_perm(membership, Perm.SUBSTANCE_RECORD)
@@ -81,6 +91,42 @@ def record_use(request: HttpRequest, patient_id: str, session_id: int) -> HttpRe
     except ActionError as exc:
         return _bad(request, session, "use", form, exc)
     return views._to(session, "substances")
+
+
+@staff_view()
+@require_POST
+def infusion_event(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
+    session = views._session(patient, session_id)
+    form = InfusionForm(request.POST)
+    if not form.is_valid():
+        return views._page(request, session, 400, "", infusion=form)
+    try:
+        infusion.do_infusion_event(
+            actor_from_request(request),
+            session,
+            form.cleaned_data["kind"],
+            form.cleaned_data["rate_ml_per_h"],
+            form.cleaned_data["reason"],
+        )
+    except ActionError as exc:
+        return _bad(request, session, "infusion", form, exc)
+    return views._to(session, "infusion")
+
+
+@staff_view()
+@require_POST
+def record_side_effect(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
+    session = views._session(patient, session_id)
+    form = SideEffectForm(request.POST)
+    if not form.is_valid():
+        return views._page(request, session, 400, "", side_effect=form)
+    try:
+        side_effects.do_record_side_effect(actor_from_request(request), session, form.cleaned_data)
+    except ActionError as exc:
+        return _bad(request, session, "side_effect", form, exc)
+    return views._to(session, "side-effects")
 
 
 __all__ = ["SubstanceEntry", "chair_context", "record_use"]
