@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from ketacare.treatments.forms import VitalsForm
 from ketacare.treatments.models_chair import InfusionEventKind, Severity, SideEffectCode
 
 _WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -40,3 +41,8 @@ class SideEffectForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
     note = forms.CharField(required=False, max_length=1000)
+
+
+class CorrectReadingForm(VitalsForm):
+    reading = forms.IntegerField(widget=forms.HiddenInput)
+    correction_reason = forms.CharField(label="Why the correction", max_length=500)

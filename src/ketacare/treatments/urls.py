@@ -25,5 +25,6 @@ from ketacare.treatments import views_chair  # noqa: E402
 urlpatterns += [
     path("<int:session_id>/substances/", views_chair.record_use, name="substance_use"),
     path("<int:session_id>/infusion/", views_chair.infusion_event, name="infusion"),
+    path("<int:session_id>/vitals/correct/", views_chair.correct_reading, name="correct_reading"),
     path("<int:session_id>/side-effects/", views_chair.record_side_effect, name="side_effect"),
 ]

@@ -16,9 +16,9 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import actor_from_request
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.patients.access import access_patient
-from ketacare.treatments import infusion, side_effects, views
+from ketacare.treatments import corrections, infusion, side_effects, views
 from ketacare.treatments import substance_actions as sa
-from ketacare.treatments.forms_chair import InfusionForm, SideEffectForm
+from ketacare.treatments.forms_chair import CorrectReadingForm, InfusionForm, SideEffectForm
 from ketacare.treatments.forms_substances import UseForm
 from ketacare.treatments.models import TreatmentSession
 from ketacare.treatments.models_substances import ROUTE_DRUG, SubstanceEntry
@@ -54,7 +54,30 @@ def chair_context(
     )
     can_run = has_perm(membership, Perm.SESSION_RUN) and session.locked_at is None
     infusing = session.status == "dosing" and dose is not None and not dose.devices_planned
+    correctable = (
+        [r for r in page.get("readings", []) if r.phase == "during"]
+        if can_run and session.status in ("dosing", "monitoring", "ready_for_discharge")
+        else []
+    )
+    correct_form = bound.get("correct_reading")
+    wanted = request.GET.get("correct", "")
+    if correct_form is None and wanted.isdigit():
+        chosen = next((r for r in correctable if r.pk == int(wanted)), None)
+        if chosen is not None:
+            correct_form = CorrectReadingForm(
+                initial={
+                    "reading": chosen.pk,
+                    **{
+                        name: getattr(chosen, name)
+                        for name in CorrectReadingForm.base_fields
+                        if name not in ("reading", "correction_reason")
+                    },
+                }
+            )
     return {
+        "corrected_readings": corrections.corrected_readings(session),
+        "correctable": correctable,
+        "correct_form": correct_form,
         "infusion_lines": infusion.timeline(session),
         "infusing": infusing and can_run,
         "paused": infusing and infusion.is_paused(session),
@@ -127,6 +150,28 @@ def record_side_effect(request: HttpRequest, patient_id: str, session_id: int) -
     except ActionError as exc:
         return _bad(request, session, "side_effect", form, exc)
     return views._to(session, "side-effects")
+
+
+@staff_view()
+@require_POST
+def correct_reading(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
+    session = views._session(patient, session_id)
+    form = CorrectReadingForm(request.POST)
+    if not form.is_valid():
+        return views._page(request, session, 400, "", correct_reading=form)
+    data = form.cleaned_data
+    try:
+        corrections.do_correct_reading(
+            actor_from_request(request),
+            session,
+            data["reading"],
+            data,
+            data["correction_reason"],
+        )
+    except ActionError as exc:
+        return _bad(request, session, "correct_reading", form, exc)
+    return views._to(session, "corrections")
 
 
 __all__ = ["SubstanceEntry", "chair_context", "record_use"]
