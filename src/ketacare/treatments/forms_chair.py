@@ -46,3 +46,9 @@ class SideEffectForm(forms.Form):
 class CorrectReadingForm(VitalsForm):
     reading = forms.IntegerField(widget=forms.HiddenInput)
     correction_reason = forms.CharField(label="Why the correction", max_length=500)
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        label="Addendum", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )

@@ -131,7 +131,8 @@ def _refused(
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, exc.message)
     bound: dict[str, Any] = {key: form}
-    return _page(request, session, status=400, **bound)
+    locked = exc.field == "session"  # signed and locked: no form is shown to carry it
+    return _page(request, session, status=400, error=exc.message if locked else "", **bound)
 
 
 @staff_view()

@@ -14,11 +14,17 @@ from django.views.decorators.http import require_POST
 from ketacare.accounts.access import staff_view
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import actor_from_request
+from ketacare.accounts.models import Role
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.patients.access import access_patient
-from ketacare.treatments import corrections, infusion, side_effects, views
+from ketacare.treatments import corrections, infusion, side_effects, signing, views
 from ketacare.treatments import substance_actions as sa
-from ketacare.treatments.forms_chair import CorrectReadingForm, InfusionForm, SideEffectForm
+from ketacare.treatments.forms_chair import (
+    AddendumForm,
+    CorrectReadingForm,
+    InfusionForm,
+    SideEffectForm,
+)
 from ketacare.treatments.forms_substances import UseForm
 from ketacare.treatments.models import TreatmentSession
 from ketacare.treatments.models_substances import ROUTE_DRUG, SubstanceEntry
@@ -74,7 +80,22 @@ def chair_context(
                     },
                 }
             )
+    signatures = list(session.signatures.select_related("by"))
+    role = getattr(membership, "role", "")
+    signs_as = signing.ROLE_SIGNS_AS.get(Role(role)) if role in Role.values else None
+    closed = session.status in ("discharged", "stopped", "aborted")
     return {
+        "can_run": page.get("can_run", False) and session.locked_at is None,
+        "signatures": signatures,
+        "signs_as": signs_as,
+        "can_sign": closed
+        and session.locked_at is None
+        and has_perm(membership, Perm.SESSION_SIGN)
+        and signs_as is not None
+        and all(s.role != signs_as and s.by_id != request.user.pk for s in signatures),
+        "addenda": list(session.addenda.select_related("by")),
+        "can_add_addendum": closed and has_perm(membership, Perm.SESSION_SIGN),
+        "addendum_form": bound.get("addendum") or AddendumForm(),
         "corrected_readings": corrections.corrected_readings(session),
         "correctable": correctable,
         "correct_form": correct_form,
@@ -98,7 +119,8 @@ def _bad(
 ) -> HttpResponse:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
     bound: dict[str, Any] = {key: form}
-    return views._page(request, session, 400, "", **bound)
+    error = exc.message if exc.field == "session" else ""  # signed and locked
+    return views._page(request, session, 400, error, **bound)
 
 
 @staff_view()
@@ -172,6 +194,34 @@ def correct_reading(request: HttpRequest, patient_id: str, session_id: int) -> H
     except ActionError as exc:
         return _bad(request, session, "correct_reading", form, exc)
     return views._to(session, "corrections")
+
+
+@staff_view()
+@require_POST
+def sign(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_SIGN)
+    session = views._session(patient, session_id)
+    membership = getattr(request, "membership", None)
+    try:
+        signing.do_sign(actor_from_request(request), session, getattr(membership, "role", ""))
+    except ActionError as exc:
+        return views._page(request, session, 400, exc.message)
+    return views._to(session, "signing")
+
+
+@staff_view()
+@require_POST
+def add_addendum(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_SIGN)
+    session = views._session(patient, session_id)
+    form = AddendumForm(request.POST)
+    if not form.is_valid():
+        return views._page(request, session, 400, "", addendum=form)
+    try:
+        signing.do_add_addendum(actor_from_request(request), session, form.cleaned_data["text"])
+    except ActionError as exc:
+        return _bad(request, session, "addendum", form, exc)
+    return views._to(session, "signing")
 
 
 __all__ = ["SubstanceEntry", "chair_context", "record_use"]
