@@ -646,6 +646,7 @@ def do_discharge(
     escort_confirmed: bool = False,
     override_reason: str = "",
     may_override: bool = False,
+    escort_name: str = "",
 ) -> TreatmentSession:
     """Discharge when every criterion is met; otherwise refuse listing what is missing. A
     prescriber may override with a reason, except the esketamine observation floor."""
@@ -654,6 +655,8 @@ def do_discharge(
     with transaction.atomic():
         session = _locked(session)
         _require(session, SessionStatus.MONITORING, SessionStatus.READY, field="discharge")
+        if (escort_name or "").strip():
+            session.escort_name = escort_name.strip()[:120]
         if escort_confirmed and not session.escort_confirmed:
             session.escort_confirmed = True
             session.escort_confirmed_at, session.escort_confirmed_by_id = now, actor.user_id

@@ -105,6 +105,7 @@ class DischargeForm(forms.Form):
     escort_confirmed = forms.BooleanField(
         label="Escort present / safe transport home confirmed", required=False
     )
+    escort_name = forms.CharField(label="Escort's name", required=False, max_length=120)
     override_reason = forms.CharField(
         label="Prescriber override: reason",
         required=False,

@@ -300,6 +300,7 @@ def discharge(request: HttpRequest, patient_id: str, session_id: int) -> HttpRes
             actor_from_request(request),
             session,
             escort_confirmed=form.cleaned_data["escort_confirmed"],
+            escort_name=form.cleaned_data["escort_name"],
             override_reason=form.cleaned_data["override_reason"],
             may_override=has_perm(getattr(request, "membership", None), Perm.SESSION_CLEAR_HOLD),
         )

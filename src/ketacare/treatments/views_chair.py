@@ -9,16 +9,18 @@ from typing import Any
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from ketacare.accounts.access import staff_view
 from ketacare.accounts.actions import ActionError
-from ketacare.accounts.audit import actor_from_request
+from ketacare.accounts.audit import actor_from_request, audit
 from ketacare.accounts.models import Role
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.patients.access import access_patient
 from ketacare.treatments import corrections, infusion, side_effects, signing, views
 from ketacare.treatments import substance_actions as sa
+from ketacare.treatments.discharge_sheet import discharge_sheet, sheet_available
 from ketacare.treatments.forms_chair import (
     AddendumForm,
     CorrectReadingForm,
@@ -85,6 +87,7 @@ def chair_context(
     signs_as = signing.ROLE_SIGNS_AS.get(Role(role)) if role in Role.values else None
     closed = session.status in ("discharged", "stopped", "aborted")
     return {
+        "sheet_available": sheet_available(session),
         "can_run": page.get("can_run", False) and session.locked_at is None,
         "signatures": signatures,
         "signs_as": signs_as,
@@ -222,6 +225,25 @@ def add_addendum(request: HttpRequest, patient_id: str, session_id: int) -> Http
     except ActionError as exc:
         return _bad(request, session, "addendum", form, exc)
     return views._to(session, "signing")
+
+
+@staff_view()
+def print_discharge_sheet(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.PATIENT_VIEW)
+    session = views._session(patient, session_id)
+    if not sheet_available(session):
+        return views._page(
+            request, session, 400, "The discharge instructions print once the patient leaves."
+        )
+    audit(
+        request,
+        "treatments.session.discharge_sheet_viewed",
+        object_type="session",
+        object_id=session.pk,
+        patient_id=patient.pk,
+    )
+    context = {"patient": patient, "session": session, "sheet": discharge_sheet(session)}
+    return render(request, "treatments/discharge_sheet.html", context)
 
 
 __all__ = ["SubstanceEntry", "chair_context", "record_use"]
