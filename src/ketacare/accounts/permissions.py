@@ -49,6 +49,9 @@ class Perm(StrEnum):
     APPOINTMENT_CHECK_IN = "scheduling.check_in"
     SESSION_RUN = "treatments.run_session"
     SESSION_CLEAR_HOLD = "treatments.clear_hold"
+    SUBSTANCE_RECORD = "treatments.record_controlled_substances"
+    SUBSTANCE_VIEW = "treatments.view_controlled_substances"
+    SESSION_SIGN = "treatments.sign_session"
 
 
 A, P, N, T, IN, D = (
@@ -118,6 +121,13 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     # a pre-dose hold and a discharge override are the prescriber's documented decision.
     Perm.SESSION_RUN: frozenset({P, N}),
     Perm.SESSION_CLEAR_HOLD: frozenset({P}),
+    # The controlled-substance log: nurses and prescribers receive lots, record what they
+    # draw, give and waste (with a second of them as witness) and count the stock; the
+    # director and the admin who answer for the registration read the log and discrepancies.
+    # Nurse and prescriber each sign the finished session, which locks it.
+    Perm.SUBSTANCE_RECORD: frozenset({P, N}),
+    Perm.SUBSTANCE_VIEW: frozenset({A, P, N, D}),
+    Perm.SESSION_SIGN: frozenset({P, N}),
 }
 
 

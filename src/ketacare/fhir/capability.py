@@ -65,6 +65,7 @@ def capability_statement(base_url: str, page_size_default: int) -> dict[str, Any
                     _appointment(),
                     _location(),
                     *session_resources(),
+                    _adverse_event(),
                 ],
                 "interaction": system_interactions(),
             }
@@ -383,4 +384,14 @@ def _location() -> dict[str, Any]:
             _param("name", "Location-name", "string", "Any part of the name, ignoring case."),
             _param("status", "Location-status", "token", "active or inactive."),
         ],
+    )
+
+
+def _adverse_event() -> dict[str, Any]:
+    return _read_search(
+        "AdverseEvent",
+        "Side effects seen at a treatment session (side-effect-{n}): the event as text, "
+        "severity (adverse-event-severity), seriousness, the session as encounter "
+        "identifier, and the intervention given as the extension side-effect-intervention.",
+        [],
     )

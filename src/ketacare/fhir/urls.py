@@ -3,6 +3,7 @@ from django.urls import path, re_path
 from ketacare.fhir import (
     transaction,
     views,
+    views_adverse_event,
     views_clinical,
     views_device,
     views_measures,
@@ -99,6 +100,12 @@ urlpatterns = [
     ),
     # Batch and transaction Bundles of vital-signs Observations from monitor gateways.
     path("", transaction.system_interaction, name="system"),
+    path("AdverseEvent", views_adverse_event.adverse_event_type, name="adverse_event_type"),
+    path(
+        "AdverseEvent/<str:resource_id>",
+        views_adverse_event.adverse_event_instance,
+        name="adverse_event_instance",
+    ),
     # Keep last: anything else under /fhir/ answers with an OperationOutcome.
     re_path(r"^(?P<rest>.*)$", views.unknown_resource, name="unknown"),
 ]

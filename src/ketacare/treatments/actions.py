@@ -40,6 +40,7 @@ from ketacare.plans.actions import plan_dose
 from ketacare.plans.models import PlanStatus
 from ketacare.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 from ketacare.treatments.checks import automatic_checks, manual_items
+from ketacare.treatments.locking import refuse_if_locked
 from ketacare.treatments.models import (
     AlertAction,
     CheckResult,
@@ -96,6 +97,7 @@ def _locked(session: TreatmentSession) -> TreatmentSession:
         .select_related("plan", "patient", "clinic")
         .get(pk=session.pk)
     )
+    refuse_if_locked(locked)
     return locked
 
 
@@ -414,6 +416,17 @@ def do_start_dose(
         if late:
             raise ActionError("checks", " ".join(late))
         calc = session_dose(session)
+        drug_lot = None
+        if data.get("lot_id"):  # a lot of the controlled-substance log: its number and expiry
+            from ketacare.treatments.substance_actions import lot_for_dose
+
+            drug_lot = lot_for_dose(session, data["lot_id"])
+            data = {
+                "concentration_mg_per_ml": drug_lot.concentration_mg_per_ml,
+                **{k: v for k, v in data.items() if v not in (None, "")},
+                "lot_number": drug_lot.lot_number,
+                "expiry": drug_lot.expiry,
+            }
         lot = str(data.get("lot_number") or "").strip()
         if not lot:
             raise ActionError("lot_number", "Enter the lot number.")
@@ -453,6 +466,7 @@ def do_start_dose(
             device_interval_min=calc.device_interval_min,
             started_at=now,
             recorded_by_id=actor.user_id,
+            drug_lot=drug_lot,
         )
         session.dosing_started_at, session.dosing_started_by_id = now, actor.user_id
         if protocol.monitoring.observation_from == ObservationStart.DOSE_GIVEN:
@@ -589,6 +603,7 @@ def do_discharge(
     escort_confirmed: bool = False,
     override_reason: str = "",
     may_override: bool = False,
+    escort_name: str = "",
 ) -> TreatmentSession:
     """Discharge when every criterion is met; otherwise refuse listing what is missing. A
     prescriber may override with a reason, except the esketamine observation floor."""
@@ -597,6 +612,8 @@ def do_discharge(
     with transaction.atomic():
         session = _locked(session)
         _require(session, SessionStatus.MONITORING, SessionStatus.READY, field="discharge")
+        if (escort_name or "").strip():
+            session.escort_name = escort_name.strip()[:120]
         if escort_confirmed and not session.escort_confirmed:
             session.escort_confirmed = True
             session.escort_confirmed_at, session.escort_confirmed_by_id = now, actor.user_id

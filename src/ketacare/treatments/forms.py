@@ -76,6 +76,12 @@ class HoldForm(forms.Form):
 
 
 class DoseForm(forms.Form):
+    lot_id = forms.IntegerField(
+        label="Lot (controlled-substance log)",
+        required=False,
+        widget=forms.Select,
+        help_text="Fills the lot number and expiry.",
+    )
     drug = forms.CharField(max_length=120, required=False, help_text="Blank: the plan's drug.")
     concentration_mg_per_ml = forms.DecimalField(
         label="Concentration (mg/mL)", required=False, min_value=0
@@ -99,6 +105,7 @@ class DischargeForm(forms.Form):
     escort_confirmed = forms.BooleanField(
         label="Escort present / safe transport home confirmed", required=False
     )
+    escort_name = forms.CharField(label="Escort's name", required=False, max_length=120)
     override_reason = forms.CharField(
         label="Prescriber override: reason",
         required=False,

@@ -103,6 +103,9 @@ class TreatmentSession(models.Model):
     ended_by = _who("ended by")
     end_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    escort_name = models.CharField(max_length=120, blank=True)
+    # Set when both nurse and prescriber have signed: from then on, addenda only.
+    locked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -260,6 +263,9 @@ class DoseRecord(models.Model):
     started_at = models.DateTimeField()
     stopped_at = models.DateTimeField(null=True, blank=True)
     recorded_by = _who("recorded by")
+    drug_lot = models.ForeignKey(
+        "treatments.DrugLot", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"{self.drug} {self.given_mg} mg"
@@ -283,4 +289,14 @@ class DeviceAdministration(models.Model):
         return f"device {self.number} at {self.given_at:%H:%M}"
 
 
+from ketacare.treatments.models_chair import (  # noqa: E402, F401  (models live there)
+    InfusionEvent,
+    SessionAddendum,
+    SessionSignature,
+    SideEffect,
+)
 from ketacare.treatments.models_rems import RemsMonitoringForm  # noqa: E402, F401
+from ketacare.treatments.models_substances import (  # noqa: E402, F401
+    DrugLot,
+    SubstanceEntry,
+)

@@ -19,3 +19,19 @@ urlpatterns = [
     path("<int:session_id>/discharge/", views.discharge, name="discharge"),
     path("<int:session_id>/stop/", views.stop, name="stop"),
 ]
+
+from ketacare.treatments import views_chair  # noqa: E402
+
+urlpatterns += [
+    path("<int:session_id>/substances/", views_chair.record_use, name="substance_use"),
+    path("<int:session_id>/infusion/", views_chair.infusion_event, name="infusion"),
+    path("<int:session_id>/vitals/correct/", views_chair.correct_reading, name="correct_reading"),
+    path(
+        "<int:session_id>/discharge-sheet/",
+        views_chair.print_discharge_sheet,
+        name="discharge_sheet",
+    ),
+    path("<int:session_id>/sign/", views_chair.sign, name="sign"),
+    path("<int:session_id>/addenda/", views_chair.add_addendum, name="addendum"),
+    path("<int:session_id>/side-effects/", views_chair.record_side_effect, name="side_effect"),
+]

@@ -10,3 +10,18 @@ urlpatterns = [
     path("", views_board.board, name="board"),
     path("live/", views_board.board_fragment, name="board_fragment"),
 ]
+
+from ketacare.treatments import views_substances  # noqa: E402
+
+urlpatterns += [
+    path("substances/", views_substances.index, name="substances"),
+    path("substances/lots/", views_substances.receive_lot, name="substance_receive"),
+    path("substances/count/", views_substances.count, name="substance_count"),
+    path("substances/waste/", views_substances.waste, name="substance_waste"),
+    path("substances/lots/<int:lot_id>/", views_substances.lot_detail, name="substance_lot"),
+    path(
+        "substances/lots/<int:lot_id>/correct/",
+        views_substances.correct_entry,
+        name="substance_correct",
+    ),
+]

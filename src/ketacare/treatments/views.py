@@ -114,6 +114,9 @@ def _page(
         "error": error,
         "refusal": bound.get("refusal"),
     }
+    from ketacare.treatments.views_chair import chair_context
+
+    context.update(chair_context(request, session, bound, context))
     if session.status == SessionStatus.PRE_DOSE and not context["blockers"]:
         try:
             context["calc"] = actions.session_dose(session)
@@ -128,7 +131,8 @@ def _refused(
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, exc.message)
     bound: dict[str, Any] = {key: form}
-    return _page(request, session, status=400, **bound)
+    locked = exc.field == "session"  # signed and locked: no form is shown to carry it
+    return _page(request, session, status=400, error=exc.message if locked else "", **bound)
 
 
 @staff_view()
@@ -296,6 +300,7 @@ def discharge(request: HttpRequest, patient_id: str, session_id: int) -> HttpRes
             actor_from_request(request),
             session,
             escort_confirmed=form.cleaned_data["escort_confirmed"],
+            escort_name=form.cleaned_data["escort_name"],
             override_reason=form.cleaned_data["override_reason"],
             may_override=has_perm(getattr(request, "membership", None), Perm.SESSION_CLEAR_HOLD),
         )

@@ -1,0 +1,95 @@
+"""A side effect seen at the chair → FHIR R4 AdverseEvent.
+
+- `id` = `side-effect-{pk}`, `actuality` actual, `subject` the patient, `encounter` the
+  treatment session (by identifier `urn:ketacare:treatment-session`, no Encounter read here).
+- `event.text` = the side effect as recorded (from the clinic's list, or "Other: …"); no code
+  system is claimed because shared/reference names none for these terms.
+- `severity` (adverse-event-severity: mild/moderate/severe) and `seriousness`
+  (adverse-event-seriousness): serious when severe or respiratory depression, as the session
+  alert treats it (clinical.md §6b, §9).
+- `date`/`detected` = onset; `recordedDate`, `recorder` (display only: no Practitioner).
+- `suspectEntity.instance.display` = the drug of the session's dose.
+- The intervention given (drug, dose, time) is the extension
+  `{KETACARE_FHIR}/StructureDefinition/side-effect-intervention` (valueString), R4 having no
+  element for it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ketacare.accounts.models import Clinic
+from ketacare.fhir.clinical_common import concept, in_clinic, instant, patient_reference, prune
+from ketacare.fhir.measures_search import Search
+from ketacare.fhir.patient_resource import fhir_instant
+from ketacare.fhir.questionnaire import KETACARE_FHIR
+from ketacare.treatments.models_chair import SideEffect
+
+ADVERSE_EVENT_PARAMS = ("patient",)
+SEVERITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
+SERIOUSNESS_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
+INTERVENTION = f"{KETACARE_FHIR}/StructureDefinition/side-effect-intervention"
+SESSION_SYSTEM = "urn:ketacare:treatment-session"
+ADVERSE_EVENT_ID = re.compile(r"^side-effect-(?P<pk>[1-9]\d{0,17})$")
+
+
+def parse_adverse_event_id(resource_id: str) -> int | None:
+    match = ADVERSE_EVENT_ID.match(resource_id)
+    return int(match["pk"]) if match else None
+
+
+def _intervention(effect: SideEffect) -> list[dict[str, Any]]:
+    if not effect.intervention_drug:
+        return []
+    at = f" at {fhir_instant(effect.intervention_at)}" if effect.intervention_at else ""
+    text = f"{effect.intervention_drug} {effect.intervention_dose}{at}"
+    return [{"url": INTERVENTION, "valueString": text}]
+
+
+def adverse_event_to_fhir(effect: SideEffect) -> dict[str, Any]:
+    session = effect.session
+    dose = getattr(session, "dose", None) if session.dosing_started_at else None
+    severity = str(effect.severity)
+    serious = effect.serious
+    return prune(
+        {
+            "resourceType": "AdverseEvent",
+            "id": f"side-effect-{effect.pk}",
+            "meta": {"lastUpdated": fhir_instant(effect.recorded_at)},
+            "extension": _intervention(effect),
+            "actuality": "actual",
+            "event": {"text": effect.label},
+            "subject": patient_reference(session.patient_id),
+            "encounter": {
+                "identifier": {"system": SESSION_SYSTEM, "value": str(session.pk)},
+                "display": f"Treatment session {session.pk}",
+            },
+            "date": instant(effect.onset_at),
+            "detected": instant(effect.onset_at),
+            "recordedDate": instant(effect.recorded_at),
+            "recorder": {"display": effect.recorded_by.display_name},
+            "severity": concept(SEVERITY_SYSTEM, severity, severity.title()),
+            "seriousness": concept(
+                SERIOUSNESS_SYSTEM,
+                "serious" if serious else "non-serious",
+                "Serious" if serious else "Non-serious",
+            ),
+            "suspectEntity": [{"instance": {"display": dose.drug}}] if dose else [],
+        }
+    )
+
+
+def _rows() -> Any:
+    return SideEffect.objects.select_related(
+        "session__patient__clinic", "session__dose", "recorded_by"
+    )
+
+
+def run_adverse_event_search(clinic: Clinic, search: Search) -> Any:
+    rows = in_clinic(_rows(), clinic, search, "session__patient")
+    return rows.order_by("-onset_at", "-pk")
+
+
+def adverse_event_row(clinic: Clinic, pk: int) -> SideEffect | None:
+    return _rows().filter(pk=pk, session__clinic=clinic, session__patient__clinic=clinic).first()

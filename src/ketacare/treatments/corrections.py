@@ -1,0 +1,136 @@
+"""Correcting a vital-sign reading: the original is kept (shown struck through, with who,
+when and why), a new reading takes its place, and the alerts are re-evaluated on the
+corrected value — open alerts of the original are closed as superseded, the corrected
+values raise their own. Audit: `treatments.session.vitals_corrected`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import Actor, record
+from ketacare.clinical.vitals import VitalSigns, evaluate_reading, evaluate_sedation
+from ketacare.treatments import actions
+from ketacare.treatments.locking import lock_row
+from ketacare.treatments.models import (
+    AlertAction,
+    ReadingPhase,
+    SessionAlert,
+    TreatmentSession,
+    VitalReading,
+)
+from ketacare.treatments.state import clinic_limits, current_readings, picture, signs
+
+
+def do_correct_reading(
+    actor: Actor,
+    session: TreatmentSession,
+    reading_id: Any,
+    values: Mapping[str, Any],
+    reason: str,
+) -> VitalReading:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionError("correction_reason", "Say why the reading is corrected.")
+    try:
+        key = int(str(reading_id))
+    except ValueError:
+        raise ActionError("reading", "Choose the reading to correct.") from None
+    cleaned = actions.clean_vitals(values)
+    now = timezone.now()
+    with transaction.atomic():
+        session = lock_row(session)
+        if session.status not in actions.MONITORED:
+            raise ActionError(
+                "reading", "Readings are corrected while the patient is being monitored."
+            )
+        original = VitalReading.objects.select_for_update().filter(session=session, pk=key).first()
+        if original is None:
+            raise ActionError("reading", "No such reading on this session.")
+        if original.phase != ReadingPhase.DURING:
+            raise ActionError(
+                "reading", "A pre-dose reading is part of the checks: record the checks again."
+            )
+        if original.corrections.exists():
+            raise ActionError("reading", "This reading is already corrected.")
+        corrected = VitalReading.objects.create(
+            session=session,
+            phase=original.phase,
+            taken_at=original.taken_at,
+            recorded_at=now,
+            recorded_by_id=actor.user_id,
+            corrects=original,
+            correction_reason=reason,
+            **cleaned,
+        )
+        closed = list(
+            SessionAlert.objects.select_for_update().filter(
+                reading=original, acknowledged_at__isnull=True
+            )
+        )
+        for alert in closed:
+            alert.acknowledged_at, alert.acknowledged_by_id = now, actor.user_id
+            alert.action = AlertAction.NONE_NEEDED
+            alert.note = f"Reading corrected: {reason}"
+            alert.save()
+        pic = picture(current_readings(session))
+        limits = clinic_limits(session)
+        raised = list(
+            evaluate_reading(signs(corrected) or VitalSigns(), limits, signs(pic.baseline))
+        )
+        if corrected.moaas is not None:
+            baseline_moaas = pic.baseline.moaas if pic.baseline else None
+            raised += evaluate_sedation(corrected.moaas, baseline_moaas, limits)
+        SessionAlert.objects.bulk_create(
+            SessionAlert(
+                session=session,
+                reading=corrected,
+                code=a.code,
+                level=str(a.level),
+                field=a.field,
+                message=a.message,
+                source=a.source,
+                raised_at=now,
+            )
+            for a in raised
+        )
+        actions._refresh_ready(session, now)
+        session.save(update_fields=["status", "ready_at"])
+        record(
+            actor,
+            "treatments.session.vitals_corrected",
+            object_type="session",
+            object_id=session.pk,
+            patient_id=session.patient_id,
+            clinic_id=session.clinic_id,
+            detail={
+                "reading": original.pk,
+                "corrected_by": corrected.pk,
+                "reason": reason,
+                "alerts_closed": [a.code for a in closed],
+                "alerts_raised": [a.code for a in raised],
+            },
+        )
+    return corrected
+
+
+@dataclass(frozen=True)
+class CorrectedReading:
+    original: VitalReading
+    correction: VitalReading
+
+
+def corrected_readings(session: TreatmentSession) -> list[CorrectedReading]:
+    """Each superseded reading with the reading that corrected it, oldest first."""
+    corrections = (
+        session.readings.filter(corrects__isnull=False)
+        .select_related("corrects__recorded_by", "recorded_by")
+        .order_by("taken_at", "pk")
+    )
+    return [CorrectedReading(c.corrects, c) for c in corrections if c.corrects is not None]

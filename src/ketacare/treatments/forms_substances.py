@@ -1,0 +1,111 @@
+"""Forms for the controlled-substance log; they parse, the rules live in substance_actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from ketacare.treatments.models_substances import DrugLot, LotDrug
+
+_NUM = {"inputmode": "decimal", "class": "big-input", "autocomplete": "off"}
+
+
+def _mg(label: str, required: bool = False) -> forms.DecimalField:
+    return forms.DecimalField(label=label, required=required, widget=forms.TextInput(attrs=_NUM))
+
+
+def _lot_choices(lots: list[DrugLot]) -> list[tuple[str, str]]:
+    return [("", "—")] + [
+        (str(lot.pk), f"{lot.lot_number} · exp {lot.expiry:%Y-%m-%d} · {lot.unit_label}")
+        for lot in lots
+    ]
+
+
+class WitnessMixin(forms.Form):
+    witness_email = forms.CharField(
+        label="Witness (email)",
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+        help_text="Needed when anything is wasted: another nurse or prescriber.",
+    )
+    witness_password = forms.CharField(
+        label="Witness password",
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class UseForm(WitnessMixin):
+    field_order = ["lot", "units_opened", "drawn_mg", "given_mg", "wasted_mg", "note"]
+    lot = forms.ChoiceField(label="Lot")
+    units_opened = forms.IntegerField(
+        label="Vials / devices opened",
+        required=False,
+        min_value=0,
+        widget=forms.TextInput(attrs=_NUM),
+    )
+    drawn_mg = _mg("Drawn (mg)")
+    given_mg = _mg("Given (mg)")
+    wasted_mg = _mg("Wasted (mg)")
+    note = forms.CharField(required=False, max_length=500)
+
+    def __init__(self, *args: Any, lots: list[DrugLot], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["lot"].choices = _lot_choices(lots)  # type: ignore[attr-defined]
+
+
+class CorrectEntryForm(UseForm):
+    field_order = ["entry", *UseForm.field_order]
+    entry = forms.ChoiceField(label="Entry to correct")
+    counted_mg = _mg("Counted (mg), for a count")
+    correction_reason = forms.CharField(label="Why the correction", max_length=500)
+
+    def __init__(self, *args: Any, entries: list[Any], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        choices = [("", "—")] + [
+            (str(e.pk), f"#{e.pk} {e.at:%m-%d %H:%M} {e.get_kind_display()}") for e in entries
+        ]
+        self.fields["entry"].choices = choices  # type: ignore[attr-defined]
+        self.fields["lot"].help_text = "Blank: the same lot."
+
+
+class WasteForm(WitnessMixin):
+    lot = forms.ChoiceField(label="Lot")
+    units_opened = forms.IntegerField(
+        label="Vials / devices", required=False, min_value=0, widget=forms.TextInput(attrs=_NUM)
+    )
+    drawn_mg = _mg("Wasted (mg)")
+    note = forms.CharField(label="What happened", max_length=500)
+
+    def __init__(self, *args: Any, lots: list[DrugLot], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["lot"].choices = _lot_choices(lots)  # type: ignore[attr-defined]
+
+
+class CountForm(forms.Form):
+    lot = forms.ChoiceField(label="Lot")
+    counted_units = forms.IntegerField(
+        label="Full vials / devices counted",
+        required=False,
+        min_value=0,
+        widget=forms.TextInput(attrs=_NUM),
+    )
+    counted_mg = _mg("Plus mg in open vials (or total mg)")
+    note = forms.CharField(required=False, max_length=500)
+
+    def __init__(self, *args: Any, lots: list[DrugLot], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["lot"].choices = _lot_choices(lots)  # type: ignore[attr-defined]
+
+
+class LotForm(forms.Form):
+    drug = forms.ChoiceField(choices=[("", "—"), *LotDrug.choices])
+    lot_number = forms.CharField(label="Lot number", max_length=60)
+    expiry = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    units_received = forms.IntegerField(
+        label="Vials / devices received", min_value=1, widget=forms.TextInput(attrs=_NUM)
+    )
+    concentration_mg_per_ml = _mg("Concentration (mg/mL), vials")
+    unit_ml = _mg("Vial size (mL), vials")
+    note = forms.CharField(required=False, max_length=500)

@@ -1,0 +1,24 @@
+"""A session signed by both nurse and prescriber is locked: every write refuses, only addenda."""
+
+from __future__ import annotations
+
+from ketacare.accounts.actions import ActionError
+from ketacare.treatments.models import TreatmentSession
+
+LOCKED_MESSAGE = "This session is signed and locked: nothing can change; add an addendum instead."
+
+
+def refuse_if_locked(session: TreatmentSession) -> None:
+    if session.locked_at is not None:
+        raise ActionError("session", LOCKED_MESSAGE)
+
+
+def lock_row(session: TreatmentSession) -> TreatmentSession:
+    """Lock the session row for this transaction and refuse if it is signed and locked."""
+    locked = (
+        TreatmentSession.objects.select_for_update()
+        .select_related("plan", "patient", "clinic")
+        .get(pk=session.pk)
+    )
+    refuse_if_locked(locked)
+    return locked

@@ -1,0 +1,130 @@
+"""The controlled-substance log: the clinic's drug lots and an append-only ledger of what was
+drawn, given, wasted (with a witness) and counted, per lot.
+
+Nothing here is edited in place: a mistaken entry is corrected by a new entry that points at
+it (`corrects`); the original stays, superseded, and no longer counts in the balance.
+Amounts are kept in mg; a vial's mL follows from its concentration.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from ketacare.accounts.models import Clinic
+
+USER = settings.AUTH_USER_MODEL
+
+
+class LotDrug(models.TextChoices):
+    KETAMINE_VIAL = "ketamine_vial", "Ketamine hydrochloride injection (vial)"
+    ESKETAMINE_DEVICE = "esketamine_device", "Esketamine nasal spray 28 mg device (SPRAVATO)"
+
+
+# Which lots a session of each route draws from.
+ROUTE_DRUG = {
+    "iv_racemic": LotDrug.KETAMINE_VIAL,
+    "im_racemic": LotDrug.KETAMINE_VIAL,
+    "esketamine_nasal": LotDrug.ESKETAMINE_DEVICE,
+}
+
+
+class DrugLot(models.Model):
+    """One lot received into the clinic's stock: so many vials or devices of one size."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="drug_lots")
+    drug = models.CharField(max_length=20, choices=LotDrug.choices)
+    concentration_mg_per_ml = models.DecimalField(
+        max_digits=8, decimal_places=3, null=True, blank=True
+    )
+    unit_ml = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    unit_mg = models.DecimalField(max_digits=8, decimal_places=2)  # one vial or one device
+    lot_number = models.CharField(max_length=60)
+    expiry = models.DateField()
+    units_received = models.PositiveIntegerField()
+    received_at = models.DateTimeField(default=timezone.now)
+    received_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["expiry", "lot_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "drug", "lot_number"], name="drug_lot_unique_per_clinic"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lot_number} ({self.get_drug_display()})"
+
+    @property
+    def received_mg(self) -> Decimal:
+        return self.unit_mg * self.units_received
+
+    @property
+    def is_device(self) -> bool:
+        return self.drug == LotDrug.ESKETAMINE_DEVICE
+
+    @property
+    def unit_label(self) -> str:
+        if self.is_device:
+            return f"{self.unit_mg.normalize()} mg device"
+        ml = f"{self.unit_ml.normalize()} mL " if self.unit_ml else ""
+        conc = (
+            f" ({self.concentration_mg_per_ml.normalize()} mg/mL)"
+            if self.concentration_mg_per_ml
+            else ""
+        )
+        return f"{ml}vial of {self.unit_mg.normalize()} mg{conc}"
+
+
+class EntryKind(models.TextChoices):
+    USE = "use", "Drawn for a session"
+    WASTE = "waste", "Wasted (not for a session)"
+    COUNT = "count", "Stock count"
+
+
+class SubstanceEntry(models.Model):
+    """One line of the log. `drawn_mg` leaves the stock; of it, `given_mg` went to the patient
+    and `wasted_mg` was wasted before a witness. A count records what staff counted."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="substance_log")
+    lot = models.ForeignKey(DrugLot, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=8, choices=EntryKind.choices)
+    session = models.ForeignKey(
+        "treatments.TreatmentSession",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="substance_entries",
+    )
+    units_opened = models.PositiveIntegerField(default=0)
+    drawn_mg = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal(0))
+    given_mg = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal(0))
+    wasted_mg = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal(0))
+    counted_mg = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    expected_mg = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    witness = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    witnessed_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+    correction_reason = models.TextField(blank=True)
+    by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(
+        default=timezone.now
+    )  # when it happened (a correction: the original's)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["clinic", "lot", "at"], name="substance_lot_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.drawn_mg} mg of {self.lot_id}"

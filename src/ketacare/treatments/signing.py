@@ -1,0 +1,80 @@
+"""Signing a finished session: the nurse and the prescriber each sign once the patient is
+discharged or the session stopped; with both signatures it is locked. From then on every
+action refuses (see `locking`), and only addenda — text, author, time — can be added.
+Audit: `treatments.session.signed`, `.locked`, `.addendum_added`.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import Actor, record
+from ketacare.accounts.models import Role
+from ketacare.treatments.models import CLOSED_SESSION_STATUSES, TreatmentSession
+from ketacare.treatments.models_chair import SessionAddendum, SessionSignature, SignerRole
+
+ROLE_SIGNS_AS = {Role.NURSE: SignerRole.NURSE, Role.PRESCRIBER: SignerRole.PRESCRIBER}
+MAX_ADDENDUM = 4000
+
+
+def _audit(actor: Actor, session: TreatmentSession, verb: str, **detail: object) -> None:
+    record(
+        actor,
+        f"treatments.session.{verb}",
+        object_type="session",
+        object_id=session.pk,
+        patient_id=session.patient_id,
+        clinic_id=session.clinic_id,
+        detail=detail,
+    )
+
+
+def do_sign(actor: Actor, session: TreatmentSession, member_role: str) -> SessionSignature:
+    """Sign as the nurse or the prescriber (from the signer's role in the clinic)."""
+    signs_as = ROLE_SIGNS_AS.get(Role(member_role)) if member_role in Role.values else None
+    if signs_as is None:
+        raise ActionError("sign", "Only the nurse and the prescriber sign a session.")
+    if actor.user_id is None:
+        raise ActionError("sign", "A signed-in person signs.")
+    now = timezone.now()
+    with transaction.atomic():
+        session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+        if session.locked_at is not None:
+            raise ActionError("sign", "The session is already signed by both and locked.")
+        if session.status not in CLOSED_SESSION_STATUSES:
+            raise ActionError("sign", "Sign after the patient is discharged or the session ended.")
+        signatures = list(SessionSignature.objects.filter(session=session))
+        if any(s.role == signs_as for s in signatures):
+            raise ActionError("sign", f"The {signs_as.label.lower()} has already signed.")
+        if any(s.by_id == actor.user_id for s in signatures):
+            raise ActionError("sign", "The second signature must be another person's.")
+        signature = SessionSignature.objects.create(
+            session=session, role=signs_as, by_id=actor.user_id, at=now
+        )
+        _audit(actor, session, "signed", role=str(signs_as))
+        if len(signatures) + 1 == len(SignerRole.values):
+            session.locked_at = now
+            session.save(update_fields=["locked_at"])
+            _audit(actor, session, "locked")
+    return signature
+
+
+def do_add_addendum(actor: Actor, session: TreatmentSession, text: str) -> SessionAddendum:
+    text = (text or "").strip()
+    if not text:
+        raise ActionError("text", "Write the addendum.")
+    if len(text) > MAX_ADDENDUM:
+        raise ActionError("text", f"At most {MAX_ADDENDUM} characters.")
+    if actor.user_id is None:
+        raise ActionError("text", "A signed-in person writes addenda.")
+    with transaction.atomic():
+        session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+        if session.status not in CLOSED_SESSION_STATUSES:
+            raise ActionError("text", "Addenda are for finished sessions; record it at the chair.")
+        addendum = SessionAddendum.objects.create(
+            session=session, text=text, by_id=actor.user_id, at=timezone.now()
+        )
+        _audit(actor, session, "addendum_added", addendum=addendum.pk)
+    return addendum

@@ -1,0 +1,395 @@
+"""Writing the controlled-substance log: receive a lot, record what a session drew, gave and
+wasted, waste outside a session, count the stock, and correct an entry by a new one.
+
+Each action owns its transaction, locks the lot row (so two nurses drawing from one lot at
+once keep the balance right), refuses bad input naming the field, and writes an audit entry
+`treatments.substances.<verb>`. Waste needs a second staff witness: another active nurse or
+prescriber of the same clinic who confirms with their own password on the same form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import Actor, record
+from ketacare.accounts.models import Clinic, Membership, User
+from ketacare.accounts.permissions import Perm, has_perm
+from ketacare.clinical.protocols import ESKETAMINE_DEVICE_MG
+from ketacare.treatments.locking import lock_row, refuse_if_locked
+from ketacare.treatments.models import TreatmentSession
+from ketacare.treatments.models_substances import (
+    ROUTE_DRUG,
+    DrugLot,
+    EntryKind,
+    LotDrug,
+    SubstanceEntry,
+)
+from ketacare.treatments.substance_ledger import balance
+
+MAX_MG = Decimal("100000")
+
+
+def _audit(actor: Actor, clinic: Clinic, verb: str, obj: Any, **detail: Any) -> None:
+    session = getattr(obj, "session", None)
+    record(
+        actor,
+        f"treatments.substances.{verb}",
+        object_type=type(obj).__name__.lower(),
+        object_id=obj.pk,
+        patient_id=session.patient_id if session is not None else None,
+        clinic_id=clinic.pk,
+        detail=detail,
+    )
+
+
+def _amount(name: str, value: Any, *, required: bool = False) -> Decimal:
+    if value in (None, ""):
+        if required:
+            raise ActionError(name, f"{name}: enter an amount in mg.")
+        return Decimal(0)
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ActionError(name, f"{name}: enter a number of mg.") from None
+    if not number.is_finite() or number < 0:
+        raise ActionError(name, f"{name}: enter zero or more mg.")
+    if number > MAX_MG:
+        raise ActionError(name, f"{name}: {number} mg is not possible.")
+    if number != number.quantize(Decimal("0.01")):
+        raise ActionError(name, f"{name}: at most two decimals.")
+    return number
+
+
+def _count(name: str, value: Any, *, minimum: int = 0) -> int:
+    if value in (None, ""):
+        if minimum:
+            raise ActionError(name, f"{name}: enter a whole number of at least {minimum}.")
+        return 0
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ActionError(name, f"{name}: enter a whole number.") from None
+    if number < minimum or number > 10000:
+        raise ActionError(name, f"{name}: enter a whole number of at least {minimum}.")
+    return number
+
+
+def _user_id(actor: Actor) -> int:
+    if actor.user_id is None:
+        raise ActionError("user", "The controlled-substance log needs a signed-in person.")
+    return actor.user_id
+
+
+def _text(data: Mapping[str, Any], name: str) -> str:
+    return str(data.get(name) or "").strip()
+
+
+# --- lots -----------------------------------------------------------------------------------
+
+
+def do_receive_lot(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> DrugLot:
+    drug = _text(data, "drug")
+    if drug not in LotDrug.values:
+        raise ActionError("drug", "Choose the drug.")
+    lot_number = _text(data, "lot_number")
+    if not lot_number:
+        raise ActionError("lot_number", "Enter the lot number.")
+    expiry = data.get("expiry")
+    if not isinstance(expiry, date):
+        raise ActionError("expiry", "Enter the expiry date.")
+    units = _count("units_received", data.get("units_received"), minimum=1)
+    concentration = None
+    unit_ml = None
+    if drug == LotDrug.ESKETAMINE_DEVICE:
+        unit_mg = Decimal(ESKETAMINE_DEVICE_MG)
+    else:
+        concentration = _amount(
+            "concentration_mg_per_ml", data.get("concentration_mg_per_ml"), required=True
+        )
+        unit_ml = _amount("unit_ml", data.get("unit_ml"), required=True)
+        if concentration <= 0:
+            raise ActionError("concentration_mg_per_ml", "Enter the concentration in mg/mL.")
+        if unit_ml <= 0:
+            raise ActionError("unit_ml", "Enter the vial size in mL.")
+        unit_mg = (concentration * unit_ml).quantize(Decimal("0.01"))
+    with transaction.atomic():
+        if DrugLot.objects.filter(clinic=clinic, drug=drug, lot_number=lot_number).exists():
+            raise ActionError("lot_number", f"Lot {lot_number} is already in the log.")
+        lot = DrugLot.objects.create(
+            clinic=clinic,
+            drug=drug,
+            concentration_mg_per_ml=concentration,
+            unit_ml=unit_ml,
+            unit_mg=unit_mg,
+            lot_number=lot_number,
+            expiry=expiry,
+            units_received=units,
+            received_by_id=_user_id(actor),
+            note=_text(data, "note"),
+        )
+        _audit(actor, clinic, "lot_received", lot, lot=lot_number, units=units)
+    return lot
+
+
+def _lot(clinic: Clinic, lot_id: Any, *, lock: bool = True) -> DrugLot:
+    try:
+        key = int(str(lot_id))
+    except ValueError:
+        raise ActionError("lot", "Choose a lot.") from None
+    qs = DrugLot.objects.filter(clinic=clinic, pk=key).select_related("clinic")
+    found = (qs.select_for_update() if lock else qs).first()
+    if found is None:
+        raise ActionError("lot", "No such lot in this clinic.")
+    return found
+
+
+def lot_for_dose(session: TreatmentSession, lot_id: Any) -> DrugLot:
+    """The lot a dose is drawn from: this clinic's, the session's drug, not expired."""
+    lot = _lot(session.clinic, lot_id, lock=False)
+    wanted = ROUTE_DRUG.get(session.route)
+    if wanted is not None and lot.drug != wanted:
+        raise ActionError("lot", f"Lot {lot.lot_number} is not {LotDrug(wanted).label}.")
+    return lot
+
+
+# --- the witness ----------------------------------------------------------------------------
+
+
+def check_witness(clinic: Clinic, actor: Actor, email: str, password: str) -> User:
+    """Another active nurse or prescriber of this clinic, confirmed by their own password."""
+    email = (email or "").strip().lower()
+    if not email:
+        raise ActionError("witness_email", "Waste needs a witness: enter their email.")
+    if not password:
+        raise ActionError("witness_password", "The witness enters their own password.")
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None and user.pk == actor.user_id:
+        raise ActionError("witness_email", "You cannot witness your own waste.")
+    membership = (
+        Membership.objects.filter(user=user, clinic=clinic, is_active=True).first()
+        if user is not None and user.is_active
+        else None
+    )
+    if (
+        user is None
+        or membership is None
+        or not has_perm(membership, Perm.SUBSTANCE_RECORD)
+        or not user.check_password(password)
+    ):
+        raise ActionError(
+            "witness_password",
+            "The witness's email or password is wrong, or they are not an active nurse or "
+            "prescriber of this clinic.",
+        )
+    return user
+
+
+# --- entries --------------------------------------------------------------------------------
+
+
+def _amounts(lot: DrugLot, data: Mapping[str, Any]) -> tuple[int, Decimal, Decimal, Decimal]:
+    units = _count("units_opened", data.get("units_opened"))
+    drawn = _amount("drawn_mg", data.get("drawn_mg"))
+    if drawn == 0 and lot.is_device and units:
+        drawn = lot.unit_mg * units
+    if drawn <= 0:
+        raise ActionError("drawn_mg", "Enter the amount drawn in mg.")
+    given = _amount("given_mg", data.get("given_mg"))
+    wasted = _amount("wasted_mg", data.get("wasted_mg"))
+    return units, drawn, given, wasted
+
+
+def _new_entry(
+    actor: Actor,
+    clinic: Clinic,
+    lot: DrugLot,
+    kind: str,
+    data: Mapping[str, Any],
+    session: TreatmentSession | None,
+    **extra: Any,
+) -> SubstanceEntry:
+    units, drawn, given, wasted = _amounts(lot, data)
+    if kind == EntryKind.WASTE:
+        given, wasted = Decimal(0), drawn
+    witness = None
+    if wasted > 0:
+        witness = check_witness(
+            clinic, actor, _text(data, "witness_email"), str(data.get("witness_password") or "")
+        )
+    now = timezone.now()
+    return SubstanceEntry.objects.create(
+        clinic=clinic,
+        lot=lot,
+        kind=kind,
+        session=session,
+        units_opened=units,
+        drawn_mg=drawn,
+        given_mg=given,
+        wasted_mg=wasted,
+        witness=witness,
+        witnessed_at=now if witness else None,
+        note=_text(data, "note"),
+        by_id=_user_id(actor),
+        at=now,
+        **extra,
+    )
+
+
+def do_record_use(
+    actor: Actor, session: TreatmentSession, data: Mapping[str, Any]
+) -> SubstanceEntry:
+    """What this session drew from a lot, gave and wasted."""
+    with transaction.atomic():
+        session = lock_row(session)
+        if session.dosing_started_at is None:
+            raise ActionError("lot", "Record the drug used once the dose has started.")
+        lot = _lot(session.clinic, data.get("lot"))
+        wanted = ROUTE_DRUG.get(session.route)
+        if wanted is not None and lot.drug != wanted:
+            raise ActionError("lot", f"Lot {lot.lot_number} is not {LotDrug(wanted).label}.")
+        entry = _new_entry(actor, session.clinic, lot, EntryKind.USE, data, session)
+        _audit(
+            actor,
+            session.clinic,
+            "used",
+            entry,
+            lot=lot.lot_number,
+            drawn=str(entry.drawn_mg),
+            given=str(entry.given_mg),
+            wasted=str(entry.wasted_mg),
+            witness=entry.witness_id,
+        )
+    return entry
+
+
+def do_record_waste(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> SubstanceEntry:
+    """Waste outside a session (a broken vial, a dropped device), with a witness."""
+    with transaction.atomic():
+        lot = _lot(clinic, data.get("lot"))
+        if not _text(data, "note"):
+            raise ActionError("note", "Say what happened.")
+        entry = _new_entry(actor, clinic, lot, EntryKind.WASTE, data, None)
+        _audit(actor, clinic, "wasted", entry, lot=lot.lot_number, wasted=str(entry.wasted_mg))
+    return entry
+
+
+def do_record_count(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> SubstanceEntry:
+    """A staff count of what is left in a lot; a difference from the log is a discrepancy."""
+    with transaction.atomic():
+        lot = _lot(clinic, data.get("lot"))
+        if data.get("counted_units") not in (None, ""):
+            counted = lot.unit_mg * _count("counted_units", data.get("counted_units"))
+            counted += _amount("counted_mg", data.get("counted_mg"))
+        else:
+            counted = _amount("counted_mg", data.get("counted_mg"), required=True)
+        expected = balance(lot)
+        entry = SubstanceEntry.objects.create(
+            clinic=clinic,
+            lot=lot,
+            kind=EntryKind.COUNT,
+            counted_mg=counted,
+            expected_mg=expected,
+            note=_text(data, "note"),
+            by_id=_user_id(actor),
+            at=timezone.now(),
+        )
+        _audit(
+            actor,
+            clinic,
+            "counted",
+            entry,
+            lot=lot.lot_number,
+            counted=str(counted),
+            expected=str(expected),
+        )
+    return entry
+
+
+def do_correct_entry(
+    actor: Actor, clinic: Clinic, entry_id: Any, data: Mapping[str, Any]
+) -> SubstanceEntry:
+    """A new entry that replaces a standing one; the original is kept, superseded."""
+    reason = _text(data, "correction_reason")
+    if not reason:
+        raise ActionError("correction_reason", "Say why the entry is corrected.")
+    try:
+        key = int(str(entry_id))
+    except ValueError:
+        raise ActionError("entry", "No such entry.") from None
+    with transaction.atomic():
+        original = (
+            SubstanceEntry.objects.select_for_update()
+            .filter(clinic=clinic, pk=key)
+            .select_related("session", "lot")
+            .first()
+        )
+        if original is None:
+            raise ActionError("entry", "No such entry in this clinic's log.")
+        session = original.session
+        if session is not None:
+            session = lock_row(session)
+        if original.corrections.exists():
+            raise ActionError("entry", "This entry is already corrected; correct the newest one.")
+        lot = _lot(clinic, data.get("lot") or original.lot_id)
+        if session is not None:
+            wanted = ROUTE_DRUG.get(session.route)
+            if wanted is not None and lot.drug != wanted:
+                raise ActionError("lot", f"Lot {lot.lot_number} is not {LotDrug(wanted).label}.")
+        if original.kind == EntryKind.COUNT:
+            counted = _amount("counted_mg", data.get("counted_mg"), required=True)
+            entry = SubstanceEntry.objects.create(
+                clinic=clinic,
+                lot=lot,
+                kind=EntryKind.COUNT,
+                counted_mg=counted,
+                expected_mg=original.expected_mg,
+                note=_text(data, "note") or original.note,
+                corrects=original,
+                correction_reason=reason,
+                by_id=_user_id(actor),
+                at=original.at,
+            )
+        else:
+            entry = _new_entry(
+                actor,
+                clinic,
+                lot,
+                original.kind,
+                data,
+                session,
+                corrects=original,
+                correction_reason=reason,
+            )
+            # The correction takes the original's place in the running order.
+            SubstanceEntry.objects.filter(pk=entry.pk).update(at=original.at)
+            entry.at = original.at
+        _audit(actor, clinic, "corrected", entry, corrects=original.pk, reason=reason)
+    return entry
+
+
+def session_entries(session: TreatmentSession) -> list[SubstanceEntry]:
+    return list(
+        session.substance_entries.select_related("lot", "by", "witness", "corrects")
+        .prefetch_related("corrections")
+        .order_by("at", "pk")
+    )
+
+
+__all__ = [
+    "check_witness",
+    "do_correct_entry",
+    "do_receive_lot",
+    "do_record_count",
+    "do_record_use",
+    "do_record_waste",
+    "lot_for_dose",
+    "refuse_if_locked",
+    "session_entries",
+]

@@ -1,0 +1,105 @@
+"""Reads of the controlled-substance log: running balance per lot and the discrepancies.
+
+Only standing entries count (an entry superseded by a correction is shown, not counted).
+A discrepancy is one of: drawn ≠ given + wasted; the balance goes below zero; an expired lot
+used; a staff count that differs from the balance the log gives at that point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.utils import timezone
+
+from ketacare.accounts.models import Clinic
+from ketacare.measures.scheduling import clinic_zone
+from ketacare.treatments.models_substances import DrugLot, EntryKind, SubstanceEntry
+
+
+@dataclass
+class LedgerRow:
+    entry: SubstanceEntry
+    standing: bool
+    balance_mg: Decimal | None  # after this entry (None for a superseded entry)
+    problems: list[str] = field(default_factory=list)
+
+
+def _mg(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def entry_problems(entry: SubstanceEntry, lot: DrugLot, on: date) -> list[str]:
+    """What is wrong with one entry by itself (balance and count need the running log)."""
+    problems: list[str] = []
+    if entry.kind in (EntryKind.USE, EntryKind.WASTE):
+        if entry.drawn_mg != entry.given_mg + entry.wasted_mg:
+            problems.append(
+                f"Drawn {_mg(entry.drawn_mg)} mg ≠ given {_mg(entry.given_mg)} mg + wasted "
+                f"{_mg(entry.wasted_mg)} mg."
+            )
+        if on > lot.expiry:
+            problems.append(f"Lot {lot.lot_number} used after its expiry {lot.expiry:%Y-%m-%d}.")
+    return problems
+
+
+def ledger(lot: DrugLot) -> list[LedgerRow]:
+    """Every entry of the lot in order, with the running balance after each standing one."""
+    zone = clinic_zone(lot.clinic)
+    entries = list(
+        SubstanceEntry.objects.filter(lot=lot)
+        .select_related("by", "witness", "session__patient", "corrects")
+        .prefetch_related("corrections")
+        .order_by("at", "pk")
+    )
+    superseded = {e.corrects_id for e in entries if e.corrects_id is not None}
+    balance = lot.received_mg
+    rows: list[LedgerRow] = []
+    for entry in entries:
+        if entry.pk in superseded:
+            rows.append(LedgerRow(entry, standing=False, balance_mg=None))
+            continue
+        problems = entry_problems(entry, lot, entry.at.astimezone(zone).date())
+        if entry.kind == EntryKind.COUNT:
+            if entry.counted_mg is not None and entry.counted_mg != balance:
+                problems.append(
+                    f"Count {_mg(entry.counted_mg)} mg differs from the log's "
+                    f"{_mg(balance)} mg by {_mg(entry.counted_mg - balance)} mg."
+                )
+        else:
+            balance -= entry.drawn_mg
+            if balance < 0:
+                problems.append(f"Balance below zero: {_mg(balance)} mg.")
+        rows.append(LedgerRow(entry, standing=True, balance_mg=balance, problems=problems))
+    return rows
+
+
+def balance(lot: DrugLot) -> Decimal:
+    """What the log says is left in the lot now (mg)."""
+    rows = [r for r in ledger(lot) if r.standing and r.balance_mg is not None]
+    return rows[-1].balance_mg if rows and rows[-1].balance_mg is not None else lot.received_mg
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    lot: DrugLot
+    entry: SubstanceEntry
+    problem: str
+
+
+def discrepancies(clinic: Clinic) -> list[Discrepancy]:
+    found: list[Discrepancy] = []
+    for lot in DrugLot.objects.filter(clinic=clinic).select_related("clinic"):
+        for row in ledger(lot):
+            found += [Discrepancy(lot, row.entry, p) for p in row.problems]
+    found.sort(key=lambda d: d.entry.at, reverse=True)
+    return found
+
+
+def lots_for_route(clinic: Clinic, drug: str, *, include_expired: bool = False) -> list[DrugLot]:
+    lots = DrugLot.objects.filter(clinic=clinic, drug=drug)
+    if not include_expired:
+        today = timezone.now().astimezone(clinic_zone(clinic)).date()
+        lots = lots.filter(expiry__gte=today)
+    return list(lots.order_by("expiry", "lot_number"))

@@ -1,0 +1,249 @@
+"""More of the session page: the controlled-substance entries of the session, infusion rate
+changes and pauses, side effects, vitals corrections, signing and addenda, and the printable
+discharge sheet. Mounted under /patients/<patient_id>/sessions/<session_id>/ like the rest;
+each view goes through `access_patient`, calls one action and redirects back to the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from ketacare.accounts.access import staff_view
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import actor_from_request, audit
+from ketacare.accounts.models import Role
+from ketacare.accounts.permissions import Perm, has_perm
+from ketacare.patients.access import access_patient
+from ketacare.treatments import corrections, infusion, side_effects, signing, views
+from ketacare.treatments import substance_actions as sa
+from ketacare.treatments.discharge_sheet import discharge_sheet, sheet_available
+from ketacare.treatments.forms_chair import (
+    AddendumForm,
+    CorrectReadingForm,
+    InfusionForm,
+    SideEffectForm,
+)
+from ketacare.treatments.forms_substances import UseForm
+from ketacare.treatments.models import TreatmentSession
+from ketacare.treatments.models_substances import ROUTE_DRUG, SubstanceEntry
+from ketacare.treatments.substance_ledger import lots_for_route
+
+
+def _lots(session: TreatmentSession) -> list[Any]:
+    drug = ROUTE_DRUG.get(session.route)
+    return lots_for_route(session.clinic, drug, include_expired=True) if drug else []
+
+
+def chair_context(
+    request: HttpRequest,
+    session: TreatmentSession,
+    bound: dict[str, Any],
+    page: dict[str, Any],
+) -> dict[str, Any]:
+    """What the extra sections of the session page need."""
+    membership = getattr(request, "membership", None)
+    dose_form = page.get("dose_form")
+    if dose_form is not None and "lot_id" in dose_form.fields:
+        drug = ROUTE_DRUG.get(session.route)
+        usable = lots_for_route(session.clinic, drug) if drug else []
+        dose_form.fields["lot_id"].widget.choices = [("", "— type the lot below —")] + [
+            (lot.pk, f"{lot.lot_number} · exp {lot.expiry:%Y-%m-%d}") for lot in usable
+        ]
+    entries = sa.session_entries(session)
+    superseded = {e.corrects_id for e in entries if e.corrects_id}
+    dose = getattr(session, "dose", None) if session.dosing_started_at else None
+    use_form = bound.get("use") or UseForm(
+        lots=_lots(session),
+        initial={"lot": dose.drug_lot_id} if dose is not None and dose.drug_lot_id else None,
+    )
+    can_run = has_perm(membership, Perm.SESSION_RUN) and session.locked_at is None
+    infusing = session.status == "dosing" and dose is not None and not dose.devices_planned
+    correctable = (
+        [r for r in page.get("readings", []) if r.phase == "during"]
+        if can_run and session.status in ("dosing", "monitoring", "ready_for_discharge")
+        else []
+    )
+    correct_form = bound.get("correct_reading")
+    wanted = request.GET.get("correct", "")
+    if correct_form is None and wanted.isdigit():
+        chosen = next((r for r in correctable if r.pk == int(wanted)), None)
+        if chosen is not None:
+            correct_form = CorrectReadingForm(
+                initial={
+                    "reading": chosen.pk,
+                    **{
+                        name: getattr(chosen, name)
+                        for name in CorrectReadingForm.base_fields
+                        if name not in ("reading", "correction_reason")
+                    },
+                }
+            )
+    signatures = list(session.signatures.select_related("by"))
+    role = getattr(membership, "role", "")
+    signs_as = signing.ROLE_SIGNS_AS.get(Role(role)) if role in Role.values else None
+    closed = session.status in ("discharged", "stopped", "aborted")
+    return {
+        "sheet_available": sheet_available(session),
+        "can_run": page.get("can_run", False) and session.locked_at is None,
+        "signatures": signatures,
+        "signs_as": signs_as,
+        "can_sign": closed
+        and session.locked_at is None
+        and has_perm(membership, Perm.SESSION_SIGN)
+        and signs_as is not None
+        and all(s.role != signs_as and s.by_id != request.user.pk for s in signatures),
+        "addenda": list(session.addenda.select_related("by")),
+        "can_add_addendum": closed and has_perm(membership, Perm.SESSION_SIGN),
+        "addendum_form": bound.get("addendum") or AddendumForm(),
+        "corrected_readings": corrections.corrected_readings(session),
+        "correctable": correctable,
+        "correct_form": correct_form,
+        "infusion_lines": infusion.timeline(session),
+        "infusing": infusing and can_run,
+        "paused": infusing and infusion.is_paused(session),
+        "infusion_form": bound.get("infusion") or InfusionForm(),
+        "side_effects": list(session.side_effects.select_related("recorded_by")),
+        "side_effect_form": bound.get("side_effect") or SideEffectForm(),
+        "can_record_side_effects": can_run and session.dosing_started_at is not None,
+        "substance_entries": [(e, e.pk not in superseded) for e in entries],
+        "use_form": use_form,
+        "can_record_substances": has_perm(membership, Perm.SUBSTANCE_RECORD)
+        and session.locked_at is None
+        and session.dosing_started_at is not None,
+    }
+
+
+def _bad(
+    request: HttpRequest, session: TreatmentSession, key: str, form: forms.Form, exc: ActionError
+) -> HttpResponse:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    bound: dict[str, Any] = {key: form}
+    error = exc.message if exc.field == "session" else ""  # signed and locked
+    return views._page(request, session, 400, error, **bound)
+
+
+@staff_view()
+@require_POST
+def record_use(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SUBSTANCE_RECORD)
+    session = views._session(patient, session_id)
+    form = UseForm(request.POST, lots=_lots(session))
+    if not form.is_valid():
+        return views._page(request, session, status=400, use=form)
+    try:
+        sa.do_record_use(actor_from_request(request), session, form.cleaned_data)
+    except ActionError as exc:
+        return _bad(request, session, "use", form, exc)
+    return views._to(session, "substances")
+
+
+@staff_view()
+@require_POST
+def infusion_event(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
+    session = views._session(patient, session_id)
+    form = InfusionForm(request.POST)
+    if not form.is_valid():
+        return views._page(request, session, 400, "", infusion=form)
+    try:
+        infusion.do_infusion_event(
+            actor_from_request(request),
+            session,
+            form.cleaned_data["kind"],
+            form.cleaned_data["rate_ml_per_h"],
+            form.cleaned_data["reason"],
+        )
+    except ActionError as exc:
+        return _bad(request, session, "infusion", form, exc)
+    return views._to(session, "infusion")
+
+
+@staff_view()
+@require_POST
+def record_side_effect(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
+    session = views._session(patient, session_id)
+    form = SideEffectForm(request.POST)
+    if not form.is_valid():
+        return views._page(request, session, 400, "", side_effect=form)
+    try:
+        side_effects.do_record_side_effect(actor_from_request(request), session, form.cleaned_data)
+    except ActionError as exc:
+        return _bad(request, session, "side_effect", form, exc)
+    return views._to(session, "side-effects")
+
+
+@staff_view()
+@require_POST
+def correct_reading(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
+    session = views._session(patient, session_id)
+    form = CorrectReadingForm(request.POST)
+    if not form.is_valid():
+        return views._page(request, session, 400, "", correct_reading=form)
+    data = form.cleaned_data
+    try:
+        corrections.do_correct_reading(
+            actor_from_request(request),
+            session,
+            data["reading"],
+            data,
+            data["correction_reason"],
+        )
+    except ActionError as exc:
+        return _bad(request, session, "correct_reading", form, exc)
+    return views._to(session, "corrections")
+
+
+@staff_view()
+@require_POST
+def sign(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_SIGN)
+    session = views._session(patient, session_id)
+    membership = getattr(request, "membership", None)
+    try:
+        signing.do_sign(actor_from_request(request), session, getattr(membership, "role", ""))
+    except ActionError as exc:
+        return views._page(request, session, 400, exc.message)
+    return views._to(session, "signing")
+
+
+@staff_view()
+@require_POST
+def add_addendum(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_SIGN)
+    session = views._session(patient, session_id)
+    form = AddendumForm(request.POST)
+    if not form.is_valid():
+        return views._page(request, session, 400, "", addendum=form)
+    try:
+        signing.do_add_addendum(actor_from_request(request), session, form.cleaned_data["text"])
+    except ActionError as exc:
+        return _bad(request, session, "addendum", form, exc)
+    return views._to(session, "signing")
+
+
+@staff_view()
+def print_discharge_sheet(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.PATIENT_VIEW)
+    session = views._session(patient, session_id)
+    if not sheet_available(session):
+        return views._page(
+            request, session, 400, "The discharge instructions print once the patient leaves."
+        )
+    audit(
+        request,
+        "treatments.session.discharge_sheet_viewed",
+        object_type="session",
+        object_id=session.pk,
+        patient_id=patient.pk,
+    )
+    context = {"patient": patient, "session": session, "sheet": discharge_sheet(session)}
+    return render(request, "treatments/discharge_sheet.html", context)
+
+
+__all__ = ["SubstanceEntry", "chair_context", "record_use"]

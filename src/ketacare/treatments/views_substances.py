@@ -1,0 +1,169 @@
+"""/chairs/substances/: the clinic's controlled-substance log — lots with their running
+balance, discrepancies, receiving a lot, counting, waste outside a session, corrections.
+
+Everything is filtered by the active clinic: another clinic's lot or entry is a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from ketacare.accounts.access import staff_view
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import actor_from_request, audit
+from ketacare.accounts.models import Clinic
+from ketacare.accounts.permissions import Perm, has_perm
+from ketacare.treatments import substance_actions as sa
+from ketacare.treatments.forms_substances import CorrectEntryForm, CountForm, LotForm, WasteForm
+from ketacare.treatments.models_substances import DrugLot
+from ketacare.treatments.substance_ledger import discrepancies, ledger
+
+
+def _clinic(request: HttpRequest) -> Clinic:
+    return request.clinic  # type: ignore[attr-defined]  # set by staff_view
+
+
+def _lots(clinic: Clinic) -> list[DrugLot]:
+    return list(DrugLot.objects.filter(clinic=clinic).select_related("clinic", "received_by"))
+
+
+def _add_error(form: forms.Form, exc: ActionError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def _index(request: HttpRequest, status: int = 200, **bound: Any) -> HttpResponse:
+    clinic = _clinic(request)
+    lots = _lots(clinic)
+    rows = []
+    for lot in lots:
+        entries = ledger(lot)
+        standing = [r for r in entries if r.standing and r.balance_mg is not None]
+        rows.append(
+            {
+                "lot": lot,
+                "balance": standing[-1].balance_mg if standing else lot.received_mg,
+                "problems": sum(len(r.problems) for r in entries),
+            }
+        )
+    context = {
+        "rows": rows,
+        "discrepancies": discrepancies(clinic),
+        "can_record": has_perm(getattr(request, "membership", None), Perm.SUBSTANCE_RECORD),
+        "lot_form": bound.get("lot") or LotForm(),
+        "count_form": bound.get("count") or CountForm(lots=lots),
+        "waste_form": bound.get("waste") or WasteForm(lots=lots),
+    }
+    return render(request, "treatments/substances.html", context, status=status)
+
+
+@staff_view(Perm.SUBSTANCE_VIEW)
+def index(request: HttpRequest) -> HttpResponse:
+    audit(
+        request, "treatments.substances.viewed", object_type="clinic", object_id=_clinic(request).pk
+    )
+    return _index(request)
+
+
+def _done(anchor: str = "") -> HttpResponse:
+    return HttpResponseRedirect(reverse("chairs:substances") + (f"#{anchor}" if anchor else ""))
+
+
+@staff_view(Perm.SUBSTANCE_RECORD)
+@require_POST
+def receive_lot(request: HttpRequest) -> HttpResponse:
+    form = LotForm(request.POST)
+    if not form.is_valid():
+        return _index(request, 400, lot=form)
+    try:
+        sa.do_receive_lot(actor_from_request(request), _clinic(request), form.cleaned_data)
+    except ActionError as exc:
+        _add_error(form, exc)
+        return _index(request, 400, lot=form)
+    return _done("lots")
+
+
+@staff_view(Perm.SUBSTANCE_RECORD)
+@require_POST
+def count(request: HttpRequest) -> HttpResponse:
+    form = CountForm(request.POST, lots=_lots(_clinic(request)))
+    if not form.is_valid():
+        return _index(request, 400, count=form)
+    try:
+        sa.do_record_count(actor_from_request(request), _clinic(request), form.cleaned_data)
+    except ActionError as exc:
+        _add_error(form, exc)
+        return _index(request, 400, count=form)
+    return _done("discrepancies")
+
+
+@staff_view(Perm.SUBSTANCE_RECORD)
+@require_POST
+def waste(request: HttpRequest) -> HttpResponse:
+    form = WasteForm(request.POST, lots=_lots(_clinic(request)))
+    if not form.is_valid():
+        return _index(request, 400, waste=form)
+    try:
+        sa.do_record_waste(actor_from_request(request), _clinic(request), form.cleaned_data)
+    except ActionError as exc:
+        _add_error(form, exc)
+        return _index(request, 400, waste=form)
+    return _done("lots")
+
+
+def _lot_page(request: HttpRequest, lot: DrugLot, status: int = 200, **bound: Any) -> HttpResponse:
+    context = {
+        "lot": lot,
+        "rows": ledger(lot),
+        "can_record": has_perm(getattr(request, "membership", None), Perm.SUBSTANCE_RECORD),
+        "correct_form": bound.get("correct") or _correct_form(lot),
+    }
+    return render(request, "treatments/substance_lot.html", context, status=status)
+
+
+def _correct_form(lot: DrugLot, data: Any = None) -> CorrectEntryForm:
+    standing = [r.entry for r in ledger(lot) if r.standing]
+    form = CorrectEntryForm(data, lots=_lots(lot.clinic), entries=standing)
+    form.fields["lot"].required = False
+    return form
+
+
+def _get_lot(request: HttpRequest, lot_id: int) -> DrugLot:
+    lot = (
+        DrugLot.objects.filter(clinic=_clinic(request), pk=lot_id).select_related("clinic").first()
+    )
+    if lot is None:
+        raise Http404("No such lot in this clinic.")
+    return lot
+
+
+@staff_view(Perm.SUBSTANCE_VIEW)
+def lot_detail(request: HttpRequest, lot_id: int) -> HttpResponse:
+    lot = _get_lot(request, lot_id)
+    audit(request, "treatments.substances.lot_viewed", object_type="druglot", object_id=lot.pk)
+    return _lot_page(request, lot)
+
+
+@staff_view(Perm.SUBSTANCE_RECORD)
+@require_POST
+def correct_entry(request: HttpRequest, lot_id: int) -> HttpResponse:
+    lot = _get_lot(request, lot_id)
+    form = _correct_form(lot, request.POST)
+    if not form.is_valid():
+        return _lot_page(request, lot, 400, correct=form)
+    try:
+        new = sa.do_correct_entry(
+            actor_from_request(request),
+            _clinic(request),
+            form.cleaned_data["entry"],
+            form.cleaned_data,
+        )
+    except ActionError as exc:
+        _add_error(form, exc)
+        return _lot_page(request, lot, 400, correct=form)
+    return HttpResponseRedirect(reverse("chairs:substance_lot", args=[new.lot_id]))
