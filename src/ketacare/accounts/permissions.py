@@ -49,6 +49,7 @@ class Perm(StrEnum):
     APPOINTMENT_CHECK_IN = "scheduling.check_in"
     SESSION_RUN = "treatments.run_session"
     SESSION_CLEAR_HOLD = "treatments.clear_hold"
+    MONITORING_LIMITS = "treatments.monitoring_limits"
 
 
 A, P, N, T, IN, D = (
@@ -118,6 +119,8 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     # a pre-dose hold and a discharge override are the prescriber's documented decision.
     Perm.SESSION_RUN: frozenset({P, N}),
     Perm.SESSION_CLEAR_HOLD: frozenset({P}),
+    # Vitals and alert limits are clinic policy: the admin and the (medical) director set them.
+    Perm.MONITORING_LIMITS: frozenset({A, D}),
 }
 
 

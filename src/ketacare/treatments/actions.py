@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -42,6 +43,7 @@ from ketacare.plans.actions import plan_dose
 from ketacare.plans.models import PlanStatus
 from ketacare.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 from ketacare.treatments.checks import automatic_checks, manual_items
+from ketacare.treatments.limits import clinic_monitoring
 from ketacare.treatments.models import (
     AlertAction,
     CheckResult,
@@ -302,7 +304,9 @@ def do_record_checks(
             recorded_by_id=actor.user_id,
             **reading_values,
         )
-        hold = pre_dose_hold(signs(reading) or VitalSigns(), clinic_limits(session))
+        monitoring = clinic_monitoring(session.clinic_id)
+        session.limits_used = monitoring.as_dict()  # the session keeps these limits
+        hold = pre_dose_hold(signs(reading) or VitalSigns(), monitoring.limits)
         session.status = SessionStatus.PRE_DOSE
         session.checks_at, session.checks_by_id = now, actor.user_id
         session.checks_passed = not problems
@@ -579,6 +583,7 @@ def do_record_vitals(
                 message=a.message,
                 source=a.source,
                 raised_at=now,
+                limits_used=asdict(limits),
             )
             for a in alerts
         )

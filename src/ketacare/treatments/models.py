@@ -103,6 +103,9 @@ class TreatmentSession(models.Model):
     ended_by = _who("ended by")
     end_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The clinic's limits in force at the pre-dose checks (treatments.limits): the session is
+    # judged by them to the end, so a later settings change never rewrites a past decision.
+    limits_used = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -224,11 +227,28 @@ class SessionAlert(models.Model):
     acknowledged_by = _who("acknowledged by")
     action = models.CharField(max_length=20, choices=AlertAction.choices, blank=True)
     note = models.TextField(blank=True)
+    # The limits that raised it (treatments.limits), kept with the alert.
+    limits_used = models.JSONField(default=dict, blank=True)
+    # "Vitals overdue": the due time it is about (one alert per session and due time).
+    due_at = models.DateTimeField(null=True, blank=True)
+    # Escalated to the prescriber on duty when not acknowledged in time (claimed once).
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_to = _who("escalated to")
 
     class Meta:
         ordering = ["session", "raised_at", "pk"]
         indexes = [
             models.Index(fields=["session", "acknowledged_at"], name="alert_session_open"),
+            models.Index(
+                fields=["raised_at"],
+                condition=models.Q(acknowledged_at__isnull=True, escalated_at__isnull=True),
+                name="alert_unescalated",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "code", "due_at"], name="alert_one_per_due_time"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -281,3 +301,10 @@ class DeviceAdministration(models.Model):
 
     def __str__(self) -> str:
         return f"device {self.number} at {self.given_at:%H:%M}"
+
+
+# Clinic limits and staff notices live in their own module (imported so Django sees them).
+from ketacare.treatments.models_monitoring import (  # noqa: E402
+    ClinicMonitoringSettings as ClinicMonitoringSettings,
+)
+from ketacare.treatments.models_monitoring import StaffNotice as StaffNotice  # noqa: E402
