@@ -42,6 +42,9 @@ class DischargeInputs:
     # The pre-dose CADSS-6: back to it also counts as resolved (instruments.md §8: no severity
     # bands exist, "report the raw score and change from pre-dose").
     baseline_cadss6: int | None = None
+    # Scored again before discharge (clinical.sedation "pre_discharge" timepoint, §10): False
+    # refuses; None when the protocol does not ask for scores (not checked).
+    pre_discharge_scored: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,11 @@ def discharge_readiness(inputs: DischargeInputs) -> DischargeDecision:
         missing.append(
             f"Dissociation not resolved: CADSS-6 {inputs.latest_cadss6} (resolved at "
             f"≤ {inputs.dissociation_resolved_at_or_below}{back_to}; clinic setting)."
+        )
+    if inputs.pre_discharge_scored is False:
+        missing.append(
+            "MOAA/S and CADSS-6 not scored before discharge: score them again now "
+            "(clinical.md §10: before dosing, ~40 min and before discharge)."
         )
     if inputs.open_alerts:
         missing.append(f"{inputs.open_alerts} alert(s) not yet acknowledged.")

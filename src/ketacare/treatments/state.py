@@ -89,9 +89,15 @@ def readiness(
     escort: bool | None = None,
     readings: list[VitalReading] | None = None,
 ) -> DischargeDecision:
+    from ketacare.clinical.sedation import Status
+    from ketacare.treatments.sedation import sedation_timepoints
+
     protocol = session_protocol(session)
     monitoring = session_monitoring(session)
-    pic = picture(readings if readings is not None else current_readings(session))
+    readings = readings if readings is not None else current_readings(session)
+    pic = picture(readings)
+    points = {t.code: t for t in sedation_timepoints(session, protocol, readings, now)}
+    end = points.get("pre_discharge")
     return discharge_readiness(
         DischargeInputs(
             now=now,
@@ -108,6 +114,7 @@ def readiness(
             limits=monitoring.limits,
             dissociation_resolved_at_or_below=monitoring.dissociation_resolved_at_or_below,
             baseline_cadss6=pic.baseline.cadss6 if pic.baseline else None,
+            pre_discharge_scored=None if end is None else end.status == Status.DONE,
         )
     )
 
