@@ -52,6 +52,7 @@ class Perm(StrEnum):
     SUBSTANCE_RECORD = "treatments.record_controlled_substances"
     SUBSTANCE_VIEW = "treatments.view_controlled_substances"
     SESSION_SIGN = "treatments.sign_session"
+    MONITORING_LIMITS = "treatments.monitoring_limits"
 
 
 A, P, N, T, IN, D = (
@@ -128,6 +129,8 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.SUBSTANCE_RECORD: frozenset({P, N}),
     Perm.SUBSTANCE_VIEW: frozenset({A, P, N, D}),
     Perm.SESSION_SIGN: frozenset({P, N}),
+    # Vitals and alert limits are clinic policy: the admin and the (medical) director set them.
+    Perm.MONITORING_LIMITS: frozenset({A, D}),
 }
 
 

@@ -39,6 +39,12 @@ class DischargeInputs:
     escort_confirmed: bool
     limits: VitalLimits = DEFAULT_LIMITS
     dissociation_resolved_at_or_below: int = DISSOCIATION_RESOLVED_AT_OR_BELOW
+    # The pre-dose CADSS-6: back to it also counts as resolved (instruments.md §8: no severity
+    # bands exist, "report the raw score and change from pre-dose").
+    baseline_cadss6: int | None = None
+    # Scored again before discharge (clinical.sedation "pre_discharge" timepoint, §10): False
+    # refuses; None when the protocol does not ask for scores (not checked).
+    pre_discharge_scored: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,12 @@ class DischargeDecision:
     minutes_observed: int | None
     # Reasons an override may not waive (the esketamine 2-hour floor).
     not_overridable: tuple[str, ...]
+
+
+def dissociation_resolved(latest: int, baseline: int | None, resolved_at_or_below: int) -> bool:
+    """CADSS-6 (0-24, instruments.md §8) at or below the clinic's threshold, or back to the
+    pre-dose score (REMS: monitor until dissociation has resolved, clinical.md §6b [REMS] S6)."""
+    return latest <= resolved_at_or_below or (baseline is not None and latest <= baseline)
 
 
 def minutes_between(start: datetime, end: datetime) -> int:
@@ -95,10 +107,18 @@ def discharge_readiness(inputs: DischargeInputs) -> DischargeDecision:
             )
     if inputs.latest_cadss6 is None:
         missing.append("No dissociation score (CADSS-6) recorded before discharge.")
-    elif inputs.latest_cadss6 > inputs.dissociation_resolved_at_or_below:
+    elif not dissociation_resolved(
+        inputs.latest_cadss6, inputs.baseline_cadss6, inputs.dissociation_resolved_at_or_below
+    ):
+        back_to = f" or the pre-dose {inputs.baseline_cadss6}" if inputs.baseline_cadss6 else ""
         missing.append(
             f"Dissociation not resolved: CADSS-6 {inputs.latest_cadss6} (resolved at "
-            f"≤ {inputs.dissociation_resolved_at_or_below}; clinic setting)."
+            f"≤ {inputs.dissociation_resolved_at_or_below}{back_to}; clinic setting)."
+        )
+    if inputs.pre_discharge_scored is False:
+        missing.append(
+            "MOAA/S and CADSS-6 not scored before discharge: score them again now "
+            "(clinical.md §10: before dosing, ~40 min and before discharge)."
         )
     if inputs.open_alerts:
         missing.append(f"{inputs.open_alerts} alert(s) not yet acknowledged.")

@@ -20,7 +20,10 @@ from django.utils import timezone
 logger = logging.getLogger("ketacare.schedule")
 
 # Dotted paths of the watchers, run in this order on every pass.
-WATCHERS: list[str] = []
+WATCHERS: list[str] = [
+    "ketacare.treatments.overdue.raise_overdue_vitals",
+    "ketacare.treatments.escalation.escalate_unacknowledged",
+]
 
 
 def watch_interval_seconds() -> float:

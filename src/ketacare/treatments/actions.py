@@ -40,6 +40,7 @@ from ketacare.plans.actions import plan_dose
 from ketacare.plans.models import PlanStatus
 from ketacare.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 from ketacare.treatments.checks import automatic_checks, manual_items
+from ketacare.treatments.limits import clinic_monitoring
 from ketacare.treatments.locking import refuse_if_locked
 from ketacare.treatments.models import (
     AlertAction,
@@ -60,7 +61,6 @@ from ketacare.treatments.readings import (  # noqa: F401  (MONITORED: views use 
     store_readings,
 )
 from ketacare.treatments.state import (
-    clinic_limits,
     readiness,
     session_protocol,
     signs,
@@ -306,7 +306,9 @@ def do_record_checks(
             recorded_by_id=actor.user_id,
             **reading_values,
         )
-        hold = pre_dose_hold(signs(reading) or VitalSigns(), clinic_limits(session))
+        monitoring = clinic_monitoring(session.clinic_id)
+        session.limits_used = monitoring.as_dict()  # the session keeps these limits
+        hold = pre_dose_hold(signs(reading) or VitalSigns(), monitoring.limits)
         session.status = SessionStatus.PRE_DOSE
         session.checks_at, session.checks_by_id = now, actor.user_id
         session.checks_passed = not problems

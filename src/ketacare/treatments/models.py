@@ -106,6 +106,9 @@ class TreatmentSession(models.Model):
     escort_name = models.CharField(max_length=120, blank=True)
     # Set when both nurse and prescriber have signed: from then on, addenda only.
     locked_at = models.DateTimeField(null=True, blank=True)
+    # The clinic's limits in force at the pre-dose checks (treatments.limits): the session is
+    # judged by them to the end, so a later settings change never rewrites a past decision.
+    limits_used = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -227,11 +230,28 @@ class SessionAlert(models.Model):
     acknowledged_by = _who("acknowledged by")
     action = models.CharField(max_length=20, choices=AlertAction.choices, blank=True)
     note = models.TextField(blank=True)
+    # The limits that raised it (treatments.limits), kept with the alert.
+    limits_used = models.JSONField(default=dict, blank=True)
+    # "Vitals overdue": the due time it is about (one alert per session and due time).
+    due_at = models.DateTimeField(null=True, blank=True)
+    # Escalated to the prescriber on duty when not acknowledged in time (claimed once).
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_to = _who("escalated to")
 
     class Meta:
         ordering = ["session", "raised_at", "pk"]
         indexes = [
             models.Index(fields=["session", "acknowledged_at"], name="alert_session_open"),
+            models.Index(
+                fields=["raised_at"],
+                condition=models.Q(acknowledged_at__isnull=True, escalated_at__isnull=True),
+                name="alert_unescalated",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "code", "due_at"], name="alert_one_per_due_time"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -295,6 +315,12 @@ from ketacare.treatments.models_chair import (  # noqa: E402, F401  (models live
     SessionSignature,
     SideEffect,
 )
+
+# Clinic limits and staff notices live in their own module (imported so Django sees them).
+from ketacare.treatments.models_monitoring import (  # noqa: E402
+    ClinicMonitoringSettings as ClinicMonitoringSettings,
+)
+from ketacare.treatments.models_monitoring import StaffNotice as StaffNotice  # noqa: E402
 from ketacare.treatments.models_rems import RemsMonitoringForm  # noqa: E402, F401
 from ketacare.treatments.models_substances import (  # noqa: E402, F401
     DrugLot,

@@ -20,7 +20,7 @@ a batch raises exactly the alerts the same readings would raise one by one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -112,6 +112,7 @@ def store_readings(
     ]
     VitalReading.objects.bulk_create(rows)
     limits = clinic_limits(session)
+    limits_used = asdict(limits)  # each alert keeps the limits that raised it
     stored = []
     for row in rows:
         alerts = [
@@ -124,6 +125,7 @@ def store_readings(
                 message=a.message,
                 source=a.source,
                 raised_at=now,
+                limits_used=limits_used,
             )
             for a in alerts_for(row, pic.baseline, limits)
         ]

@@ -8,8 +8,9 @@ from datetime import datetime
 
 from ketacare.clinical.discharge import DischargeDecision, DischargeInputs, discharge_readiness
 from ketacare.clinical.protocols import ObservationStart, Protocol
-from ketacare.clinical.vitals import DEFAULT_LIMITS, VitalLimits, VitalSigns, next_vitals_due
+from ketacare.clinical.vitals import VitalLimits, VitalSigns, next_vitals_due
 from ketacare.plans.actions import plan_protocol
+from ketacare.treatments.limits import ClinicMonitoring, clinic_monitoring, from_dict
 from ketacare.treatments.models import ReadingPhase, SessionStatus, TreatmentSession, VitalReading
 
 
@@ -17,9 +18,18 @@ def session_protocol(session: TreatmentSession) -> Protocol:
     return plan_protocol(session.plan)
 
 
+def session_monitoring(
+    session: TreatmentSession, clinic_current: ClinicMonitoring | None = None
+) -> ClinicMonitoring:
+    """The limits the session is judged by: those snapshotted at its pre-dose checks, else the
+    clinic's current settings (`clinic_current` when the caller already has them)."""
+    if session.limits_used:
+        return from_dict(session.limits_used)
+    return clinic_current or clinic_monitoring(session.clinic_id)
+
+
 def clinic_limits(session: TreatmentSession) -> VitalLimits:
-    # Clinic-configurable limits are not stored yet: every clinic uses the sourced defaults.
-    return DEFAULT_LIMITS
+    return session_monitoring(session).limits
 
 
 def current_readings(session: TreatmentSession) -> list[VitalReading]:
@@ -79,8 +89,15 @@ def readiness(
     escort: bool | None = None,
     readings: list[VitalReading] | None = None,
 ) -> DischargeDecision:
+    from ketacare.clinical.sedation import Status
+    from ketacare.treatments.sedation import sedation_timepoints
+
     protocol = session_protocol(session)
-    pic = picture(readings if readings is not None else current_readings(session))
+    monitoring = session_monitoring(session)
+    readings = readings if readings is not None else current_readings(session)
+    pic = picture(readings)
+    points = {t.code: t for t in sedation_timepoints(session, protocol, readings, now)}
+    end = points.get("pre_discharge")
     return discharge_readiness(
         DischargeInputs(
             now=now,
@@ -94,26 +111,42 @@ def readiness(
             latest_cadss6=pic.latest_cadss6,
             open_alerts=session.alerts.filter(acknowledged_at__isnull=True).count(),
             escort_confirmed=session.escort_confirmed if escort is None else escort,
-            limits=clinic_limits(session),
+            limits=monitoring.limits,
+            dissociation_resolved_at_or_below=monitoring.dissociation_resolved_at_or_below,
+            baseline_cadss6=pic.baseline.cadss6 if pic.baseline else None,
+            pre_discharge_scored=None if end is None else end.status == Status.DONE,
         )
     )
 
 
-def vitals_interval(session: TreatmentSession, protocol: Protocol) -> int | None:
+def vitals_interval(
+    session: TreatmentSession, protocol: Protocol, clinic_max: int | None = None
+) -> int | None:
+    """The protocol's interval for the session's phase, capped by the clinic's longest gap
+    (`ClinicMonitoring.vitals_interval_min`); None when neither sets one."""
     m = protocol.monitoring
     if session.status == SessionStatus.DOSING:
-        return m.vitals_interval_during_min
-    return m.vitals_interval_after_min or m.vitals_interval_during_min
+        interval = m.vitals_interval_during_min
+    else:
+        interval = m.vitals_interval_after_min or m.vitals_interval_during_min
+    candidates = [i for i in (interval, clinic_max) if i is not None]
+    return min(candidates) if candidates else None
 
 
 def next_due(
-    session: TreatmentSession, protocol: Protocol, last: VitalReading | None
+    session: TreatmentSession,
+    protocol: Protocol,
+    last: VitalReading | None,
+    monitoring: ClinicMonitoring | None = None,
 ) -> datetime | None:
     since = session.observation_started_at or session.dosing_started_at
     if since is None:
         return None
+    monitoring = monitoring or session_monitoring(session)
     return next_vitals_due(
-        last.taken_at if last else None, since, vitals_interval(session, protocol)
+        last.taken_at if last else None,
+        since,
+        vitals_interval(session, protocol, monitoring.vitals_interval_min),
     )
 
 

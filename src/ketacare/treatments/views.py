@@ -24,6 +24,7 @@ from ketacare.clinical.discharge import DISCHARGE_INSTRUCTIONS
 from ketacare.patients.access import access_patient
 from ketacare.patients.models import Patient
 from ketacare.treatments import actions
+from ketacare.treatments.chart import vitals_chart
 from ketacare.treatments.checks import manual_items
 from ketacare.treatments.forms import (
     AckForm,
@@ -36,7 +37,9 @@ from ketacare.treatments.forms import (
     VitalsForm,
 )
 from ketacare.treatments.models import SessionStatus, TreatmentSession
+from ketacare.treatments.sedation import first_dose_at, sedation_timepoints
 from ketacare.treatments.state import (
+    clinic_limits,
     current_readings,
     next_due,
     observation_note,
@@ -111,6 +114,8 @@ def _page(
         "discharge_form": bound.get("discharge") or DischargeForm(),
         "stop_form": bound.get("stop") or StopForm(),
         "monitored": session.status in actions.MONITORED,
+        "chart": vitals_chart(readings, first_dose_at(session), clinic_limits(session)),
+        "sedation": sedation_timepoints(session, protocol, readings, now),
         "error": error,
         "refusal": bound.get("refusal"),
     }

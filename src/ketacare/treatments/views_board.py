@@ -19,13 +19,17 @@ from django.utils import timezone
 from ketacare.accounts.access import staff_view
 from ketacare.accounts.audit import audit
 from ketacare.accounts.permissions import Perm
+from ketacare.treatments.limits import ClinicMonitoring, clinic_monitoring
 from ketacare.treatments.models import (
     ACTIVE_SESSION_STATUSES,
     SessionAlert,
     TreatmentSession,
     VitalReading,
 )
-from ketacare.treatments.state import next_due, picture, session_protocol
+from ketacare.treatments.models_monitoring import StaffNotice
+from ketacare.treatments.sedation import first_dose_at
+from ketacare.treatments.state import next_due, picture, session_monitoring, session_protocol
+from ketacare.treatments.trends import Trend, trends
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class BoardRow:
     overdue: bool
     latest: VitalReading | None
     open_alerts: list[SessionAlert]
+    trends: dict[str, Trend]
+    ready: bool
 
 
 def board_rows(clinic: Any, now: datetime) -> list[BoardRow]:
@@ -62,11 +68,14 @@ def board_rows(clinic: Any, now: datetime) -> list[BoardRow]:
         .order_by("appointment__resource__sort_order", "checked_in_at")
     )
     rows = []
+    current: ClinicMonitoring | None = None
     for s in sessions:
+        if not s.limits_used and current is None:
+            current = clinic_monitoring(s.clinic_id)  # one query, only when needed
         protocol = session_protocol(s)
         pic = picture(s.current)
-        due = next_due(s, protocol, pic.latest)
-        started = s.observation_started_at or s.dosing_started_at
+        due = next_due(s, protocol, pic.latest, session_monitoring(s, current))
+        started = first_dose_at(s)
         rows.append(
             BoardRow(
                 session=s,
@@ -76,6 +85,8 @@ def board_rows(clinic: Any, now: datetime) -> list[BoardRow]:
                 overdue=due is not None and due < now,
                 latest=pic.latest,
                 open_alerts=s.open_alerts,
+                trends=trends(s.current),
+                ready=s.status == "ready_for_discharge",
             )
         )
     return rows
@@ -85,7 +96,12 @@ def _context(request: HttpRequest) -> dict[str, Any]:
     now = timezone.now()
     rows = board_rows(request.clinic, now)  # type: ignore[attr-defined]  # set by staff_view
     audit(request, "treatments.board.viewed", detail={"sessions": len(rows)})
-    return {"rows": rows, "now": now}
+    unread = StaffNotice.objects.filter(
+        user_id=request.user.pk or 0,
+        clinic=request.clinic,  # type: ignore[attr-defined]
+        read_at__isnull=True,
+    ).count()
+    return {"rows": rows, "now": now, "unread_notices": unread}
 
 
 @staff_view(Perm.PATIENT_VIEW)

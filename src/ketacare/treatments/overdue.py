@@ -1,0 +1,135 @@
+""" "Vitals overdue": the watch pass raises an alert when a monitored session's interval has
+passed without a reading, and closes it once a reading arrives.
+
+The interval is the protocol's (its monitoring profile), capped by the clinic's longest gap
+(`treatments.limits`, clinical.md §7e, §9). One alert per session and due time: the unique
+constraint `alert_one_per_due_time` is the claim, so two workers (or a restart mid-pass) never
+raise it twice. Registered in `core.watch.WATCHERS`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from ketacare.accounts.audit import Actor, record
+from ketacare.clinical.vitals import AlertLevel, next_vitals_due
+from ketacare.treatments.limits import ClinicMonitoring, clinic_monitoring
+from ketacare.treatments.models import (
+    AlertAction,
+    ReadingPhase,
+    SessionAlert,
+    SessionStatus,
+    TreatmentSession,
+)
+from ketacare.treatments.state import session_monitoring, session_protocol, vitals_interval
+
+logger = logging.getLogger("ketacare.schedule")
+WATCH = Actor(label="watch:vitals-overdue")
+OVERDUE = "vitals_overdue"
+MONITORED = (SessionStatus.DOSING, SessionStatus.MONITORING, SessionStatus.READY)
+
+
+def _due(session: TreatmentSession, monitoring: ClinicMonitoring) -> datetime | None:
+    since = session.observation_started_at or session.dosing_started_at
+    if since is None:
+        return None
+    interval = vitals_interval(session, session_protocol(session), monitoring.vitals_interval_min)
+    last = getattr(session, "last_taken_at", None)
+    return next_vitals_due(last, since, interval)
+
+
+def raise_overdue_vitals(now: datetime | None = None) -> int:
+    """Raise every overdue alert now due, close those a reading has answered; returns how
+    many alerts were raised or closed by this call."""
+    now = now or timezone.now()
+    done = _close_answered(now)
+    sessions = (
+        TreatmentSession.objects.filter(status__in=MONITORED)
+        .select_related("plan")
+        .annotate(
+            last_taken_at=Max("readings__taken_at", filter=Q(readings__phase=ReadingPhase.DURING))
+        )
+    )
+    clinics: dict[int, ClinicMonitoring] = {}
+    for session in sessions:
+        if not session.limits_used and session.clinic_id not in clinics:
+            clinics[session.clinic_id] = clinic_monitoring(session.clinic_id)
+        monitoring = session_monitoring(session, clinics.get(session.clinic_id))
+        due = _due(session, monitoring)
+        if due is None or due >= now:
+            continue
+        if _raise(session, due, now):
+            done += 1
+    return done
+
+
+def _raise(session: TreatmentSession, due: datetime, now: datetime) -> bool:
+    minutes = int((now - due).total_seconds() // 60)
+    local = timezone.localtime(due)
+    try:
+        with transaction.atomic():
+            alert = SessionAlert.objects.create(
+                session=session,
+                code=OVERDUE,
+                level=str(AlertLevel.WARNING),
+                field="systolic_mmhg",
+                message=(
+                    f"Vitals overdue: due at {local:%H:%M}, none recorded since "
+                    f"({minutes} min late). Take a full set now."
+                ),
+                source="Protocol monitoring profile; clinical.md §7e, §9 [PRACTICE]",
+                raised_at=now,
+                due_at=due,
+            )
+            record(
+                WATCH,
+                "treatments.session.vitals_overdue",
+                object_type="session",
+                object_id=session.pk,
+                patient_id=session.patient_id,
+                clinic_id=session.clinic_id,
+                detail={"alert": alert.pk, "due_at": due.isoformat()},
+            )
+    except IntegrityError:  # another worker raised it first
+        return False
+    return True
+
+
+def _close_answered(now: datetime) -> int:
+    """An open overdue alert is answered by any reading taken after its due time."""
+    closed = 0
+    open_alerts = SessionAlert.objects.filter(
+        code=OVERDUE, acknowledged_at__isnull=True, due_at__isnull=False
+    ).select_related("session")
+    for alert in open_alerts:
+        reading = (
+            alert.session.readings.filter(taken_at__gt=alert.due_at)
+            .order_by("taken_at", "pk")
+            .first()
+        )
+        if reading is None:
+            continue
+        with transaction.atomic():
+            claimed = SessionAlert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+                acknowledged_at=now,
+                action=AlertAction.NONE_NEEDED,
+                note=f"Answered by the reading at {timezone.localtime(reading.taken_at):%H:%M}.",
+            )
+            if not claimed:
+                continue
+            record(
+                WATCH,
+                "treatments.session.vitals_overdue_answered",
+                object_type="session",
+                object_id=alert.session_id,
+                patient_id=alert.session.patient_id,
+                clinic_id=alert.session.clinic_id,
+                detail={"alert": alert.pk, "reading": reading.pk},
+            )
+            closed += 1
+    return closed

@@ -1,0 +1,50 @@
+"""The session page's sedation/dissociation timepoints (MOAA/S and CADSS-6), read from the
+session's readings; the rule is `clinical.sedation.timepoints`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from ketacare.clinical.protocols import Protocol, RequiredCheck
+from ketacare.clinical.sedation import Timepoint, timepoints
+from ketacare.treatments.models import ReadingPhase, TreatmentSession, VitalReading
+
+
+def first_dose_at(session: TreatmentSession) -> datetime | None:
+    """Esketamine: the first device (the observation clock); otherwise the start of the dose."""
+    return (session.observation_started_at if session.is_esketamine else None) or (
+        session.dosing_started_at
+    )
+
+
+def sedation_timepoints(
+    session: TreatmentSession,
+    protocol: Protocol,
+    readings: Sequence[VitalReading],
+    now: datetime,
+) -> tuple[Timepoint, ...]:
+    """Empty when the protocol does not ask for sedation/dissociation scoring and none was
+    recorded."""
+    scored = [r for r in readings if r.moaas is not None and r.cadss6 is not None]
+    asked = RequiredCheck.SEDATION_DISSOCIATION in protocol.monitoring.required_checks
+    if not asked and not scored:
+        return ()
+    start = first_dose_at(session)
+    pre_done = any(r.phase == ReadingPhase.PRE_DOSE for r in scored)
+    during = [r for r in scored if r.phase == ReadingPhase.DURING]
+    observed = session.observation_started_at
+    return timepoints(
+        pre_dose_done=pre_done,
+        scored_at_min=_minutes(during, start),
+        minutes_now=(now - start).total_seconds() / 60 if start else None,
+        min_observation_min=protocol.monitoring.min_observation_min,
+        scored_observed_min=_minutes(during, observed),
+        observed_now=(now - observed).total_seconds() / 60 if observed else None,
+    )
+
+
+def _minutes(readings: Sequence[VitalReading], since: datetime | None) -> list[float]:
+    if since is None:
+        return []
+    return [(r.taken_at - since).total_seconds() / 60 for r in readings]
