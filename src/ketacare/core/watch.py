@@ -21,6 +21,7 @@ logger = logging.getLogger("ketacare.schedule")
 
 # Dotted paths of the watchers, run in this order on every pass.
 WATCHERS: list[str] = []
+WATCHERS.append("ketacare.safety.escalation.escalate_due")  # risk-flag escalation (#7)
 
 
 def watch_interval_seconds() -> float:
