@@ -27,8 +27,8 @@ def make_prescriber_of(patient: Patient, user: User) -> TreatmentPlan:
     return TreatmentPlan.objects.create(
         clinic=patient.clinic,
         patient=patient,
-        protocol_code="iv_racemic_induction",
-        route="iv",
+        protocol_code="esketamine_trd_us",
+        route="intranasal",
         phase="induction",
         status=PlanStatus.ACTIVE,
         created_by=user,

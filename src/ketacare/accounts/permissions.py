@@ -49,6 +49,8 @@ class Perm(StrEnum):
     APPOINTMENT_CHECK_IN = "scheduling.check_in"
     SESSION_RUN = "treatments.run_session"
     SESSION_CLEAR_HOLD = "treatments.clear_hold"
+    SAFETY_FLAG_RAISE = "safety.raise_flag"
+    SAFETY_FLAG_ACKNOWLEDGE = "safety.acknowledge_flag"
 
 
 A, P, N, T, IN, D = (
@@ -118,6 +120,12 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     # a pre-dose hold and a discharge override are the prescriber's documented decision.
     Perm.SESSION_RUN: frozenset({P, N}),
     Perm.SESSION_CLEAR_HOLD: frozenset({P}),
+    # Risk flags (issue #7): any clinician who works with the patient may raise one by hand;
+    # acknowledging (with the action taken) is a clinician's, the director's included, since
+    # escalation ends with the director. Rota, escalation list and crisis resources are clinic
+    # settings (accounts.clinic_settings).
+    Perm.SAFETY_FLAG_RAISE: frozenset({P, N, T}),
+    Perm.SAFETY_FLAG_ACKNOWLEDGE: frozenset({P, N, T, D}),
 }
 
 
