@@ -119,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ketacare.accounts.context_processors.clinic_context",
+                "ketacare.safety.banner.risk_banner",
             ],
         },
     },
@@ -255,6 +256,8 @@ KETACARE_BASE_URL = env("KETACARE_BASE_URL", "http://127.0.0.1:8000").rstrip("/"
 KETACARE_SCHEDULE_MINUTES = env_int("KETACARE_SCHEDULE_MINUTES", 15)
 # The watch pass (unacknowledged alerts, risk-flag escalation) runs this often in the worker.
 KETACARE_WATCH_SECONDS = env_int("KETACARE_WATCH_SECONDS", 30)
+# Staff pages poll for new risk flags this often (the banner appears without a reload).
+KETACARE_FLAG_POLL_SECONDS = env_int("KETACARE_FLAG_POLL_SECONDS", 15)
 # Background tasks live in the database (django-tasks): a restart loses nothing, and any
 # number of `ketacare worker` processes share the queue.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

@@ -19,6 +19,7 @@ urlpatterns = [
         "patients/<str:patient_id>/sessions/<int:session_id>/rems/",
         include("ketacare.treatments.urls_rems"),
     ),
+    path("patients/<str:patient_id>/safety/", include("ketacare.safety.urls_patient")),
     path("patients/", include("ketacare.patients.urls")),
     path("protocols/", include("ketacare.plans.urls_clinic")),
     path("reviews/", include("ketacare.plans.urls_reviews")),
@@ -33,6 +34,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("fhir/", include("ketacare.fhir.urls")),
     path("rems-forms/", include("ketacare.treatments.urls_rems_clinic")),
+    path("safety/", include("ketacare.safety.urls")),
 ]
 
 handler403 = "ketacare.core.views.forbidden"

@@ -50,7 +50,11 @@ class IdleTimeoutMiddleware:
                 return HttpResponseRedirect(target)
             # Rewriting the session row on every request costs a database write; the idle
             # clock only needs minute precision, so refresh it at most every 30 seconds.
-            if last_seen is None or now - float(last_seen) > LAST_SEEN_RESOLUTION_S:
+            # A page's background poll (header X-KetaCare-Passive) is not the user at work.
+            passive = request.headers.get("X-KetaCare-Passive") == "1"
+            if not passive and (
+                last_seen is None or now - float(last_seen) > LAST_SEEN_RESOLUTION_S
+            ):
                 request.session[SESSION_LAST_SEEN_KEY] = now
         return self.get_response(request)
 

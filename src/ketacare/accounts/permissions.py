@@ -53,6 +53,8 @@ class Perm(StrEnum):
     SUBSTANCE_VIEW = "treatments.view_controlled_substances"
     SESSION_SIGN = "treatments.sign_session"
     MONITORING_LIMITS = "treatments.monitoring_limits"
+    SAFETY_FLAG_RAISE = "safety.raise_flag"
+    SAFETY_FLAG_ACKNOWLEDGE = "safety.acknowledge_flag"
 
 
 A, P, N, T, IN, D = (
@@ -131,6 +133,12 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.SESSION_SIGN: frozenset({P, N}),
     # Vitals and alert limits are clinic policy: the admin and the (medical) director set them.
     Perm.MONITORING_LIMITS: frozenset({A, D}),
+    # Risk flags (issue #7): any clinician who works with the patient may raise one by hand;
+    # acknowledging (with the action taken) is a clinician's, the director's included, since
+    # escalation ends with the director. Rota, escalation list and crisis resources are clinic
+    # settings (accounts.clinic_settings).
+    Perm.SAFETY_FLAG_RAISE: frozenset({P, N, T}),
+    Perm.SAFETY_FLAG_ACKNOWLEDGE: frozenset({P, N, T, D}),
 }
 
 

@@ -21,6 +21,7 @@ logger = logging.getLogger("ketacare.schedule")
 
 # Dotted paths of the watchers, run in this order on every pass.
 WATCHERS: list[str] = [
+    "ketacare.safety.escalation.escalate_due",  # risk-flag escalation (#7) first
     "ketacare.treatments.overdue.raise_overdue_vitals",
     "ketacare.treatments.escalation.escalate_unacknowledged",
 ]

@@ -10,7 +10,6 @@ noindex` and `Cache-Control: no-store`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -44,7 +43,7 @@ from ketacare.measures.selfreport_forms import (
     rows_for,
 )
 from ketacare.patients.access import access_patient
-from ketacare.safety.crisis import CRISIS_LINES, DEFAULT_CLINIC_HOURS
+from ketacare.safety.resources import crisis_context
 
 
 class NoReferrerCsrfMiddleware(CsrfViewMiddleware):
@@ -105,17 +104,9 @@ def _count_guess(request: HttpRequest) -> None:
             cache.add(key, 1, GUESS_WINDOW_SECONDS)
 
 
-def _tel(phone: str) -> str:
-    return re.sub(r"[^0-9+]", "", phone)
-
-
 def _clinic_context(clinic: Clinic | None) -> dict[str, Any]:
-    return {
-        "clinic": clinic,
-        "clinic_tel": _tel(clinic.phone) if clinic and clinic.phone else "",
-        "clinic_hours": DEFAULT_CLINIC_HOURS,
-        "crisis_lines": CRISIS_LINES,
-    }
+    # Crisis lines, the clinic's crisis number and hours: per clinic and country (safety).
+    return {"clinic": clinic, **crisis_context(clinic)}
 
 
 def _unavailable(request: HttpRequest, status: int = 404) -> HttpResponse:

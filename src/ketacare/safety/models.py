@@ -10,6 +10,16 @@ from django.db import models
 from django.utils import timezone
 
 from ketacare.patients.models import Patient
+from ketacare.safety.escalation_models import (  # noqa: F401  (model registration)
+    EscalationContact,
+    EscalationEvent,
+    FlagEscalation,
+    OnCallOverride,
+    OnCallSlot,
+    SafetySettings,
+    StaffAlertContact,
+    StaffNotification,
+)
 
 
 class RiskLevel(models.TextChoices):

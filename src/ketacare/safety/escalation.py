@@ -1,0 +1,379 @@
+"""Escalation that cannot be missed.
+
+A new flag (signal `risk_flag_raised`, inside the transaction that raised it) records a
+"raised" event and at once notifies the patient's prescriber and whoever is on call: an in-app
+notification, an email and a text message (notify backend: logged, retried with backoff,
+failures visible on the flag). Unacknowledged by its due time (clinical/escalation.py, clinic
+settings), the worker's watch pass (`escalate_due`, every KETACARE_WATCH_SECONDS) moves it to
+the next person on the clinic's escalation list, then to the director. Every step is an
+EscalationEvent and an audit entry.
+
+Restart-safe: all state is in FlagEscalation rows (step, due_at); a flag raised while the
+worker was down is simply due when it starts, and an open flag without a row (its receiver
+failed, or it was written directly) is picked up by the watcher. Two workers: each step is
+claimed with a conditional UPDATE on (step, due_at, state), so only one of them pages anybody.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import Actor, record
+from ketacare.accounts.models import User
+from ketacare.clinical.escalation import escalation_due
+from ketacare.measures.scheduling import clinic_zone
+from ketacare.notify.delivery import queue_notification
+from ketacare.notify.models import Channel, NotificationLog
+from ketacare.safety.escalation_models import (
+    EscalationEvent,
+    EscalationState,
+    EventKind,
+    FlagEscalation,
+    StaffAlertContact,
+    StaffNotification,
+)
+from ketacare.safety.models import FlagStatus, RiskFlag
+from ketacare.safety.rota import (
+    director_of,
+    escalation_list,
+    on_call_at,
+    patient_prescriber,
+    policy_for,
+)
+
+logger = logging.getLogger("ketacare.safety")
+
+SYSTEM = Actor(label="ketacare-escalation")
+PURPOSE = "safety.flag"
+# How many due escalations one watch pass handles (the rest wait for the next pass).
+BATCH = 200
+
+
+def flag_reference(flag_id: int) -> str:
+    return f"riskflag:{flag_id}"
+
+
+@dataclass(frozen=True)
+class Target:
+    user: User
+    role: str
+
+
+# --- who, at which step -----------------------------------------------------------------------
+
+
+def targets_for_step(flag: RiskFlag, step: int, now: datetime) -> list[Target] | None:
+    """Step 1: prescriber and on-call; then each person on the escalation list; then the
+    director. None: there is no such step (everyone has been paged)."""
+    clinic = flag.patient.clinic
+    if step <= 1:
+        found = []
+        prescriber = patient_prescriber(flag.patient)
+        if prescriber is not None:
+            found.append(Target(prescriber, "patient's prescriber"))
+        found += [Target(u, "on call") for u in on_call_at(clinic, now)]
+        unique: dict[int, Target] = {}
+        for target in found:
+            unique.setdefault(target.user.pk, target)
+        return list(unique.values())
+    listed = escalation_list(clinic)
+    index = step - 2
+    if index < len(listed):
+        return [Target(listed[index], f"escalation list #{index + 1}")]
+    if index == len(listed):
+        director = director_of(clinic)
+        return [Target(director, "director")] if director is not None else []
+    return None
+
+
+# --- starting and advancing -------------------------------------------------------------------
+
+
+def on_flag_raised(sender: Any, flag: RiskFlag, **kwargs: Any) -> None:
+    """Signal receiver. A failure here never undoes the flag: it is logged, and the watcher
+    starts the escalation on its next pass (open flag without an escalation row)."""
+    try:
+        with transaction.atomic():
+            start_escalation(flag)
+    except Exception:
+        logger.exception("Escalation of flag %s could not start; the watch pass retries.", flag.pk)
+
+
+def start_escalation(flag: RiskFlag, now: datetime | None = None) -> FlagEscalation | None:
+    """Create the escalation row and run step 1 (prescriber + on call) now. None when another
+    process already started it."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            escalation = FlagEscalation.objects.create(
+                flag=flag, clinic_id=flag.patient.clinic_id, step=1, due_at=now, updated_at=now
+            )
+    except IntegrityError:
+        return None
+    _event(flag, EventKind.RAISED, 0, now, detail=f"{flag.get_level_display()}: {flag.reason}")
+    _advance(escalation, flag, 1, now)
+    return escalation
+
+
+def _advance(escalation: FlagEscalation, flag: RiskFlag, step: int, now: datetime) -> None:
+    """Notify the first step from `step` on that has someone not yet told; set the next due
+    time, or mark the escalation exhausted. The caller holds the claim on this step."""
+    told = set(
+        EscalationEvent.objects.filter(
+            flag=flag, kind__in=[EventKind.NOTIFIED, EventKind.ESCALATED]
+        ).values_list("recipient_id", flat=True)
+    )
+    while True:
+        targets = targets_for_step(flag, step, now)
+        if targets is None:
+            escalation.state = EscalationState.EXHAUSTED
+            escalation.step = step
+            escalation.updated_at = now
+            escalation.save(update_fields=["state", "step", "updated_at"])
+            _event(
+                flag,
+                EventKind.EXHAUSTED,
+                step,
+                now,
+                detail="Everyone on the escalation list and the director has been paged; "
+                "the banner stays until someone acknowledges.",
+            )
+            return
+        fresh = [t for t in targets if t.user.pk not in told]
+        if fresh:
+            kind = EventKind.NOTIFIED if step <= 1 else EventKind.ESCALATED
+            for target in fresh:
+                _notify(flag, target, kind, step, now)
+                told.add(target.user.pk)
+            break
+        if step <= 1 and not targets:
+            _event(
+                flag,
+                EventKind.NOBODY,
+                step,
+                now,
+                detail="No prescriber on file and nobody on call: going straight to the "
+                "escalation list.",
+            )
+        step += 1
+    local_now = timezone.localtime(now, clinic_zone(flag.patient.clinic))
+    due = escalation_due(flag.level, local_now, policy_for(flag.patient.clinic))
+    escalation.step = step
+    escalation.due_at = due.at
+    escalation.updated_at = now
+    escalation.save(update_fields=["step", "due_at", "updated_at"])
+
+
+def _event(
+    flag: RiskFlag,
+    kind: str,
+    step: int,
+    now: datetime,
+    *,
+    recipient: User | None = None,
+    role: str = "",
+    actor: User | None = None,
+    detail: str = "",
+    audit_actor: Actor = SYSTEM,
+) -> EscalationEvent:
+    event = EscalationEvent.objects.create(
+        flag=flag,
+        clinic_id=flag.patient.clinic_id,
+        at=now,
+        kind=kind,
+        step=step,
+        recipient=recipient,
+        role=role,
+        actor=actor,
+        detail=detail,
+    )
+    if kind == EventKind.RAISED:
+        return event  # do_raise_flag audited it ("safety.flag.raised")
+    record(
+        audit_actor,
+        f"safety.escalation.{kind}",
+        object_type="risk_flag",
+        object_id=flag.pk,
+        patient_id=flag.patient_id,
+        clinic_id=flag.patient.clinic_id,
+        detail={"step": step, "recipient": recipient.pk if recipient else None, "role": role},
+    )
+    return event
+
+
+def _notify(flag: RiskFlag, target: Target, kind: str, step: int, now: datetime) -> None:
+    patient, clinic, user = flag.patient, flag.patient.clinic, target.user
+    level = flag.get_level_display()
+    StaffNotification.objects.create(
+        user=user,
+        clinic=clinic,
+        flag=flag,
+        text=f"{level} risk flag: {patient.display_name} ({patient.mrn}) — you are notified "
+        f"as {target.role}.",
+        created_at=now,
+    )
+    url = f"{settings.KETACARE_BASE_URL}/safety/flags/{flag.pk}/"
+    channels = ["in-app"]
+    logs: list[NotificationLog] = []
+    # Neither message names the patient (lock screens, shared mailboxes).
+    if user.email:
+        logs.append(
+            queue_notification(
+                channel=Channel.EMAIL,
+                to=user.email,
+                subject=f"[KetaCare] {level} risk flag at {clinic.name}: please acknowledge",
+                body=(
+                    f"A {level.lower()} suicide-risk flag was raised at {clinic.name} and has "
+                    f"not been acknowledged. You are notified as {target.role}.\n\n"
+                    f"Open it and record the action taken: {url}\n"
+                ),
+                purpose=PURPOSE,
+                reference=flag_reference(flag.pk),
+                patient=patient,
+                clinic=clinic,
+            )
+        )
+        channels.append("email")
+    mobile = StaffAlertContact.objects.filter(user=user).values_list("mobile", flat=True).first()
+    if mobile:
+        logs.append(
+            queue_notification(
+                channel=Channel.SMS,
+                to=mobile,
+                body=f"KetaCare: {level} risk flag at {clinic.name}, not yet acknowledged. "
+                f"Open {url}",
+                purpose=PURPOSE,
+                reference=flag_reference(flag.pk),
+                patient=patient,
+                clinic=clinic,
+            )
+        )
+        channels.append("text")
+    else:
+        channels.append("no text: no mobile number on file")
+    ids = [log.pk for log in logs]
+    transaction.on_commit(lambda: _enqueue(ids))
+    _event(
+        flag,
+        kind,
+        step,
+        now,
+        recipient=user,
+        role=target.role,
+        detail=", ".join(channels),
+    )
+
+
+def _enqueue(ids: list[int]) -> None:
+    from ketacare.measures.tasks import send_notification
+
+    for log_id in ids:
+        try:
+            send_notification.enqueue(log_id)
+        except Exception:  # the schedule's sweep hands lost messages back to delivery
+            logger.exception("Could not enqueue notification %s; the sweep will.", log_id)
+
+
+# --- the watcher ------------------------------------------------------------------------------
+
+
+def escalate_due(now: datetime | None = None) -> int:
+    """Watch pass: start escalations that never started; move every due one a step on."""
+    now = now or timezone.now()
+    acted = 0
+    orphans = RiskFlag.objects.filter(
+        status=FlagStatus.OPEN, escalation__isnull=True
+    ).select_related("patient", "patient__clinic")[:BATCH]
+    for flag in orphans:
+        with transaction.atomic():
+            if start_escalation(flag, now) is not None:
+                acted += 1
+    due = list(
+        FlagEscalation.objects.filter(state=EscalationState.ACTIVE, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("pk", "step", "due_at")[:BATCH]
+    )
+    for pk, step, due_at in due:
+        if claim_and_advance(pk, step, due_at, now):
+            acted += 1
+    return acted
+
+
+def claim_and_advance(pk: int, step: int, due_at: datetime, now: datetime) -> bool:
+    """Take step `step + 1` of escalation `pk` if nobody else has: the conditional UPDATE only
+    matches while the row still has the (step, due_at) this worker read."""
+    with transaction.atomic():
+        claimed = FlagEscalation.objects.filter(
+            pk=pk, step=step, due_at=due_at, state=EscalationState.ACTIVE
+        ).update(step=step + 1, updated_at=now)
+        if not claimed:
+            return False
+        escalation = FlagEscalation.objects.select_related(
+            "flag", "flag__patient", "flag__patient__clinic"
+        ).get(pk=pk)
+        flag = escalation.flag
+        if flag.status != FlagStatus.OPEN:
+            escalation.state = EscalationState.ACKNOWLEDGED
+            escalation.save(update_fields=["state"])
+            return False
+        _advance(escalation, flag, step + 1, now)
+    return True
+
+
+# --- acknowledging ----------------------------------------------------------------------------
+
+ACK_ACTIONS: list[tuple[str, str]] = [
+    ("called_patient", "Called the patient"),
+    ("saw_patient", "Saw the patient in person"),
+    ("cssrs", "Completed a C-SSRS screen"),
+    ("safety_plan", "Reviewed the safety plan with the patient"),
+    ("emergency", "Sent to emergency services / emergency department"),
+    ("other", "Other (described below)"),
+]
+
+
+def do_acknowledge(
+    actor: Actor, user: User, flag: RiskFlag, action: str, note: str, now: datetime | None = None
+) -> RiskFlag:
+    """A clinician saw the flag and acted. Stops the escalation and the banner."""
+    now = now or timezone.now()
+    labels = dict(ACK_ACTIONS)
+    if action not in labels:
+        raise ActionError("action", "Choose the action taken.")
+    note = note.strip()
+    if not note:
+        raise ActionError("note", "Describe what you did (who, when, what was agreed).")
+    if len(note) > 2000:
+        raise ActionError("note", "Keep the description under 2000 characters.")
+    with transaction.atomic():
+        updated = RiskFlag.objects.filter(pk=flag.pk, status=FlagStatus.OPEN).update(
+            status=FlagStatus.ACKNOWLEDGED,
+            acknowledged_by=user,
+            acknowledged_at=now,
+            action_taken=f"{labels[action]}: {note}",
+        )
+        if not updated:
+            raise ActionError("flag", "This flag has already been acknowledged.")
+        flag.refresh_from_db()
+        FlagEscalation.objects.filter(flag=flag).update(
+            state=EscalationState.ACKNOWLEDGED, updated_at=now
+        )
+        StaffNotification.objects.filter(flag=flag, read_at__isnull=True).update(read_at=now)
+        _event(
+            flag,
+            EventKind.ACKNOWLEDGED,
+            0,
+            now,
+            actor=user,
+            detail=flag.action_taken,
+            audit_actor=actor,
+        )
+    return flag

@@ -1,0 +1,90 @@
+"""Crisis resources per clinic and country: what a patient sees the moment they record a risk
+answer or ask for help (issue #7 item 2).
+
+US clinics get the built-in lines of `crisis.py` (988 call/text, 911; clinical.md §16d, S52)
+followed by the clinic's own extra lines; a clinic elsewhere shows only the lines it entered
+(the US numbers would be wrong there), after a generic "local emergency number" line. The
+clinic's own crisis number (else its main number) and hours come last.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ketacare.accounts.models import Clinic
+from ketacare.safety.crisis import CRISIS_LINES, DEFAULT_CLINIC_HOURS, CrisisLine
+
+LOCAL_EMERGENCY = CrisisLine(
+    name="Emergency services",
+    action="Call your local emergency number if you are in immediate danger.",
+)
+
+
+@dataclass(frozen=True)
+class CrisisResources:
+    lines: tuple[CrisisLine, ...]
+    clinic_name: str
+    clinic_phone: str
+    clinic_tel: str
+    hours: str
+
+
+def tel(phone: str) -> str:
+    return re.sub(r"[^0-9+]", "", phone)
+
+
+def parse_extra_lines(text: str) -> list[CrisisLine]:
+    """'name | number | what to say' per line. ValueError names the line at fault."""
+    lines = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        parts = [p.strip() for p in raw.split("|")]
+        if len(parts) < 2 or not parts[0] or not tel(parts[1]):
+            raise ValueError(
+                f"Line {number}: write it as 'name | phone number | what to say (optional)'."
+            )
+        lines.append(
+            CrisisLine(
+                name=parts[0][:100],
+                action=parts[2][:200] if len(parts) > 2 and parts[2] else f"Call {parts[1]}.",
+                tel=tel(parts[1]),
+                source="clinic setting",
+            )
+        )
+    return lines
+
+
+def resources_for(clinic: Clinic | None) -> CrisisResources:
+    if clinic is None:
+        return CrisisResources(CRISIS_LINES, "", "", "", DEFAULT_CLINIC_HOURS)
+    from ketacare.safety.rota import settings_for
+
+    saved = settings_for(clinic)
+    try:
+        extra = tuple(parse_extra_lines(saved.extra_lines))
+    except ValueError:  # the settings form refuses this; never hide the built-in lines
+        extra = ()
+    us = saved.country.upper() == "US"
+    lines = CRISIS_LINES + extra if us else (LOCAL_EMERGENCY, *extra)
+    phone = saved.crisis_phone or clinic.phone
+    return CrisisResources(
+        lines=lines,
+        clinic_name=clinic.name,
+        clinic_phone=phone,
+        clinic_tel=tel(phone),
+        hours=saved.hours or DEFAULT_CLINIC_HOURS,
+    )
+
+
+def crisis_context(clinic: Clinic | None) -> dict[str, Any]:
+    """Template context for `safety/_crisis_resources.html` (self-report pages, the portal)."""
+    found = resources_for(clinic)
+    return {
+        "crisis_lines": found.lines,
+        "clinic_phone": found.clinic_phone,
+        "clinic_tel": found.clinic_tel,
+        "clinic_hours": found.hours,
+    }

@@ -1,0 +1,124 @@
+"""Who should hear about a flag: the clinic's settings, who is on call when, the patient's
+prescriber, the escalation list and the director."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.utils import timezone
+
+from ketacare.accounts.models import Clinic, Role, User
+from ketacare.clinical.escalation import EscalationPolicy
+from ketacare.measures.scheduling import clinic_zone
+from ketacare.patients.models import Patient
+from ketacare.safety.escalation_models import (
+    EscalationContact,
+    OnCallOverride,
+    OnCallSlot,
+    SafetySettings,
+)
+
+
+def settings_for(clinic: Clinic) -> SafetySettings:
+    """The clinic's safety settings; an unsaved default row when none were saved yet."""
+    found = SafetySettings.objects.filter(clinic=clinic).select_related("director").first()
+    return found or SafetySettings(clinic=clinic)
+
+
+def policy_for(clinic: Clinic, saved: SafetySettings | None = None) -> EscalationPolicy:
+    s = saved or settings_for(clinic)
+    days = frozenset(int(c) for c in s.business_days if c.isdigit() and int(c) < 7)
+    return EscalationPolicy(
+        high_minutes=s.high_minutes,
+        moderate_minutes=s.moderate_minutes,
+        low_time=s.low_time,
+        business_days=days,
+    )
+
+
+def _active_member(clinic: Clinic, user_id: int | None) -> bool:
+    if user_id is None:
+        return False
+    return User.objects.filter(
+        pk=user_id, is_active=True, memberships__clinic=clinic, memberships__is_active=True
+    ).exists()
+
+
+def _covers(starts: time, ends: time, at: time) -> bool:
+    if ends > starts:
+        return starts <= at < ends
+    return at >= starts  # runs past midnight: the part on its own day
+
+
+def on_call_at(clinic: Clinic, when: datetime | None = None) -> list[User]:
+    """Who is on call at `when` (clinic time). A dated override covering that time wins over
+    the weekly rota; an override covers its own date only (00:00–00:00 = the whole day)."""
+    local = timezone.localtime(when or timezone.now(), clinic_zone(clinic))
+    day, at = local.date(), local.time()
+    overrides = OnCallOverride.objects.filter(clinic=clinic, on_date=day).select_related("user")
+    chosen = [o.user for o in overrides if o.starts == o.ends or _covers(o.starts, o.ends, at)]
+    if not chosen:
+        chosen = _weekly(clinic, day.weekday(), at)
+    return [u for u in dict.fromkeys(chosen) if _active_member(clinic, u.pk)]
+
+
+def _weekly(clinic: Clinic, weekday: int, at: time) -> list[User]:
+    yesterday = (weekday - 1) % 7
+    chosen = []
+    for slot in OnCallSlot.objects.filter(clinic=clinic).select_related("user"):
+        if (slot.weekday == weekday and _covers(slot.starts, slot.ends, at)) or (
+            slot.weekday == yesterday and slot.ends <= slot.starts and at < slot.ends
+        ):
+            chosen.append(slot.user)
+    return chosen
+
+
+def patient_prescriber(patient: Patient) -> User | None:
+    """The prescriber responsible for the patient: who signed their current treatment plan,
+    else who signed their latest eligibility evaluation."""
+    from ketacare.evaluations.models import Evaluation
+    from ketacare.plans.models import PlanStatus, TreatmentPlan
+
+    plan = (
+        TreatmentPlan.objects.filter(
+            patient=patient,
+            signed_by__isnull=False,
+            status__in=[PlanStatus.ACTIVE, PlanStatus.ON_HOLD],
+        )
+        .order_by("-signed_at")
+        .select_related("signed_by")
+        .first()
+    )
+    if plan is not None and _active_member(patient.clinic, plan.signed_by_id):
+        return plan.signed_by
+    evaluation = (
+        Evaluation.objects.filter(patient=patient, signed_by__isnull=False)
+        .order_by("-signed_at")
+        .select_related("signed_by")
+        .first()
+    )
+    if evaluation is not None and _active_member(patient.clinic, evaluation.signed_by_id):
+        return evaluation.signed_by
+    return None
+
+
+def escalation_list(clinic: Clinic) -> list[User]:
+    rows = EscalationContact.objects.filter(clinic=clinic).select_related("user")
+    return [r.user for r in rows if _active_member(clinic, r.user_id)]
+
+
+def director_of(clinic: Clinic) -> User | None:
+    """The director named in the settings, else the clinic's (first) director by role."""
+    chosen = settings_for(clinic).director
+    if chosen is not None and _active_member(clinic, chosen.pk):
+        return chosen
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__clinic=clinic,
+            memberships__role=Role.DIRECTOR,
+            memberships__is_active=True,
+        )
+        .order_by("pk")
+        .first()
+    )

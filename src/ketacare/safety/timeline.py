@@ -1,0 +1,117 @@
+"""The risk timeline on the chart: every flag, screen, notification, escalation,
+acknowledgment (and, from the crisis workflow, disposition) in time order.
+
+Extensible: a source is a function `source(patient) -> list[TimelineEntry]`; append its dotted
+path to TIMELINE_SOURCES (the crisis workflow adds its records this way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import import_module
+
+from django.urls import reverse
+
+from ketacare.patients.models import Patient
+from ketacare.safety.escalation_models import EscalationEvent, EventKind
+from ketacare.safety.models import RiskFlag
+
+RISK_SCALES = ("phq9", "qids_sr16", "cssrs_recent")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # flag, screen, notified, escalated, acknowledged, disposition, …
+    title: str
+    detail: str = ""
+    level: str = ""
+    url: str = ""
+
+
+def flag_entries(patient: Patient) -> list[TimelineEntry]:
+    return [
+        TimelineEntry(
+            at=f.raised_at,
+            kind="flag",
+            title=f"{f.get_level_display()} risk flag raised — {f.get_source_display()}",
+            detail=f.reason,
+            level=f.level,
+            url=reverse("safety:flag", args=[f.pk]),
+        )
+        for f in RiskFlag.objects.filter(patient=patient)
+    ]
+
+
+def screen_entries(patient: Patient) -> list[TimelineEntry]:
+    from ketacare.measures.models import Assessment
+
+    entries = []
+    for a in Assessment.objects.filter(patient=patient, scale_code__in=RISK_SCALES).exclude(
+        status="entered_in_error"
+    ):
+        if a.scale_code == "cssrs_recent":
+            title = f"C-SSRS screen: {a.risk_level or 'no risk level'}"
+        elif a.scale_code == "phq9":
+            title = f"PHQ-9 {a.total if a.total is not None else '—'}; item 9 = " + str(
+                a.answers.get("phq9-9", "—")
+            )
+        else:
+            title = f"QIDS-SR16; item 12 = {a.answers.get('qids_sr16-12', '—')}"
+        entries.append(
+            TimelineEntry(
+                at=a.administered_at,
+                kind="screen",
+                title=title,
+                detail=a.get_source_display(),
+                level=a.risk_level or "",
+                url=reverse("measures:detail", args=[patient.pk, a.pk]),
+            )
+        )
+    return entries
+
+
+def escalation_entries(patient: Patient) -> list[TimelineEntry]:
+    entries = []
+    events = EscalationEvent.objects.filter(flag__patient=patient).exclude(kind=EventKind.RAISED)
+    for e in events.select_related("recipient", "actor"):
+        if e.kind == EventKind.ACKNOWLEDGED:
+            who = e.actor.display_name if e.actor else "someone"
+            title = f"Acknowledged by {who}"
+        elif e.recipient is not None:
+            title = f"{e.get_kind_display()}: {e.recipient.display_name} ({e.role})"
+        else:
+            title = e.get_kind_display()
+        entries.append(
+            TimelineEntry(
+                at=e.at,
+                kind=e.kind,
+                title=title,
+                detail=e.detail,
+                url=reverse("safety:flag", args=[e.flag_id]),
+            )
+        )
+    return entries
+
+
+TIMELINE_SOURCES: list[str] = [
+    "ketacare.safety.timeline.flag_entries",
+    "ketacare.safety.timeline.screen_entries",
+    "ketacare.safety.timeline.escalation_entries",
+]
+
+
+def _load(path: str) -> Callable[[Patient], list[TimelineEntry]]:
+    module_name, _, attr = path.rpartition(".")
+    found: Callable[[Patient], list[TimelineEntry]] = getattr(import_module(module_name), attr)
+    return found
+
+
+def risk_timeline(patient: Patient) -> list[TimelineEntry]:
+    """Every entry from every source, newest first."""
+    entries: list[TimelineEntry] = []
+    for path in TIMELINE_SOURCES:
+        entries += _load(path)(patient)
+    return sorted(entries, key=lambda e: e.at, reverse=True)

@@ -1,0 +1,303 @@
+"""Staff pages for risk flags: the open-flag list, the banner poll, one flag (acknowledge),
+my notifications, a manual flag on a chart, and the clinic's safety settings and rota."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ketacare.accounts.access import require, staff_view
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import Outcome, actor_from_request, audit
+from ketacare.accounts.permissions import Perm, has_perm
+from ketacare.accounts.request import ClinicRequest
+from ketacare.notify.models import NotificationLog
+from ketacare.patients.access import access_patient
+from ketacare.safety.actions import do_raise_flag
+from ketacare.safety.banner import banner_for, open_flags
+from ketacare.safety.escalation import do_acknowledge, flag_reference
+from ketacare.safety.escalation_models import (
+    EscalationContact,
+    EscalationEvent,
+    FlagEscalation,
+    OnCallOverride,
+    OnCallSlot,
+    StaffAlertContact,
+    StaffNotification,
+)
+from ketacare.safety.forms import (
+    AcknowledgeForm,
+    ManualFlagForm,
+    OnCallOverrideForm,
+    OnCallSlotForm,
+    SafetySettingsForm,
+    clinic_staff,
+)
+from ketacare.safety.models import FlagSource, FlagStatus, RiskFlag
+from ketacare.safety.rota import on_call_at, settings_for
+
+LIST_SLOTS = 6
+
+
+def _clinic_flag(request: ClinicRequest, flag_id: int) -> RiskFlag:
+    flag = (
+        RiskFlag.objects.filter(pk=flag_id, patient__clinic=request.clinic)
+        .select_related("patient", "raised_by", "acknowledged_by", "assessment")
+        .first()
+    )
+    if flag is None:
+        audit(
+            request,
+            "safety.flag.access_refused",
+            outcome=Outcome.DENIED,
+            object_type="risk_flag",
+            object_id=flag_id,
+        )
+        raise Http404("No such flag.")
+    return flag
+
+
+# --- the banner and the lists -----------------------------------------------------------------
+
+
+@staff_view()
+@require_GET
+def banner(request: ClinicRequest) -> JsonResponse:
+    """Polled by safety.js (header X-KetaCare-Passive, so it never keeps a session alive)."""
+    found = banner_for(request.clinic, request.user)
+    html = render_to_string("safety/_banner.html", {"risk_banner": found}, request=request)
+    response = JsonResponse({"count": found.count, "unread": found.unread, "html": html})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_view()
+@require_GET
+def open_list(request: ClinicRequest) -> HttpResponse:
+    flags = open_flags(request.clinic)
+    level = request.GET.get("level", "")
+    if level in ("high", "moderate", "low"):
+        flags = flags.filter(level=level)
+    now = timezone.now()
+    rows = [(f, now - f.raised_at) for f in flags.select_related("escalation")[:500]]
+    audit(request, "safety.flags.listed", detail={"level": level, "count": len(rows)})
+    context = {"rows": rows, "level": level, "on_call": on_call_at(request.clinic, now)}
+    return render(request, "safety/open_list.html", context)
+
+
+@staff_view()
+@require_http_methods(["GET", "POST"])
+def notifications(request: ClinicRequest) -> HttpResponse:
+    mine = StaffNotification.objects.filter(user=request.user, clinic=request.clinic)
+    if request.method == "POST":
+        mine.filter(read_at__isnull=True).update(read_at=timezone.now())
+        return redirect("safety:notifications")
+    context = {"notes": mine.select_related("flag", "flag__patient")[:100]}
+    return render(request, "safety/notifications.html", context)
+
+
+# --- one flag ---------------------------------------------------------------------------------
+
+
+@staff_view()
+@require_http_methods(["GET", "POST"])
+def flag_detail(request: ClinicRequest, flag_id: int) -> HttpResponse:
+    flag = _clinic_flag(request, flag_id)
+    can_ack = has_perm(request.membership, Perm.SAFETY_FLAG_ACKNOWLEDGE)
+    form = AcknowledgeForm(request.POST or None)
+    if request.method == "POST":
+        require(request, Perm.SAFETY_FLAG_ACKNOWLEDGE)
+        if form.is_valid():
+            try:
+                do_acknowledge(
+                    actor_from_request(request),
+                    request.user,
+                    flag,
+                    form.cleaned_data["action"],
+                    form.cleaned_data["note"],
+                )
+            except ActionError as problem:
+                form.add_error(
+                    problem.field if problem.field in form.fields else None, problem.message
+                )
+            else:
+                messages.success(request, "Flag acknowledged; the escalation has stopped.")
+                return redirect("safety:flag", flag_id=flag.pk)
+    audit(
+        request,
+        "safety.flag.viewed",
+        object_type="risk_flag",
+        object_id=flag.pk,
+        patient_id=flag.patient_id,
+    )
+    context: dict[str, Any] = {
+        "flag": flag,
+        "patient": flag.patient,
+        "form": form,
+        "can_ack": can_ack and flag.status == FlagStatus.OPEN,
+        "can_screen": has_perm(request.membership, Perm.ASSESSMENT_RATE_CLINICIAN),
+        "events": EscalationEvent.objects.filter(flag=flag).select_related("recipient", "actor"),
+        "escalation": FlagEscalation.objects.filter(flag=flag).first(),
+        "deliveries": NotificationLog.objects.filter(reference=flag_reference(flag.pk)).order_by(
+            "created_at"
+        ),
+    }
+    return render(request, "safety/flag.html", context, status=400 if form.errors else 200)
+
+
+@staff_view(Perm.SAFETY_FLAG_RAISE)
+@require_http_methods(["GET", "POST"])
+def manual_flag(request: ClinicRequest, patient_id: str) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SAFETY_FLAG_RAISE)
+    form = ManualFlagForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        flag = do_raise_flag(
+            actor_from_request(request),
+            patient,
+            level=form.cleaned_data["level"],
+            source=FlagSource.MANUAL,
+            reason=form.cleaned_data["reason"],
+        )
+        messages.success(request, "Flag raised; the prescriber and on-call clinician are told.")
+        return redirect("safety:flag", flag_id=flag.pk)
+    status = 400 if form.errors else 200
+    return render(
+        request, "safety/manual_flag.html", {"patient": patient, "form": form}, status=status
+    )
+
+
+# --- clinic settings --------------------------------------------------------------------------
+
+
+@staff_view(Perm.CLINIC_SETTINGS)
+@require_http_methods(["GET", "POST"])
+def settings_page(request: ClinicRequest) -> HttpResponse:
+    clinic = request.clinic
+    saved = settings_for(clinic)
+    staff = list(clinic_staff(clinic))
+    form = SafetySettingsForm(
+        request.POST if request.POST.get("form") == "settings" else None,
+        instance=saved,
+        clinic=clinic,
+    )
+    list_error = ""
+    if request.method == "POST":
+        which = request.POST.get("form")
+        if which == "settings" and form.is_valid():
+            with transaction.atomic():
+                form.instance.clinic = clinic
+                form.instance.updated_at = timezone.now()
+                form.save()
+                audit(request, "safety.settings.changed", detail={"fields": form.changed_data})
+            messages.success(request, "Safety settings saved.")
+            return redirect("safety:settings")
+        if which == "list":
+            list_error = _save_list(request, staff)
+            if not list_error:
+                messages.success(request, "Escalation list saved.")
+                return redirect("safety:settings")
+        if which == "mobiles":
+            _save_mobiles(request, staff)
+            messages.success(request, "Mobile numbers saved.")
+            return redirect("safety:settings")
+    listed = list(EscalationContact.objects.filter(clinic=clinic).values_list("user_id", flat=True))
+    mobiles = dict(
+        StaffAlertContact.objects.filter(user__in=staff).values_list("user_id", "mobile")
+    )
+    context = {
+        "form": form,
+        "staff": staff,
+        "slots": [(i + 1, listed[i] if i < len(listed) else None) for i in range(LIST_SLOTS)],
+        "list_error": list_error,
+        "mobiles": [(u, mobiles.get(u.pk, "")) for u in staff],
+    }
+    status = 400 if form.errors or list_error else 200
+    return render(request, "safety/settings.html", context, status=status)
+
+
+def _save_list(request: ClinicRequest, staff: list[Any]) -> str:
+    allowed = {u.pk for u in staff}
+    chosen: list[int] = []
+    for i in range(1, LIST_SLOTS + 1):
+        raw = request.POST.get(f"position_{i}", "")
+        if not raw:
+            continue
+        if not raw.isdigit() or int(raw) not in allowed:
+            return f"Position {i}: choose someone who works at this clinic."
+        if int(raw) in chosen:
+            return f"Position {i}: this person is already on the list."
+        chosen.append(int(raw))
+    with transaction.atomic():
+        EscalationContact.objects.filter(clinic=request.clinic).delete()
+        for position, user_id in enumerate(chosen, start=1):
+            EscalationContact.objects.create(
+                clinic=request.clinic, position=position, user_id=user_id
+            )
+        audit(request, "safety.escalation_list.changed", detail={"users": chosen})
+    return ""
+
+
+def _save_mobiles(request: ClinicRequest, staff: list[Any]) -> None:
+    with transaction.atomic():
+        for user in staff:
+            field = f"mobile_{user.pk}"
+            if field not in request.POST:
+                continue
+            mobile = request.POST[field].strip()[:30]
+            StaffAlertContact.objects.update_or_create(user=user, defaults={"mobile": mobile})
+        audit(request, "safety.alert_contacts.changed")
+
+
+@staff_view(Perm.CLINIC_SETTINGS)
+@require_http_methods(["GET", "POST"])
+def rota_page(request: ClinicRequest) -> HttpResponse:
+    clinic = request.clinic
+    which = request.POST.get("form") if request.method == "POST" else ""
+    slot_form = OnCallSlotForm(request.POST if which == "slot" else None, clinic=clinic)
+    override_form = OnCallOverrideForm(request.POST if which == "override" else None, clinic=clinic)
+    if which in ("slot", "override"):
+        form = slot_form if which == "slot" else override_form
+        if form.is_valid():
+            with transaction.atomic():
+                form.instance.clinic = clinic
+                row = form.save()
+                audit(request, f"safety.rota.{which}_added", object_id=row.pk)
+            messages.success(request, "On-call rota saved.")
+            return redirect("safety:rota")
+    now = timezone.now()
+    context = {
+        "slot_form": slot_form,
+        "override_form": override_form,
+        "slots": OnCallSlot.objects.filter(clinic=clinic).select_related("user"),
+        "overrides": OnCallOverride.objects.filter(
+            clinic=clinic, on_date__gte=timezone.localdate(now)
+        ).select_related("user"),
+        "on_call": on_call_at(clinic, now),
+    }
+    status = 400 if slot_form.errors or override_form.errors else 200
+    return render(request, "safety/rota.html", context, status=status)
+
+
+@staff_view(Perm.CLINIC_SETTINGS)
+@require_POST
+def rota_remove(request: ClinicRequest, kind: str, row_id: int) -> HttpResponse:
+    if kind == "slot":
+        rows: Any = OnCallSlot.objects.filter(clinic=request.clinic, pk=row_id)
+    elif kind == "override":
+        rows = OnCallOverride.objects.filter(clinic=request.clinic, pk=row_id)
+    else:
+        raise Http404
+    with transaction.atomic():
+        deleted, _ = rows.delete()
+        if not deleted:
+            raise Http404
+        audit(request, f"safety.rota.{kind}_removed", object_id=row_id)
+    messages.success(request, "Removed from the rota.")
+    return redirect("safety:rota")
