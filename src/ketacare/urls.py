@@ -15,6 +15,7 @@ urlpatterns = [
     path("patients/<str:patient_id>/plan/", include("ketacare.plans.urls")),
     path("patients/<str:patient_id>/appointments/", include("ketacare.scheduling.urls_patient")),
     path("patients/<str:patient_id>/sessions/", include("ketacare.treatments.urls")),
+    path("patients/<str:patient_id>/crisis/", include("ketacare.safety.urls")),
     path("patients/", include("ketacare.patients.urls")),
     path("protocols/", include("ketacare.plans.urls_clinic")),
     path("reviews/", include("ketacare.plans.urls_reviews")),
@@ -26,6 +27,7 @@ urlpatterns = [
     path("evaluations/", include("ketacare.evaluations.urls_clinic")),
     path("c/", include("ketacare.intake.urls_public")),
     path("intake/", include("ketacare.intake.urls")),
+    path("sp/", include("ketacare.safety.urls_public")),
     path("api/v1/", api.urls),
     path("fhir/", include("ketacare.fhir.urls")),
 ]

@@ -49,6 +49,9 @@ class Perm(StrEnum):
     APPOINTMENT_CHECK_IN = "scheduling.check_in"
     SESSION_RUN = "treatments.run_session"
     SESSION_CLEAR_HOLD = "treatments.clear_hold"
+    CRISIS_RECORD = "safety.crisis_record"
+    DOSING_BLOCK_CLEAR = "safety.clear_dosing_block"
+    SAFETY_PLAN_EDIT = "safety.edit_safety_plan"
 
 
 A, P, N, T, IN, D = (
@@ -118,6 +121,11 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     # a pre-dose hold and a discharge override are the prescriber's documented decision.
     Perm.SESSION_RUN: frozenset({P, N}),
     Perm.SESSION_CLEAR_HOLD: frozenset({P}),
+    # The crisis workflow and safety plans are kept by the clinicians with the patient
+    # (prescribers, nurses, therapists); only a prescriber lets dosing resume after a crisis.
+    Perm.CRISIS_RECORD: frozenset({P, N, T}),
+    Perm.DOSING_BLOCK_CLEAR: frozenset({P}),
+    Perm.SAFETY_PLAN_EDIT: frozenset({P, N, T}),
 }
 
 

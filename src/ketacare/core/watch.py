@@ -20,7 +20,9 @@ from django.utils import timezone
 logger = logging.getLogger("ketacare.schedule")
 
 # Dotted paths of the watchers, run in this order on every pass.
-WATCHERS: list[str] = []
+WATCHERS: list[str] = [
+    "ketacare.safety.plan_actions.remind_due_reviews",
+]
 
 
 def watch_interval_seconds() -> float:
