@@ -205,3 +205,18 @@ def test_a_clinician_opens_a_crisis_record_from_the_chart(world: Any) -> None:
         actor(world.therapist_a), world.patient_a, "Disclosed intent in session"
     )
     assert crisis.flag is None and crisis.blocks.count() == 1
+
+
+def test_timeline_events_list_the_workflow_in_order(world: Any) -> None:
+    from ketacare.safety.crisis_timeline import crisis_timeline_events
+
+    crisis = CrisisRecord.objects.get(flag=high_flag(world.patient_a))
+    record_all(world.nurse_a, crisis)
+    do_close_crisis(actor(world.prescriber_a), crisis, "Closed with plan.")
+    events = crisis_timeline_events(world.patient_a)
+    kinds = [kind for _, kind, _ in events]
+    assert kinds[:2] == ["crisis.opened", "dosing.blocked"] or kinds[0] == "dosing.blocked"
+    assert kinds[-1] == "crisis.close"
+    assert [t for t, _, _ in events] == sorted(t for t, _, _ in events)
+    assert any("outpatient" in text for _, _, text in events)
+    assert crisis_timeline_events(world.patient_b) == []

@@ -59,6 +59,7 @@ def capability_statement(base_url: str, page_size_default: int) -> dict[str, Any
                     _plan_definition(),
                     _appointment(),
                     _location(),
+                    *_safety_resources(),
                 ],
             }
         ],
@@ -374,3 +375,32 @@ def _location() -> dict[str, Any]:
             _param("status", "Location-status", "token", "active or inactive."),
         ],
     )
+
+
+# --- suicide-risk safety -----------------------------------------------------------------
+
+
+def _safety_resources() -> list[dict[str, Any]]:
+    return [
+        _read_search(
+            "Flag",
+            "Suicide-risk flags (flag-{n}), category safety; code = the flag's source "
+            "(urn:ketacare:risk-flag-source) with the level and reason as text; active while "
+            "open or acknowledged, inactive once resolved.",
+            [
+                {
+                    "name": "status",
+                    "type": "token",
+                    "documentation": "active or inactive (a KetaCare parameter; a comma list "
+                    "matches either).",
+                }
+            ],
+        ),
+        _read_search(
+            "RiskAssessment",
+            "C-SSRS screens (risk-{n}, LOINC 93373-9) with the Columbia triage level as "
+            "prediction.qualitativeRisk (risk-probability: negligible, low, moderate, high); "
+            "basis = the QuestionnaireResponse.",
+            [],
+        ),
+    ]

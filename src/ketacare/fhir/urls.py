@@ -1,6 +1,13 @@
 from django.urls import path, re_path
 
-from ketacare.fhir import views, views_clinical, views_measures, views_plans, views_scheduling
+from ketacare.fhir import (
+    views,
+    views_clinical,
+    views_measures,
+    views_plans,
+    views_safety,
+    views_scheduling,
+)
 
 app_name = "fhir"
 
@@ -70,6 +77,14 @@ urlpatterns = [
         "Location/<str:resource_id>",
         views_scheduling.location_instance,
         name="location_instance",
+    ),
+    path("Flag", views_safety.flag_type, name="flag_type"),
+    path("Flag/<str:resource_id>", views_safety.flag_instance, name="flag_instance"),
+    path("RiskAssessment", views_safety.risk_assessment_type, name="risk_assessment_type"),
+    path(
+        "RiskAssessment/<str:resource_id>",
+        views_safety.risk_assessment_instance,
+        name="risk_assessment_instance",
     ),
     # Keep last: anything else under /fhir/ answers with an OperationOutcome.
     re_path(r"^(?P<rest>.*)$", views.unknown_resource, name="unknown"),
