@@ -22,6 +22,7 @@ from ketacare.accounts.models import Clinic, Membership, Role, User
 from ketacare.demo.evaluations_demo import load_evaluations
 from ketacare.demo.measures_demo import load_histories
 from ketacare.demo.plans_demo import load_plans
+from ketacare.demo.safety_demo import load_safety
 from ketacare.demo.schedule_demo import load_appointments, setup_clinic
 from ketacare.intake.demo import load_requests
 from ketacare.patients.actions import next_mrn
@@ -199,6 +200,8 @@ def load_demo(progress: Callable[[str], None] = lambda _: None) -> None:
             calendar = setup_clinic(clinic, index)
             courses = load_plans(clinic, calendar, rng, progress)
             load_appointments(clinic, calendar, courses, rng, progress)
+        for clinic in clinics:
+            load_safety(clinic, progress)
         record(DEMO, "demo.loaded", detail={"clinics": [c.name for c in clinics]})
 
 
