@@ -55,6 +55,9 @@ class Perm(StrEnum):
     MONITORING_LIMITS = "treatments.monitoring_limits"
     SAFETY_FLAG_RAISE = "safety.raise_flag"
     SAFETY_FLAG_ACKNOWLEDGE = "safety.acknowledge_flag"
+    CRISIS_RECORD = "safety.crisis_record"
+    DOSING_BLOCK_CLEAR = "safety.clear_dosing_block"
+    SAFETY_PLAN_EDIT = "safety.edit_safety_plan"
 
 
 A, P, N, T, IN, D = (
@@ -139,6 +142,11 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     # settings (accounts.clinic_settings).
     Perm.SAFETY_FLAG_RAISE: frozenset({P, N, T}),
     Perm.SAFETY_FLAG_ACKNOWLEDGE: frozenset({P, N, T, D}),
+    # The crisis workflow and safety plans are kept by the clinicians with the patient
+    # (prescribers, nurses, therapists); only a prescriber lets dosing resume after a crisis.
+    Perm.CRISIS_RECORD: frozenset({P, N, T}),
+    Perm.DOSING_BLOCK_CLEAR: frozenset({P}),
+    Perm.SAFETY_PLAN_EDIT: frozenset({P, N, T}),
 }
 
 

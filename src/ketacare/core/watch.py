@@ -24,6 +24,7 @@ WATCHERS: list[str] = [
     "ketacare.safety.escalation.escalate_due",  # risk-flag escalation (#7) first
     "ketacare.treatments.overdue.raise_overdue_vitals",
     "ketacare.treatments.escalation.escalate_unacknowledged",
+    "ketacare.safety.plan_actions.remind_due_reviews",
 ]
 
 

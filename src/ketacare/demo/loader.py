@@ -23,6 +23,7 @@ from ketacare.demo.chairs_demo import load_chair_history
 from ketacare.demo.evaluations_demo import load_evaluations
 from ketacare.demo.measures_demo import load_histories
 from ketacare.demo.plans_demo import load_plans
+from ketacare.demo.safety_demo import load_safety
 from ketacare.demo.schedule_demo import load_appointments, setup_clinic
 from ketacare.intake.demo import load_requests
 from ketacare.patients.actions import next_mrn
@@ -203,6 +204,8 @@ def load_demo(progress: Callable[[str], None] = lambda _: None) -> None:
             courses = load_plans(clinic, calendar, rng, progress)
             load_appointments(clinic, calendar, courses, rng, progress)
             load_chair_history(clinic, calendar, courses, random.Random(SEED + index), progress)
+        for clinic in clinics:
+            load_safety(clinic, progress)
         record(DEMO, "demo.loaded", detail={"clinics": [c.name for c in clinics]})
 
 

@@ -66,6 +66,7 @@ def capability_statement(base_url: str, page_size_default: int) -> dict[str, Any
                     _location(),
                     *session_resources(),
                     _adverse_event(),
+                    *_safety_resources(),
                 ],
                 "interaction": system_interactions(),
             }
@@ -395,3 +396,32 @@ def _adverse_event() -> dict[str, Any]:
         "identifier, and the intervention given as the extension side-effect-intervention.",
         [],
     )
+
+
+# --- suicide-risk safety -----------------------------------------------------------------
+
+
+def _safety_resources() -> list[dict[str, Any]]:
+    return [
+        _read_search(
+            "Flag",
+            "Suicide-risk flags (flag-{n}), category safety; code = the flag's source "
+            "(urn:ketacare:risk-flag-source) with the level and reason as text; active while "
+            "open or acknowledged, inactive once resolved.",
+            [
+                {
+                    "name": "status",
+                    "type": "token",
+                    "documentation": "active or inactive (a KetaCare parameter; a comma list "
+                    "matches either).",
+                }
+            ],
+        ),
+        _read_search(
+            "RiskAssessment",
+            "C-SSRS screens (risk-{n}, LOINC 93373-9) with the Columbia triage level as "
+            "prediction.qualitativeRisk (risk-probability: negligible, low, moderate, high); "
+            "basis = the QuestionnaireResponse.",
+            [],
+        ),
+    ]

@@ -10,6 +10,7 @@ from ketacare.fhir import (
     views_plans,
     views_scheduling,
     views_session,
+    views_safety,
 )
 
 app_name = "fhir"
@@ -105,6 +106,13 @@ urlpatterns = [
         "AdverseEvent/<str:resource_id>",
         views_adverse_event.adverse_event_instance,
         name="adverse_event_instance",
+    path("Flag", views_safety.flag_type, name="flag_type"),
+    path("Flag/<str:resource_id>", views_safety.flag_instance, name="flag_instance"),
+    path("RiskAssessment", views_safety.risk_assessment_type, name="risk_assessment_type"),
+    path(
+        "RiskAssessment/<str:resource_id>",
+        views_safety.risk_assessment_instance,
+        name="risk_assessment_instance",
     ),
     # Keep last: anything else under /fhir/ answers with an OperationOutcome.
     re_path(r"^(?P<rest>.*)$", views.unknown_resource, name="unknown"),

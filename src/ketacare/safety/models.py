@@ -74,3 +74,15 @@ class RiskFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} risk flag: {self.reason[:60]}"
+
+
+# The crisis workflow and safety plan models live in their own module (and the receiver that
+# opens a crisis record when a high-risk flag is raised is connected there).
+from ketacare.safety.crisis_models import (  # noqa: E402, F401
+    CrisisRecord,
+    CrisisStep,
+    DosingBlock,
+    SafetyPlanLink,
+    SafetyPlanReminder,
+    SafetyPlanVersion,
+)

@@ -11,12 +11,13 @@ high-risk flag.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from ketacare.clinical.protocols import Protocol, RequiredCheck
 from ketacare.evaluations.gates import readiness
 from ketacare.measures.models import Assessment, AssessmentStatus
 from ketacare.measures.scheduling import clinic_today, clinic_zone
-from ketacare.patients.models import BodyMeasurement
+from ketacare.patients.models import BodyMeasurement, Patient
 from ketacare.plans.models import PlanStatus
 from ketacare.safety.models import FlagStatus, RiskFlag, RiskLevel
 from ketacare.treatments.models import TreatmentSession
@@ -139,4 +140,19 @@ def automatic_checks(
             else "None open.",
         )
     )
+    out.append(_dosing_block_check(patient, today))
     return out
+
+
+def _dosing_block_check(patient: Patient, today: date) -> AutoCheck:
+    """A high-risk flag or crisis record blocks dosing that day and until a prescriber clears
+    it (safety.dosing_block; clinical.md §16b)."""
+    from ketacare.safety.dosing_block import dosing_block_reasons
+
+    reasons = dosing_block_reasons(patient, today)
+    return AutoCheck(
+        "no_dosing_block",
+        "No crisis dosing block",
+        not reasons,
+        " ".join(reasons) if reasons else "None.",
+    )

@@ -1,0 +1,113 @@
+"""Crisis workflow rules: when dosing is blocked, the follow-up window, what a close-out needs,
+and when a safety plan is due for review. Pure Python, no Django.
+
+Sources:
+- shared/reference/clinical.md §16b: high/imminent C-SSRS risk → patient-safety precautions
+  ("do not leave alone, remove means") until a mental-health professional evaluates for possible
+  hospitalization [GUIDELINE S50]; "a high-risk C-SSRS result should **block dosing that day**,
+  open a crisis workflow, and page the on-call prescriber" [PRACTICE].
+- Issue #7 item 4: disposition "outpatient with safety plan and follow-up within 24–72 h"
+  (a practice rule of this product, not in shared/reference: `CrisisRules` holds it so a clinic
+  can change it).
+- shared/reference/clinical.md §16c: Stanley–Brown safety plan, "review periodically (one guide
+  suggests every 30–90 days for chronic ideation)" [PRACTICE S51] → default review after 30 days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+
+class Disposition(StrEnum):
+    EMERGENCY_TRANSFER = "emergency_transfer"
+    VOLUNTARY_ADMISSION = "voluntary_admission"
+    OUTPATIENT = "outpatient"
+
+
+class Step(StrEnum):
+    STAY = "stay"  # someone stays with the patient
+    MEANS = "means"  # means restriction
+    EVALUATION = "evaluation"  # clinician evaluation (C-SSRS)
+    DISPOSITION = "disposition"
+    CONTACT = "contact"  # contacts made (repeatable)
+    CLOSE = "close"
+    ADDENDUM = "addendum"
+
+
+# A close-out needs each of these (contacts are recorded when made; none may be needed).
+REQUIRED_BEFORE_CLOSE: tuple[Step, ...] = (Step.STAY, Step.MEANS, Step.EVALUATION, Step.DISPOSITION)
+
+
+@dataclass(frozen=True)
+class CrisisRules:
+    """Defaults a clinic may change. Hours are measured from the disposition."""
+
+    follow_up_min_hours: int = 24  # issue #7 item 4 [PRACTICE]
+    follow_up_max_hours: int = 72  # issue #7 item 4 [PRACTICE]
+    plan_review_days: int = 30  # clinical.md §16c: 30–90 days [PRACTICE S51]
+
+
+@dataclass(frozen=True)
+class Decision:
+    ok: bool
+    reasons: tuple[str, ...] = ()
+
+
+def follow_up_check(
+    decided_at: datetime, follow_up_at: datetime | None, rules: CrisisRules = CrisisRules()
+) -> Decision:
+    """An outpatient disposition needs a follow-up 24–72 h after the decision."""
+    if follow_up_at is None:
+        return Decision(False, ("An outpatient disposition needs a follow-up date and time.",))
+    earliest = decided_at + timedelta(hours=rules.follow_up_min_hours)
+    latest = decided_at + timedelta(hours=rules.follow_up_max_hours)
+    if follow_up_at < earliest or follow_up_at > latest:
+        return Decision(
+            False,
+            (
+                f"The follow-up must be {rules.follow_up_min_hours}–{rules.follow_up_max_hours} "
+                f"hours after the disposition (between {earliest:%Y-%m-%d %H:%M} and "
+                f"{latest:%Y-%m-%d %H:%M}).",
+            ),
+        )
+    return Decision(True)
+
+
+def close_check(done: set[str], summary: str) -> Decision:
+    """What is missing before a crisis record may be closed."""
+    labels = {
+        Step.STAY: "who stayed with the patient",
+        Step.MEANS: "means restriction",
+        Step.EVALUATION: "the clinician evaluation",
+        Step.DISPOSITION: "the disposition",
+    }
+    missing = [f"Record {labels[s]} first." for s in REQUIRED_BEFORE_CLOSE if s not in done]
+    if not summary.strip():
+        missing.append("Write the close-out summary.")
+    return Decision(not missing, tuple(missing))
+
+
+def dosing_block(blocked_on: date, cleared: bool, today: date) -> Decision:
+    """A block stops dosing on the day it was raised whatever happens (clinical.md §16b: "block
+    dosing that day"), and on later days until a prescriber clears it."""
+    if today <= blocked_on:
+        return Decision(
+            False,
+            (f"Dosing is blocked for the rest of {blocked_on:%Y-%m-%d} after a high-risk flag.",),
+        )
+    if not cleared:
+        return Decision(
+            False,
+            (
+                f"Dosing has been blocked since {blocked_on:%Y-%m-%d}: a prescriber must clear "
+                "it with a documented reason.",
+            ),
+        )
+    return Decision(True)
+
+
+def review_due_on(made_on: date, rules: CrisisRules = CrisisRules()) -> date:
+    """The default review date of a new safety plan version."""
+    return made_on + timedelta(days=rules.plan_review_days)

@@ -1,0 +1,294 @@
+"""The crisis workflow's actions. Each `do_*` owns its transaction and writes its audit entry
+(`safety.crisis.*`, `safety.dosing.*`); a refused input raises `ActionError` naming the field.
+
+A high-risk flag opens a crisis record and a dosing block in the transaction that raised it
+(`open_for_flag`, connected to `risk_flag_raised` in `crisis_receivers`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import Actor, record
+from ketacare.accounts.models import Role
+from ketacare.accounts.permissions import MATRIX, Perm
+from ketacare.clinical.crisis_rules import Disposition, Step, close_check, follow_up_check
+from ketacare.measures.models import Assessment, AssessmentStatus
+from ketacare.measures.scheduling import clinic_today
+from ketacare.patients.models import Patient
+from ketacare.safety.crisis_models import CrisisRecord, CrisisStatus, CrisisStep, DosingBlock
+from ketacare.safety.models import FlagStatus, RiskFlag, RiskLevel
+
+CSSRS_CODE = "cssrs_recent"
+WORKFLOW_STEPS = (Step.STAY, Step.MEANS, Step.EVALUATION, Step.DISPOSITION, Step.CONTACT)
+
+
+def _audit(actor: Actor, code: str, crisis: CrisisRecord, detail: dict[str, Any]) -> None:
+    record(
+        actor,
+        code,
+        object_type="crisis_record",
+        object_id=crisis.pk,
+        patient_id=crisis.patient_id,
+        clinic_id=crisis.patient.clinic_id,
+        detail=detail,
+    )
+
+
+def _block(actor: Actor, patient: Patient, crisis: CrisisRecord, flag: RiskFlag | None) -> None:
+    block = DosingBlock.objects.create(
+        patient=patient,
+        flag=flag,
+        crisis=crisis,
+        reason=crisis.reason,
+        blocked_on=clinic_today(patient.clinic),
+    )
+    record(
+        actor,
+        "safety.dosing.blocked",
+        object_type="dosing_block",
+        object_id=block.pk,
+        patient_id=patient.pk,
+        clinic_id=patient.clinic_id,
+        detail={"crisis": crisis.pk, "flag": flag.pk if flag else None},
+    )
+
+
+def open_for_flag(actor: Actor, flag: RiskFlag) -> CrisisRecord | None:
+    """A high-risk flag opens a crisis record and blocks dosing (inside the flag's transaction).
+    A patient with a crisis record already open gets the flag linked to a new block only."""
+    if flag.level != RiskLevel.HIGH:
+        return None
+    patient = flag.patient
+    with transaction.atomic():
+        crisis = CrisisRecord.objects.create(
+            patient=patient,
+            flag=flag,
+            opened_by_id=actor.user_id,
+            opened_at=flag.raised_at,
+            reason=flag.reason,
+        )
+        _audit(actor, "safety.crisis.opened", crisis, {"flag": flag.pk, "source": flag.source})
+        _block(actor, patient, crisis, flag)
+    return crisis
+
+
+def do_open_crisis(actor: Actor, patient: Patient, reason: str) -> CrisisRecord:
+    """A clinician opens a crisis record from the chart (no flag needed)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionError("reason", "Say why the crisis record is opened.")
+    with transaction.atomic():
+        crisis = CrisisRecord.objects.create(
+            patient=patient, opened_by_id=actor.user_id, reason=reason
+        )
+        _audit(actor, "safety.crisis.opened", crisis, {"flag": None, "source": "manual"})
+        _block(actor, patient, crisis, None)
+    return crisis
+
+
+def _locked(crisis: CrisisRecord) -> CrisisRecord:
+    locked = CrisisRecord.objects.select_for_update().select_related("patient__clinic")
+    return locked.get(pk=crisis.pk)
+
+
+def _when(data: Mapping[str, Any], now: datetime) -> datetime:
+    value = data.get("occurred_at")
+    if value in (None, ""):
+        return now
+    if not isinstance(value, datetime):
+        raise ActionError("occurred_at", "occurred_at: enter a date and time.")
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    if value > now + timedelta(minutes=5):
+        raise ActionError("occurred_at", "occurred_at cannot be in the future.")
+    return value
+
+
+def _text(data: Mapping[str, Any], name: str, message: str) -> str:
+    value = str(data.get(name) or "").strip()
+    if not value:
+        raise ActionError(name, message)
+    return value
+
+
+def _cssrs(patient: Patient, value: Any) -> Assessment | None:
+    if value in (None, ""):
+        return None
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        raise ActionError("assessment", "assessment: choose a C-SSRS screen.") from None
+    found = (
+        Assessment.objects.filter(patient=patient, pk=pk, scale_code=CSSRS_CODE)
+        .exclude(status=AssessmentStatus.ENTERED_IN_ERROR)
+        .first()
+    )
+    if found is None:
+        raise ActionError("assessment", "assessment: no such C-SSRS screen on this chart.")
+    return found
+
+
+def do_record_step(
+    actor: Actor, crisis: CrisisRecord, kind: str, data: Mapping[str, Any]
+) -> CrisisStep:
+    """Record one step of the guided workflow. Steps may be recorded again (the latest counts);
+    contacts are repeated rows. Nothing but an addendum is accepted once the record is closed."""
+    if kind not in WORKFLOW_STEPS:
+        raise ActionError("kind", f"kind: choose one of {', '.join(WORKFLOW_STEPS)}.")
+    now = timezone.now()
+    with transaction.atomic():
+        crisis = _locked(crisis)
+        if crisis.status == CrisisStatus.CLOSED:
+            raise ActionError("kind", "This crisis record is closed: add an addendum instead.")
+        when = _when(data, now)
+        step = CrisisStep(
+            record=crisis, kind=kind, occurred_at=when, author_id=actor.user_id, recorded_at=now
+        )
+        step.note = str(data.get("note") or "").strip()
+        if kind == Step.STAY:
+            step.who = _text(data, "who", "who: name the person staying with the patient.")
+        elif kind == Step.MEANS:
+            step.note = _text(data, "note", "note: describe the means restriction.")
+        elif kind == Step.EVALUATION:
+            step.who = _text(data, "who", "who: name the evaluating clinician.")
+            step.assessment = _cssrs(crisis.patient, data.get("assessment"))
+            if step.assessment is None and not step.note:
+                raise ActionError(
+                    "note", "note: link the C-SSRS screen or describe the evaluation."
+                )
+        elif kind == Step.DISPOSITION:
+            disposition = str(data.get("disposition") or "")
+            if disposition not in {d.value for d in Disposition}:
+                raise ActionError("disposition", "disposition: choose a disposition.")
+            follow_up = data.get("follow_up_at")
+            if follow_up in ("", None):
+                follow_up = None
+            elif not isinstance(follow_up, datetime):
+                raise ActionError("follow_up_at", "follow_up_at: enter a date and time.")
+            elif timezone.is_naive(follow_up):
+                follow_up = timezone.make_aware(follow_up)
+            if disposition == Disposition.OUTPATIENT:
+                decision = follow_up_check(when, follow_up)
+                if not decision.ok:
+                    raise ActionError("follow_up_at", "follow_up_at: " + decision.reasons[0])
+            step.disposition, step.follow_up_at = disposition, follow_up
+            crisis.disposition, crisis.follow_up_at = disposition, follow_up
+            crisis.save(update_fields=["disposition", "follow_up_at"])
+        elif kind == Step.CONTACT:
+            step.who = _text(data, "who", "who: name who was contacted.")
+            step.method = _text(data, "method", "method: say how (phone, in person…).")
+        step.save()
+        _audit(actor, f"safety.crisis.{kind}", crisis, {"step": step.pk})
+    return step
+
+
+def steps_done(crisis: CrisisRecord) -> set[str]:
+    return set(crisis.steps.values_list("kind", flat=True))
+
+
+def do_close_crisis(actor: Actor, crisis: CrisisRecord, summary: str) -> CrisisRecord:
+    """Close with a summary once every required step is recorded; the flag is resolved."""
+    summary = (summary or "").strip()
+    now = timezone.now()
+    with transaction.atomic():
+        crisis = _locked(crisis)
+        if crisis.status == CrisisStatus.CLOSED:
+            raise ActionError("summary", "This crisis record is already closed.")
+        decision = close_check(steps_done(crisis), summary)
+        if not decision.ok:
+            field = "summary" if not summary and len(decision.reasons) == 1 else "steps"
+            raise ActionError(field, " ".join(decision.reasons))
+        CrisisStep.objects.create(
+            record=crisis,
+            kind=Step.CLOSE,
+            occurred_at=now,
+            note=summary,
+            author_id=actor.user_id,
+            recorded_at=now,
+        )
+        crisis.status, crisis.closed_at, crisis.closed_by_id = (
+            CrisisStatus.CLOSED,
+            now,
+            actor.user_id,
+        )
+        crisis.summary = summary
+        crisis.save(update_fields=["status", "closed_at", "closed_by", "summary"])
+        _audit(actor, "safety.crisis.closed", crisis, {"disposition": crisis.disposition})
+        if crisis.flag_id is not None:
+            flag = RiskFlag.objects.select_for_update().get(pk=crisis.flag_id)
+            if flag.status != FlagStatus.RESOLVED:
+                flag.status = FlagStatus.RESOLVED
+                if flag.acknowledged_at is None:
+                    flag.acknowledged_at, flag.acknowledged_by_id = now, actor.user_id
+                    flag.action_taken = f"Crisis record closed: {summary}"[:2000]
+                flag.save(
+                    update_fields=["status", "acknowledged_at", "acknowledged_by", "action_taken"]
+                )
+                record(
+                    actor,
+                    "safety.flag.resolved",
+                    object_type="risk_flag",
+                    object_id=flag.pk,
+                    patient_id=flag.patient_id,
+                    clinic_id=crisis.patient.clinic_id,
+                    detail={"crisis": crisis.pk},
+                )
+    return crisis
+
+
+def do_add_addendum(actor: Actor, crisis: CrisisRecord, note: str) -> CrisisStep:
+    """A later note on a record (open or closed): the original stays as written."""
+    note = (note or "").strip()
+    if not note:
+        raise ActionError("note", "note: write the addendum.")
+    now = timezone.now()
+    with transaction.atomic():
+        crisis = _locked(crisis)
+        step = CrisisStep.objects.create(
+            record=crisis,
+            kind=Step.ADDENDUM,
+            occurred_at=now,
+            note=note,
+            author_id=actor.user_id,
+            recorded_at=now,
+        )
+        _audit(actor, "safety.crisis.addendum", crisis, {"step": step.pk})
+    return step
+
+
+def may_clear(actor: Actor) -> bool:
+    return bool(actor.role) and Role(actor.role) in MATRIX[Perm.DOSING_BLOCK_CLEAR]
+
+
+def do_clear_dosing_block(actor: Actor, block: DosingBlock, reason: str) -> DosingBlock:
+    """A prescriber clears a dosing block with a documented reason. Dosing stays blocked for
+    the rest of the day the block was raised (`clinical.crisis_rules.dosing_block`)."""
+    if not may_clear(actor):
+        raise ActionError("reason", "Only a prescriber may clear a dosing block.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionError("reason", "reason: document why dosing may resume.")
+    now = timezone.now()
+    with transaction.atomic():
+        block = DosingBlock.objects.select_for_update().select_related("patient").get(pk=block.pk)
+        if block.cleared_at is not None:
+            raise ActionError("reason", "This dosing block is already cleared.")
+        block.cleared_at, block.cleared_by_id, block.clear_reason = now, actor.user_id, reason
+        block.save(update_fields=["cleared_at", "cleared_by", "clear_reason"])
+        record(
+            actor,
+            "safety.dosing.cleared",
+            object_type="dosing_block",
+            object_id=block.pk,
+            patient_id=block.patient_id,
+            clinic_id=block.patient.clinic_id,
+            detail={"reason": reason[:300], "blocked_on": block.blocked_on.isoformat()},
+        )
+    return block

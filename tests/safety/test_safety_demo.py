@@ -1,0 +1,36 @@
+"""The demo shows the safety work: closed crisis records with dispositions, one open moderate
+flag per clinic, safety plans on several charts, and no demo patient blocked from dosing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ketacare.accounts.models import Clinic
+from ketacare.demo.loader import load_demo
+from ketacare.demo.safety_demo import load_safety
+from ketacare.safety.crisis_models import CrisisRecord, DosingBlock, SafetyPlanVersion
+from ketacare.safety.dosing_block import dosing_block_reasons
+from ketacare.safety.models import RiskFlag
+
+
+def test_demo_has_resolved_crises_an_open_moderate_flag_and_plans(db: Any) -> None:
+    load_demo()
+    for clinic in Clinic.objects.filter(slug__in=["riverside", "lakeside"]):
+        records = CrisisRecord.objects.filter(patient__clinic=clinic)
+        assert records.count() >= 2
+        assert not records.filter(status="open").exists()
+        assert all(r.disposition and r.summary for r in records)
+        assert all(r.steps.filter(kind="close").exists() for r in records)
+        flags = RiskFlag.objects.filter(patient__clinic=clinic)
+        assert flags.filter(level="moderate", status="open").count() == 1
+        assert not flags.filter(level="high", status="open").exists()
+        plans = SafetyPlanVersion.objects.filter(patient__clinic=clinic)
+        assert plans.values("patient").distinct().count() >= 4
+        assert plans.filter(version=2).exists()
+        assert not DosingBlock.objects.filter(patient__clinic=clinic, cleared_at__isnull=True)
+        for record in records:
+            assert dosing_block_reasons(record.patient) == []
+    before = (CrisisRecord.objects.count(), SafetyPlanVersion.objects.count())
+    for clinic in Clinic.objects.all():
+        load_safety(clinic)  # idempotent
+    assert (CrisisRecord.objects.count(), SafetyPlanVersion.objects.count()) == before
