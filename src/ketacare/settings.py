@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "ketacare.api",
     "ketacare.fhir",
     "ketacare.demo",
+    "ketacare.aftercare",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ urlpatterns = [
     path("patients/<str:patient_id>/plan/", include("ketacare.plans.urls")),
     path("patients/<str:patient_id>/appointments/", include("ketacare.scheduling.urls_patient")),
     path("patients/<str:patient_id>/sessions/", include("ketacare.treatments.urls")),
+    path("patients/<str:patient_id>/aftercare/", include("ketacare.aftercare.urls_patient")),
     path("patients/", include("ketacare.patients.urls")),
     path("protocols/", include("ketacare.plans.urls_clinic")),
     path("reviews/", include("ketacare.plans.urls_reviews")),
@@ -28,6 +29,7 @@ urlpatterns = [
     path("intake/", include("ketacare.intake.urls")),
     path("api/v1/", api.urls),
     path("fhir/", include("ketacare.fhir.urls")),
+    path("aftercare/", include("ketacare.aftercare.urls")),
 ]
 
 handler403 = "ketacare.core.views.forbidden"

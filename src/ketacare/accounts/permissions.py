@@ -49,6 +49,10 @@ class Perm(StrEnum):
     APPOINTMENT_CHECK_IN = "scheduling.check_in"
     SESSION_RUN = "treatments.run_session"
     SESSION_CLEAR_HOLD = "treatments.clear_hold"
+    INTEGRATION_WRITE = "aftercare.write_integration_notes"
+    HABIT_RECORD = "aftercare.record_habits"
+    HABIT_GOAL_SET = "aftercare.set_habit_goals"
+    FOLLOWUP_WORK = "aftercare.work_followup_tasks"
 
 
 A, P, N, T, IN, D = (
@@ -118,6 +122,13 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     # a pre-dose hold and a discharge override are the prescriber's documented decision.
     Perm.SESSION_RUN: frozenset({P, N}),
     Perm.SESSION_CLEAR_HOLD: frozenset({P}),
+    # Aftercare: integration notes are the therapist's (and a prescriber who does the
+    # therapy); habits are logged by whoever hears them, goals are set by a clinician with the
+    # patient; follow-up tasks (relapse review, booster) are the prescriber's decision.
+    Perm.INTEGRATION_WRITE: frozenset({P, T}),
+    Perm.HABIT_RECORD: frozenset({P, N, T, IN}),
+    Perm.HABIT_GOAL_SET: frozenset({P, N, T}),
+    Perm.FOLLOWUP_WORK: frozenset({P}),
 }
 
 
