@@ -85,6 +85,11 @@ def wake_spread(wakes: Sequence[time]) -> tuple[int, int] | None:
     return usual, max(dist(m) for m in minutes)
 
 
+def fmt_drinks(d: Decimal) -> str:
+    """3.0 → "3", 1.50 → "1.5"."""
+    return f"{d.normalize():f}"
+
+
 def fmt_minutes(m: int) -> str:
     return f"{m // 60} h {m % 60:02d} min"
 
@@ -104,6 +109,10 @@ class WeekSummary:
     usual_wake: int | None  # minute of day
     wake_spread: int | None  # minutes
     therapy_sessions: int
+
+    @property
+    def avg_sleep_text(self) -> str:
+        return fmt_minutes(self.avg_sleep_minutes) if self.avg_sleep_minutes is not None else "—"
 
 
 def week_summary(start: date, logs: Sequence[DayLog]) -> WeekSummary:
@@ -162,7 +171,7 @@ def evaluate_goal(
         value = (
             "no drinks logged"
             if total is None
-            else f"{total:g} standard drinks ({week.drink_days_logged} of 7 days logged)"
+            else f"{fmt_drinks(total)} standard drinks ({week.drink_days_logged} of 7 days logged)"
         )
         if total is not None and total > target:
             return GoalResult(kind, target, False, value, (f"Above the limit of {target}.",))
@@ -233,19 +242,19 @@ def alcohol_before_dosing(
     total = sum((drinks_by_day[d] for d in logged), Decimal(0))
     span = f"{days[0].isoformat()} to {dosing_day.isoformat()}"
     basis = (
-        f"Limit {limit:g} standard drink(s) from {window_days} day(s) before dosing (clinic "
-        "setting; an NHS service asks for 24 h without alcohol, clinical.md §17)."
+        f"Limit {fmt_drinks(limit)} standard drink(s) from {window_days} day(s) before dosing "
+        "(clinic setting; an NHS service asks for 24 h without alcohol, clinical.md §17)."
     )
     if total > limit:
-        heavy = ", ".join(f"{d.isoformat()}: {drinks_by_day[d]:g}" for d in logged)
+        heavy = ", ".join(f"{d.isoformat()}: {fmt_drinks(drinks_by_day[d])}" for d in logged)
         return AlcoholCheck(
             False,
             total,
             days,
-            (f"{total:g} standard drinks logged {span} ({heavy}).", basis),
+            (f"{fmt_drinks(total)} standard drinks logged {span} ({heavy}).", basis),
         )
     unlogged = len(days) - len(logged)
     note = f" {unlogged} day(s) not logged: ask the patient." if unlogged else ""
     return AlcoholCheck(
-        True, total, days, (f"{total:g} standard drinks logged {span}.{note}", basis)
+        True, total, days, (f"{fmt_drinks(total)} standard drinks logged {span}.{note}", basis)
     )

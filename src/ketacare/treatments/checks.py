@@ -139,4 +139,7 @@ def automatic_checks(
             else "None open.",
         )
     )
+    from ketacare.aftercare.predose import alcohol_auto_checks  # aftercare: habit log
+
+    out += alcohol_auto_checks(session, today)
     return out
