@@ -28,6 +28,8 @@ urlpatterns = [
     path("intake/", include("ketacare.intake.urls")),
     path("api/v1/", api.urls),
     path("fhir/", include("ketacare.fhir.urls")),
+    path("portal/", include("ketacare.portal.urls")),
+    path("patients/<str:patient_id>/portal/", include("ketacare.portal.urls_staff")),
 ]
 
 handler403 = "ketacare.core.views.forbidden"
