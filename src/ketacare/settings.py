@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "ketacare.api",
     "ketacare.fhir",
     "ketacare.demo",
+    "ketacare.aftercare",
+    "ketacare.portal",
 ]
 
 MIDDLEWARE = [
@@ -98,6 +100,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "ketacare.accounts.middleware.IdleTimeoutMiddleware",
     "ketacare.accounts.middleware.ActiveClinicMiddleware",
+    "ketacare.portal.middleware.PortalBoundaryMiddleware",
     "ketacare.accounts.middleware.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("patients/<str:patient_id>/safety/", include("ketacare.safety.urls_patient")),
     path("patients/<str:patient_id>/crisis/", include("ketacare.safety.urls_crisis")),
+    path("patients/<str:patient_id>/aftercare/", include("ketacare.aftercare.urls_patient")),
     path("patients/", include("ketacare.patients.urls")),
     path("protocols/", include("ketacare.plans.urls_clinic")),
     path("reviews/", include("ketacare.plans.urls_reviews")),
@@ -37,6 +38,9 @@ urlpatterns = [
     path("fhir/", include("ketacare.fhir.urls")),
     path("rems-forms/", include("ketacare.treatments.urls_rems_clinic")),
     path("safety/", include("ketacare.safety.urls")),
+    path("aftercare/", include("ketacare.aftercare.urls")),
+    path("portal/", include("ketacare.portal.urls")),
+    path("patients/<str:patient_id>/portal/", include("ketacare.portal.urls_staff")),
 ]
 
 handler403 = "ketacare.core.views.forbidden"

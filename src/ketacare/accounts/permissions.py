@@ -58,6 +58,10 @@ class Perm(StrEnum):
     CRISIS_RECORD = "safety.crisis_record"
     DOSING_BLOCK_CLEAR = "safety.clear_dosing_block"
     SAFETY_PLAN_EDIT = "safety.edit_safety_plan"
+    INTEGRATION_WRITE = "aftercare.write_integration_notes"
+    HABIT_RECORD = "aftercare.record_habits"
+    HABIT_GOAL_SET = "aftercare.set_habit_goals"
+    FOLLOWUP_WORK = "aftercare.work_followup_tasks"
 
 
 A, P, N, T, IN, D = (
@@ -147,6 +151,13 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.CRISIS_RECORD: frozenset({P, N, T}),
     Perm.DOSING_BLOCK_CLEAR: frozenset({P}),
     Perm.SAFETY_PLAN_EDIT: frozenset({P, N, T}),
+    # Aftercare: integration notes are the therapist's (and a prescriber who does the
+    # therapy); habits are logged by whoever hears them, goals are set by a clinician with the
+    # patient; follow-up tasks (relapse review, booster) are the prescriber's decision.
+    Perm.INTEGRATION_WRITE: frozenset({P, T}),
+    Perm.HABIT_RECORD: frozenset({P, N, T, IN}),
+    Perm.HABIT_GOAL_SET: frozenset({P, N, T}),
+    Perm.FOLLOWUP_WORK: frozenset({P}),
 }
 
 

@@ -88,6 +88,9 @@ def schedule_pass(now: datetime | None = None) -> dict[str, int]:
 
     totals.update(send_appointment_reminders(now))
     totals.update(detect_plan_reviews(now))
+    from ketacare.aftercare.followup import detect_followup
+
+    totals.update(detect_followup(now))
     totals["messages_released"] += release_stale(now)
     for log_id in due_for_retry(now):
         send_notification.enqueue(log_id)

@@ -141,6 +141,9 @@ def automatic_checks(
         )
     )
     out.append(_dosing_block_check(patient, today))
+    from ketacare.aftercare.predose import alcohol_auto_checks  # aftercare: habit log
+
+    out += alcohol_auto_checks(session, today)
     return out
 
 

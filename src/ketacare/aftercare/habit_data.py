@@ -1,0 +1,202 @@
+"""Habits read back: day logs as clinical.habits.DayLog, weekly summaries with each goal's
+result, and the charts (habits against goals beside the primary scale's trajectory)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from ketacare.aftercare.models import HabitGoal, HabitLog
+from ketacare.clinical.habits import (
+    DayLog,
+    GoalKind,
+    GoalResult,
+    WeekSummary,
+    evaluate_goal,
+    fmt_drinks,
+    week_summary,
+)
+from ketacare.measures import svg
+from ketacare.measures.course import load_scores
+from ketacare.measures.scheduling import clinic_today
+from ketacare.patients.models import Patient
+
+
+def day_logs(patient: Patient, start: date, end: date) -> list[DayLog]:
+    rows = HabitLog.objects.filter(patient=patient, day__gte=start, day__lte=end).order_by("day")
+    return [
+        DayLog(r.day, r.bed_time, r.wake_time, r.active_minutes, r.drinks, r.therapy) for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    summary: WeekSummary
+    complete: bool
+    results: list[tuple[HabitGoal, GoalResult]]
+
+    @property
+    def start(self) -> date:
+        return self.summary.start
+
+
+def week_rows(patient: Patient, today: date, weeks: int = 12) -> list[WeekRow]:
+    """The last `weeks` Monday-to-Sunday weeks up to this one, newest first."""
+    this_monday = today - timedelta(days=today.weekday())
+    first = this_monday - timedelta(weeks=weeks - 1)
+    logs = day_logs(patient, first, today)
+    goals = list(HabitGoal.objects.filter(patient=patient).order_by("kind", "starts_on"))
+    rows = []
+    for n in range(weeks):
+        start = this_monday - timedelta(weeks=n)
+        end = start + timedelta(days=6)
+        summary = week_summary(start, logs)
+        complete = end < today
+        results = [
+            (g, evaluate_goal(g.kind, g.target, summary, complete=complete))
+            for g in goals
+            if g.starts_on <= end and (g.ends_on is None or g.ends_on >= start)
+        ]
+        rows.append(WeekRow(summary, complete, results))
+    return rows
+
+
+def _goal_lines(
+    goals: list[HabitGoal], kind: GoalKind, scale: float, label: str, until: date
+) -> list[svg.RefLine]:
+    return [
+        svg.RefLine(
+            value=g.target / scale,
+            label=f"{label} {g.target / scale:g}",
+            kind="response",
+            start=g.starts_on,
+            end=g.ends_on or until,
+            legend="Goal",
+        )
+        for g in goals
+        if g.kind == kind
+    ]
+
+
+def habit_charts(patient: Patient, weeks: int = 12) -> list[tuple[str, str]]:
+    """(title, svg) pairs: weekly active minutes, drinks, average sleep, and the primary
+    scale, all over the same weeks so they can be read one above the other."""
+    today = clinic_today(patient.clinic)
+    rows = [r for r in reversed(week_rows(patient, today, weeks)) if r.summary.logged_days]
+    goals = list(HabitGoal.objects.filter(patient=patient))
+    this_monday = today - timedelta(days=today.weekday())
+    window = (this_monday - timedelta(weeks=weeks - 1), today)
+    frame = svg.Frame(height=190)
+
+    def span(label: str) -> svg.RefLine:  # an invisible-length anchor: same x range everywhere
+        return svg.RefLine(0, label, "baseline", start=window[0], end=window[1], legend="0")
+
+    def mid(r: WeekRow) -> date:
+        return r.start + timedelta(days=3)
+
+    charts = []
+    active = [
+        svg.Point(
+            mid(r), r.summary.active_minutes, f"Week of {r.start}: {r.summary.active_minutes} min"
+        )
+        for r in rows
+    ]
+    top = max(
+        [p.value for p in active]
+        + [g.target for g in goals if g.kind == GoalKind.ACTIVE_MINUTES_WEEK_MIN]
+        + [60]
+    )
+    charts.append(
+        (
+            "Active minutes a week",
+            svg.trajectory_svg(
+                title="Active minutes a week",
+                points=active,
+                y_min=0,
+                y_max=top * 1.1,
+                lines=[
+                    span(""),
+                    *_goal_lines(goals, GoalKind.ACTIVE_MINUTES_WEEK_MIN, 1, "Goal ≥", today),
+                ],
+                chart_id=f"habit-active-{patient.pk}",
+                frame=frame,
+            ),
+        )
+    )
+    sleep = [
+        svg.Point(
+            mid(r),
+            r.summary.avg_sleep_minutes / 60,
+            f"Week of {r.start}: {r.summary.avg_sleep_minutes / 60:.1f} h a night",
+        )
+        for r in rows
+        if r.summary.avg_sleep_minutes is not None
+    ]
+    charts.append(
+        (
+            "Average sleep (hours a night)",
+            svg.trajectory_svg(
+                title="Average sleep (hours a night)",
+                points=sleep,
+                y_min=0,
+                y_max=12,
+                lines=[span(""), *_goal_lines(goals, GoalKind.SLEEP_AVG_MIN, 60, "Goal ≥", today)],
+                chart_id=f"habit-sleep-{patient.pk}",
+                frame=frame,
+            ),
+        )
+    )
+    drinks = [
+        svg.Point(
+            mid(r),
+            float(r.summary.drinks),
+            f"Week of {r.start}: {fmt_drinks(r.summary.drinks)} drinks",
+        )
+        for r in rows
+        if r.summary.drinks is not None
+    ]
+    dtop = max(
+        [p.value for p in drinks]
+        + [g.target for g in goals if g.kind == GoalKind.DRINKS_WEEK_MAX]
+        + [7]
+    )
+    charts.append(
+        (
+            "Standard drinks a week",
+            svg.trajectory_svg(
+                title="Standard drinks a week",
+                points=drinks,
+                y_min=0,
+                y_max=dtop * 1.1,
+                lines=[
+                    span(""),
+                    *_goal_lines(goals, GoalKind.DRINKS_WEEK_MAX, 1, "Limit ≤", today),
+                ],
+                chart_id=f"habit-drinks-{patient.pk}",
+                frame=frame,
+            ),
+        )
+    )
+    start_dt = datetime.combine(window[0], datetime.min.time())
+    scores = [
+        s
+        for s in load_scores(patient, ["phq9"])
+        if timezone.localtime(s.at).replace(tzinfo=None) >= start_dt
+    ]
+    charts.append(
+        (
+            "PHQ-9",
+            svg.trajectory_svg(
+                title="PHQ-9 over the same weeks",
+                points=[svg.Point(s.on, s.total, f"{s.on}: PHQ-9 {s.total}") for s in scores],
+                y_min=0,
+                y_max=27,
+                lines=[span("")],
+                chart_id=f"habit-phq9-{patient.pk}",
+                frame=frame,
+            ),
+        )
+    )
+    return charts

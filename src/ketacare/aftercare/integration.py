@@ -1,0 +1,167 @@
+"""Integration therapy notes: write a draft, sign it (then it never changes), add addenda.
+
+A risk answer other than "none" raises a safety flag (safety.actions.do_raise_flag) the moment
+it is saved, in the same transaction, once per note: a risk disclosed in a session must not wait
+for the signature. "Urgent" raises a high flag that also asks for a C-SSRS (clinical.md §16).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import Actor, record
+from ketacare.aftercare.models import (
+    IntegrationAddendum,
+    IntegrationNote,
+    NoteStatus,
+    RiskAnswer,
+)
+from ketacare.patients.models import Patient
+from ketacare.safety.actions import do_raise_flag
+from ketacare.safety.models import FlagSource, RiskLevel
+from ketacare.scheduling.models import Appointment
+from ketacare.treatments.models import TreatmentSession
+
+TEXT_FIELDS = ("intentions", "themes", "insights", "homework", "risk_note")
+RISK_LEVELS = {RiskAnswer.CONCERN: RiskLevel.MODERATE, RiskAnswer.URGENT: RiskLevel.HIGH}
+
+
+def _user_id(actor: Actor) -> int:
+    if actor.user_id is None:
+        raise ActionError("actor", "A signed-in staff member must write this.")
+    return actor.user_id
+
+
+def _linked_sessions(patient: Patient, ids: Iterable[int]) -> list[TreatmentSession]:
+    ids = list(ids)
+    found = list(TreatmentSession.objects.filter(patient=patient, pk__in=ids))
+    if len(found) != len(set(ids)):
+        raise ActionError("treatment_sessions", "A linked session is not this patient's.")
+    return found
+
+
+def _appointment(patient: Patient, appointment_id: Any) -> Appointment | None:
+    if not appointment_id:
+        return None
+    appt = Appointment.objects.filter(patient=patient, pk=appointment_id).first()
+    if appt is None:
+        raise ActionError("appointment", "That appointment is not this patient's.")
+    return appt
+
+
+def _raise_flag_if_needed(actor: Actor, note: IntegrationNote) -> None:
+    if note.risk_flag_id is not None or note.risk not in RISK_LEVELS:
+        return
+    level = RISK_LEVELS[RiskAnswer(note.risk)]
+    note.risk_flag = do_raise_flag(
+        actor,
+        note.patient,
+        level=level,
+        source=FlagSource.MANUAL,
+        reason=(
+            f"Integration session {note.held_on.isoformat()}: "
+            f"{RiskAnswer(note.risk).label}. {note.risk_note}".strip()
+        ),
+        requires_cssrs=note.risk == RiskAnswer.URGENT,
+    )
+    note.save(update_fields=["risk_flag"])
+
+
+def do_save_note(
+    actor: Actor,
+    patient: Patient,
+    values: Mapping[str, Any],
+    note: IntegrationNote | None = None,
+) -> IntegrationNote:
+    """Create (note=None) or update a draft. `values`: a form's cleaned_data with
+    kind, held_on, appointment (id or None), treatment_sessions (ids), the text fields, risk."""
+    with transaction.atomic():
+        if note is not None:
+            note = IntegrationNote.objects.select_for_update().get(pk=note.pk)
+            if note.status != NoteStatus.DRAFT:
+                raise ActionError("status", "This note is signed: add an addendum instead.")
+            if note.patient_id != patient.pk:
+                raise ActionError("patient", "This note belongs to another patient.")
+        if values.get("risk") not in RiskAnswer.values:
+            raise ActionError("risk", "Answer the risk check.")
+        sessions = _linked_sessions(patient, values.get("treatment_sessions") or [])
+        appt = _appointment(patient, values.get("appointment"))
+        creating = note is None
+        if note is None:
+            note = IntegrationNote(
+                clinic_id=patient.clinic_id, patient=patient, therapist_id=_user_id(actor)
+            )
+        note.kind = values["kind"]
+        note.held_on = values["held_on"]
+        note.appointment = appt
+        note.risk = values["risk"]
+        for name in TEXT_FIELDS:
+            setattr(note, name, (values.get(name) or "").strip())
+        note.updated_at = timezone.now()
+        note.save()
+        note.treatment_sessions.set(sessions)
+        record(
+            actor,
+            "aftercare.integration.created" if creating else "aftercare.integration.updated",
+            object_type="integration_note",
+            object_id=note.pk,
+            patient_id=patient.pk,
+            clinic_id=patient.clinic_id,
+            detail={"kind": note.kind, "risk": note.risk, "sessions": [s.pk for s in sessions]},
+        )
+        _raise_flag_if_needed(actor, note)
+    return note
+
+
+def do_sign_note(actor: Actor, note: IntegrationNote) -> IntegrationNote:
+    with transaction.atomic():
+        note = IntegrationNote.objects.select_for_update().get(pk=note.pk)
+        if note.status == NoteStatus.SIGNED:
+            raise ActionError("status", "This note is already signed.")
+        if note.therapist_id != actor.user_id:
+            raise ActionError("signed_by", "Only the therapist who wrote the note signs it.")
+        if not (note.themes or note.insights or note.intentions):
+            raise ActionError(
+                "themes", "Record intentions, themes or insights before signing an empty note."
+            )
+        note.status = NoteStatus.SIGNED
+        note.signed_at = timezone.now()
+        note.signed_by_id = actor.user_id
+        note.save(update_fields=["status", "signed_at", "signed_by"])
+        record(
+            actor,
+            "aftercare.integration.signed",
+            object_type="integration_note",
+            object_id=note.pk,
+            patient_id=note.patient_id,
+            clinic_id=note.clinic_id,
+        )
+    return note
+
+
+def do_add_addendum(actor: Actor, note: IntegrationNote, text: str) -> IntegrationAddendum:
+    text = (text or "").strip()
+    if not text:
+        raise ActionError("text", "Write the addendum.")
+    with transaction.atomic():
+        note = IntegrationNote.objects.select_for_update().get(pk=note.pk)
+        if note.status != NoteStatus.SIGNED:
+            raise ActionError("status", "Edit the draft instead: addenda are for signed notes.")
+        addendum = IntegrationAddendum.objects.create(
+            note=note, text=text, author_id=_user_id(actor)
+        )
+        record(
+            actor,
+            "aftercare.integration.addendum",
+            object_type="integration_note",
+            object_id=note.pk,
+            patient_id=note.patient_id,
+            clinic_id=note.clinic_id,
+            detail={"addendum": addendum.pk},
+        )
+    return addendum

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "ketacare.portal"
+    label = "portal"
+    verbose_name = "Patient portal"

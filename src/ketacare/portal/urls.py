@@ -1,0 +1,18 @@
+"""The patient portal, mounted at /portal/ (patients only; see README.md to add a page)."""
+
+from django.urls import path
+
+from ketacare.portal import views, views_auth
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("help/", views.crisis, name="crisis"),
+    path("sign-in/", views_auth.sign_in, name="sign_in"),
+    path("sign-in/code/", views_auth.verify, name="verify"),
+    path("sign-in/link/<str:token>/", views_auth.link_sign_in, name="link_sign_in"),
+    path("welcome/<str:token>/", views_auth.welcome, name="welcome"),
+    path("sign-out/", views_auth.sign_out, name="sign_out"),
+    path("security/", views_auth.security, name="security"),
+]

@@ -1,0 +1,31 @@
+"""The patient's portal pages (every query starts from `request.patient`)."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from ketacare.portal.access import PortalRequest, portal_patient_required
+
+
+@portal_patient_required
+@require_GET
+def home(request: PortalRequest) -> HttpResponse:
+    from ketacare.portal import home_cards
+
+    patient = request.patient
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "first_name": patient.preferred_name or patient.legal_given_name,
+            "cards": home_cards.cards_for(request),
+        },
+    )
+
+
+@portal_patient_required
+@require_GET
+def crisis(request: PortalRequest) -> HttpResponse:
+    return render(request, "portal/crisis.html")
