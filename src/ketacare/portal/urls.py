@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ketacare.portal import views, views_auth
+from ketacare.portal import views, views_appointments, views_auth
 
 app_name = "portal"
 
@@ -15,4 +15,15 @@ urlpatterns = [
     path("welcome/<str:token>/", views_auth.welcome, name="welcome"),
     path("sign-out/", views_auth.sign_out, name="sign_out"),
     path("security/", views_auth.security, name="security"),
+    path("appointments/", views_appointments.appointment_list, name="appointments"),
+    path(
+        "appointments/<uuid:appointment_id>/confirm/",
+        views_appointments.confirm,
+        name="appointment_confirm",
+    ),
+    path(
+        "appointments/<uuid:appointment_id>/reschedule/",
+        views_appointments.reschedule,
+        name="appointment_reschedule",
+    ),
 ]
