@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ketacare.portal import views, views_appointments, views_auth
+from ketacare.portal import views, views_appointments, views_auth, views_questionnaires
 
 app_name = "portal"
 
@@ -26,4 +26,7 @@ urlpatterns = [
         views_appointments.reschedule,
         name="appointment_reschedule",
     ),
+    path("questionnaires/", views_questionnaires.questionnaire_list, name="questionnaires"),
+    path("questionnaires/start/", views_questionnaires.start, name="questionnaire_start"),
+    path("questionnaires/<int:link_id>/", views_questionnaires.fill, name="questionnaire_fill"),
 ]
