@@ -26,6 +26,7 @@ urlpatterns = [
         views_appointments.reschedule,
         name="appointment_reschedule",
     ),
+    path("progress/", views.progress, name="progress"),
     path("questionnaires/", views_questionnaires.questionnaire_list, name="questionnaires"),
     path("questionnaires/start/", views_questionnaires.start, name="questionnaire_start"),
     path("questionnaires/<int:link_id>/", views_questionnaires.fill, name="questionnaire_fill"),

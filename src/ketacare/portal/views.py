@@ -29,3 +29,14 @@ def home(request: PortalRequest) -> HttpResponse:
 @require_GET
 def crisis(request: PortalRequest) -> HttpResponse:
     return render(request, "portal/crisis.html")
+
+
+@portal_patient_required
+@require_GET
+def progress(request: PortalRequest) -> HttpResponse:
+    from ketacare.portal import progress as prog
+    from ketacare.portal.access import portal_audit
+
+    panels = prog.for_patient(request.patient)
+    portal_audit(request, "portal.progress.viewed", detail={"scales": [p.code for p in panels]})
+    return render(request, "portal/progress.html", {"panels": panels})
