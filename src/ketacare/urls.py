@@ -30,6 +30,7 @@ urlpatterns = [
     path("fhir/", include("ketacare.fhir.urls")),
     path("portal/", include("ketacare.portal.urls")),
     path("patients/<str:patient_id>/portal/", include("ketacare.portal.urls_staff")),
+    path("inbox/", include("ketacare.portal.urls_inbox")),
 ]
 
 handler403 = "ketacare.core.views.forbidden"

@@ -59,6 +59,7 @@ def capability_statement(base_url: str, page_size_default: int) -> dict[str, Any
                     _plan_definition(),
                     _appointment(),
                     _location(),
+                    _communication(),
                 ],
             }
         ],
@@ -373,4 +374,14 @@ def _location() -> dict[str, Any]:
             _param("name", "Location-name", "string", "Any part of the name, ignoring case."),
             _param("status", "Location-status", "token", "active or inactive."),
         ],
+    )
+
+
+def _communication() -> dict[str, Any]:
+    return _read_search(
+        "Communication",
+        "Secure messages between a patient and the care team (patient portal). sender is "
+        "Patient/{id} for the patient's messages; staff senders are display only. received is "
+        "when the other side read it; priority urgent marks a message with risk words.",
+        [_param("sent", "Communication-sent", "date", DATE_PARAM_DOC + " Matches when sent.")],
     )

@@ -1,6 +1,13 @@
 from django.urls import path, re_path
 
-from ketacare.fhir import views, views_clinical, views_measures, views_plans, views_scheduling
+from ketacare.fhir import (
+    views,
+    views_clinical,
+    views_communication,
+    views_measures,
+    views_plans,
+    views_scheduling,
+)
 
 app_name = "fhir"
 
@@ -70,6 +77,12 @@ urlpatterns = [
         "Location/<str:resource_id>",
         views_scheduling.location_instance,
         name="location_instance",
+    ),
+    path("Communication", views_communication.communication_type, name="communication_type"),
+    path(
+        "Communication/<str:resource_id>",
+        views_communication.communication_instance,
+        name="communication_instance",
     ),
     # Keep last: anything else under /fhir/ answers with an OperationOutcome.
     re_path(r"^(?P<rest>.*)$", views.unknown_resource, name="unknown"),

@@ -2,7 +2,13 @@
 
 from django.urls import path
 
-from ketacare.portal import views, views_appointments, views_auth, views_questionnaires
+from ketacare.portal import (
+    views,
+    views_appointments,
+    views_auth,
+    views_messages,
+    views_questionnaires,
+)
 
 app_name = "portal"
 
@@ -26,6 +32,8 @@ urlpatterns = [
         views_appointments.reschedule,
         name="appointment_reschedule",
     ),
+    path("messages/", views_messages.thread_list, name="messages"),
+    path("messages/<int:thread_id>/", views_messages.thread, name="thread"),
     path("progress/", views.progress, name="progress"),
     path("questionnaires/", views_questionnaires.questionnaire_list, name="questionnaires"),
     path("questionnaires/start/", views_questionnaires.start, name="questionnaire_start"),
