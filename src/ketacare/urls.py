@@ -31,6 +31,7 @@ urlpatterns = [
     path("portal/", include("ketacare.portal.urls")),
     path("patients/<str:patient_id>/portal/", include("ketacare.portal.urls_staff")),
     path("inbox/", include("ketacare.portal.urls_inbox")),
+    path("articles/", include("ketacare.portal.urls_articles")),
 ]
 
 handler403 = "ketacare.core.views.forbidden"

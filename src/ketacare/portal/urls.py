@@ -5,6 +5,7 @@ from django.urls import path
 from ketacare.portal import (
     views,
     views_appointments,
+    views_articles,
     views_auth,
     views_messages,
     views_questionnaires,
@@ -34,6 +35,8 @@ urlpatterns = [
     ),
     path("messages/", views_messages.thread_list, name="messages"),
     path("messages/<int:thread_id>/", views_messages.thread, name="thread"),
+    path("learn/", views_articles.patient_list, name="articles"),
+    path("learn/<int:article_id>/", views_articles.patient_article, name="article"),
     path("record/", views.record, name="record"),
     path("record/download/", views.download, name="download"),
     path("record/summary/", views.summary, name="summary"),
