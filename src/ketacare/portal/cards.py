@@ -40,7 +40,7 @@ def appointment_card(request: Any) -> Card | None:
 def messages_card(request: Any) -> Card | None:
     from ketacare.portal.messaging import patient_threads
 
-    unread = sum(t.unread for t in patient_threads(request.patient))
+    unread = sum(t.unread for t in patient_threads(request.patient))  # type: ignore[attr-defined]
     if not unread:
         return None
     return Card(
