@@ -41,6 +41,8 @@ urlpatterns = [
     path("aftercare/", include("ketacare.aftercare.urls")),
     path("portal/", include("ketacare.portal.urls")),
     path("patients/<str:patient_id>/portal/", include("ketacare.portal.urls_staff")),
+    path("inbox/", include("ketacare.portal.urls_inbox")),
+    path("articles/", include("ketacare.portal.urls_articles")),
 ]
 
 handler403 = "ketacare.core.views.forbidden"

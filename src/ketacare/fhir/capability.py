@@ -67,6 +67,7 @@ def capability_statement(base_url: str, page_size_default: int) -> dict[str, Any
                     *session_resources(),
                     _adverse_event(),
                     *_safety_resources(),
+                    _communication(),
                 ],
                 "interaction": system_interactions(),
             }
@@ -425,3 +426,13 @@ def _safety_resources() -> list[dict[str, Any]]:
             [],
         ),
     ]
+
+
+def _communication() -> dict[str, Any]:
+    return _read_search(
+        "Communication",
+        "Secure messages between a patient and the care team (patient portal). sender is "
+        "Patient/{id} for the patient's messages; staff senders are display only. received is "
+        "when the other side read it; priority urgent marks a message with risk words.",
+        [_param("sent", "Communication-sent", "date", DATE_PARAM_DOC + " Matches when sent.")],
+    )

@@ -5,12 +5,13 @@ from ketacare.fhir import (
     views,
     views_adverse_event,
     views_clinical,
+    views_communication,
     views_device,
     views_measures,
     views_plans,
+    views_safety,
     views_scheduling,
     views_session,
-    views_safety,
 )
 
 app_name = "fhir"
@@ -106,6 +107,7 @@ urlpatterns = [
         "AdverseEvent/<str:resource_id>",
         views_adverse_event.adverse_event_instance,
         name="adverse_event_instance",
+    ),
     path("Flag", views_safety.flag_type, name="flag_type"),
     path("Flag/<str:resource_id>", views_safety.flag_instance, name="flag_instance"),
     path("RiskAssessment", views_safety.risk_assessment_type, name="risk_assessment_type"),
@@ -113,6 +115,12 @@ urlpatterns = [
         "RiskAssessment/<str:resource_id>",
         views_safety.risk_assessment_instance,
         name="risk_assessment_instance",
+    ),
+    path("Communication", views_communication.communication_type, name="communication_type"),
+    path(
+        "Communication/<str:resource_id>",
+        views_communication.communication_instance,
+        name="communication_instance",
     ),
     # Keep last: anything else under /fhir/ answers with an OperationOutcome.
     re_path(r"^(?P<rest>.*)$", views.unknown_resource, name="unknown"),

@@ -6,3 +6,8 @@ class PortalConfig(AppConfig):
     name = "ketacare.portal"
     label = "portal"
     verbose_name = "Patient portal"
+
+    def ready(self) -> None:
+        from ketacare.portal.cards import register_all
+
+        register_all()

@@ -29,3 +29,69 @@ def home(request: PortalRequest) -> HttpResponse:
 @require_GET
 def crisis(request: PortalRequest) -> HttpResponse:
     return render(request, "portal/crisis.html")
+
+
+@portal_patient_required
+@require_GET
+def progress(request: PortalRequest) -> HttpResponse:
+    from ketacare.portal import progress as prog
+    from ketacare.portal.access import portal_audit
+
+    panels = prog.for_patient(request.patient)
+    portal_audit(request, "portal.progress.viewed", detail={"scales": [p.code for p in panels]})
+    return render(request, "portal/progress.html", {"panels": panels})
+
+
+@portal_patient_required
+@require_GET
+def who_viewed(request: PortalRequest) -> HttpResponse:
+    from ketacare.portal.access_log import access_log
+
+    rows = access_log(request.patient)
+    return render(request, "portal/who_viewed.html", {"rows": rows})
+
+
+@portal_patient_required
+@require_GET
+def record(request: PortalRequest) -> HttpResponse:
+    return render(request, "portal/record.html")
+
+
+@portal_patient_required
+@require_GET
+def download(request: PortalRequest) -> HttpResponse:
+    import json
+
+    from ketacare.portal.access import portal_audit
+    from ketacare.portal.export import patient_bundle
+
+    bundle = patient_bundle(request.patient)
+    portal_audit(
+        request, "portal.record.downloaded", detail={"resources": len(bundle.get("entry", []))}
+    )
+    response = HttpResponse(
+        json.dumps(bundle, indent=2), content_type="application/fhir+json; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="my-health-record.fhir.json"'
+    return response
+
+
+@portal_patient_required
+@require_GET
+def summary(request: PortalRequest) -> HttpResponse:
+    from ketacare.portal import appointments, progress
+    from ketacare.portal.access import portal_audit
+
+    patient = request.patient
+    portal_audit(request, "portal.record.summary_viewed")
+    return render(
+        request,
+        "portal/summary.html",
+        {
+            "patient": patient,
+            "diagnoses": patient.diagnoses.all(),
+            "allergies": patient.allergies.filter(is_active=True),
+            "panels": progress.for_patient(patient),
+            "upcoming": appointments.upcoming(patient),
+        },
+    )

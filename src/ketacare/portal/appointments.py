@@ -1,0 +1,100 @@
+"""The patient's own appointments in the portal: what is coming, confirm, ask for another
+time. Asking never moves the booking: it marks the appointment (the same
+`reschedule_requested_at` the reminder link sets, shown on the staff appointment page) and
+writes a message to the care team's inbox.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import Actor, record
+from ketacare.patients.models import Patient
+from ketacare.portal.messaging import do_patient_send
+from ketacare.portal.models import MessageKind
+from ketacare.scheduling import reminders
+from ketacare.scheduling.models import Appointment, AppointmentStatus
+
+UPCOMING_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+
+
+def upcoming(patient: Patient) -> QuerySet[Appointment]:
+    return (
+        Appointment.objects.filter(
+            patient=patient, status__in=UPCOMING_STATUSES, starts_at__gt=timezone.now()
+        )
+        .select_related("clinic", "resource", "plan")
+        .order_by("starts_at")
+    )
+
+
+def _locked(patient: Patient, appointment_id: str) -> Appointment:
+    fresh = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("clinic", "resource", "plan")
+        .filter(pk=appointment_id, patient=patient)
+        .first()
+    )
+    if fresh is None or fresh.status not in UPCOMING_STATUSES:
+        raise ActionError("appointment", "This appointment cannot be changed here any more.")
+    if fresh.starts_at <= timezone.now():
+        raise ActionError("appointment", "This appointment has already started.")
+    return fresh
+
+
+def _audit(actor: Actor, appointment: Appointment, action: str, **detail: object) -> None:
+    record(
+        actor,
+        f"portal.appointment.{action}",
+        object_type="appointment",
+        object_id=appointment.pk,
+        patient_id=appointment.patient_id,
+        clinic_id=appointment.clinic_id,
+        detail=dict(detail),
+    )
+
+
+def do_confirm(actor: Actor, patient: Patient, appointment_id: str) -> Appointment:
+    now = timezone.now()
+    with transaction.atomic():
+        fresh = _locked(patient, appointment_id)
+        changed = fresh.status == AppointmentStatus.BOOKED
+        if changed:
+            fresh.status = AppointmentStatus.CONFIRMED
+            fresh.confirmed_at = now
+            fresh.updated_at = now
+            fresh.save(update_fields=["status", "confirmed_at", "updated_at"])
+        _audit(actor, fresh, "confirmed", changed=changed)
+    return fresh
+
+
+def do_ask_reschedule(
+    actor: Actor, patient: Patient, appointment_id: str, note: str
+) -> Appointment:
+    """Mark the request and message the care team; the booking itself stays as it is."""
+    note = (note or "").strip()
+    now = timezone.now()
+    with transaction.atomic():
+        fresh = _locked(patient, appointment_id)
+        first = fresh.reschedule_requested_at is None
+        if first:
+            fresh.reschedule_requested_at = now
+            fresh.updated_at = now
+            fresh.save(update_fields=["reschedule_requested_at", "updated_at"])
+        when = reminders.local_when(fresh)
+        body = f"I would like another time for my {fresh.get_type_display().lower()} on {when}."
+        if note:
+            body += f"\n\n{note}"
+        do_patient_send(
+            actor,
+            patient,
+            body,
+            subject=f"Reschedule request: {when}",
+            kind=MessageKind.RESCHEDULE,
+            appointment=fresh,
+        )
+        _audit(actor, fresh, "reschedule_requested", first=first, with_note=bool(note))
+    return fresh

@@ -1,0 +1,142 @@
+"""Portal: questionnaires due now (same scoring and actions as staff entry and /r/ links)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ketacare.accounts.actions import ActionError
+from ketacare.clinical import scales
+from ketacare.measures import selfreport_actions as sr
+from ketacare.measures.models import Assessment, SelfReportLink
+from ketacare.measures.selfreport_forms import DEFAULT_STEM, STEMS, AnswersForm, rows_for
+from ketacare.portal import questionnaires as q
+from ketacare.portal.access import (
+    PortalRequest,
+    client_ip,
+    portal_audit,
+    portal_patient_required,
+)
+
+MISSING = "Please answer this question."
+
+
+@portal_patient_required
+@require_GET
+def questionnaire_list(request: PortalRequest) -> HttpResponse:
+    patient = request.patient
+    links = q.open_links(patient)
+    due = q.due_codes(patient)
+    done_link = None
+    done_id = request.GET.get("done", "")
+    if done_id.isdigit():
+        done_link = q.own_link(patient, int(done_id))
+    return render(
+        request,
+        "portal/questionnaires.html",
+        {
+            "due_names": q.scale_names(due),
+            "open_link": links[0] if links else None,
+            "done_link": done_link,
+            "show_crisis": bool(done_link and sr.crisis_shown(done_link)),
+        },
+    )
+
+
+@portal_patient_required
+@require_POST
+def start(request: PortalRequest) -> HttpResponse:
+    try:
+        link = q.do_start(request.portal_actor, request.patient)
+    except ActionError as problem:
+        messages.info(request, problem.message)
+        return redirect("portal:questionnaires")
+    return redirect("portal:questionnaire_fill", link_id=link.pk)
+
+
+def _page(
+    request: PortalRequest,
+    link: SelfReportLink,
+    code: str,
+    *,
+    form: AnswersForm | None = None,
+    extra_errors: dict[str, str] | None = None,
+    problem: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    scale = scales.get_scale(code)
+    rows = rows_for(scale, sr.draft_answers(link, code), form, extra_errors)
+    position = link.scale_codes.index(code) + 1
+    return render(
+        request,
+        "portal/questionnaire_fill.html",
+        {
+            "link": link,
+            "scale": scale,
+            "stem": STEMS.get(code, DEFAULT_STEM),
+            "rows": rows,
+            "error_rows": [r for r in rows if r.errors],
+            "problem": problem,
+            "position": position,
+            "count": len(link.scale_codes),
+            "is_last": position == len(link.scale_codes),
+            "show_crisis": sr.crisis_shown(link),
+        },
+        status=status,
+    )
+
+
+@portal_patient_required
+@require_http_methods(["GET", "POST"])
+def fill(request: PortalRequest, link_id: int) -> HttpResponse:
+    link = q.own_link(request.patient, link_id)
+    if link is None:
+        portal_audit(
+            request,
+            "portal.access.refused",
+            outcome="denied",
+            object_type="self_report_link",
+            object_id=link_id,
+        )
+        raise Http404("No such questionnaire.")
+    code = sr.current_scale(link) if link.is_usable else None
+    if code is None:
+        return redirect(f"{_list_url()}?done={link.pk}")
+    ip = client_ip(request)
+    if request.method == "GET":
+        sr.do_open_link(link, ip)
+        return _page(request, link, code)
+    if request.POST.get("scale") != code:
+        return redirect("portal:questionnaire_fill", link_id=link.pk)
+    form = AnswersForm(scales.get_scale(code), request.POST)
+    valid = form.is_valid()
+    answers = form.posted_answers()
+    try:
+        if not valid or request.POST.get("action") == "save":
+            sr.do_save_draft(link, code, answers, ip)
+            if not valid:
+                return _page(request, link, code, form=form, status=400)
+            messages.success(request, "Saved. You can finish later from this page.")
+            return redirect("portal:questionnaires")
+        result = sr.do_submit_scale(link, code, answers, ip)
+    except sr.MissingAnswers as missing:
+        errors = dict.fromkeys(missing.items, MISSING)
+        return _page(request, link, code, form=form, extra_errors=errors, status=400)
+    except ActionError as problem:
+        return _page(request, link, code, form=form, problem=problem.message, status=400)
+    if result.completed:
+        return redirect(f"{_list_url()}?done={link.pk}")
+    return redirect("portal:questionnaire_fill", link_id=link.pk)
+
+
+def _list_url() -> str:
+    from django.urls import reverse
+
+    return reverse("portal:questionnaires")
+
+
+def submitted_assessments(link: SelfReportLink) -> list[Assessment]:
+    ids = list(sr.submitted(link).values())
+    return list(Assessment.objects.filter(pk__in=ids, patient_id=link.patient_id))
