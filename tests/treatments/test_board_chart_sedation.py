@@ -211,3 +211,21 @@ def test_discharge_needs_scores_from_the_pre_discharge_timepoint(world: Any) -> 
     actions.do_record_vitals(actor(world.nurse_a), session, full | {"moaas": 5, "cadss6": 0})
     decision = readiness(session, timezone.now(), escort=True)
     assert not any("not scored before discharge" in m for m in decision.missing)
+
+
+@pytest.mark.django_db
+def test_cadss6_items_are_summed_and_a_bad_item_is_named(world: Any, as_user: Any) -> None:
+    session = _dosed(world)
+    url = f"/patients/{world.patient_a.pk}/sessions/{session.pk}/vitals/"
+    items = {"cadss_1": 1, "cadss_2": 0, "cadss_6": 2, "cadss_7": 0, "cadss_15": 3, "cadss_22": 1}
+    client = as_user(world.nurse_a)
+    bad = client.post(url, items | {"cadss_15": 7, "moaas": 5})
+    assert bad.status_code == 400 and 'data-field="cadss_15"' in bad.content.decode()
+    partial = client.post(url, {"cadss_1": 2, "moaas": 5})
+    assert partial.status_code == 400 and 'data-field="cadss_2"' in partial.content.decode()
+    mismatch = client.post(url, items | {"cadss6": 3})
+    assert mismatch.status_code == 400 and "add up to 7" in mismatch.content.decode()
+    assert not VitalReading.objects.filter(session=session, phase="during").exists()
+    assert client.post(url, items | {"moaas": 4}).status_code == 302
+    reading = VitalReading.objects.get(session=session, phase="during")
+    assert (reading.cadss6, reading.moaas) == (7, 4)

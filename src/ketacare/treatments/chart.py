@@ -89,20 +89,23 @@ def vitals_chart(
         f'<text x="{W - RIGHT}" y="{height - 10}" text-anchor="end" fill="#555" '
         'dy="-14">min from first dose</text>'
     )
+    # Labels left or right of the plot so that close limits (DBP 110, HR 120) do not overlap.
     limit_lines = (
-        (limits.systolic_alert_at, "#c62828", 0, f"SBP {limits.systolic_alert_at}"),
-        (limits.diastolic_alert_at, "#ef6c00", 0, f"DBP {limits.diastolic_alert_at}"),
-        (limits.heart_rate_max, "#1565c0", 0, f"HR {limits.heart_rate_max}"),
-        (limits.spo2_min, "#2e7d32", 1, f"SpO₂ {limits.spo2_min}"),
+        (limits.systolic_alert_at, "#c62828", 0, f"SBP {limits.systolic_alert_at}", "start"),
+        (limits.diastolic_alert_at, "#ef6c00", 0, f"DBP {limits.diastolic_alert_at}", "end"),
+        (limits.heart_rate_max, "#1565c0", 0, f"HR {limits.heart_rate_max}", "start"),
+        (limits.spo2_min, "#2e7d32", 1, f"SpO₂ {limits.spo2_min}", "start"),
     )
-    for value, colour, panel, label in limit_lines:
+    for value, colour, panel, label, anchor in limit_lines:
         rng = BP_RANGE if panel == 0 else SPO2_RANGE
         y = _y(value, rng, panel)
+        text_x = LEFT + 6 if anchor == "start" else W - RIGHT - 6
+        text_y = y - 5 if anchor == "start" else y + 15  # right-hand labels below the line
         out.append(
             f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{colour}" '
             f'stroke-dasharray="6 4" stroke-width="1.5" data-limit="{label}"/>'
-            f'<text x="{W - RIGHT - 4}" y="{y - 4:.1f}" text-anchor="end" fill="{colour}">'
-            f"limit {label}</text>"
+            f'<text x="{text_x}" y="{text_y:.1f}" text-anchor="{anchor}" fill="{colour}" '
+            f'paint-order="stroke" stroke="#fafafa" stroke-width="3">limit {label}</text>'
         )
     if start is not None and x_min < 0:
         out.append(
@@ -123,7 +126,7 @@ def vitals_chart(
             f'data-series="{name}"/>'
         )
         out.extend(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="{colour}"/>' for px, py in pts)
-    legend_x = LEFT + 8
+    legend_x = W - RIGHT - 70 * len(SERIES)
     for _name, label, colour, _rng, _panel in SERIES:
         out.append(
             f'<rect x="{legend_x}" y="16" width="12" height="12" fill="{colour}"/>'

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from ketacare.clinical.sedation import CADSS6_ITEMS, cadss6_total
 from ketacare.treatments.checks import CheckItem
 from ketacare.treatments.models import AlertAction, CheckResult
 
@@ -34,6 +35,45 @@ class VitalsForm(forms.Form):
     temperature_c = _number("Temp °C", decimal=True)
     moaas = _number("MOAA/S (0–5)")
     cadss6 = _number("CADSS-6 (0–24)")
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # CADSS-6 item by item (instruments.md §8): optional; when rated, the total is theirs.
+        for number in CADSS6_ITEMS:
+            self.fields[f"cadss_{number}"] = forms.IntegerField(
+                label=f"CADSS item {number}",
+                required=False,
+                min_value=0,
+                max_value=4,
+                widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        items = {n: data.get(f"cadss_{n}") for n in CADSS6_ITEMS}
+        rated = {n: v for n, v in items.items() if v is not None}
+        if not rated:
+            return data
+        try:
+            total = cadss6_total(rated)
+        except ValueError as exc:
+            name, _, message = str(exc).partition(": ")
+            self.add_error(name if name in self.fields else None, message)
+            return data
+        typed = data.get("cadss6")
+        if typed is not None and typed != total:
+            self.add_error("cadss6", f"The six items add up to {total}, not {typed}.")
+        data["cadss6"] = total
+        return data
+
+    def quick_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in VitalsForm.base_fields]
+
+    def cadss_fields(self) -> list[forms.BoundField]:
+        return [self[f"cadss_{n}"] for n in CADSS6_ITEMS]
+
+    def cadss_open(self) -> bool:
+        return any(f.errors or f.value() not in (None, "") for f in self.cadss_fields())
 
 
 class ChecksForm(VitalsForm):
