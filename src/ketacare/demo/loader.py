@@ -22,6 +22,7 @@ from ketacare.accounts.models import Clinic, Membership, Role, User
 from ketacare.demo.evaluations_demo import load_evaluations
 from ketacare.demo.measures_demo import load_histories
 from ketacare.demo.plans_demo import load_plans
+from ketacare.demo.portal_demo import load_portal, portal_logins, remove_portal_demo
 from ketacare.demo.schedule_demo import load_appointments, setup_clinic
 from ketacare.intake.demo import load_requests
 from ketacare.patients.actions import next_mrn
@@ -99,6 +100,7 @@ def demo_logins() -> list[tuple[str, str, str]]:
     """(email, role, clinic) for every demo login, in display order."""
     rows = [(staff_email(r, c), Role(r).label, c.name) for c in CLINICS for r in Role]
     rows.append(("multi@network.demo", "Prescriber / Director", "both clinics"))
+    rows += portal_logins((c.slug, c.name) for c in CLINICS)
     return rows
 
 
@@ -149,6 +151,7 @@ def remove_demo() -> None:
         Consent.objects.filter(patient__clinic__in=clinics).delete()
         RemsEnrollment.objects.filter(patient__clinic__in=clinics).delete()
         Evaluation.objects.filter(patient__clinic__in=clinics).delete()
+        remove_portal_demo(clinics)
         Patient.objects.filter(clinic__in=clinics).delete()
         users = User.objects.filter(memberships__clinic__in=clinics).distinct()
         users.filter(email__endswith=".demo").delete()
@@ -199,6 +202,8 @@ def load_demo(progress: Callable[[str], None] = lambda _: None) -> None:
             calendar = setup_clinic(clinic, index)
             courses = load_plans(clinic, calendar, rng, progress)
             load_appointments(clinic, calendar, courses, rng, progress)
+        for clinic in clinics:
+            load_portal(clinic, demo_hash, rng, progress)
         record(DEMO, "demo.loaded", detail={"clinics": [c.name for c in clinics]})
 
 
