@@ -29,6 +29,7 @@ def test_staff_invite_emails_a_link_that_sets_a_password(world: Any, as_user: An
     world.patient_a.save()
     staff = as_user(world.nurse_a)
     url = f"/patients/{world.patient_a.pk}/portal/"
+    assert url in staff.get(f"/patients/{world.patient_a.pk}/").content.decode()
     assert staff.get(url).status_code == 200
     response = staff.post(url, {"action": "invite"})
     assert response.status_code == 302
