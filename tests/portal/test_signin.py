@@ -194,3 +194,13 @@ def test_deactivated_account_cannot_sign_in(portal: Any, as_user: Any, world: An
         {"form": "password", "email": portal.a.user.email, "password": PORTAL_PASSWORD},
     )
     assert response.status_code == 400
+
+
+def test_idle_patient_is_sent_to_the_portal_sign_in(portal: Any, settings: Any) -> None:
+    c = portal.client(portal.a)
+    session = c.session
+    session["last_seen"] = 0.0
+    session.save()
+    response = c.get("/portal/messages/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/portal/sign-in/?timeout=1")
+    assert "signed out after a while" in response.content.decode()
