@@ -147,3 +147,33 @@ def test_patient_uses_the_portal_on_a_phone(
     page.get_by_role("link", name="More help").click()
     expect(page.get_by_test_id("crisis-panel")).to_be_visible()
     check_accessibility(page, "help")
+
+
+@pytest.mark.browser
+def test_risk_words_in_a_message_show_crisis_help_and_reach_the_staff_inbox(
+    phone_page: Any, page: Any, portal_world: World, sign_in: Any, screenshot: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    phone = phone_page
+    phone.goto("/portal/sign-in/")
+    phone.get_by_label("Email", exact=True).fill("ada@patient.test")
+    phone.get_by_label("Password").fill(PORTAL_PASSWORD)
+    phone.get_by_role("button", name="Sign in").click()
+    phone.goto("/portal/messages/")
+    phone.get_by_label("Subject").fill("Tonight")
+    phone.get_by_label("Message").fill("Some nights I want to die.")
+    phone.get_by_role("button", name="Send").click()
+    expect(phone.get_by_test_id("crisis-panel")).to_be_visible()
+    expect(phone.get_by_role("link", name="Call 988")).to_be_visible()
+    check_accessibility(phone, "thread with crisis panel")
+    screenshot(phone, "portal-risk-message-phone")
+
+    sign_in(page, portal_world.nurse_a)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Messages").click()
+    row = page.get_by_test_id("inbox-row")
+    expect(row).to_contain_text("Tonight")
+    expect(row).to_contain_text("risk words")
+    row.get_by_role("link", name="Tonight").click()
+    expect(page.get_by_test_id("risk-flag")).to_contain_text("want to die")
+    screenshot(page, "staff-inbox-thread")
