@@ -29,6 +29,7 @@ def test_staff_invite_emails_a_link_that_sets_a_password(world: Any, as_user: An
     world.patient_a.save()
     staff = as_user(world.nurse_a)
     url = f"/patients/{world.patient_a.pk}/portal/"
+    assert url in staff.get(f"/patients/{world.patient_a.pk}/").content.decode()
     assert staff.get(url).status_code == 200
     response = staff.post(url, {"action": "invite"})
     assert response.status_code == 302
@@ -193,3 +194,13 @@ def test_deactivated_account_cannot_sign_in(portal: Any, as_user: Any, world: An
         {"form": "password", "email": portal.a.user.email, "password": PORTAL_PASSWORD},
     )
     assert response.status_code == 400
+
+
+def test_idle_patient_is_sent_to_the_portal_sign_in(portal: Any, settings: Any) -> None:
+    c = portal.client(portal.a)
+    session = c.session
+    session["last_seen"] = 0.0
+    session.save()
+    response = c.get("/portal/messages/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/portal/sign-in/?timeout=1")
+    assert "signed out after a while" in response.content.decode()

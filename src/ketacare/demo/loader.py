@@ -23,6 +23,7 @@ from ketacare.demo.chairs_demo import load_chair_history
 from ketacare.demo.evaluations_demo import load_evaluations
 from ketacare.demo.measures_demo import load_histories
 from ketacare.demo.plans_demo import load_plans
+from ketacare.demo.portal_demo import load_portal, portal_logins, remove_portal_demo
 from ketacare.demo.safety_demo import load_safety
 from ketacare.demo.schedule_demo import load_appointments, setup_clinic
 from ketacare.intake.demo import load_requests
@@ -101,6 +102,7 @@ def demo_logins() -> list[tuple[str, str, str]]:
     """(email, role, clinic) for every demo login, in display order."""
     rows = [(staff_email(r, c), Role(r).label, c.name) for c in CLINICS for r in Role]
     rows.append(("multi@network.demo", "Prescriber / Director", "both clinics"))
+    rows += portal_logins((c.slug, c.name) for c in CLINICS)
     return rows
 
 
@@ -153,6 +155,7 @@ def remove_demo() -> None:
         Consent.objects.filter(patient__clinic__in=clinics).delete()
         RemsEnrollment.objects.filter(patient__clinic__in=clinics).delete()
         Evaluation.objects.filter(patient__clinic__in=clinics).delete()
+        remove_portal_demo(clinics)
         Patient.objects.filter(clinic__in=clinics).delete()
         users = User.objects.filter(memberships__clinic__in=clinics).distinct()
         users.filter(email__endswith=".demo").delete()
@@ -206,6 +209,8 @@ def load_demo(progress: Callable[[str], None] = lambda _: None) -> None:
             load_chair_history(clinic, calendar, courses, random.Random(SEED + index), progress)
         for clinic in clinics:
             load_safety(clinic, progress)
+        for clinic in clinics:
+            load_portal(clinic, demo_hash, rng, progress)
         record(DEMO, "demo.loaded", detail={"clinics": [c.name for c in clinics]})
 
 

@@ -1,0 +1,179 @@
+"""The patient portal on a phone: sign in, answer a due PHQ-9, send a message, see who looked
+at the record; every page passes axe-core with no serious or critical violations.
+
+axe-core comes from the npm registry (package.json pins it; `npm ci` installs it into
+node_modules/). Without it the accessibility checks fail with the reason, except when the
+browser itself is missing (then the whole file is skipped like every browser test).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from ketacare.accounts.audit import Actor, record
+from ketacare.measures.models import DueAssessment
+from ketacare.portal.models import Article
+from ketacare.scheduling.models import Appointment
+from tests.conftest import World
+from tests.portal.conftest import PORTAL_PASSWORD, make_portal_account
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = {"serious", "critical"}
+
+
+def check_accessibility(page: Any, name: str) -> None:
+    """Run axe-core on the page as it is now; fail on serious or critical violations."""
+    assert AXE.is_file(), f"{AXE} is missing: run `npm ci` at the repository root"
+    # evaluate() runs through the DevTools protocol, so the page's CSP does not block it.
+    page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    blocking = [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result
+        if v.get("impact") in BLOCKING
+    ]
+    assert not blocking, f"{name}: " + json.dumps(blocking, indent=1)
+
+
+@pytest.fixture
+def portal_world(world: World) -> World:
+    account = make_portal_account(world.patient_a, "ada@patient.test")
+    assert account.pk
+    today = timezone.localdate()
+    DueAssessment.objects.create(
+        patient=world.patient_a,
+        clinic=world.clinic_a,
+        scale_code="phq9",
+        due_on=today,
+        overdue_on=today + timedelta(days=2),
+        reason="weekly",
+    )
+    starts = timezone.now() + timedelta(days=3)
+    Appointment.objects.create(
+        clinic=world.clinic_a,
+        patient=world.patient_a,
+        type="treatment",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+    )
+    Article.objects.create(
+        clinic=world.clinic_a,
+        title="Preparing for your first infusion",
+        body="## The day before\n\nSleep well.\n\n- Arrange a ride home\n- Eat lightly",
+        published=True,
+    )
+    record(
+        Actor(user_id=world.nurse_a.pk, label=world.nurse_a.email, role="nurse"),
+        "patients.chart.viewed",
+        object_type="patient",
+        object_id=world.patient_a.pk,
+        patient_id=world.patient_a.pk,
+        clinic_id=world.clinic_a.pk,
+    )
+    return world
+
+
+@pytest.mark.browser
+def test_patient_uses_the_portal_on_a_phone(
+    phone_page: Any, portal_world: World, screenshot: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    page = phone_page
+    page.goto("/portal/")
+    expect(page).to_have_url("/portal/sign-in/?next=/portal/")
+    check_accessibility(page, "sign-in")
+    page.get_by_label("Email", exact=True).fill("ada@patient.test")
+    page.get_by_label("Password").fill(PORTAL_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Hello, Ada")).to_be_visible()
+    expect(page.get_by_test_id("crisis-bar")).to_be_visible()
+    screenshot(page, "portal-home-phone")
+    check_accessibility(page, "home")
+
+    # A due PHQ-9, answered on the phone.
+    page.get_by_role("link", name="Answer now").click()
+    check_accessibility(page, "questionnaires")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_test_id("scale-name")).to_be_visible()
+    check_accessibility(page, "questionnaire form")
+    screenshot(page, "portal-phq9-phone")
+    for question in page.locator("fieldset.pt-question").all():
+        item9 = question.inner_text().startswith("9.")  # "Not at all" for the risk item
+        question.locator("label.pt-option").nth(0 if item9 else 1).click()
+    page.get_by_role("button", name="Send my answers").click()
+    expect(page.get_by_test_id("questionnaire-done")).to_be_visible()
+
+    # Appointments, progress, reading.
+    page.get_by_role("navigation", name="Portal").get_by_role("link", name="Appointments").click()
+    expect(page.get_by_test_id("appointment")).to_have_count(1)
+    check_accessibility(page, "appointments")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("your appointment is confirmed")).to_be_visible()
+    page.get_by_role("navigation", name="Portal").get_by_role("link", name="Progress").click()
+    expect(page.get_by_test_id("sentence")).to_contain_text("PHQ-9")
+    check_accessibility(page, "progress")
+    page.get_by_role("navigation", name="Portal").get_by_role("link", name="Learn").click()
+    page.get_by_role("link", name="Preparing for your first infusion").click()
+    expect(page.get_by_role("listitem").filter(has_text="Arrange a ride home")).to_be_visible()
+    check_accessibility(page, "article")
+
+    # A message to the care team.
+    page.get_by_role("navigation", name="Portal").get_by_role("link", name="Messages").click()
+    check_accessibility(page, "messages")
+    page.get_by_label("Subject").fill("Question about my dose")
+    page.get_by_label("Message").fill("Can I drive the day after?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_test_id("message")).to_contain_text("Can I drive the day after?")
+    check_accessibility(page, "thread")
+    screenshot(page, "portal-thread-phone")
+
+    # Who has looked at my record.
+    page.get_by_role("navigation", name="Portal").get_by_role("link", name="My record").click()
+    check_accessibility(page, "record")
+    page.get_by_role("link", name="See the list").click()
+    expect(page.get_by_test_id("access-row")).to_contain_text("Nina Nurse")
+    expect(page.get_by_test_id("access-row")).to_contain_text("Looked at your chart")
+    check_accessibility(page, "who viewed")
+    screenshot(page, "portal-who-viewed-phone")
+    page.get_by_role("link", name="More help").click()
+    expect(page.get_by_test_id("crisis-panel")).to_be_visible()
+    check_accessibility(page, "help")
+
+
+@pytest.mark.browser
+def test_risk_words_in_a_message_show_crisis_help_and_reach_the_staff_inbox(
+    phone_page: Any, page: Any, portal_world: World, sign_in: Any, screenshot: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    phone = phone_page
+    phone.goto("/portal/sign-in/")
+    phone.get_by_label("Email", exact=True).fill("ada@patient.test")
+    phone.get_by_label("Password").fill(PORTAL_PASSWORD)
+    phone.get_by_role("button", name="Sign in").click()
+    phone.goto("/portal/messages/")
+    phone.get_by_label("Subject").fill("Tonight")
+    phone.get_by_label("Message").fill("Some nights I want to die.")
+    phone.get_by_role("button", name="Send").click()
+    expect(phone.get_by_test_id("crisis-panel")).to_be_visible()
+    expect(phone.get_by_role("link", name="Call 988")).to_be_visible()
+    check_accessibility(phone, "thread with crisis panel")
+    screenshot(phone, "portal-risk-message-phone")
+
+    sign_in(page, portal_world.nurse_a)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Messages").click()
+    row = page.get_by_test_id("inbox-row")
+    expect(row).to_contain_text("Tonight")
+    expect(row).to_contain_text("risk words")
+    row.get_by_role("link", name="Tonight").click()
+    expect(page.get_by_test_id("risk-flag")).to_contain_text("want to die")
+    screenshot(page, "staff-inbox-thread")
