@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
@@ -38,7 +39,7 @@ from ketacare.treatments.models import (
     TreatmentSession,
     VitalReading,
 )
-from ketacare.treatments.state import clinic_limits, current_readings, picture, readiness, signs
+from ketacare.treatments.state import clinic_limits, picture, readiness, signs
 
 MONITORED = (SessionStatus.DOSING, SessionStatus.MONITORING, SessionStatus.READY)
 
@@ -72,6 +73,31 @@ def refresh_ready(
         session.status = SessionStatus.MONITORING
 
 
+def standing_readings(session: TreatmentSession) -> list[VitalReading]:
+    """The few current readings a session's picture is made of, oldest first: the last
+    pre-dose one, the last one during dosing with a BP, with a MOAA/S, with a CADSS-6, and the
+    last of all. `state.picture` of these equals `picture(current_readings(session))`, but
+    this is one query whatever the session's length (a monitor adds a reading every few
+    seconds; loading them all for every new one would grow without bound)."""
+    current = VitalReading.objects.filter(session_id=session.pk).exclude(
+        Exists(VitalReading.objects.filter(corrects=OuterRef("pk")))
+    )
+
+    def last(condition: Q) -> Q:
+        newest = current.filter(condition).order_by("-taken_at", "-pk").values("pk")[:1]
+        return Q(pk=Subquery(newest))
+
+    during = Q(phase=ReadingPhase.DURING)
+    wanted = (
+        last(Q(phase=ReadingPhase.PRE_DOSE))
+        | last(during & Q(systolic_mmhg__isnull=False))
+        | last(during & Q(moaas__isnull=False))
+        | last(during & Q(cadss6__isnull=False))
+        | last(Q())
+    )
+    return list(VitalReading.objects.filter(wanted).order_by("taken_at", "pk"))
+
+
 def alerts_for(reading: VitalReading, baseline: VitalReading | None, limits: Any) -> list[Alert]:
     """Every alert one reading raises (vital signs, then sedation)."""
     found = list(evaluate_reading(signs(reading) or VitalSigns(), limits, signs(baseline)))
@@ -96,7 +122,7 @@ def store_readings(
             field_name,
             f"Not possible while the session is “{session.get_status_display()}”.",
         )
-    standing = current_readings(session)
+    standing = standing_readings(session)
     pic = picture(standing)
     rows = [
         VitalReading(
