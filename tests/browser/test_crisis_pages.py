@@ -27,8 +27,9 @@ def test_nurse_opens_the_crisis_record_from_the_chart(
     page.set_default_timeout(60_000)  # a loaded shared machine; nothing here is timed
     sign_in(page, world.nurse_a)
     page.goto(f"/patients/{world.patient_a.pk}/")
-    expect(page.get_by_test_id("dosing-blocked")).to_be_visible(timeout=SLOW)
-    page.get_by_role("link", name="Crisis record").first.click()
+    page.get_by_test_id("crisis-link").click()
+    expect(page.get_by_test_id("block-active")).to_be_visible(timeout=SLOW)
+    page.get_by_role("link", name="Crisis record of").first.click()
     expect(page.get_by_test_id("crisis-status")).to_have_text("Open", timeout=SLOW)
     page.locator("#id_stay-who").fill("Sam at the chair")
     page.locator("#stay").get_by_role("button", name="Record").click()
