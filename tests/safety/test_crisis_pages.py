@@ -23,7 +23,10 @@ def _url(crisis: CrisisRecord, tail: str = "") -> str:
 def test_chart_links_to_the_crisis_record_and_shows_the_block(world: Any, as_user: Any) -> None:
     crisis = CrisisRecord.objects.get(flag=high_flag(world.patient_a))
     chart = as_user(world.nurse_a).get(f"/patients/{world.patient_a.pk}/").content.decode()
-    assert _url(crisis) in chart and 'data-testid="dosing-blocked"' in chart
+    overview_url = f"/patients/{world.patient_a.pk}/crisis/"
+    assert overview_url in chart
+    overview = as_user(world.nurse_a).get(overview_url).content.decode()
+    assert _url(crisis) in overview and "Dosing blocked" in overview
     page = as_user(world.nurse_a).get(_url(crisis))
     assert page.status_code == 200
     body = page.content.decode()
