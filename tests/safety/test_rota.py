@@ -87,3 +87,14 @@ def test_timing_rule_by_level() -> None:
     assert "clinic setting" in escalation_due("high", start, policy).reason
     weekend_clinic = EscalationPolicy(business_days=frozenset({5}))
     assert next_business_morning(start, weekend_clinic) == at(7, 9)
+
+
+@pytest.mark.django_db
+def test_demo_setup_puts_someone_on_call_at_every_hour(world: Any) -> None:
+    from ketacare.safety.demo import setup_escalation
+
+    setup_escalation(world.clinic_a)
+    for day in range(2, 9):  # a whole week
+        for hour in (3, 9, 20):
+            assert on_call_at(world.clinic_a, at(day, hour)), (day, hour)
+    assert director_of(world.clinic_a) == world.director_a
