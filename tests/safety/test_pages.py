@@ -48,6 +48,9 @@ def test_poll_endpoint_shows_a_new_flag_and_is_passive(world: Any, as_user: Any)
     session.save()
     data = client.get("/safety/banner/", HTTP_X_KETACARE_PASSIVE="1").json()
     assert data["count"] == 1 and "Lovelace" in data["html"] and "Moderate" in data["html"]
+    assert "ids" not in data
+    ids = client.get("/safety/banner/?ids=1", HTTP_X_KETACARE_PASSIVE="1").json()["ids"]
+    assert ids == [RiskFlag.objects.get().pk]
     # The poll did not count as the user at work: the idle clock was not reset.
     assert client.session[SESSION_LAST_SEEN_KEY] == a_minute_ago
     client.get("/safety/banner/")  # the same request without the header is activity

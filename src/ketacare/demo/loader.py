@@ -29,6 +29,7 @@ from ketacare.demo.schedule_demo import load_appointments, setup_clinic
 from ketacare.intake.demo import load_requests
 from ketacare.patients.actions import next_mrn
 from ketacare.patients.models import Allergy, BodyMeasurement, Diagnosis, Patient
+from ketacare.safety.demo import setup_escalation
 
 DEMO_PASSWORD = "ketacare-demo-2026"  # noqa: S105  (public demo login, printed by make run)
 SEED = 20261122
@@ -207,6 +208,7 @@ def load_demo(progress: Callable[[str], None] = lambda _: None) -> None:
             courses = load_plans(clinic, calendar, rng, progress)
             load_appointments(clinic, calendar, courses, rng, progress)
             load_chair_history(clinic, calendar, courses, random.Random(SEED + index), progress)
+            setup_escalation(clinic)  # on-call rota, escalation list, director (#7)
         for clinic in clinics:
             load_safety(clinic, progress)
         for clinic in clinics:
