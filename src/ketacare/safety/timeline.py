@@ -96,10 +96,22 @@ def escalation_entries(patient: Patient) -> list[TimelineEntry]:
     return entries
 
 
+def crisis_entries(patient: Patient) -> list[TimelineEntry]:
+    """Crisis-record steps and dispositions, dosing blocks and safety-plan versions."""
+    from ketacare.safety.crisis_timeline import crisis_timeline_events
+
+    url = reverse("crisis:overview", args=[patient.pk])
+    return [
+        TimelineEntry(at=at, kind=kind.split(".")[0], title=text, url=url)
+        for at, kind, text in crisis_timeline_events(patient)
+    ]
+
+
 TIMELINE_SOURCES: list[str] = [
     "ketacare.safety.timeline.flag_entries",
     "ketacare.safety.timeline.screen_entries",
     "ketacare.safety.timeline.escalation_entries",
+    "ketacare.safety.timeline.crisis_entries",
 ]
 
 
