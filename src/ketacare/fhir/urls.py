@@ -1,13 +1,7 @@
 from django.urls import path, re_path
 
-from ketacare.fhir import (
-    views,
-    views_adverse_event,
-    views_clinical,
-    views_measures,
-    views_plans,
-    views_scheduling,
-)
+from ketacare.fhir import views, views_clinical, views_measures, views_plans, views_scheduling
+from ketacare.fhir.views_adverse_event import adverse_event_instance, adverse_event_type
 
 app_name = "fhir"
 
@@ -78,12 +72,8 @@ urlpatterns = [
         views_scheduling.location_instance,
         name="location_instance",
     ),
-    path("AdverseEvent", views_adverse_event.adverse_event_type, name="adverse_event_type"),
-    path(
-        "AdverseEvent/<str:resource_id>",
-        views_adverse_event.adverse_event_instance,
-        name="adverse_event_instance",
-    ),
+    path("AdverseEvent", adverse_event_type, name="adverse_event_type"),
+    path("AdverseEvent/<str:resource_id>", adverse_event_instance, name="adverse_event_instance"),
     # Keep last: anything else under /fhir/ answers with an OperationOutcome.
     re_path(r"^(?P<rest>.*)$", views.unknown_resource, name="unknown"),
 ]
