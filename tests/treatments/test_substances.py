@@ -345,3 +345,18 @@ def test_a_count_takes_time_order_into_account(world: Any) -> None:
     SubstanceEntry.objects.filter(pk=count.pk).update(at=timezone.now() - timedelta(days=1))
     assert discrepancies(world.clinic_a) == []
     assert User.objects.filter(memberships__role=Role.NURSE).exists()
+
+
+def test_esketamine_devices_are_drawn_whole(world: Any) -> None:
+    lot = device_lot(world.nurse_a, world.clinic_a)
+    assert lot.unit_label == "28 mg device" and lot.received_mg == Decimal("168.00")
+    session = ready_session(
+        world.prescriber_a, world.nurse_a, world.patient_a, route="esketamine_nasal"
+    )
+    session = dosed(world.nurse_a, session)
+    entry = sa.do_record_use(
+        actor(world.nurse_a), session, {"lot": lot.pk, "units_opened": 2, "given_mg": "56"}
+    )
+    assert entry.drawn_mg == Decimal("56.00")
+    assert balance(lot) == Decimal("112.00")
+    assert discrepancies(world.clinic_a) == []

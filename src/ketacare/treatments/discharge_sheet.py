@@ -4,6 +4,7 @@ to call — the clinic's number and opening hours, then 911 and 988 (`safety.cri
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,6 +36,11 @@ class DischargeSheet:
     crisis_lines: tuple[CrisisLine, ...]
 
 
+def patient_wording(line: str) -> str:
+    """The instruction without its source citation (the patient needs the rule, not §6c)."""
+    return re.sub(r"\s*\(clinical\.md[^)]*\)", "", line)
+
+
 def sheet_available(session: TreatmentSession) -> bool:
     return session.status == SessionStatus.DISCHARGED or (
         session.status == SessionStatus.STOPPED and session.dosing_started_at is not None
@@ -52,6 +58,6 @@ def discharge_sheet(session: TreatmentSession) -> DischargeSheet:
         discharged_at=left.astimezone(zone) if left else None,
         ready_at=session.ready_at.astimezone(zone) if session.ready_at else None,
         escort_name=session.escort_name,
-        instructions=DISCHARGE_INSTRUCTIONS,
+        instructions=tuple(patient_wording(line) for line in DISCHARGE_INSTRUCTIONS),
         crisis_lines=CRISIS_LINES,
     )

@@ -11,7 +11,9 @@ _WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%
 
 
 class InfusionForm(forms.Form):
-    kind = forms.ChoiceField(choices=InfusionEventKind.choices, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        label="Change", choices=InfusionEventKind.choices, widget=forms.RadioSelect
+    )
     rate_ml_per_h = forms.DecimalField(
         label="New rate (mL/h)",
         required=False,

@@ -71,6 +71,7 @@ class CorrectEntryForm(UseForm):
 
 
 class WasteForm(WitnessMixin):
+    field_order = ["lot", "units_opened", "drawn_mg", "note"]
     lot = forms.ChoiceField(label="Lot")
     units_opened = forms.IntegerField(
         label="Vials / devices", required=False, min_value=0, widget=forms.TextInput(attrs=_NUM)

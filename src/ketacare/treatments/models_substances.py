@@ -19,6 +19,11 @@ from ketacare.accounts.models import Clinic
 USER = settings.AUTH_USER_MODEL
 
 
+def plain(value: Decimal) -> str:
+    """10.00 → "10", 2.50 → "2.5" (never "1E+1")."""
+    return f"{value.normalize():f}"
+
+
 class LotDrug(models.TextChoices):
     KETAMINE_VIAL = "ketamine_vial", "Ketamine hydrochloride injection (vial)"
     ESKETAMINE_DEVICE = "esketamine_device", "Esketamine nasal spray 28 mg device (SPRAVATO)"
@@ -71,14 +76,14 @@ class DrugLot(models.Model):
     @property
     def unit_label(self) -> str:
         if self.is_device:
-            return f"{self.unit_mg.normalize()} mg device"
-        ml = f"{self.unit_ml.normalize()} mL " if self.unit_ml else ""
+            return f"{plain(self.unit_mg)} mg device"
+        ml = f"{plain(self.unit_ml)} mL " if self.unit_ml else ""
         conc = (
-            f" ({self.concentration_mg_per_ml.normalize()} mg/mL)"
+            f" ({plain(self.concentration_mg_per_ml)} mg/mL)"
             if self.concentration_mg_per_ml
             else ""
         )
-        return f"{ml}vial of {self.unit_mg.normalize()} mg{conc}"
+        return f"{ml}vial of {plain(self.unit_mg)} mg{conc}"
 
 
 class EntryKind(models.TextChoices):

@@ -324,12 +324,7 @@ def do_correct_entry(
     except ValueError:
         raise ActionError("entry", "No such entry.") from None
     with transaction.atomic():
-        original = (
-            SubstanceEntry.objects.select_for_update()
-            .filter(clinic=clinic, pk=key)
-            .select_related("session", "lot")
-            .first()
-        )
+        original = SubstanceEntry.objects.select_for_update().filter(clinic=clinic, pk=key).first()
         if original is None:
             raise ActionError("entry", "No such entry in this clinic's log.")
         session = original.session
