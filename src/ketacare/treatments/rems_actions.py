@@ -51,7 +51,7 @@ def _audit(actor: Actor, session: TreatmentSession, verb: str, detail: dict[str,
 
 def _locked(session: TreatmentSession) -> tuple[TreatmentSession, RemsMonitoringForm]:
     session = (
-        TreatmentSession.objects.select_for_update()
+        TreatmentSession.objects.select_for_update(of=("self",))
         .select_related("patient", "clinic", "plan", "appointment__resource")
         .get(pk=session.pk)
     )
