@@ -261,6 +261,8 @@ KETACARE_SCHEDULE_MINUTES = env_int("KETACARE_SCHEDULE_MINUTES", 15)
 KETACARE_WATCH_SECONDS = env_int("KETACARE_WATCH_SECONDS", 30)
 # Staff pages poll for new risk flags this often (the banner appears without a reload).
 KETACARE_FLAG_POLL_SECONDS = env_int("KETACARE_FLAG_POLL_SECONDS", 15)
+# How long a patient's safety-plan link (/sp/<token>/) stays valid.
+KETACARE_SAFETY_PLAN_LINK_DAYS = env_int("KETACARE_SAFETY_PLAN_LINK_DAYS", 90)
 # Background tasks live in the database (django-tasks): a restart loses nothing, and any
 # number of `ketacare worker` processes share the queue.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
