@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("fhir/", include("ketacare.fhir.urls")),
     path("aftercare/", include("ketacare.aftercare.urls")),
+    path("portal/habits/", include("ketacare.aftercare.urls_portal")),
     path("portal/", include("ketacare.portal.urls")),
     path("patients/<str:patient_id>/portal/", include("ketacare.portal.urls_staff")),
 ]

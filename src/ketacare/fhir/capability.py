@@ -59,6 +59,7 @@ def capability_statement(base_url: str, page_size_default: int) -> dict[str, Any
                     _plan_definition(),
                     _appointment(),
                     _location(),
+                    *_aftercare(),
                 ],
             }
         ],
@@ -374,3 +375,27 @@ def _location() -> dict[str, Any]:
             _param("status", "Location-status", "token", "active or inactive."),
         ],
     )
+
+
+# --- aftercare ---------------------------------------------------------------------------
+
+
+def _aftercare() -> list[dict[str, Any]]:
+    return [
+        _read_search(
+            "Encounter",
+            "Integration therapy sessions (int-{n}): class AMB (VR for telehealth), type "
+            "preparation or integration, the therapist as participant, the dosing sessions "
+            "it prepares or integrates as extension urn:ketacare:fhir:treatment-session. "
+            "Habit Observations (habit-sleep-{n} LOINC 93832-4 in h, habit-activity-{n} "
+            "LOINC 55411-3 in min, habit-alcohol-{n} urn:ketacare:habit|standard-drinks-day) "
+            "are served by the Observation endpoints.",
+            [],
+        ),
+        _read_search(
+            "Goal",
+            "Lifestyle goals set with the clinician (goal-{n}): lifecycleStatus active or "
+            "completed, target measure and detailRange (low = at least, high = at most).",
+            [],
+        ),
+    ]

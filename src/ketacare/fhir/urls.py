@@ -1,6 +1,13 @@
 from django.urls import path, re_path
 
-from ketacare.fhir import views, views_clinical, views_measures, views_plans, views_scheduling
+from ketacare.fhir import (
+    views,
+    views_aftercare,
+    views_clinical,
+    views_measures,
+    views_plans,
+    views_scheduling,
+)
 
 app_name = "fhir"
 
@@ -71,6 +78,14 @@ urlpatterns = [
         views_scheduling.location_instance,
         name="location_instance",
     ),
+    path("Encounter", views_aftercare.encounter_type, name="encounter_type"),
+    path(
+        "Encounter/<str:resource_id>",
+        views_aftercare.encounter_instance,
+        name="encounter_instance",
+    ),
+    path("Goal", views_aftercare.goal_type, name="goal_type"),
+    path("Goal/<str:resource_id>", views_aftercare.goal_instance, name="goal_instance"),
     # Keep last: anything else under /fhir/ answers with an OperationOutcome.
     re_path(r"^(?P<rest>.*)$", views.unknown_resource, name="unknown"),
 ]
