@@ -19,6 +19,7 @@ from faker import Faker
 
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic, Membership, Role, User
+from ketacare.demo.aftercare_demo import load_aftercare
 from ketacare.demo.evaluations_demo import load_evaluations
 from ketacare.demo.measures_demo import load_histories
 from ketacare.demo.plans_demo import load_plans
@@ -127,6 +128,9 @@ def remove_demo() -> None:
 
     with transaction.atomic():
         # Sessions someone ran on the demo protect their appointment, plan and patient.
+        from ketacare.demo.aftercare_demo import remove_aftercare
+
+        remove_aftercare(clinics)  # notes and tasks protect sessions, patients and users
         sessions = TreatmentSession.objects.filter(clinic__in=clinics)
         DeviceAdministration.objects.filter(dose__session__in=sessions).delete()
         DoseRecord.objects.filter(session__in=sessions).delete()
@@ -199,6 +203,8 @@ def load_demo(progress: Callable[[str], None] = lambda _: None) -> None:
             calendar = setup_clinic(clinic, index)
             courses = load_plans(clinic, calendar, rng, progress)
             load_appointments(clinic, calendar, courses, rng, progress)
+        for clinic in clinics:
+            load_aftercare(clinic, rng, progress)
         record(DEMO, "demo.loaded", detail={"clinics": [c.name for c in clinics]})
 
 
