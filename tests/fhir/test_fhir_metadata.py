@@ -47,7 +47,7 @@ def test_asking_for_xml_is_not_acceptable(db: Any) -> None:
 
 
 def test_unknown_fhir_paths_answer_with_an_operation_outcome(client) -> None:  # type: ignore[no-untyped-def]
-    response = client.get("/fhir/Basic?patient=1")
+    response = client.get("/fhir/Basic?patient=1")  # a type this server does not serve
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/fhir+json")
     assert response.json()["resourceType"] == "OperationOutcome"

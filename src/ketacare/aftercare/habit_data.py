@@ -4,7 +4,7 @@ result, and the charts (habits against goals beside the primary scale's trajecto
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 
@@ -87,11 +87,17 @@ def habit_charts(patient: Patient, weeks: int = 12) -> list[tuple[str, str]]:
     rows = [r for r in reversed(week_rows(patient, today, weeks)) if r.summary.logged_days]
     goals = list(HabitGoal.objects.filter(patient=patient))
     this_monday = today - timedelta(days=today.weekday())
-    window = (this_monday - timedelta(weeks=weeks - 1), today)
+    earliest = this_monday - timedelta(weeks=weeks - 1)
+    phq9 = [
+        s for s in load_scores(patient, ["phq9"]) if timezone.localtime(s.at).date() >= earliest
+    ]
+    # The shared time axis: from the first week with habits or a PHQ-9 (within `weeks`).
+    starts = [r.start for r in rows] + [timezone.localtime(s.at).date() for s in phq9]
+    window = (min(starts, default=earliest), today)
     frame = svg.Frame(height=190)
 
-    def span(label: str) -> svg.RefLine:  # an invisible-length anchor: same x range everywhere
-        return svg.RefLine(0, label, "baseline", start=window[0], end=window[1], legend="0")
+    def span(label: str) -> svg.RefLine:  # the zero line over the shared axis in every chart
+        return svg.RefLine(0, label, "baseline", start=window[0], end=window[1], legend="Zero")
 
     def mid(r: WeekRow) -> date:
         return r.start + timedelta(days=3)
@@ -179,12 +185,7 @@ def habit_charts(patient: Patient, weeks: int = 12) -> list[tuple[str, str]]:
             ),
         )
     )
-    start_dt = datetime.combine(window[0], datetime.min.time())
-    scores = [
-        s
-        for s in load_scores(patient, ["phq9"])
-        if timezone.localtime(s.at).replace(tzinfo=None) >= start_dt
-    ]
+    scores = phq9
     charts.append(
         (
             "PHQ-9",

@@ -19,6 +19,7 @@ from faker import Faker
 
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic, Membership, Role, User
+from ketacare.demo.aftercare_demo import load_aftercare
 from ketacare.demo.chairs_demo import load_chair_history
 from ketacare.demo.evaluations_demo import load_evaluations
 from ketacare.demo.measures_demo import load_histories
@@ -133,6 +134,9 @@ def remove_demo() -> None:
 
     with transaction.atomic():
         # Sessions someone ran on the demo protect their appointment, plan and patient.
+        from ketacare.demo.aftercare_demo import remove_aftercare
+
+        remove_aftercare(clinics)  # notes and tasks protect sessions, patients and users
         sessions = TreatmentSession.objects.filter(clinic__in=clinics)
         RemsMonitoringForm.objects.filter(session__in=sessions).delete()
         DeviceAdministration.objects.filter(dose__session__in=sessions).delete()
@@ -213,6 +217,8 @@ def load_demo(progress: Callable[[str], None] = lambda _: None) -> None:
             load_safety(clinic, progress)
         for clinic in clinics:
             load_portal(clinic, demo_hash, rng, progress)
+        for clinic in clinics:
+            load_aftercare(clinic, rng, progress)
         record(DEMO, "demo.loaded", detail={"clinics": [c.name for c in clinics]})
 
 

@@ -68,6 +68,7 @@ def capability_statement(base_url: str, page_size_default: int) -> dict[str, Any
                     _adverse_event(),
                     *_safety_resources(),
                     _communication(),
+                    *_aftercare(),
                 ],
                 "interaction": system_interactions(),
             }
@@ -436,3 +437,17 @@ def _communication() -> dict[str, Any]:
         "when the other side read it; priority urgent marks a message with risk words.",
         [_param("sent", "Communication-sent", "date", DATE_PARAM_DOC + " Matches when sent.")],
     )
+
+
+# --- aftercare ---------------------------------------------------------------------------
+
+
+def _aftercare() -> list[dict[str, Any]]:
+    return [
+        _read_search(
+            "Goal",
+            "Lifestyle goals set with the clinician (goal-{n}): lifecycleStatus active or "
+            "completed, target measure and detailRange (low = at least, high = at most).",
+            [],
+        ),
+    ]

@@ -44,7 +44,13 @@ def session_resources() -> list[dict[str, Any]]:
                 "Treatment sessions at the chair, id tx-{n}: status planned / arrived / "
                 "in-progress / finished / cancelled from the session's step, class AMB, "
                 "period check-in to discharge, appointment, basedOn the CarePlan, location "
-                "the chair. Read-only."
+                "the chair. Also integration therapy sessions, id int-{n} (status finished; "
+                "class AMB, VR for telehealth; type preparation or integration; the therapist "
+                "as participant; the dosing sessions it prepares or integrates as extension "
+                "urn:ketacare:fhir:treatment-session). Habit Observations (habit-sleep-{n} "
+                "LOINC 93832-4 in h, habit-activity-{n} LOINC 55411-3 in min, "
+                "habit-alcohol-{n} urn:ketacare:habit|standard-drinks-day) are served by the "
+                "Observation endpoints. Read-only."
             ),
             **common,
             "searchParam": [

@@ -4,9 +4,11 @@ from ketacare.fhir import (
     transaction,
     views,
     views_adverse_event,
+    views_aftercare,
     views_clinical,
     views_communication,
     views_device,
+    views_encounter,
     views_measures,
     views_plans,
     views_safety,
@@ -84,10 +86,10 @@ urlpatterns = [
         views_scheduling.location_instance,
         name="location_instance",
     ),
-    path("Encounter", views_session.encounter_type, name="encounter_type"),
+    path("Encounter", views_encounter.encounter_type, name="encounter_type"),
     path(
         "Encounter/<str:resource_id>",
-        views_session.encounter_instance,
+        views_encounter.encounter_instance,
         name="encounter_instance",
     ),
     path(
@@ -122,6 +124,8 @@ urlpatterns = [
         views_communication.communication_instance,
         name="communication_instance",
     ),
+    path("Goal", views_aftercare.goal_type, name="goal_type"),
+    path("Goal/<str:resource_id>", views_aftercare.goal_instance, name="goal_instance"),
     # Keep last: anything else under /fhir/ answers with an OperationOutcome.
     re_path(r"^(?P<rest>.*)$", views.unknown_resource, name="unknown"),
 ]

@@ -154,6 +154,11 @@ def observation_type(request: HttpRequest) -> HttpResponse:
 
 @fhir_endpoint("GET")
 def observation_instance(request: HttpRequest, resource_id: str) -> HttpResponse:
+    from ketacare.fhir.views_aftercare import habit_observation_read  # aftercare habits
+
+    habit = habit_observation_read(request, resource_id)
+    if habit is not None:
+        return habit
     vital = parse_vitals_id(resource_id)
     if vital is not None:
         kind, pk = vital

@@ -237,4 +237,7 @@ def observation_sources(clinic: Clinic, search: Search) -> list[Source]:
     sources = [Source(run_observation_search(clinic, search), lambda a: a.administered_at, score)]
     if VITALS_WITHOUT_CODE_OR_CATEGORY or search.values("code") or search.values("category"):
         sources += vital_sources(clinic, search)
+    from ketacare.fhir.aftercare_observation import habit_sources  # aftercare habits
+
+    sources += habit_sources(clinic, search)
     return sources
