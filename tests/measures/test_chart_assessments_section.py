@@ -86,13 +86,15 @@ def test_section_lists_the_latest_few_and_renders_in_bounded_queries_with_1000_a
     Assessment.objects.bulk_create(rows)
     client = as_user(world.nurse_a)
     client.get(f"/patients/{world.patient_a.pk}/")
-    # The whole chart grows as other apps add sections; what this section owns is its own
-    # queries on the measures tables (episodes with the response rules, scores, recent,
-    # latest per scale; the due section: items, links, completeness).
+    # The whole chart grows as other apps add sections; what is bounded here is every query
+    # on the measures tables: this section's (episodes with the response rules, scores,
+    # recent, latest per scale; the due section: items, links, completeness) and the other
+    # sections' that read scores (the aftercare booster rule: episode, rules, scores; the risk
+    # timeline: risk screens) — none of them may grow with 1,000 assessments.
     with django_assert_max_num_queries(60) as captured:
         html = section(client, world)
     ours = [q["sql"] for q in captured.captured_queries if 'FROM "measures_' in q["sql"]]
-    assert len(ours) <= 7, "\n".join(q[:60] for q in ours)
+    assert len(ours) <= 12, "\n".join(q[:60] for q in ours)
     assert html.count('class="row-item') == 8  # the latest few; trajectories shows them all
     assert 'data-scale="phq9"' in html and 'data-scale="gad7"' in html
     assert 'data-testid="course"' in html

@@ -37,12 +37,23 @@ def test_chart_is_rendered_in_a_fixed_number_of_queries(
     world: Any, as_user: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = as_user(world.nurse_a)
-    for i in range(15):
-        BodyMeasurement.objects.create(patient=world.patient_a, weight_kg=Decimal(60 + i))
-        Diagnosis.objects.create(patient=world.patient_a, icd10_code="F41.1", display="GAD")
-    client.get(f"/patients/{world.patient_a.pk}/")
-    with django_assert_max_num_queries(30):
-        client.get(f"/patients/{world.patient_a.pk}/")
+    url = f"/patients/{world.patient_a.pk}/"
+
+    def add_rows(start: int) -> None:
+        for i in range(start, start + 15):
+            BodyMeasurement.objects.create(patient=world.patient_a, weight_kg=Decimal(60 + i))
+            Diagnosis.objects.create(patient=world.patient_a, icd10_code="F41.1", display="GAD")
+
+    add_rows(0)
+    client.get(url)
+    # Every section (record, assessments, plan, schedule, sessions, safety and its timeline,
+    # crisis, aftercare) costs a few queries of its own; none grows with the rows it shows.
+    with django_assert_max_num_queries(60) as fifteen:
+        client.get(url)
+    add_rows(15)
+    with django_assert_max_num_queries(60) as thirty:
+        client.get(url)
+    assert len(thirty.captured_queries) == len(fifteen.captured_queries)
 
 
 def test_prescriber_adds_a_coded_diagnosis(world: Any, as_user: Any) -> None:

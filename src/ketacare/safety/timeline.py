@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib import import_module
 
+from django.db.models import Q
 from django.urls import reverse
 
 from ketacare.patients.models import Patient
@@ -49,9 +50,15 @@ def screen_entries(patient: Patient) -> list[TimelineEntry]:
     from ketacare.measures.models import Assessment
 
     entries = []
-    for a in Assessment.objects.filter(patient=patient, scale_code__in=RISK_SCALES).exclude(
-        status="entered_in_error"
-    ):
+    # Every C-SSRS screen; a PHQ-9 or QIDS only when its suicide item raised a flag (the
+    # others are in the assessments section, and a long course has hundreds of them).
+    screens = (
+        Assessment.objects.filter(patient=patient, scale_code__in=RISK_SCALES)
+        .filter(Q(scale_code="cssrs_recent") | Q(risk_flags__isnull=False))
+        .exclude(status="entered_in_error")
+        .distinct()
+    )
+    for a in screens:
         if a.scale_code == "cssrs_recent":
             title = f"C-SSRS screen: {a.risk_level or 'no risk level'}"
         elif a.scale_code == "phq9":
