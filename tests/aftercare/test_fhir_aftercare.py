@@ -59,8 +59,17 @@ def test_integration_session_reads_as_an_encounter(world: Any, nurse: Client) ->
     assert body["meta"]["tag"][0]["code"] == "draft"
     assert "Safety" not in str(body)  # the therapy note's text stays in the chart
     assert AuditEntry.objects.filter(action="fhir.encounter.read").exists()
-    bundle = search(nurse, Encounter, f"Encounter?patient={world.patient_a.pk}")
-    assert ids(bundle) == [f"int-{n.pk}"]
+    # One Encounter search returns both kinds of visit: the dosing session (tx-, not yet
+    # finished, newer) and the integration session (int-, always finished).
+    pid = world.patient_a.pk
+    bundle = search(nurse, Encounter, f"Encounter?patient={pid}")
+    assert ids(bundle) == [f"tx-{session.pk}", f"int-{n.pk}"]
+    finished = search(nurse, Encounter, f"Encounter?patient={pid}&status=finished")
+    assert ids(finished) == [f"int-{n.pk}"]
+    tx_status = read(nurse, Encounter, f"Encounter/tx-{session.pk}")["status"]
+    assert tx_status != "finished"
+    open_now = search(nurse, Encounter, f"Encounter?patient={pid}&status={tx_status}")
+    assert ids(open_now) == [f"tx-{session.pk}"]
     assert AuditEntry.objects.filter(action="fhir.encounter.searched").exists()
 
 

@@ -270,7 +270,7 @@ def reading_row(clinic: Clinic, pk: int, kind: Kind) -> VitalReading | None:
 
 def received_key(reading: VitalReading) -> Key | None:
     try:
-        received = reading.received_as  # type: ignore[attr-defined]
+        received = reading.received_as
     except ReceivedObservation.DoesNotExist:
         return None
     return (received.system, received.value)

@@ -14,22 +14,25 @@ from datetime import datetime, time
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from ketacare.accounts.models import Clinic
+from ketacare.aftercare.models import IntegrationNote
 from ketacare.fhir import aftercare_encounter as integration
 from ketacare.fhir import encounter as session
 from ketacare.fhir import views_aftercare, views_session
 from ketacare.fhir.clinical_common import Source
 from ketacare.fhir.http import fhir_endpoint
+from ketacare.fhir.measures_search import Search
 from ketacare.fhir.views_clinical import clinical_search
 
 ENCOUNTER_PARAMS = ("patient", "status")
 
 
-def _held_at(note):  # type: ignore[no-untyped-def]
+def _held_at(note: IntegrationNote) -> datetime:
     """A note has a date only; sort it with the sessions as of the start of that day."""
     return timezone.make_aware(datetime.combine(note.held_on, time.min))
 
 
-def _sources(clinic, search):  # type: ignore[no-untyped-def]
+def _sources(clinic: Clinic, search: Search) -> list[Source]:
     sessions = session.run_encounter_search(clinic, search)  # validates `status`
     notes = integration.run_encounter_search(clinic, search)
     statuses = search.values("status")
