@@ -40,6 +40,7 @@ urlpatterns = [
     path("safety/", include("ketacare.safety.urls")),
     path("aftercare/", include("ketacare.aftercare.urls")),
     path("portal/habits/", include("ketacare.aftercare.urls_portal")),
+    path("portal/safety-plan/", include("ketacare.safety.urls_portal")),
     path("portal/", include("ketacare.portal.urls")),
     path("patients/<str:patient_id>/portal/", include("ketacare.portal.urls_staff")),
     path("inbox/", include("ketacare.portal.urls_inbox")),

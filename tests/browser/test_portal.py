@@ -1,5 +1,6 @@
-"""The patient portal on a phone: sign in, answer a due PHQ-9, send a message, see who looked
-at the record; every page passes axe-core with no serious or critical violations.
+"""The patient portal on a phone: sign in, answer a due PHQ-9, log a day of habits, read the
+safety plan, send a message, see who looked at the record; every page passes axe-core with no
+serious or critical violations.
 
 axe-core comes from the npm registry (package.json pins it; `npm ci` installs it into
 node_modules/). Without it the accessibility checks fail with the reason, except when the
@@ -17,11 +18,14 @@ import pytest
 from django.utils import timezone
 
 from ketacare.accounts.audit import Actor, record
+from ketacare.aftercare.models import HabitLog
 from ketacare.measures.models import DueAssessment
 from ketacare.portal.models import Article
+from ketacare.safety.plan_actions import do_save_plan
 from ketacare.scheduling.models import Appointment
 from tests.conftest import World
 from tests.portal.conftest import PORTAL_PASSWORD, make_portal_account
+from tests.safety.crisis_helpers import actor
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
@@ -78,6 +82,17 @@ def portal_world(world: World) -> World:
         patient_id=world.patient_a.pk,
         clinic_id=world.clinic_a.pk,
     )
+    plan = {
+        "warning_signs": "Not sleeping; staying in my room all day",
+        "coping_strategies": "Walk the dog around the park; a hot shower; my playlist",
+        "distractions": "Coffee shop on Main St; cousin Ray's place",
+        "help_contacts": "Sister Mia 555-0101\nFriend Sam 555-0144",
+        "professionals": "Dr Paula at the clinic; 988",
+        "safe_environment": "Mia keeps my pills; no alcohol at home",
+        "reasons_for_living": "My daughter",
+    }
+    do_save_plan(actor(world.therapist_a), world.patient_a, plan | {"warning_signs": "old"})
+    do_save_plan(actor(world.therapist_a), world.patient_a, plan)
     return world
 
 
@@ -112,6 +127,35 @@ def test_patient_uses_the_portal_on_a_phone(
     page.get_by_role("button", name="Send my answers").click()
     expect(page.get_by_test_id("questionnaire-done")).to_be_visible()
 
+    # A day of habits, logged from the menu.
+    page.get_by_role("navigation", name="Portal").get_by_role("link", name="Habits").click()
+    expect(page.get_by_test_id("patient-habit-form")).to_be_visible()
+    check_accessibility(page, "habits")
+    page.get_by_label("Went to bed").fill("23:00")
+    page.get_by_label("Woke up").fill("07:00")
+    page.get_by_label("Active minutes").fill("30")
+    page.get_by_label("Standard drinks").fill("0")
+    page.get_by_test_id("save-day").click()
+    expect(page.get_by_text("Saved. Thank you!")).to_be_visible()
+    check_accessibility(page, "habits saved")
+    assert HabitLog.objects.get(patient=portal_world.patient_a).active_minutes == 30
+
+    # The safety plan, one tap from the menu: the current version, crisis lines on top.
+    page.get_by_role("navigation", name="Portal").get_by_role("link", name="Safety plan").click()
+    expect(page).to_have_url("/portal/safety-plan/")
+    expect(page.get_by_test_id("crisis-panel")).to_be_visible()
+    plan = page.get_by_test_id("safety-plan")
+    expect(plan).to_contain_text("Not sleeping; staying in my room all day")
+    expect(plan).to_contain_text("Sister Mia 555-0101")
+    expect(plan).not_to_contain_text("old")
+    expect(page.get_by_role("button", name="Print my safety plan")).to_be_visible()
+    check_accessibility(page, "safety plan")
+    screenshot(page, "portal-safety-plan-phone")
+    page.emulate_media(media="print")
+    screenshot(page, "portal-safety-plan-print")
+    expect(page.get_by_role("button", name="Print my safety plan")).to_be_hidden()
+    page.emulate_media(media="screen")
+
     # Appointments, progress, reading.
     page.get_by_role("navigation", name="Portal").get_by_role("link", name="Appointments").click()
     expect(page.get_by_test_id("appointment")).to_have_count(1)
@@ -140,8 +184,10 @@ def test_patient_uses_the_portal_on_a_phone(
     page.get_by_role("navigation", name="Portal").get_by_role("link", name="My record").click()
     check_accessibility(page, "record")
     page.get_by_role("link", name="See the list").click()
-    expect(page.get_by_test_id("access-row")).to_contain_text("Nina Nurse")
-    expect(page.get_by_test_id("access-row")).to_contain_text("Looked at your chart")
+    nurse_row = page.get_by_test_id("access-row").filter(has_text="Nina Nurse")
+    expect(nurse_row).to_contain_text("Looked at your chart")
+    plan_rows = page.get_by_test_id("access-row").filter(has_text="Updated your safety plan")
+    expect(plan_rows).to_have_count(2)
     check_accessibility(page, "who viewed")
     screenshot(page, "portal-who-viewed-phone")
     page.get_by_role("link", name="More help").click()

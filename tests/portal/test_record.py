@@ -22,6 +22,8 @@ def test_describe_in_plain_words() -> None:
     assert describe("patients.chart.viewed") == "Looked at your chart"
     assert describe("fhir.observation.read") == "Looked at your questionnaire scores"
     assert describe("plans.plan.created") == "Updated your treatment plan"
+    assert describe("safety.plan.saved") == "Updated your safety plan"
+    assert describe("safety.plan.printed") == "Looked at your safety plan"
 
 
 def test_who_viewed_lists_staff_only_for_this_patient(

@@ -9,11 +9,18 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from ketacare.aftercare.habit_actions import do_log_habits
 from ketacare.measures.models import SelfReportLink
 from ketacare.portal.messaging import do_patient_send
 from ketacare.portal.models import Article, Message
 from ketacare.portal.signin import patient_actor
+from ketacare.safety.crisis_models import PLAN_FIELDS
+from ketacare.safety.plan_actions import do_save_plan
 from ketacare.scheduling.models import Appointment
+from tests.conftest import SYSTEM
+
+# Pages without an id that must be in the walk (mounted by other apps under /portal/).
+MOUNTED_PAGES = ("/portal/habits/", "/portal/habits/week/", "/portal/safety-plan/")
 
 
 def portal_routes() -> list[str]:
@@ -49,6 +56,9 @@ def _objects_of(account: Any) -> dict[str, str]:
         expires_at=starts,
     )
     draft = Article.objects.create(clinic=patient.clinic, title="Unpublished", body="draft")
+    do_save_plan(SYSTEM, patient, {name: "private words" for name, _, _ in PLAN_FIELDS})
+    yesterday = timezone.localdate() - timedelta(days=1)
+    do_log_habits(patient_actor(account), patient, {"day": yesterday, "note": "private words"})
     return {
         "appointment_id": str(appt.pk),
         "thread_id": str(sent.message.thread_id),
@@ -84,6 +94,7 @@ def test_every_portal_page_without_an_id_shows_only_own_data(portal: Any, world:
     c = portal.client(portal.a)
     pages = [r for r in portal_routes() if "<" not in r and "sign" not in r and "welcome" not in r]
     assert len(pages) >= 10
+    assert set(MOUNTED_PAGES) <= set(pages), pages
     for url in pages:
         response = c.get(url)
         assert response.status_code in (200, 405), (url, response.status_code)

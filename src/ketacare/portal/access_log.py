@@ -48,7 +48,13 @@ NOUNS = {
     "communication": "your messages",
     "account": "your portal account",
 }
+# Nouns that depend on the app too (a safety plan is not the treatment plan).
+APP_NOUNS = {
+    ("safety", "plan"): "your safety plan",
+    ("safety", "plan_link"): "your safety plan link",
+}
 LOOKED = {"viewed", "read", "searched", "opened", "form_opened", "history_viewed", "previewed"}
+LOOKED |= {"printed"}
 
 
 def describe(action: str) -> str:
@@ -56,7 +62,7 @@ def describe(action: str) -> str:
     parts = action.split(".")
     if len(parts) < 3:
         return "Worked on your record"
-    noun = NOUNS.get(parts[1], "your record")
+    noun = APP_NOUNS.get((parts[0], parts[1])) or NOUNS.get(parts[1], "your record")
     verb = parts[2]
     if verb in LOOKED or verb.endswith("viewed"):
         return f"Looked at {noun}"

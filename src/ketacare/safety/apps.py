@@ -10,3 +10,10 @@ class SafetyConfig(AppConfig):
         from ketacare.safety.signals import risk_flag_raised
 
         risk_flag_raised.connect(on_flag_raised, dispatch_uid="safety.escalation.start")
+
+        # The patient's safety plan in the portal menu and home page (see portal/README.md).
+        from ketacare.portal import home_cards, nav
+        from ketacare.safety.views_portal import safety_plan_card
+
+        nav.register("Safety plan", "safety_portal:plan", order=15)
+        home_cards.register(safety_plan_card)
