@@ -71,9 +71,9 @@ browser-deps:
 	@# axe-core (accessibility checks in the browser tests) from the npm registry, pinned in package.json.
 	@if [ -f package.json ] && [ ! -f node_modules/axe-core/axe.min.js ]; then \
 		if command -v npm >/dev/null 2>&1; then \
-			npm ci --no-audit --no-fund --silent || { echo "npm ci failed: the accessibility checks need axe-core from the npm registry."; exit 1; }; \
+			npm ci --no-audit --no-fund --silent || { echo "npm ci failed: the accessibility checks need axe-core from the npm registry."; [ "$$CI" != "true" ]; }; \
 		else \
-			echo "npm is not installed: accessibility checks will be skipped."; \
+			echo "npm is not installed: accessibility checks will be skipped."; [ "$$CI" != "true" ]; \
 		fi; \
 	fi
 

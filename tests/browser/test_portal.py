@@ -10,6 +10,8 @@ browser itself is missing (then the whole file is skipped like every browser tes
 from __future__ import annotations
 
 import json
+import os
+import warnings
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,13 @@ BLOCKING = {"serious", "critical"}
 
 def check_accessibility(page: Any, name: str) -> None:
     """Run axe-core on the page as it is now; fail on serious or critical violations."""
-    assert AXE.is_file(), f"{AXE} is missing: run `npm ci` at the repository root"
+    if not AXE.is_file():
+        # `make test` installs it (npm ci); without npm the flow still runs, unchecked — but in
+        # CI the accessibility check is required.
+        message = f"{AXE} is missing: run `npm ci` at the repository root"
+        assert os.environ.get("CI") != "true", message
+        warnings.warn(message, stacklevel=2)
+        return
     # evaluate() runs through the DevTools protocol, so the page's CSP does not block it.
     page.evaluate(AXE.read_text())
     result = page.evaluate(
