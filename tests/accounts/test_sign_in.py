@@ -70,6 +70,24 @@ def test_idle_session_is_signed_out_and_told_why(world: Any, client: Client) -> 
     assert client.get("/patients/").status_code == 302
 
 
+def test_a_background_poll_after_the_idle_time_gets_nothing_and_leaves_the_message(
+    world: Any, client: Client
+) -> None:
+    """A page's passive poll (the risk-flag banner) that arrives after the idle time gets no
+    data; the page's own reload then signs the user out with the message and the audit entry,
+    whichever comes first."""
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        _login(client, "nurse@a.test", PASSWORD)
+        assert client.get("/patients/").status_code == 200
+        clock.shift(timedelta(minutes=16))
+        poll = client.get("/safety/banner/", HTTP_X_KETACARE_PASSIVE="1")
+        assert poll.status_code == 401 and poll.content == b""
+        assert not AuditEntry.objects.filter(action="accounts.session.timed_out").exists()
+        response = client.get("/patients/")
+    assert response["Location"] == "/accounts/login/?timeout=1&next=/patients/"
+    assert AuditEntry.objects.filter(action="accounts.session.timed_out").count() == 1
+
+
 def test_keepalive_from_a_page_in_use_keeps_the_session(world: Any, client: Client) -> None:
     with time_machine.travel(timezone.now(), tick=False) as clock:
         _login(client, "nurse@a.test", PASSWORD)

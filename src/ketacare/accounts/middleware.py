@@ -37,7 +37,13 @@ class IdleTimeoutMiddleware:
             now = time.time()
             last_seen = request.session.get(SESSION_LAST_SEEN_KEY)
             idle_limit = settings.IDLE_TIMEOUT_MINUTES * 60
+            # A page's background poll (header X-KetaCare-Passive) is not the user at work.
+            passive = request.headers.get("X-KetaCare-Passive") == "1"
             if last_seen is not None and now - float(last_seen) > idle_limit:
+                if passive:
+                    # No data for an idle page, but the sign-out (with its message and audit
+                    # entry) is left to the page's own reload, which the user will see.
+                    return HttpResponse(status=401)
                 audit(
                     request,
                     "accounts.session.timed_out",
@@ -50,8 +56,6 @@ class IdleTimeoutMiddleware:
                 return HttpResponseRedirect(target)
             # Rewriting the session row on every request costs a database write; the idle
             # clock only needs minute precision, so refresh it at most every 30 seconds.
-            # A page's background poll (header X-KetaCare-Passive) is not the user at work.
-            passive = request.headers.get("X-KetaCare-Passive") == "1"
             if not passive and (
                 last_seen is None or now - float(last_seen) > LAST_SEEN_RESOLUTION_S
             ):
