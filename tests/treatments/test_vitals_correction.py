@@ -53,6 +53,8 @@ def test_a_correction_to_a_bad_value_raises_its_own_alert(world: Any) -> None:
     fixed = do_correct_reading(nurse, session, reading.pk, DURING | {"spo2_pct": 86}, "misread")
     alert = SessionAlert.objects.get(reading=fixed)
     assert alert.is_open and alert.field == "spo2_pct"
+    # Like any alert, it keeps the limits that raised it (the same rules as a new reading).
+    assert alert.limits_used["spo2_min"] == 92
 
 
 def test_bad_corrections_are_refused(world: Any) -> None:

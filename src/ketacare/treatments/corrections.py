@@ -7,7 +7,7 @@ values raise their own. Audit: `treatments.session.vitals_corrected`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import transaction
@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
-from ketacare.clinical.vitals import VitalSigns, evaluate_reading, evaluate_sedation
 from ketacare.treatments import actions
 from ketacare.treatments.locking import lock_row
 from ketacare.treatments.models import (
@@ -25,7 +24,8 @@ from ketacare.treatments.models import (
     TreatmentSession,
     VitalReading,
 )
-from ketacare.treatments.state import clinic_limits, current_readings, picture, signs
+from ketacare.treatments.readings import alerts_for
+from ketacare.treatments.state import clinic_limits, current_readings, picture
 
 
 def do_correct_reading(
@@ -81,12 +81,8 @@ def do_correct_reading(
             alert.save()
         pic = picture(current_readings(session))
         limits = clinic_limits(session)
-        raised = list(
-            evaluate_reading(signs(corrected) or VitalSigns(), limits, signs(pic.baseline))
-        )
-        if corrected.moaas is not None:
-            baseline_moaas = pic.baseline.moaas if pic.baseline else None
-            raised += evaluate_sedation(corrected.moaas, baseline_moaas, limits)
+        raised = alerts_for(corrected, pic.baseline, limits)  # the same rules as a new reading
+        limits_used = asdict(limits)
         SessionAlert.objects.bulk_create(
             SessionAlert(
                 session=session,
@@ -97,6 +93,7 @@ def do_correct_reading(
                 message=a.message,
                 source=a.source,
                 raised_at=now,
+                limits_used=limits_used,
             )
             for a in raised
         )
