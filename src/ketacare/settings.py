@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -132,7 +133,18 @@ TEMPLATES = [
 SQLITE_PATH = DATA_DIR / "ketacare.sqlite3"
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{SQLITE_PATH}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# Django's own backends with the audit log's commit-time append (ketacare/dbbackends/).
+_OUR_ENGINES = {
+    "django.db.backends.sqlite3": "ketacare.dbbackends.sqlite3",
+    "django.db.backends.postgresql": "ketacare.dbbackends.postgresql",
+}
+if DATABASES["default"]["ENGINE"] not in _OUR_ENGINES:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL: KetaCare runs on SQLite or PostgreSQL, not {DATABASES['default']['ENGINE']}"
+    )
+DATABASE_VENDOR = DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+DATABASES["default"]["ENGINE"] = _OUR_ENGINES[DATABASES["default"]["ENGINE"]]
+if DATABASE_VENDOR == "sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 60  # one connection per worker thread, reused
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE: a writing transaction takes the write lock when it starts, so two
@@ -143,11 +155,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         ),
     }
+    # Tests run on an in-memory database (Django's default for SQLite, named here because
+    # pytest-django recognises SQLite by Django's engine name, not ours, under xdist).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     if str(DATABASES["default"]["NAME"]).startswith(str(DATA_DIR)):
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not DATABASES[
-    "default"
-].get("NAME"):
+if DATABASE_VENDOR == "postgresql" and not DATABASES["default"].get("NAME"):
     DATABASES["default"]["NAME"] = "ketacare"  # DATABASE_URL may name only the server
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -159,29 +159,55 @@ def record(
     detail: dict[str, Any] | None = None,
     clinic_id: int | None = None,
 ) -> AuditEntry:
-    """Append one entry. Runs inside the caller's transaction when there is one."""
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        entry = AuditEntry(
-            seq=head.last_seq + 1,
-            at=timezone.now(),
-            actor_id=actor.user_id,
-            actor_label=actor.label[:254],
-            actor_role=actor.role,
-            clinic_id=clinic_id if clinic_id is not None else actor.clinic_id,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id or ""),
-            patient_id=str(patient_id or ""),
-            client_ip=actor.ip,
-            outcome=outcome,
-            detail=_sanitise(detail),
-            prev_hash=head.last_hash,
-        )
-        entry.entry_hash = entry.compute_hash()
-        entry.save()
-        AuditChainHead.objects.filter(pk=1).update(last_seq=entry.seq, last_hash=entry.entry_hash)
+    """Record one entry, part of the caller's transaction when there is one.
+
+    Inside a transaction the entry joins the chain when that transaction commits (its `seq`
+    and hashes are set then; see `ketacare/dbbackends/audit_commit.py`); outside one it is
+    appended at once.
+    """
+    entry = AuditEntry(
+        at=timezone.now(),
+        actor_id=actor.user_id,
+        actor_label=actor.label[:254],
+        actor_role=actor.role,
+        clinic_id=clinic_id if clinic_id is not None else actor.clinic_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id or ""),
+        patient_id=str(patient_id or ""),
+        client_ip=actor.ip,
+        outcome=outcome,
+        detail=_sanitise(detail),
+    )
+    connection = transaction.get_connection()
+    buffering = getattr(connection, "audit_buffering", None)
+    if buffering is not None and buffering():
+        connection.audit_defer(entry)
+    else:
+        with transaction.atomic():
+            append_entries([entry])
     return entry
+
+
+def append_entries(entries: list[AuditEntry]) -> None:
+    """Chain and insert entries in order. The caller holds the transaction they belong to.
+
+    Locking the head row serialises appends, so no two entries ever get the same `seq` or
+    link to the same predecessor; the lock is held from here to the commit.
+    """
+    if not entries:
+        return
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    seq, last_hash = head.last_seq, head.last_hash
+    for entry in entries:
+        seq += 1
+        entry.seq = seq
+        entry.prev_hash = last_hash
+        entry.entry_hash = last_hash = entry.compute_hash()
+    AuditEntry.objects.bulk_create(entries)
+    AuditChainHead.objects.filter(pk=1).update(last_seq=seq, last_hash=last_hash)
 
 
 def audit(request: HttpRequest, action: str, **kwargs: Any) -> AuditEntry:
