@@ -29,6 +29,7 @@ from ketacare.treatments.models import (
 from ketacare.treatments.models_monitoring import StaffNotice
 from ketacare.treatments.sedation import first_dose_at
 from ketacare.treatments.state import next_due, picture, session_monitoring, session_protocol
+from ketacare.treatments.tile_readings import tile_readings
 from ketacare.treatments.trends import Trend, trends
 
 
@@ -51,13 +52,6 @@ def board_rows(clinic: Any, now: datetime) -> list[BoardRow]:
         .select_related("patient", "appointment__resource", "plan")
         .prefetch_related(
             Prefetch(
-                "readings",
-                queryset=VitalReading.objects.filter(corrections__isnull=True).order_by(
-                    "taken_at", "pk"
-                ),
-                to_attr="current",
-            ),
-            Prefetch(
                 "alerts",
                 queryset=SessionAlert.objects.filter(acknowledged_at__isnull=True).order_by(
                     "-raised_at"
@@ -67,13 +61,16 @@ def board_rows(clinic: Any, now: datetime) -> list[BoardRow]:
         )
         .order_by("appointment__resource__sort_order", "checked_in_at")
     )
+    # Only the readings a tile shows (not every reading of every session): one query.
+    readings = tile_readings(s.pk for s in sessions)
     rows = []
     current: ClinicMonitoring | None = None
     for s in sessions:
         if not s.limits_used and current is None:
             current = clinic_monitoring(s.clinic_id)  # one query, only when needed
         protocol = session_protocol(s)
-        pic = picture(s.current)
+        shown = readings.get(s.pk, [])
+        pic = picture(shown)
         due = next_due(s, protocol, pic.latest, session_monitoring(s, current))
         started = first_dose_at(s)
         rows.append(
@@ -85,7 +82,7 @@ def board_rows(clinic: Any, now: datetime) -> list[BoardRow]:
                 overdue=due is not None and due < now,
                 latest=pic.latest,
                 open_alerts=s.open_alerts,
-                trends=trends(s.current),
+                trends=trends(shown),
                 ready=s.status == "ready_for_discharge",
             )
         )
