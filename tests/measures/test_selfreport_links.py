@@ -224,3 +224,20 @@ def test_forms_work_with_csrf_checks_from_a_no_referrer_page(
     assert client.post(path_of(issued), data, **extra).status_code == 200
     foreign = client.post(path_of(issued), data, HTTP_ORIGIN="https://evil.example")
     assert foreign.status_code == 403
+
+
+def test_a_refused_submission_keeps_the_answers_in_the_same_transaction(world: Any) -> None:
+    """One transaction per submission: a refusal rolls back only the submission's savepoint."""
+    from ketacare.measures.selfreport_actions import MissingAnswers, do_submit_scale
+
+    issued = issue(world.patient_a, ["phq9"])
+    link = SelfReportLink.objects.get()
+    partial = {f"phq9-{i}": 1 for i in range(1, 8)}
+    with pytest.raises(MissingAnswers) as refused:
+        do_submit_scale(link, "phq9", partial, "127.0.0.1")
+    assert set(refused.value.items) == {"phq9-8", "phq9-9"}
+    assert SelfReportLink.objects.get().draft["phq9"] == partial
+    assert not Assessment.objects.exists()
+    done = do_submit_scale(link, "phq9", {"phq9-8": 0, "phq9-9": 0}, "127.0.0.1")
+    assert done.completed and done.assessment.answers == partial | {"phq9-8": 0, "phq9-9": 0}
+    assert issued.token

@@ -417,6 +417,24 @@ def _mark_crisis(link: SelfReportLink, ip: str, trigger: str, scale_code: str) -
     )
 
 
+def _merge_draft(
+    fresh: SelfReportLink, scale_code: str, answers: Mapping[str, int | None], ip: str
+) -> None:
+    """Merge `answers` into the locked link's draft and save it (inside a transaction)."""
+    if scale_code not in fresh.scale_codes or scale_code in submitted(fresh):
+        raise ActionError("submitted", "This questionnaire is not open on this link.")
+    given = {**draft_answers(fresh, scale_code), **answers}
+    merged = apply_skip_logic({k: v for k, v in given.items() if v is not None})
+    fresh.draft = {**fresh.draft, scale_code: merged}
+    set_meta(
+        fresh,
+        saved_at={**meta(fresh).get("saved_at", {}), scale_code: timezone.now().isoformat()},
+    )
+    if risk_decision(scale_code, merged) is not None:
+        _mark_crisis(fresh, ip, "answer", scale_code)
+    fresh.save(update_fields=["draft"])
+
+
 def do_save_draft(
     link: SelfReportLink, scale_code: str, answers: Mapping[str, int | None], ip: str
 ) -> bool:
@@ -426,18 +444,7 @@ def do_save_draft(
     """
     with transaction.atomic():
         fresh = _locked(link)
-        if scale_code not in fresh.scale_codes or scale_code in submitted(fresh):
-            raise ActionError("submitted", "This questionnaire is not open on this link.")
-        given = {**draft_answers(fresh, scale_code), **answers}
-        merged = apply_skip_logic({k: v for k, v in given.items() if v is not None})
-        fresh.draft = {**fresh.draft, scale_code: merged}
-        set_meta(
-            fresh,
-            saved_at={**meta(fresh).get("saved_at", {}), scale_code: timezone.now().isoformat()},
-        )
-        if risk_decision(scale_code, merged) is not None:
-            _mark_crisis(fresh, ip, "answer", scale_code)
-        fresh.save(update_fields=["draft"])
+        _merge_draft(fresh, scale_code, answers, ip)
     link.draft = fresh.draft
     return crisis_shown(fresh)
 
@@ -455,56 +462,71 @@ def do_submit_scale(
 ) -> Submitted:
     """Score and store one questionnaire (server-side, via do_record_assessment).
 
-    The answers are saved to the draft first, in their own transaction, so a refused
-    submission (an ActionError naming the item) loses nothing.
+    One transaction: the answers are merged into the draft first, and the submission runs in
+    a savepoint, so a refused submission (an ActionError naming the item) rolls back only
+    itself and the draft with every answer is still committed before the error is raised.
     """
-    do_save_draft(link, scale_code, answers, ip)
     actor = patient_actor(link, ip)
+    refused: ActionError | None = None
     with transaction.atomic():
         fresh = _locked(link)
         if scale_code in submitted(fresh):
             raise ActionError("submitted", "This questionnaire was already sent.")
-        full = draft_answers(fresh, scale_code)
-        missing = missing_items(fresh.patient, scale_code, full)
-        if missing:
-            raise MissingAnswers(missing)
-        assessment = do_record_assessment(
-            actor,
-            fresh.patient,
-            scale_code,
-            full,
-            context=fresh.context,
-            source=Source.SELF_REPORT,
-            episode=fresh.episode,
-        )
-        draft = {k: v for k, v in fresh.draft.items() if k != scale_code}
-        fresh.draft = draft
-        set_meta(fresh, submitted={**submitted(fresh), scale_code: assessment.pk})
-        if decide_flag(scale_code, assessment.answers, assessment.risk_level or None):
-            _mark_crisis(fresh, ip, "submitted", scale_code)
-        added = _add_follow_up_scales(fresh, assessment)
-        completed = current_scale(fresh) is None
-        if completed:
-            fresh.completed_at = timezone.now()
-        fresh.save(update_fields=["draft", "scale_codes", "completed_at"])
-        record(
-            actor,
-            "measures.selfreport.submitted",
-            object_type="self_report_link",
-            object_id=fresh.pk,
-            patient_id=fresh.patient_id,
-            clinic_id=fresh.patient.clinic_id,
-            detail={
-                "scale": scale_code,
-                "assessment": assessment.pk,
-                "completed": completed,
-                "added": list(added),
-            },
-        )
+        _merge_draft(fresh, scale_code, answers, ip)
+        link.draft = fresh.draft
+        try:
+            with transaction.atomic():
+                done = _submit_locked(actor, fresh, scale_code, ip)
+        except ActionError as problem:
+            refused = problem
+    if refused is not None:
+        raise refused
     link.draft, link.scale_codes, link.completed_at = (
         fresh.draft,
         fresh.scale_codes,
         fresh.completed_at,
+    )
+    return done
+
+
+def _submit_locked(actor: Actor, fresh: SelfReportLink, scale_code: str, ip: str) -> Submitted:
+    """Score and store the locked link's draft of `scale_code` (inside a savepoint)."""
+    full = draft_answers(fresh, scale_code)
+    missing = missing_items(fresh.patient, scale_code, full)
+    if missing:
+        raise MissingAnswers(missing)
+    assessment = do_record_assessment(
+        actor,
+        fresh.patient,
+        scale_code,
+        full,
+        context=fresh.context,
+        source=Source.SELF_REPORT,
+        episode=fresh.episode,
+    )
+    draft = {k: v for k, v in fresh.draft.items() if k != scale_code}
+    fresh.draft = draft
+    set_meta(fresh, submitted={**submitted(fresh), scale_code: assessment.pk})
+    if decide_flag(scale_code, assessment.answers, assessment.risk_level or None):
+        _mark_crisis(fresh, ip, "submitted", scale_code)
+    added = _add_follow_up_scales(fresh, assessment)
+    completed = current_scale(fresh) is None
+    if completed:
+        fresh.completed_at = timezone.now()
+    fresh.save(update_fields=["draft", "scale_codes", "completed_at"])
+    record(
+        actor,
+        "measures.selfreport.submitted",
+        object_type="self_report_link",
+        object_id=fresh.pk,
+        patient_id=fresh.patient_id,
+        clinic_id=fresh.patient.clinic_id,
+        detail={
+            "scale": scale_code,
+            "assessment": assessment.pk,
+            "completed": completed,
+            "added": list(added),
+        },
     )
     return Submitted(assessment, crisis_shown(fresh), completed, added)
 
