@@ -136,3 +136,21 @@ def test_a_higher_systolic_never_raises_fewer_bp_alerts(sbp: int, dbp: int, extr
 def test_every_spo2_below_the_minimum_alerts(spo2: int) -> None:
     alerted = bool(evaluate_reading(VitalSigns(spo2_pct=spo2)))
     assert alerted == (spo2 < VitalLimits().spo2_min)
+
+
+def test_a_label_timed_bp_check_is_due_until_a_bp_answers_it() -> None:
+    """Esketamine: BP pre-dose and ~40 min after the first device (clinical.md §6b)."""
+    from ketacare.clinical.vitals import BP_CHECK_EARLY_MIN, bp_check_due
+
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    at_40 = start + timedelta(minutes=40)
+    assert bp_check_due(start, (0, 40), None) == at_40  # the pre-dose BP is a pre-dose check
+    assert bp_check_due(start, (0, 40), start + timedelta(minutes=5)) == at_40
+    early = at_40 - timedelta(minutes=BP_CHECK_EARLY_MIN)
+    assert bp_check_due(start, (0, 40), early) is None  # the 30-60 min window
+    assert bp_check_due(start, (0, 40), early - timedelta(seconds=1)) == at_40
+    assert bp_check_due(start, (0, 40), start + timedelta(minutes=75)) is None  # late but done
+    assert bp_check_due(start, (), None) is None  # racemic: intervals, no timed checks
+    assert bp_check_due(start, (40, 90), start + timedelta(minutes=41)) == start + timedelta(
+        minutes=90
+    )

@@ -86,6 +86,69 @@ def test_a_reading_answers_the_overdue_alert_and_resets_the_clock(world: Any) ->
     assert SessionAlert.objects.filter(session=session, code="vitals_overdue").count() == 2
 
 
+def _esketamine_dosed(world: Any) -> Any:
+    """An esketamine session, first device given at `observation_started_at`."""
+    session = dosed(
+        world.nurse_a,
+        ready_session(world.prescriber_a, world.nurse_a, world.patient_a, "esketamine_nasal"),
+    )
+    actions.do_record_device(actor(world.nurse_a), session)
+    session.refresh_from_db()
+    return session
+
+
+def test_esketamine_40_minute_bp_is_raised_when_missed_and_closed_by_a_bp(
+    world: Any, as_user: Any
+) -> None:
+    """The label times BP at ~40 min instead of an interval (clinical.md §6b): no interval
+    alert, but a missed 40-minute BP is an alert, on the board, answered only by a BP."""
+    session = _esketamine_dosed(world)
+    start = session.observation_started_at
+    assert raise_overdue_vitals(start + timedelta(minutes=39)) == 0
+    assert raise_overdue_vitals(start + timedelta(minutes=41)) == 1
+    assert raise_overdue_vitals(start + timedelta(minutes=42)) == 0  # once
+    alert = SessionAlert.objects.get(session=session, code="bp_check_overdue")
+    assert alert.due_at == start + timedelta(minutes=40) and alert.is_open
+    assert "BP check overdue" in alert.message
+    assert not SessionAlert.objects.filter(session=session, code="vitals_overdue").exists()
+    with time_machine.travel(start + timedelta(minutes=43), tick=False):
+        html = as_user(world.nurse_a).get("/chairs/live/").content.decode()
+        assert "BP check overdue" in html and "ts-overdue" in html
+        actions.do_record_vitals(actor(world.nurse_a), session, {"spo2_pct": 97})
+    assert raise_overdue_vitals(start + timedelta(minutes=44)) == 0  # SpO2 is not a BP
+    assert SessionAlert.objects.get(pk=alert.pk).is_open
+    with time_machine.travel(start + timedelta(minutes=45), tick=False):
+        actions.do_record_vitals(
+            actor(world.nurse_a), session, {"systolic_mmhg": 132, "diastolic_mmhg": 84}
+        )
+    assert raise_overdue_vitals(start + timedelta(minutes=46)) == 1  # closed
+    assert not SessionAlert.objects.get(pk=alert.pk).is_open
+    # "Then as clinically warranted": nothing more is due unless the clinic sets an interval.
+    assert raise_overdue_vitals(start + timedelta(hours=2)) == 0
+    assert AuditEntry.objects.filter(action="treatments.session.bp_check_overdue").count() == 1
+
+
+def test_a_bp_shortly_before_40_minutes_counts(world: Any, as_user: Any) -> None:
+    session = _esketamine_dosed(world)
+    start = session.observation_started_at
+    with time_machine.travel(start + timedelta(minutes=33), tick=False):
+        actions.do_record_vitals(
+            actor(world.nurse_a), session, {"systolic_mmhg": 128, "diastolic_mmhg": 82}
+        )
+    with time_machine.travel(start + timedelta(minutes=35), tick=False):
+        html = as_user(world.nurse_a).get("/chairs/live/").content.decode()
+    assert "next vitals" not in html  # answered; nothing timed after it
+    assert raise_overdue_vitals(start + timedelta(minutes=50)) == 0
+
+
+def test_the_board_shows_the_40_minute_bp_as_next_vitals(world: Any, as_user: Any) -> None:
+    session = _esketamine_dosed(world)
+    due = timezone.localtime(session.observation_started_at + timedelta(minutes=40))
+    with time_machine.travel(session.observation_started_at + timedelta(minutes=5), tick=False):
+        html = as_user(world.nurse_a).get("/chairs/live/").content.decode()
+    assert f'next vitals <span class="">{due:%H:%M}' in html
+
+
 def test_the_clinic_interval_caps_the_protocol_interval(world: Any) -> None:
     do_set_limits(actor(world.admin_a), world.clinic_a, defaults() | {"vitals_interval_min": 5})
     session = _iv_monitoring(world)

@@ -330,3 +330,33 @@ def next_vitals_due(
         return None
     anchor = max(last_reading_at, since) if last_reading_at is not None else since
     return anchor + timedelta(minutes=interval_min)
+
+
+# A label-timed BP check ("~40 min after dosing") counts as done by a BP taken from 10 minutes
+# before it on: the 30-60 min window around the peak that `clinical.sedation` uses for the
+# ~40-minute scores (PEAK_WINDOW_MIN; [PRACTICE] display default, not in any source).
+BP_CHECK_EARLY_MIN = 10
+
+
+def bp_check_due(
+    since: datetime,
+    check_times_min: tuple[int, ...],
+    last_bp_at: datetime | None,
+    early_min: int = BP_CHECK_EARLY_MIN,
+) -> datetime | None:
+    """When the first post-dose blood-pressure check that no BP has answered yet falls due;
+    None when every check is answered (or the protocol times none).
+
+    `check_times_min`: the protocol's BP times in minutes from `since` (esketamine: pre-dose
+    and ~40 min after the first device, clinical.md §6b [LABEL] S4, S9). Minute 0 is the
+    pre-dose BP, a pre-dose check rather than a monitoring timepoint, so it is skipped here.
+    `last_bp_at`: the newest BP taken after dosing; since checks are in increasing order, a
+    check is answered when that BP is no earlier than `early_min` before it.
+    """
+    for minute in check_times_min:
+        if minute <= 0:
+            continue
+        at = since + timedelta(minutes=minute)
+        if last_bp_at is None or last_bp_at < at - timedelta(minutes=early_min):
+            return at
+    return None

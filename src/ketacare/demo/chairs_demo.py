@@ -592,17 +592,18 @@ def stage_live_chairs(clinic: Clinic, now: datetime | None = None) -> list[Treat
         staged: list[LiveSpec] = []
         taken: set[int] = set()
         for wanted in LIVE:
-            spec = wanted
-            starts = now - timedelta(minutes=spec.minutes_ago)
-            ends = starts + timedelta(minutes=SETUP_MIN + 180)
-            plan = _live_plan(clinic, spec.route, used, starts, ends)
-            if plan is None and spec.fallback is not None:
-                spec = spec.fallback
+            # The spec, or its fallback when no patient or no chair is free for it (earlier
+            # sessions of today's history may fill every esketamine chair at that hour).
+            for spec in (wanted, wanted.fallback):
+                if spec is None:
+                    break
                 starts = now - timedelta(minutes=spec.minutes_ago)
                 ends = starts + timedelta(minutes=SETUP_MIN + 180)
                 plan = _live_plan(clinic, spec.route, used, starts, ends)
-            chair = _live_chair(clinic, chairs, spec, taken, starts, ends)
-            if chair is None or plan is None:
+                chair = _live_chair(clinic, chairs, spec, taken, starts, ends)
+                if plan is not None and chair is not None:
+                    break
+            if spec is None or chair is None or plan is None:
                 continue
             staged.append(spec)
             used.add(plan.patient_id)

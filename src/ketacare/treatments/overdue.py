@@ -5,19 +5,29 @@ The interval is the protocol's (its monitoring profile), capped by the clinic's 
 (`treatments.limits`, clinical.md §7e, §9). One alert per session and due time: the unique
 constraint `alert_one_per_due_time` is the claim, so two workers (or a restart mid-pass) never
 raise it twice. Registered in `core.watch.WATCHERS`.
+
+"BP check overdue" is the same for the protocol's label-timed blood pressures (esketamine: ~40
+min after the first device, clinical.md §6b [LABEL] S4, S9), which the label sets instead of an
+interval: raised when the check's time passes with no BP since shortly before it
+(`clinical.vitals.bp_check_due`), closed by the next BP.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from ketacare.accounts.audit import Actor, record
-from ketacare.clinical.vitals import AlertLevel, next_vitals_due
+from ketacare.clinical.vitals import (
+    BP_CHECK_EARLY_MIN,
+    AlertLevel,
+    bp_check_due,
+    next_vitals_due,
+)
 from ketacare.treatments.limits import ClinicMonitoring, clinic_monitoring
 from ketacare.treatments.models import (
     AlertAction,
@@ -31,6 +41,7 @@ from ketacare.treatments.state import session_monitoring, session_protocol, vita
 logger = logging.getLogger("ketacare.schedule")
 WATCH = Actor(label="watch:vitals-overdue")
 OVERDUE = "vitals_overdue"
+BP_CHECK = "bp_check_overdue"
 MONITORED = (SessionStatus.DOSING, SessionStatus.MONITORING, SessionStatus.READY)
 
 
@@ -43,6 +54,14 @@ def _due(session: TreatmentSession, monitoring: ClinicMonitoring) -> datetime | 
     return next_vitals_due(last, since, interval)
 
 
+def _bp_check(session: TreatmentSession) -> datetime | None:
+    since = session.observation_started_at or session.dosing_started_at
+    if since is None:
+        return None
+    checks = session_protocol(session).monitoring.bp_check_times_min
+    return bp_check_due(since, checks, getattr(session, "last_bp_at", None))
+
+
 def raise_overdue_vitals(now: datetime | None = None) -> int:
     """Raise every overdue alert now due, close those a reading has answered; returns how
     many alerts were raised or closed by this call."""
@@ -52,7 +71,13 @@ def raise_overdue_vitals(now: datetime | None = None) -> int:
         TreatmentSession.objects.filter(status__in=MONITORED)
         .select_related("plan")
         .annotate(
-            last_taken_at=Max("readings__taken_at", filter=Q(readings__phase=ReadingPhase.DURING))
+            last_taken_at=Max("readings__taken_at", filter=Q(readings__phase=ReadingPhase.DURING)),
+            last_bp_at=Max(
+                "readings__taken_at",
+                filter=Q(
+                    readings__phase=ReadingPhase.DURING, readings__systolic_mmhg__isnull=False
+                ),
+            ),
         )
     )
     clinics: dict[int, ClinicMonitoring] = {}
@@ -61,34 +86,47 @@ def raise_overdue_vitals(now: datetime | None = None) -> int:
             clinics[session.clinic_id] = clinic_monitoring(session.clinic_id)
         monitoring = session_monitoring(session, clinics.get(session.clinic_id))
         due = _due(session, monitoring)
-        if due is None or due >= now:
-            continue
-        if _raise(session, due, now):
+        if due is not None and due < now and _raise(session, due, now, OVERDUE):
+            done += 1
+        check = _bp_check(session)
+        if check is not None and check < now and _raise(session, check, now, BP_CHECK):
             done += 1
     return done
 
 
-def _raise(session: TreatmentSession, due: datetime, now: datetime) -> bool:
+def _message(code: str, local: datetime, minutes: int) -> tuple[str, str]:
+    if code == BP_CHECK:
+        return (
+            f"BP check overdue: the blood pressure the label times for {local:%H:%M} "
+            f"(~40 min after the first device) is not recorded ({minutes} min late). "
+            "Take it now.",
+            "Esketamine label: BP pre-dose and ~40 min post-dose; clinical.md §6b [LABEL] S4, S9",
+        )
+    return (
+        f"Vitals overdue: due at {local:%H:%M}, none recorded since "
+        f"({minutes} min late). Take a full set now.",
+        "Protocol monitoring profile; clinical.md §7e, §9 [PRACTICE]",
+    )
+
+
+def _raise(session: TreatmentSession, due: datetime, now: datetime, code: str) -> bool:
     minutes = int((now - due).total_seconds() // 60)
-    local = timezone.localtime(due)
+    message, source = _message(code, timezone.localtime(due), minutes)
     try:
         with transaction.atomic():
             alert = SessionAlert.objects.create(
                 session=session,
-                code=OVERDUE,
+                code=code,
                 level=str(AlertLevel.WARNING),
                 field="systolic_mmhg",
-                message=(
-                    f"Vitals overdue: due at {local:%H:%M}, none recorded since "
-                    f"({minutes} min late). Take a full set now."
-                ),
-                source="Protocol monitoring profile; clinical.md §7e, §9 [PRACTICE]",
+                message=message,
+                source=source,
                 raised_at=now,
                 due_at=due,
             )
             record(
                 WATCH,
-                "treatments.session.vitals_overdue",
+                f"treatments.session.{code}",
                 object_type="session",
                 object_id=session.pk,
                 patient_id=session.patient_id,
@@ -101,17 +139,22 @@ def _raise(session: TreatmentSession, due: datetime, now: datetime) -> bool:
 
 
 def _close_answered(now: datetime) -> int:
-    """An open overdue alert is answered by any reading taken after its due time."""
+    """An open overdue alert is answered by any reading taken after its due time; a BP check
+    by a blood pressure taken from shortly before its time on."""
     closed = 0
     open_alerts = SessionAlert.objects.filter(
-        code=OVERDUE, acknowledged_at__isnull=True, due_at__isnull=False
+        code__in=[OVERDUE, BP_CHECK], acknowledged_at__isnull=True, due_at__isnull=False
     ).select_related("session")
     for alert in open_alerts:
-        reading = (
-            alert.session.readings.filter(taken_at__gt=alert.due_at)
-            .order_by("taken_at", "pk")
-            .first()
-        )
+        assert alert.due_at is not None  # filtered above
+        if alert.code == BP_CHECK:
+            answers = alert.session.readings.filter(
+                taken_at__gte=alert.due_at - timedelta(minutes=BP_CHECK_EARLY_MIN),
+                systolic_mmhg__isnull=False,
+            )
+        else:
+            answers = alert.session.readings.filter(taken_at__gt=alert.due_at)
+        reading = answers.order_by("taken_at", "pk").first()
         if reading is None:
             continue
         with transaction.atomic():
@@ -124,7 +167,7 @@ def _close_answered(now: datetime) -> int:
                 continue
             record(
                 WATCH,
-                "treatments.session.vitals_overdue_answered",
+                f"treatments.session.{alert.code}_answered",
                 object_type="session",
                 object_id=alert.session_id,
                 patient_id=alert.session.patient_id,

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from ketacare.clinical.discharge import DischargeDecision, DischargeInputs, discharge_readiness
 from ketacare.clinical.protocols import ObservationStart, Protocol
-from ketacare.clinical.vitals import VitalLimits, VitalSigns, next_vitals_due
+from ketacare.clinical.vitals import VitalLimits, VitalSigns, bp_check_due, next_vitals_due
 from ketacare.plans.actions import plan_protocol
 from ketacare.treatments.limits import ClinicMonitoring, clinic_monitoring, from_dict
 from ketacare.treatments.models import ReadingPhase, SessionStatus, TreatmentSession, VitalReading
@@ -138,16 +138,24 @@ def next_due(
     protocol: Protocol,
     last: VitalReading | None,
     monitoring: ClinicMonitoring | None = None,
+    last_bp: VitalReading | None = None,
 ) -> datetime | None:
+    """The next vitals due: the interval after the last reading, or a label-timed BP check
+    (esketamine ~40 min) not yet answered by `last_bp` (the newest BP after dosing), if
+    earlier."""
     since = session.observation_started_at or session.dosing_started_at
     if since is None:
         return None
     monitoring = monitoring or session_monitoring(session)
-    return next_vitals_due(
+    interval_due = next_vitals_due(
         last.taken_at if last else None,
         since,
         vitals_interval(session, protocol, monitoring.vitals_interval_min),
     )
+    check_due = bp_check_due(
+        since, protocol.monitoring.bp_check_times_min, last_bp.taken_at if last_bp else None
+    )
+    return min((d for d in (interval_due, check_due) if d is not None), default=None)
 
 
 def observation_note(protocol: Protocol) -> str:

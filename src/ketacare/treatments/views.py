@@ -91,7 +91,7 @@ def _page(
         "alerts": list(session.alerts.select_related("acknowledged_by").order_by("-raised_at")),
         "dose": dose,
         "devices": list(dose.devices.all()) if dose is not None else [],
-        "next_due": next_due(session, protocol, pic.latest),
+        "next_due": next_due(session, protocol, pic.latest, last_bp=pic.latest_bp),
         "blockers": actions.dosing_blockers(session)
         if session.status == SessionStatus.PRE_DOSE
         else [],

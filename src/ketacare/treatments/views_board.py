@@ -71,7 +71,7 @@ def board_rows(clinic: Any, now: datetime) -> list[BoardRow]:
         protocol = session_protocol(s)
         shown = readings.get(s.pk, [])
         pic = picture(shown)
-        due = next_due(s, protocol, pic.latest, session_monitoring(s, current))
+        due = next_due(s, protocol, pic.latest, session_monitoring(s, current), pic.latest_bp)
         started = first_dose_at(s)
         rows.append(
             BoardRow(
