@@ -238,6 +238,9 @@ def observation_sources(clinic: Clinic, search: Search) -> list[Source]:
     if VITALS_WITHOUT_CODE_OR_CATEGORY or search.values("code") or search.values("category"):
         sources += vital_sources(clinic, search)
     from ketacare.fhir.aftercare_observation import habit_sources  # aftercare habits
+    from ketacare.fhir.session_vitals_search import session_reading_sources  # at the chair
 
     sources += habit_sources(clinic, search)
+    if VITALS_WITHOUT_CODE_OR_CATEGORY or search.values("code") or search.values("category"):
+        sources += session_reading_sources(clinic, search)
     return sources
