@@ -6,14 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import AuditEntry
 from ketacare.treatments import actions
 from ketacare.treatments.corrections import do_correct_reading
-from ketacare.treatments.models import SessionAlert, VitalReading
-from ketacare.treatments.state import current_readings
-from tests.treatments.session_helpers import NORMAL, actor, dosed, ready_session
+from ketacare.treatments.models import SessionAlert, TreatmentSession, VitalReading
+from ketacare.treatments.state import current_readings, picture
+from tests.treatments.session_helpers import NORMAL, actor, answers_for, dosed, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -61,11 +62,9 @@ def test_bad_corrections_are_refused(world: Any) -> None:
     session = _monitored(world)
     nurse = actor(world.nurse_a)
     reading = actions.do_record_vitals(nurse, session, DURING)
-    pre = VitalReading.objects.get(session=session, phase="pre_dose")
     for rid, values, reason, field in (
         (reading.pk, DURING, "", "correction_reason"),
         (reading.pk, DURING | {"spo2_pct": 140}, "x", "spo2_pct"),
-        (pre.pk, DURING, "x", "reading"),
         (999999, DURING, "x", "reading"),
         ("abc", DURING, "x", "reading"),
     ):
@@ -100,3 +99,58 @@ def test_the_page_shows_the_original_struck_through(world: Any, as_user: Any) ->
     assert "BP 218/78" in page and "typed 218 for 128" in page and "Nina Nurse" in page
     therapist = as_user(world.therapist_a)
     assert therapist.post(url + "vitals/correct/", form).status_code == 403
+
+
+def test_before_the_dose_vitals_are_corrected_by_the_checks(world: Any) -> None:
+    session = ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
+    session = actions.do_record_checks(actor(world.nurse_a), session, answers_for(session), NORMAL)
+    pre = VitalReading.objects.get(session=session, phase="pre_dose")
+    with pytest.raises(ActionError, match="recording the checks again") as err:
+        do_correct_reading(actor(world.nurse_a), session, pre.pk, NORMAL, "typo")
+    assert err.value.field == "reading"
+
+
+def test_a_mistyped_baseline_is_corrected_after_the_dose(world: Any) -> None:
+    """A wrong pre-dose BP would skew every 'rise from baseline' alert of the session."""
+    session = _monitored(world)
+    nurse = actor(world.nurse_a)
+    pre = VitalReading.objects.get(session=session, phase="pre_dose")
+    fixed = do_correct_reading(
+        nurse, session, pre.pk, NORMAL | {"systolic_mmhg": 104}, "typed 140 for 104"
+    )
+    assert fixed.phase == "pre_dose" and fixed.corrects == pre
+    assert picture(current_readings(session)).baseline == fixed
+    assert not SessionAlert.objects.filter(reading=fixed).exists()  # a baseline raises none
+    entry = AuditEntry.objects.get(action="treatments.session.vitals_corrected")
+    assert entry.detail["phase"] == "pre_dose" and "checks' decision stands" in entry.detail["note"]
+    # Later readings are judged against the corrected baseline.
+    later = actions.do_record_vitals(nurse, session, DURING | {"systolic_mmhg": 150})
+    rise = SessionAlert.objects.filter(reading=later, code__icontains="rise")
+    assert rise.exists(), list(SessionAlert.objects.filter(reading=later).values("code"))
+
+
+def test_a_closed_unsigned_session_can_be_corrected_until_it_is_locked(world: Any) -> None:
+    session = _monitored(world)
+    nurse = actor(world.nurse_a)
+    reading = actions.do_record_vitals(nurse, session, DURING)
+    session = actions.do_stop_session(nurse, session, "Patient asked to stop.")
+    fixed = do_correct_reading(nurse, session, reading.pk, DURING | {"spo2_pct": 88}, "misread")
+    alert = SessionAlert.objects.get(reading=fixed)
+    assert not alert.is_open and "after the session closed" in alert.note
+    session.refresh_from_db()
+    assert session.status == "stopped"
+    entry = AuditEntry.objects.get(action="treatments.session.vitals_corrected")
+    assert entry.detail["after_close"] is True
+    TreatmentSession.objects.filter(pk=session.pk).update(locked_at=timezone.now())
+    with pytest.raises(ActionError, match="signed and locked"):
+        do_correct_reading(nurse, session, fixed.pk, DURING, "again")
+
+
+def test_the_page_offers_pre_dose_readings_and_closed_sessions(world: Any, as_user: Any) -> None:
+    session = _monitored(world)
+    pre = VitalReading.objects.get(session=session, phase="pre_dose")
+    url = f"/patients/{session.patient_id}/sessions/{session.pk}/"
+    nurse = as_user(world.nurse_a)
+    assert f'data-testid="correct-{pre.pk}"' in nurse.get(url).content.decode()
+    actions.do_stop_session(actor(world.nurse_a), session, "Patient asked to stop.")
+    assert f'data-testid="correct-{pre.pk}"' in nurse.get(url).content.decode()

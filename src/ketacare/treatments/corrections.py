@@ -2,6 +2,15 @@
 when and why), a new reading takes its place, and the alerts are re-evaluated on the
 corrected value — open alerts of the original are closed as superseded, the corrected
 values raise their own. Audit: `treatments.session.vitals_corrected`.
+
+From the dose on until the session is signed and locked, any reading can be corrected:
+- a pre-dose reading (a mistyped baseline would skew every "rise from baseline" alert): the
+  correction is the baseline from then on; the pre-dose checks' decision stands as recorded
+  and alerts already raised are not re-judged (the audit entry says so);
+- a reading of a closed session (discharged, stopped or aborted, not yet signed): alerts the
+  corrected values raise are kept in the record already closed ("raised by a correction after
+  the session closed"), since there is no patient in the chair to act on them.
+Before the dose, pre-dose vitals are corrected by recording the checks again.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from ketacare.accounts.audit import Actor, record
 from ketacare.treatments import actions
 from ketacare.treatments.locking import lock_row
 from ketacare.treatments.models import (
+    CLOSED_SESSION_STATUSES,
     AlertAction,
     ReadingPhase,
     SessionAlert,
@@ -26,6 +36,9 @@ from ketacare.treatments.models import (
 )
 from ketacare.treatments.readings import alerts_for
 from ketacare.treatments.state import clinic_limits, current_readings, picture
+
+# From the dose on (pre-dose vitals are corrected by recording the checks again) until signed.
+CORRECTABLE = (*actions.MONITORED, *CLOSED_SESSION_STATUSES)
 
 
 def do_correct_reading(
@@ -46,17 +59,16 @@ def do_correct_reading(
     now = timezone.now()
     with transaction.atomic():
         session = lock_row(session)
-        if session.status not in actions.MONITORED:
+        if session.status not in CORRECTABLE:
             raise ActionError(
-                "reading", "Readings are corrected while the patient is being monitored."
+                "reading",
+                "Before the dose, pre-dose vitals are corrected by recording the checks again.",
             )
         original = VitalReading.objects.select_for_update().filter(session=session, pk=key).first()
         if original is None:
             raise ActionError("reading", "No such reading on this session.")
-        if original.phase != ReadingPhase.DURING:
-            raise ActionError(
-                "reading", "A pre-dose reading is part of the checks: record the checks again."
-            )
+        closed_session = session.status in CLOSED_SESSION_STATUSES
+        baseline = original.phase == ReadingPhase.PRE_DOSE
         if original.corrections.exists():
             raise ActionError("reading", "This reading is already corrected.")
         corrected = VitalReading.objects.create(
@@ -81,7 +93,9 @@ def do_correct_reading(
             alert.save()
         pic = picture(current_readings(session))
         limits = clinic_limits(session)
-        raised = alerts_for(corrected, pic.baseline, limits)  # the same rules as a new reading
+        # The same rules as a new reading; a baseline raises none (it is what later readings
+        # are compared with).
+        raised = () if baseline else alerts_for(corrected, pic.baseline, limits)
         limits_used = asdict(limits)
         SessionAlert.objects.bulk_create(
             SessionAlert(
@@ -94,11 +108,13 @@ def do_correct_reading(
                 source=a.source,
                 raised_at=now,
                 limits_used=limits_used,
+                **(_closed_with(actor, reason) if closed_session else {}),
             )
             for a in raised
         )
-        actions._refresh_ready(session, now)
-        session.save(update_fields=["status", "ready_at"])
+        if not closed_session:
+            actions._refresh_ready(session, now)
+            session.save(update_fields=["status", "ready_at"])
         record(
             actor,
             "treatments.session.vitals_corrected",
@@ -112,9 +128,26 @@ def do_correct_reading(
                 "reason": reason,
                 "alerts_closed": [a.code for a in closed],
                 "alerts_raised": [a.code for a in raised],
+                "phase": original.phase,
+                "after_close": closed_session,
+                **(
+                    {"note": "Baseline corrected; the pre-dose checks' decision stands."}
+                    if baseline
+                    else {}
+                ),
             },
         )
     return corrected
+
+
+def _closed_with(actor: Actor, reason: str) -> dict[str, Any]:
+    """An alert raised by a correction after the session closed: recorded, already closed."""
+    return {
+        "acknowledged_at": timezone.now(),
+        "acknowledged_by_id": actor.user_id,
+        "action": AlertAction.NONE_NEEDED,
+        "note": f"Raised by a correction after the session closed: {reason}",
+    }
 
 
 @dataclass(frozen=True)

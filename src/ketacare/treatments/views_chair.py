@@ -62,11 +62,8 @@ def chair_context(
     )
     can_run = has_perm(membership, Perm.SESSION_RUN) and session.locked_at is None
     infusing = session.status == "dosing" and dose is not None and not dose.devices_planned
-    correctable = (
-        [r for r in page.get("readings", []) if r.phase == "during"]
-        if can_run and session.status in ("dosing", "monitoring", "ready_for_discharge")
-        else []
-    )
+    open_to_correct = can_run and session.status in corrections.CORRECTABLE
+    correctable = list(page.get("readings", [])) if open_to_correct else []
     correct_form = bound.get("correct_reading")
     wanted = request.GET.get("correct", "")
     if correct_form is None and wanted.isdigit():
