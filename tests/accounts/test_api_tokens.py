@@ -40,6 +40,29 @@ def test_revoked_token_stops_working_at_once(
     assert AuditEntry.objects.filter(action="api.auth.failed").exists()
 
 
+@pytest.mark.parametrize("lost", ["membership", "user"])
+def test_token_stops_working_when_its_membership_or_user_is_deactivated(
+    world: Any, token_for: Any, api_client: Any, lost: str
+) -> None:
+    raw = token_for(world.nurse_a)
+    assert api_client(raw).get("/api/v1/me").json()["clinic"] == "Alpha Clinic"
+    if lost == "membership":
+        Membership.objects.filter(user=world.nurse_a).update(is_active=False)
+    else:
+        type(world.nurse_a).objects.filter(pk=world.nurse_a.pk).update(is_active=False)
+    assert api_client(raw).get("/api/v1/me").status_code == 401
+
+
+def test_token_of_one_clinic_acts_in_that_clinic_only(
+    world: Any, token_for: Any, api_client: Any
+) -> None:
+    other = Membership.objects.create(user=world.nurse_a, clinic=world.clinic_b, role="admin")
+    me = api_client(token_for(world.nurse_a, world.clinic_a)).get("/api/v1/me").json()
+    assert me["clinic"] == "Alpha Clinic" and me["role"] == "nurse"
+    me = api_client(token_for(world.nurse_a, other.clinic)).get("/api/v1/me").json()
+    assert me["clinic"] == "Beta Clinic" and me["role"] == "admin"
+
+
 def test_users_revoke_only_their_own_tokens_admins_any_in_their_clinic(
     world: Any, as_user: Any, token_for: Any
 ) -> None:

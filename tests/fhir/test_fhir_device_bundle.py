@@ -261,6 +261,7 @@ def test_one_observation_takes_a_handful_of_queries(
     with CaptureQueriesContext(connection) as captured:
         response = post(nurse, observation(session, "8867-4", 72, unit="/min", identifier="q"))
     assert response.status_code == 201
-    # token, membership, key lookup; lock, readings, insert, audit (4 with its savepoint),
-    # key insert; plus the transaction's own savepoint pair in the test.
-    assert len(captured.captured_queries) <= 14, [q["sql"][:60] for q in captured.captured_queries]
+    # token with its membership, key probe; lock (with the plan's protocol and the clinic's
+    # settings), standing readings, insert, open alerts, key insert, audit (3); plus the
+    # transaction's own savepoint pair in the test.
+    assert len(captured.captured_queries) <= 12, [q["sql"][:60] for q in captured.captured_queries]

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import connections, router
+
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, Outcome, record
 from ketacare.accounts.models import Clinic
@@ -88,6 +90,8 @@ def find_received(clinic: Clinic, keys: Iterable[Key]) -> dict[Key, Result]:
         return {}
     systems = {s for s, _ in wanted}
     values = {v for _, v in wanted}
+    if not _any_received(clinic.pk, systems, values):
+        return {}  # the usual case: a new identifier, answered without the ORM's query
     rows = ReceivedObservation.objects.filter(
         clinic=clinic, system__in=systems, value__in=values
     ).select_related("reading__session")
@@ -97,6 +101,20 @@ def find_received(clinic: Clinic, keys: Iterable[Key]) -> dict[Key, Result]:
         if key in wanted:
             found[key] = Result(row.reading, KIND_BY_KEY[row.kind], key, created=False)
     return found
+
+
+def _any_received(clinic_id: int, systems: set[str], values: set[str]) -> bool:
+    """Whether any of these keys may be stored already: one indexed probe in plain SQL (the
+    ORM's query with its two joined tables cost ≈ 1 ms of Python for every message)."""
+    table = ReceivedObservation._meta.db_table
+    sql = (
+        f"SELECT 1 FROM {table} WHERE clinic_id = %s "  # noqa: S608  (only placeholders added)
+        f"AND system IN ({', '.join(['%s'] * len(systems))}) "
+        f"AND value IN ({', '.join(['%s'] * len(values))}) LIMIT 1"
+    )
+    with connections[router.db_for_read(ReceivedObservation)].cursor() as cursor:
+        cursor.execute(sql, [clinic_id, *systems, *values])
+        return cursor.fetchone() is not None
 
 
 def store_incoming(

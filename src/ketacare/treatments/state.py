@@ -88,12 +88,13 @@ def readiness(
     *,
     escort: bool | None = None,
     readings: list[VitalReading] | None = None,
+    monitoring: ClinicMonitoring | None = None,
 ) -> DischargeDecision:
     from ketacare.clinical.sedation import Status
     from ketacare.treatments.sedation import sedation_timepoints
 
     protocol = session_protocol(session)
-    monitoring = session_monitoring(session)
+    monitoring = monitoring or session_monitoring(session)
     readings = readings if readings is not None else current_readings(session)
     pic = picture(readings)
     points = {t.code: t for t in sedation_timepoints(session, protocol, readings, now)}
