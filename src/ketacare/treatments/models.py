@@ -192,7 +192,27 @@ class VitalReading(models.Model):
 
     class Meta:
         ordering = ["session", "taken_at", "pk"]
-        indexes = [models.Index(fields=["session", "-taken_at"], name="reading_session_time")]
+        indexes = [
+            models.Index(fields=["session", "-taken_at"], name="reading_session_time"),
+            # The newest sedation score, dissociation score and pre-dose reading of a session
+            # (`readings.standing_readings`, on every stored reading): without these, a session
+            # fed by a monitor that sends neither score is read to its first row each time.
+            models.Index(
+                fields=["session", "-taken_at"],
+                condition=models.Q(moaas__isnull=False),
+                name="reading_session_moaas",
+            ),
+            models.Index(
+                fields=["session", "-taken_at"],
+                condition=models.Q(cadss6__isnull=False),
+                name="reading_session_cadss6",
+            ),
+            models.Index(
+                fields=["session", "-taken_at"],
+                condition=models.Q(phase="pre_dose"),
+                name="reading_session_pre_dose",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"reading {self.pk} at {self.taken_at:%H:%M}"
