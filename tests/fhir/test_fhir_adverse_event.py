@@ -17,11 +17,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def nurse(world: Any, token_for: Any, api_client: Any) -> Client:
-    return api_client(token_for(world.nurse_a))
-
-
-@pytest.fixture
 def clinician_b(world: Any, token_for: Any, api_client: Any) -> Client:
     return api_client(token_for(world.clinician_b))
 

@@ -22,11 +22,6 @@ ACTOR = Actor(label="test")
 
 
 @pytest.fixture
-def nurse(world: Any, token_for: Any, api_client: Any) -> Client:
-    return api_client(token_for(world.nurse_a))
-
-
-@pytest.fixture
 def clinician_b(world: Any, token_for: Any, api_client: Any) -> Client:
     return api_client(token_for(world.clinician_b))
 

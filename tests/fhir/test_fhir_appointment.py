@@ -16,11 +16,6 @@ from tests.fhir._plans import appointment, at, chair, plan_row
 
 
 @pytest.fixture
-def nurse(world: Any, token_for: Any, api_client: Any) -> Client:
-    return api_client(token_for(world.nurse_a))
-
-
-@pytest.fixture
 def clinician_b(world: Any, token_for: Any, api_client: Any) -> Client:
     return api_client(token_for(world.clinician_b))
 

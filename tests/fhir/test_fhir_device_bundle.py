@@ -21,16 +21,6 @@ from tests.fhir.device_helpers import GATEWAY, checked_in, monitored, observatio
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def nurse(world: Any, token_for: Any, api_client: Any) -> Client:
-    return api_client(token_for(world.nurse_a))
-
-
-@pytest.fixture
-def session(world: Any) -> TreatmentSession:
-    return monitored(world.prescriber_a, world.nurse_a, world.patient_a)
-
-
 def entry(resource: dict[str, Any], key: str | None = None) -> dict[str, Any]:
     request: dict[str, Any] = {"method": "POST", "url": "Observation"}
     if key is not None:

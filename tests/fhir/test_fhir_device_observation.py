@@ -26,16 +26,6 @@ COMPONENT = "Observation.component"
 VALUE = "Observation.valueQuantity"
 
 
-@pytest.fixture
-def nurse(world: Any, token_for: Any, api_client: Any) -> Client:
-    return api_client(token_for(world.nurse_a))
-
-
-@pytest.fixture
-def session(world: Any) -> TreatmentSession:
-    return monitored(world.prescriber_a, world.nurse_a, world.patient_a)
-
-
 def device_readings(session: TreatmentSession) -> Any:
     return VitalReading.objects.filter(session=session, source="device")
 

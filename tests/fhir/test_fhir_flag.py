@@ -30,11 +30,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def nurse(world: Any, token_for: Any, api_client: Any) -> Client:
-    return api_client(token_for(world.nurse_a))
-
-
-@pytest.fixture
 def prescriber(world: Any, token_for: Any, api_client: Any) -> Client:
     return api_client(token_for(world.prescriber_a))
 

@@ -16,11 +16,6 @@ PHYSICAL = "http://terminology.hl7.org/CodeSystem/location-physical-type"
 
 
 @pytest.fixture
-def nurse(world: Any, token_for: Any, api_client: Any) -> Client:
-    return api_client(token_for(world.nurse_a))
-
-
-@pytest.fixture
 def clinician_b(world: Any, token_for: Any, api_client: Any) -> Client:
     return api_client(token_for(world.clinician_b))
 

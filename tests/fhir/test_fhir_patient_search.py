@@ -18,11 +18,6 @@ SYSTEM_A = "urn:ketacare:clinic:alpha-clinic:mrn"
 
 
 @pytest.fixture
-def nurse(world: Any, token_for: Any, api_client: Any) -> Client:
-    return api_client(token_for(world.nurse_a))
-
-
-@pytest.fixture
 def clinician_b(world: Any, token_for: Any, api_client: Any) -> Client:
     return api_client(token_for(world.clinician_b))
 

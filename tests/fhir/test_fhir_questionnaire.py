@@ -36,11 +36,6 @@ DIFFICULTY = [("LA6572-7", 0), ("LA6573-5", 1), ("LA6575-0", 2), ("LA6574-3", 3)
 LFORMS_PHQ9 = {code: FREQUENCY for code in PHQ9_ITEM_CODES[:9]}
 
 
-@pytest.fixture
-def nurse(world: Any, token_for: Any, api_client: Any) -> Client:
-    return api_client(token_for(world.nurse_a))
-
-
 def read(client: Client, resource_id: str) -> dict[str, Any]:
     response = client.get(f"/fhir/Questionnaire/{resource_id}")
     assert response.status_code == 200, response.content

@@ -148,11 +148,6 @@ def yes_no(value: int) -> dict[str, Any]:
     return {"valueCoding": {"system": LOINC, "code": "LA33-6" if value else "LA32-8"}}
 
 
-@pytest.fixture
-def nurse(world: Any, token_for: Any, api_client: Any) -> Client:
-    return api_client(token_for(world.nurse_a))
-
-
 def post(client: Client, body: Any) -> Any:
     data = body if isinstance(body, str) else json.dumps(body)
     return client.post("/fhir/QuestionnaireResponse", data=data, content_type=FHIR_JSON)

@@ -19,7 +19,6 @@ from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from ketacare.accounts.audit import AuditEntry
 from ketacare.treatments import actions
 from ketacare.treatments.models import TreatmentSession
-from tests.fhir.device_helpers import monitored
 from tests.treatments.session_helpers import actor, dosed, ready_session
 
 pytestmark = pytest.mark.django_db
@@ -27,18 +26,8 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 
 
 @pytest.fixture
-def nurse(world: Any, token_for: Any, api_client: Any) -> Client:
-    return api_client(token_for(world.nurse_a))
-
-
-@pytest.fixture
 def clinician_b(world: Any, token_for: Any, api_client: Any) -> Client:
     return api_client(token_for(world.clinician_b))
-
-
-@pytest.fixture
-def session(world: Any) -> TreatmentSession:
-    return monitored(world.prescriber_a, world.nurse_a, world.patient_a)
 
 
 def get(client: Client, url: str, expect: int = 200) -> dict[str, Any]:

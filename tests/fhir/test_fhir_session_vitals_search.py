@@ -12,20 +12,10 @@ from fhir.resources.R4B.bundle import Bundle
 from ketacare.treatments import actions
 from ketacare.treatments.corrections import do_correct_reading
 from ketacare.treatments.models import TreatmentSession
-from tests.fhir.device_helpers import GATEWAY, monitored, observation, post
+from tests.fhir.device_helpers import GATEWAY, observation, post
 from tests.treatments.session_helpers import actor
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def nurse(world: Any, token_for: Any, api_client: Any) -> Client:
-    return api_client(token_for(world.nurse_a))
-
-
-@pytest.fixture
-def session(world: Any) -> TreatmentSession:
-    return monitored(world.prescriber_a, world.nurse_a, world.patient_a)
 
 
 def _ids(client: Client, query: str) -> list[str]:
