@@ -282,3 +282,21 @@ def test_notices_page_is_per_user_and_clinic(world: Any, as_user: Any) -> None:
     assert as_user(world.prescriber_a).post(url).status_code == 302
     notice.refresh_from_db()
     assert notice.read_at is not None
+
+
+def test_the_clinic_sets_how_early_a_bp_answers_the_timed_check(world: Any) -> None:
+    """How early a BP counts is practice variation: a clinic setting (default 10 min)."""
+    do_set_limits(actor(world.admin_a), world.clinic_a, defaults() | {"bp_check_early_min": 0})
+    session = _esketamine_dosed(world)
+    start = session.observation_started_at
+    with time_machine.travel(start + timedelta(minutes=33), tick=False):
+        actions.do_record_vitals(
+            actor(world.nurse_a), session, {"systolic_mmhg": 128, "diastolic_mmhg": 82}
+        )
+    assert raise_overdue_vitals(start + timedelta(minutes=41)) == 1  # 33 min is too early now
+    with time_machine.travel(start + timedelta(minutes=42), tick=False):
+        actions.do_record_vitals(
+            actor(world.nurse_a), session, {"systolic_mmhg": 126, "diastolic_mmhg": 80}
+        )
+    assert raise_overdue_vitals(start + timedelta(minutes=43)) == 1  # answered and closed
+    assert not SessionAlert.objects.get(code="bp_check_overdue").is_open

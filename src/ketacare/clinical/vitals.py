@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from ketacare.clinical.sedation import PEAK_MIN, PEAK_WINDOW_MIN
+
 
 class AlertLevel(StrEnum):
     WARNING = "warning"  # look again soon: repeat in 5 min, consider pausing
@@ -332,10 +334,11 @@ def next_vitals_due(
     return anchor + timedelta(minutes=interval_min)
 
 
-# A label-timed BP check ("~40 min after dosing") counts as done by a BP taken from 10 minutes
-# before it on: the 30-60 min window around the peak that `clinical.sedation` uses for the
-# ~40-minute scores (PEAK_WINDOW_MIN; [PRACTICE] display default, not in any source).
-BP_CHECK_EARLY_MIN = 10
+# A label-timed BP check ("~40 min after dosing") counts as done by a BP taken from this many
+# minutes before it on. Not in any source [PRACTICE]: the default is the start of the 30-60
+# min window around the peak that `clinical.sedation` uses for the ~40-minute scores, and each
+# clinic can change it (treatments.limits, "bp_check_early_min").
+BP_CHECK_EARLY_MIN = PEAK_MIN - PEAK_WINDOW_MIN[0]
 
 
 def bp_check_due(

@@ -27,7 +27,7 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic
 from ketacare.clinical.discharge import DISSOCIATION_RESOLVED_AT_OR_BELOW
-from ketacare.clinical.vitals import DEFAULT_LIMITS, VitalLimits
+from ketacare.clinical.vitals import BP_CHECK_EARLY_MIN, DEFAULT_LIMITS, VitalLimits
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,11 @@ SPECS: tuple[LimitSpec, ...] = (
               "PRACTICE", None, "Blank: the protocol's interval. Set: the longest gap allowed "
               "while a patient is monitored (the shorter of this and the protocol's).",
               optional=True),
+    LimitSpec("bp_check_early_min", "A timed BP check counts from this long before it", TIMING,
+              "min", 0, 20, "clinical.md §6b [LABEL] S4, S9 (esketamine BP '~40 min' after "
+              "dosing); how early counts is not in any source [PRACTICE] (default: the 30–60 "
+              "min peak window of §10)", "PRACTICE", BP_CHECK_EARLY_MIN,
+              "A missed timed BP raises 'BP check overdue'."),
     LimitSpec("escalation_min", "Escalate an unacknowledged alert after", TIMING, "min", 1, 60,
               "clinical.md §9 suggested behaviour: repeat in 5 min, then notify the prescriber "
               "[PRACTICE]", "PRACTICE", ESCALATION_MINUTES_DEFAULT,
@@ -133,6 +138,7 @@ class ClinicMonitoring:
     dissociation_resolved_at_or_below: int
     vitals_interval_min: int | None
     escalation_min: int
+    bp_check_early_min: int = BP_CHECK_EARLY_MIN
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -140,6 +146,7 @@ class ClinicMonitoring:
             "dissociation_resolved_at_or_below": self.dissociation_resolved_at_or_below,
             "vitals_interval_min": self.vitals_interval_min,
             "escalation_min": self.escalation_min,
+            "bp_check_early_min": self.bp_check_early_min,
         }
 
 
@@ -155,6 +162,7 @@ def from_dict(values: Mapping[str, Any] | None) -> ClinicMonitoring:
         dissociation_resolved_at_or_below=merged["dissociation_resolved_at_or_below"],
         vitals_interval_min=merged["vitals_interval_min"],
         escalation_min=merged["escalation_min"],
+        bp_check_early_min=merged["bp_check_early_min"],
     )
 
 

@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from ketacare.accounts.audit import Actor, record
 from ketacare.clinical.vitals import (
-    BP_CHECK_EARLY_MIN,
     AlertLevel,
     bp_check_due,
     next_vitals_due,
@@ -54,12 +53,14 @@ def _due(session: TreatmentSession, monitoring: ClinicMonitoring) -> datetime | 
     return next_vitals_due(last, since, interval)
 
 
-def _bp_check(session: TreatmentSession) -> datetime | None:
+def _bp_check(session: TreatmentSession, monitoring: ClinicMonitoring) -> datetime | None:
     since = session.observation_started_at or session.dosing_started_at
     if since is None:
         return None
     checks = session_protocol(session).monitoring.bp_check_times_min
-    return bp_check_due(since, checks, getattr(session, "last_bp_at", None))
+    return bp_check_due(
+        since, checks, getattr(session, "last_bp_at", None), monitoring.bp_check_early_min
+    )
 
 
 def raise_overdue_vitals(now: datetime | None = None) -> int:
@@ -88,7 +89,7 @@ def raise_overdue_vitals(now: datetime | None = None) -> int:
         due = _due(session, monitoring)
         if due is not None and due < now and _raise(session, due, now, OVERDUE):
             done += 1
-        check = _bp_check(session)
+        check = _bp_check(session, monitoring)
         if check is not None and check < now and _raise(session, check, now, BP_CHECK):
             done += 1
     return done
@@ -148,8 +149,9 @@ def _close_answered(now: datetime) -> int:
     for alert in open_alerts:
         assert alert.due_at is not None  # filtered above
         if alert.code == BP_CHECK:
+            early = session_monitoring(alert.session).bp_check_early_min
             answers = alert.session.readings.filter(
-                taken_at__gte=alert.due_at - timedelta(minutes=BP_CHECK_EARLY_MIN),
+                taken_at__gte=alert.due_at - timedelta(minutes=early),
                 systolic_mmhg__isnull=False,
             )
         else:

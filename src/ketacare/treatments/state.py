@@ -154,7 +154,10 @@ def next_due(
         vitals_interval(session, protocol, monitoring.vitals_interval_min),
     )
     check_due = bp_check_due(
-        since, protocol.monitoring.bp_check_times_min, last_bp.taken_at if last_bp else None
+        since,
+        protocol.monitoring.bp_check_times_min,
+        last_bp.taken_at if last_bp else None,
+        monitoring.bp_check_early_min,
     )
     return min((d for d in (interval_due, check_due) if d is not None), default=None)
 
