@@ -5,6 +5,7 @@ each view goes through `access_patient`, calls one action and redirects back to 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from ketacare.accounts.access import staff_view
 from ketacare.accounts.actions import ActionError
-from ketacare.accounts.audit import actor_from_request, audit
+from ketacare.accounts.audit import Actor, actor_from_request, audit
 from ketacare.accounts.models import Role
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.patients.access import access_patient
@@ -123,77 +124,100 @@ def _bad(
     return views._page(request, session, 400, error, **bound)
 
 
+def _form_action(
+    request: HttpRequest,
+    patient_id: str,
+    session_id: int,
+    perm: Perm,
+    key: str,
+    make_form: Callable[[TreatmentSession], forms.Form],
+    act: Callable[[Actor, TreatmentSession, dict[str, Any]], object],
+    anchor: str,
+) -> HttpResponse:
+    """Every form of the session page has this shape: the patient through `access_patient`
+    (clinic and permission), the form checked (400: the page with the form's errors under
+    `key`), one action (its ActionError named on the form's field), then back to the page at
+    `anchor`."""
+    patient = access_patient(request, patient_id, perm)
+    session = views._session(patient, session_id)
+    form = make_form(session)
+    if not form.is_valid():
+        return views._page(request, session, 400, "", **{key: form})
+    try:
+        act(actor_from_request(request), session, form.cleaned_data)
+    except ActionError as exc:
+        return _bad(request, session, key, form, exc)
+    return views._to(session, anchor)
+
+
 @staff_view()
 @require_POST
 def record_use(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
-    patient = access_patient(request, patient_id, Perm.SUBSTANCE_RECORD)
-    session = views._session(patient, session_id)
-    form = UseForm(request.POST, lots=_lots(session))
-    if not form.is_valid():
-        return views._page(request, session, status=400, use=form)
-    try:
-        sa.do_record_use(actor_from_request(request), session, form.cleaned_data)
-    except ActionError as exc:
-        return _bad(request, session, "use", form, exc)
-    return views._to(session, "substances")
+    return _form_action(
+        request,
+        patient_id,
+        session_id,
+        Perm.SUBSTANCE_RECORD,
+        "use",
+        lambda session: UseForm(request.POST, lots=_lots(session)),
+        sa.do_record_use,
+        "substances",
+    )
 
 
 @staff_view()
 @require_POST
 def infusion_event(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
-    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
-    session = views._session(patient, session_id)
-    form = InfusionForm(request.POST)
-    if not form.is_valid():
-        return views._page(request, session, 400, "", infusion=form)
-    try:
-        infusion.do_infusion_event(
-            actor_from_request(request),
-            session,
-            form.cleaned_data["kind"],
-            form.cleaned_data["rate_ml_per_h"],
-            form.cleaned_data["reason"],
+    def act(actor: Actor, session: TreatmentSession, data: dict[str, Any]) -> object:
+        return infusion.do_infusion_event(
+            actor, session, data["kind"], data["rate_ml_per_h"], data["reason"]
         )
-    except ActionError as exc:
-        return _bad(request, session, "infusion", form, exc)
-    return views._to(session, "infusion")
+
+    return _form_action(
+        request,
+        patient_id,
+        session_id,
+        Perm.SESSION_RUN,
+        "infusion",
+        lambda _: InfusionForm(request.POST),
+        act,
+        "infusion",
+    )
 
 
 @staff_view()
 @require_POST
 def record_side_effect(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
-    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
-    session = views._session(patient, session_id)
-    form = SideEffectForm(request.POST)
-    if not form.is_valid():
-        return views._page(request, session, 400, "", side_effect=form)
-    try:
-        side_effects.do_record_side_effect(actor_from_request(request), session, form.cleaned_data)
-    except ActionError as exc:
-        return _bad(request, session, "side_effect", form, exc)
-    return views._to(session, "side-effects")
+    return _form_action(
+        request,
+        patient_id,
+        session_id,
+        Perm.SESSION_RUN,
+        "side_effect",
+        lambda _: SideEffectForm(request.POST),
+        side_effects.do_record_side_effect,
+        "side-effects",
+    )
 
 
 @staff_view()
 @require_POST
 def correct_reading(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
-    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
-    session = views._session(patient, session_id)
-    form = CorrectReadingForm(request.POST)
-    if not form.is_valid():
-        return views._page(request, session, 400, "", correct_reading=form)
-    data = form.cleaned_data
-    try:
-        corrections.do_correct_reading(
-            actor_from_request(request),
-            session,
-            data["reading"],
-            data,
-            data["correction_reason"],
+    def act(actor: Actor, session: TreatmentSession, data: dict[str, Any]) -> object:
+        return corrections.do_correct_reading(
+            actor, session, data["reading"], data, data["correction_reason"]
         )
-    except ActionError as exc:
-        return _bad(request, session, "correct_reading", form, exc)
-    return views._to(session, "corrections")
+
+    return _form_action(
+        request,
+        patient_id,
+        session_id,
+        Perm.SESSION_RUN,
+        "correct_reading",
+        lambda _: CorrectReadingForm(request.POST),
+        act,
+        "corrections",
+    )
 
 
 @staff_view()
@@ -212,16 +236,16 @@ def sign(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse
 @staff_view()
 @require_POST
 def add_addendum(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
-    patient = access_patient(request, patient_id, Perm.SESSION_SIGN)
-    session = views._session(patient, session_id)
-    form = AddendumForm(request.POST)
-    if not form.is_valid():
-        return views._page(request, session, 400, "", addendum=form)
-    try:
-        signing.do_add_addendum(actor_from_request(request), session, form.cleaned_data["text"])
-    except ActionError as exc:
-        return _bad(request, session, "addendum", form, exc)
-    return views._to(session, "signing")
+    return _form_action(
+        request,
+        patient_id,
+        session_id,
+        Perm.SESSION_SIGN,
+        "addendum",
+        lambda _: AddendumForm(request.POST),
+        lambda actor, session, data: signing.do_add_addendum(actor, session, data["text"]),
+        "signing",
+    )
 
 
 @staff_view()

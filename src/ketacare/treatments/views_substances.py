@@ -6,6 +6,7 @@ Everything is filtered by the active clinic: another clinic's lot or entry is a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from ketacare.accounts.access import staff_view
 from ketacare.accounts.actions import ActionError
-from ketacare.accounts.audit import actor_from_request, audit
+from ketacare.accounts.audit import Actor, actor_from_request, audit
 from ketacare.accounts.models import Clinic
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.treatments import substance_actions as sa
@@ -74,46 +75,43 @@ def _done(anchor: str = "") -> HttpResponse:
     return HttpResponseRedirect(reverse("chairs:substances") + (f"#{anchor}" if anchor else ""))
 
 
+def _clinic_form_action(
+    request: HttpRequest,
+    key: str,
+    form: forms.Form,
+    act: Callable[[Actor, Clinic, dict[str, Any]], object],
+    anchor: str,
+) -> HttpResponse:
+    """The stock page's forms: checked (400: the page with the form's errors under `key`), one
+    action for the user's clinic (its ActionError named on the form), back to `anchor`."""
+    if not form.is_valid():
+        return _index(request, 400, **{key: form})
+    try:
+        act(actor_from_request(request), _clinic(request), form.cleaned_data)
+    except ActionError as exc:
+        _add_error(form, exc)
+        return _index(request, 400, **{key: form})
+    return _done(anchor)
+
+
 @staff_view(Perm.SUBSTANCE_RECORD)
 @require_POST
 def receive_lot(request: HttpRequest) -> HttpResponse:
-    form = LotForm(request.POST)
-    if not form.is_valid():
-        return _index(request, 400, lot=form)
-    try:
-        sa.do_receive_lot(actor_from_request(request), _clinic(request), form.cleaned_data)
-    except ActionError as exc:
-        _add_error(form, exc)
-        return _index(request, 400, lot=form)
-    return _done("lots")
+    return _clinic_form_action(request, "lot", LotForm(request.POST), sa.do_receive_lot, "lots")
 
 
 @staff_view(Perm.SUBSTANCE_RECORD)
 @require_POST
 def count(request: HttpRequest) -> HttpResponse:
     form = CountForm(request.POST, lots=_lots(_clinic(request)))
-    if not form.is_valid():
-        return _index(request, 400, count=form)
-    try:
-        sa.do_record_count(actor_from_request(request), _clinic(request), form.cleaned_data)
-    except ActionError as exc:
-        _add_error(form, exc)
-        return _index(request, 400, count=form)
-    return _done("discrepancies")
+    return _clinic_form_action(request, "count", form, sa.do_record_count, "discrepancies")
 
 
 @staff_view(Perm.SUBSTANCE_RECORD)
 @require_POST
 def waste(request: HttpRequest) -> HttpResponse:
     form = WasteForm(request.POST, lots=_lots(_clinic(request)))
-    if not form.is_valid():
-        return _index(request, 400, waste=form)
-    try:
-        sa.do_record_waste(actor_from_request(request), _clinic(request), form.cleaned_data)
-    except ActionError as exc:
-        _add_error(form, exc)
-        return _index(request, 400, waste=form)
-    return _done("lots")
+    return _clinic_form_action(request, "waste", form, sa.do_record_waste, "lots")
 
 
 def _lot_page(request: HttpRequest, lot: DrugLot, status: int = 200, **bound: Any) -> HttpResponse:
