@@ -1,5 +1,6 @@
-"""FHIR endpoints for aftercare: integration sessions as Encounter, habit goals as Goal (read
-and search by patient); habit Observations join the Observation endpoints
+"""FHIR endpoints for aftercare: integration sessions as Encounter (read; `views_encounter`
+searches them with the treatment sessions), habit goals as Goal (read and search by patient);
+habit Observations join the Observation endpoints
 (`views_measures.observation_*`, via `aftercare_observation`).
 
 Same rules as the clinical record: everything inside the token's clinic; another clinic's id
@@ -12,11 +13,9 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 
 from ketacare.fhir.aftercare_encounter import (
-    ENCOUNTER_PARAMS,
     encounter_row,
     encounter_to_fhir,
     parse_encounter_id,
-    run_encounter_search,
 )
 from ketacare.fhir.aftercare_goal import (
     GOAL_PARAMS,
@@ -29,20 +28,6 @@ from ketacare.fhir.aftercare_observation import habit_row, habit_to_fhir, parse_
 from ketacare.fhir.clinical_common import Source
 from ketacare.fhir.http import fhir_endpoint
 from ketacare.fhir.views_clinical import answer_read, clinical_search, found_or_404
-
-
-@fhir_endpoint("GET")
-def encounter_type(request: HttpRequest) -> HttpResponse:
-    return clinical_search(
-        request,
-        ENCOUNTER_PARAMS,
-        lambda clinic, search: [
-            Source(run_encounter_search(clinic, search), lambda n: n.held_on, encounter_to_fhir)
-        ],
-        "fhir:encounter_instance",
-        "fhir.encounter.searched",
-        "integration_note",
-    )
 
 
 @fhir_endpoint("GET")

@@ -1,4 +1,5 @@
-"""FHIR reads and searches of treatment sessions: Encounter and MedicationAdministration.
+"""FHIR reads of treatment sessions as Encounter (`views_encounter` searches them with the
+integration sessions), and reads and searches of MedicationAdministration.
 
 As for the clinical record: everything inside the token's clinic; an id of another clinic
 answers the same audited 404 as an unknown one; `patients.view` is needed; reads and searches
@@ -9,13 +10,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
-from ketacare.fhir.clinical_common import Source
 from ketacare.fhir.encounter import (
-    ENCOUNTER_PARAMS,
     encounter_row,
     encounter_to_fhir,
     parse_encounter_id,
-    run_encounter_search,
 )
 from ketacare.fhir.http import fhir_endpoint
 from ketacare.fhir.medication_administration import (
@@ -28,20 +26,6 @@ from ketacare.fhir.medication_administration import (
 )
 from ketacare.fhir.views_clinical import answer_read, clinical_search, found_or_404
 from ketacare.treatments.models import DeviceAdministration, DoseRecord
-
-
-@fhir_endpoint("GET")
-def encounter_type(request: HttpRequest) -> HttpResponse:
-    return clinical_search(
-        request,
-        ENCOUNTER_PARAMS,
-        lambda clinic, search: [
-            Source(run_encounter_search(clinic, search), lambda s: s.created_at, encounter_to_fhir)
-        ],
-        "fhir:encounter_instance",
-        "fhir.encounter.searched",
-        "session",
-    )
 
 
 @fhir_endpoint("GET")
