@@ -1,14 +1,16 @@
 """Risk answer → flag on the staff banner: 200 patients submit PHQ-9 item 9 = 2 at once.
 
 Run: DATABASE_URL=postgres://…/<your db> .venv/bin/python bench/risk_flag_latency.py
-     [--patients 200] [--workers 2] [--threads 8] [--data-dir DIR]
+     [--patients 200] [--workers N] [--threads N] [--data-dir DIR]
 Target (issue #7): p99 < 1 s from the start of the patient's submission to the flag being on
 the staff banner endpoint, notifications enqueued.
 
 1. Data, in the database named by DATABASE_URL (PostgreSQL or SQLite; a new clinic per run,
    so nothing already there is touched): a clinic with a prescriber on call all week and a
    nurse, `--patients` patients, each with a one-time PHQ-9 self-report link.
-2. Server: `ketacare serve` (gunicorn gthread) on a free loopback port, stopped at the end.
+2. Server: `ketacare serve` (gunicorn gthread) on a free loopback port, stopped at the end,
+   with the workers and threads it uses in production unless told (2 × cores + 1 workers,
+   at most 9, 2 threads each).
 3. The nurse signs in; one thread polls `GET /safety/banner/?ids=1` back to back (passive
    header, as safety.js does) and notes when each flag id first appears.
 4. Each patient has a thread and its own connection: it opens its link (untimed), waits at a
@@ -99,8 +101,8 @@ def sign_in(client: Client, email: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=200)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=min(2 * (os.cpu_count() or 1) + 1, 9))
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--data-dir", default="")
     parser.add_argument(
         "--warmup", type=int, default=10, help="Submissions made one at a time first (untimed)."
