@@ -25,6 +25,7 @@ from django.db import connections, router
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, Outcome, record
 from ketacare.accounts.models import Clinic
+from ketacare.core.inserts import insert_rows
 from ketacare.fhir.device_feed import (
     BP,
     BP_COMPONENTS,
@@ -180,7 +181,7 @@ def store_incoming(
                         received_at=now,
                     )
                 )
-    ReceivedObservation.objects.bulk_create(keyed)
+    insert_rows(keyed)
     return Stored([o for o in outcomes if o is not None], refused)
 
 

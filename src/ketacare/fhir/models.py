@@ -16,7 +16,8 @@ from ketacare.treatments.models import VitalReading
 
 
 class ReceivedObservation(models.Model):
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: the unique (clinic, system, value) key below leads with it.
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+", db_index=False)
     system = models.CharField(max_length=255)
     value = models.CharField(max_length=255)
     reading = models.OneToOneField(

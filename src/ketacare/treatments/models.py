@@ -167,7 +167,11 @@ class ReadingSource(models.TextChoices):
 class VitalReading(models.Model):
     """One set of vital signs and scores at one time. Never changed: corrected by a new row."""
 
-    session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="readings")
+    # No index of its own: `reading_session_time` (session, -taken_at) serves every lookup by
+    # session, and one index fewer to update on each of a monitor's many inserts.
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.CASCADE, related_name="readings", db_index=False
+    )
     phase = models.CharField(
         max_length=10, choices=ReadingPhase.choices, default=ReadingPhase.DURING
     )

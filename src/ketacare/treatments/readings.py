@@ -31,6 +31,7 @@ from django.utils import timezone
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.clinical.vitals import Alert, VitalSigns, evaluate_reading, evaluate_sedation
+from ketacare.core.inserts import insert_rows
 from ketacare.plans.models import TreatmentPlan
 from ketacare.treatments.limits import ClinicMonitoring, from_dict
 from ketacare.treatments.models import (
@@ -153,7 +154,7 @@ def store_readings(
         )
         for item in new
     ]
-    VitalReading.objects.bulk_create(rows)
+    insert_rows(rows)
     # Loaded once (by lock_session when it locked the session): the alerts and readiness use it.
     monitoring = session_monitoring(session, getattr(session, "clinic_monitoring_now", None))
     limits = monitoring.limits
