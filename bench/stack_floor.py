@@ -53,6 +53,50 @@ TABLE_SQL = (
     "session_id bigint NOT NULL, taken_at timestamptz NOT NULL, systolic integer, "
     "diastolic integer, heart_rate integer)"
 )
+SKETCH_TOKEN = "sketch-bench-token"  # noqa: S105  (a throwaway bearer token for the sketch)
+SKETCH_SESSIONS = 40
+SKETCH_DDL = [
+    "CREATE TABLE sketch_token (id bigserial PRIMARY KEY, token_hash varchar(64) NOT NULL "
+    "UNIQUE, user_id bigint NOT NULL, clinic_id bigint NOT NULL, revoked boolean NOT NULL)",
+    "CREATE TABLE sketch_session (id bigint PRIMARY KEY, clinic_id bigint NOT NULL, "
+    "patient_id varchar(64) NOT NULL, status varchar(20) NOT NULL)",
+    # treatments_vitalreading's columns, keys and indexes
+    "CREATE TABLE sketch_reading (id bigserial PRIMARY KEY, session_id bigint NOT NULL "
+    "REFERENCES sketch_session DEFERRABLE INITIALLY DEFERRED, phase varchar(10) NOT NULL, "
+    "taken_at timestamptz NOT NULL, recorded_at timestamptz NOT NULL, recorded_by_id bigint, "
+    "systolic_mmhg smallint CHECK (systolic_mmhg >= 0), diastolic_mmhg smallint, "
+    "heart_rate_bpm smallint, spo2_pct smallint, resp_rate_per_min smallint, "
+    "temperature_c numeric(4, 1), moaas smallint, cadss6 smallint, source varchar(8) NOT NULL, "
+    "corrects_id bigint REFERENCES sketch_reading DEFERRABLE INITIALLY DEFERRED, "
+    "correction_reason text NOT NULL)",
+    "CREATE INDEX ON sketch_reading (session_id, taken_at DESC)",
+    "CREATE INDEX ON sketch_reading (session_id, taken_at DESC) WHERE moaas IS NOT NULL",
+    "CREATE INDEX ON sketch_reading (session_id, taken_at DESC) WHERE cadss6 IS NOT NULL",
+    "CREATE INDEX ON sketch_reading (session_id, taken_at DESC) WHERE phase = 'pre_dose'",
+    "CREATE INDEX ON sketch_reading (corrects_id)",
+    "CREATE INDEX ON sketch_reading (recorded_by_id)",
+    # kc_fhir_receivedobservation
+    "CREATE TABLE sketch_key (id bigserial PRIMARY KEY, clinic_id bigint NOT NULL, "
+    "system varchar(255) NOT NULL, value varchar(255) NOT NULL, reading_id bigint NOT NULL "
+    "UNIQUE REFERENCES sketch_reading DEFERRABLE INITIALLY DEFERRED, kind varchar(8) NOT NULL, "
+    "received_at timestamptz NOT NULL, UNIQUE (clinic_id, system, value))",
+    # accounts_auditchainhead and accounts_auditentry
+    "CREATE TABLE sketch_audit_head (id integer PRIMARY KEY, last_seq bigint NOT NULL, "
+    "last_hash varchar(64) NOT NULL)",
+    "CREATE TABLE sketch_audit_entry (id bigserial PRIMARY KEY, seq bigint NOT NULL UNIQUE, "
+    "at timestamptz NOT NULL, actor_id bigint, actor_label varchar(254) NOT NULL, "
+    "actor_role varchar(20) NOT NULL, clinic_id bigint, action varchar(100) NOT NULL, "
+    "object_type varchar(60) NOT NULL, object_id varchar(64) NOT NULL, "
+    "patient_id varchar(64) NOT NULL, client_ip varchar(64) NOT NULL, "
+    "outcome varchar(10) NOT NULL, detail jsonb NOT NULL, prev_hash varchar(64) NOT NULL, "
+    "entry_hash varchar(64) NOT NULL)",
+    "CREATE INDEX ON sketch_audit_entry (action)",
+    "CREATE INDEX ON sketch_audit_entry (clinic_id, seq DESC)",
+    "CREATE INDEX ON sketch_audit_entry (patient_id, seq DESC)",
+]
+SKETCH_TABLES = "sketch_key, sketch_reading, sketch_audit_entry, sketch_audit_head, " + (
+    "sketch_session, sketch_token"
+)
 BODY = json.dumps({"s": 1, "sbp": 128, "dbp": 82, "hr": 74}).encode()
 HEADERS = {"Content-Type": "application/json", "Host": f"{HOST}"}
 SERVERS = {  # name: (gunicorn app, extra environment)
@@ -163,6 +207,63 @@ def burst(port: int, clients: int) -> list[float]:
     return timings
 
 
+def sketch_tables(url: str) -> list[tuple[int, str]]:
+    """Create and fill the sketch's tables; returns its sessions as (id, patient id)."""
+    import hashlib
+    import uuid
+
+    import psycopg
+
+    sessions = [(1000 + i, uuid.uuid4().hex) for i in range(SKETCH_SESSIONS)]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {SKETCH_TABLES}")
+        for statement in SKETCH_DDL:
+            conn.execute(statement)
+        token_hash = hashlib.sha256(SKETCH_TOKEN.encode()).hexdigest()
+        conn.execute("INSERT INTO sketch_token VALUES (1, %s, 7, 3, false)", [token_hash])
+        conn.execute("INSERT INTO sketch_audit_head VALUES (1, 0, '')")
+        for pk, patient in sessions:
+            conn.execute(
+                "INSERT INTO sketch_session VALUES (%s, 3, %s, 'monitoring')", [pk, patient]
+            )
+            conn.execute(
+                "INSERT INTO sketch_reading (session_id, phase, taken_at, recorded_at, "
+                "systolic_mmhg, diastolic_mmhg, heart_rate_bpm, spo2_pct, source, "
+                "correction_reason) VALUES (%s, 'pre_dose', now(), now(), 124, 78, 72, 98, "
+                "'manual', '')",
+                [pk],
+            )
+    return sessions
+
+
+def sketch_posts(
+    port: int, sessions: list[tuple[int, str]], requests: int, warmup: int
+) -> list[float]:
+    """One keep-alive client posting heart-rate Observations with their own identifiers."""
+    from fhir_device_feed import observation
+
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    headers = {
+        "Content-Type": "application/fhir+json",
+        "Authorization": f"Bearer {SKETCH_TOKEN}",
+        "Host": HOST,
+    }
+    timings = []
+    run = str(int(time.time()))
+    for i in range(warmup + requests):
+        body = json.dumps(observation(sessions[i % len(sessions)], "hr", i, f"{run}-{i}"))
+        started = time.perf_counter()
+        conn.request("POST", "/fhir/Observation", body=body.encode(), headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 201:
+            raise RuntimeError(f"sketch answered {response.status}")
+        if i >= warmup:
+            timings.append((time.perf_counter() - started) * 1000)
+    conn.close()
+    return timings
+
+
 def raw_commit_floor(url: str, requests: int) -> list[float]:
     import psycopg
 
@@ -219,8 +320,32 @@ def main() -> int:
             + " ms",
             flush=True,
         )
+    sessions = sketch_tables(url)
+    env = {**os.environ, "SKETCH_DATABASE_URL": url, "PYTHONPATH": str(BENCH_DIR)}
+    env["PYTHONPATH"] += os.pathsep + str(BENCH_DIR.parent / "src")
+    with gunicorn("floor_app.sketch:application", env, args.workers, args.threads, log) as port:
+        single = sketch_posts(port, sessions, args.requests, args.warmup)
+    with psycopg.connect(url) as conn:  # every POST stored its reading, key and audit entry
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM sketch_reading WHERE phase = 'during'), "
+            "(SELECT count(*) FROM sketch_key), (SELECT count(*) FROM sketch_audit_entry), "
+            "(SELECT last_seq FROM sketch_audit_head)"
+        ).fetchone()
+    posted = args.requests + args.warmup
+    if counts != (posted, posted, posted, posted):
+        raise RuntimeError(f"the sketch stored {counts}, not {posted} of each")
+    print(
+        f"{'sketch (see below)':<20} one at a time: median {statistics.median(single):.2f} ms, "
+        f"p95 {percentile(single, 95):.2f}",
+        flush=True,
+    )
+    print(
+        "   sketch: a pre-Django hot path for POST /fhir/Observation doing only the database "
+        "work of issue 6 in two statements and a commit (bench/floor_app/sketch.py)"
+    )
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS bench_floor_reading")
+        conn.execute(f"DROP TABLE IF EXISTS {SKETCH_TABLES}")
     waited = contention.percent()
     if waited is not None:
         print(f"CPU wait over the run: {waited:.0f} % (other work on the machine inflates this)")
