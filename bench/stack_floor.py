@@ -340,8 +340,9 @@ def main() -> int:
         flush=True,
     )
     print(
-        "   sketch: a pre-Django hot path for POST /fhir/Observation doing only the database "
-        "work of issue 6 in two statements and a commit (bench/floor_app/sketch.py)"
+        "   sketch: a lower bound for a pre-Django hot path for POST /fhir/Observation: part "
+        "of issue 6's work in two statements and a commit, near-empty tables "
+        "(bench/floor_app/sketch.py)"
     )
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS bench_floor_reading")
