@@ -80,10 +80,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _healthy(port: int) -> bool:
+def _healthy(port: int, path: str = "/healthz") -> bool:
+    """Whether the server on `port` answers 200 to GET `path`."""
     conn = http.client.HTTPConnection(HOST, port, timeout=2)
     try:
-        conn.request("GET", "/healthz")
+        conn.request("GET", path)
         return conn.getresponse().status == 200
     except OSError:
         return False

@@ -40,6 +40,7 @@ from _common import (  # bench/ is not a package: found through sys.path above
     BENCH_DIR,
     HOST,
     CpuContention,
+    _healthy,
     _stop,
     _tail,
     bench_pg_url,
@@ -141,24 +142,13 @@ def gunicorn(app: str, env: dict[str, str], workers: int, threads: int, log: Pat
         )
         try:
             deadline = time.monotonic() + 30
-            while not _answers(port):
+            while not _healthy(port, "/ok/"):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"{app} did not start:\n{_tail(log)}")
                 time.sleep(0.1)
             yield port
         finally:
             _stop(proc)
-
-
-def _answers(port: int) -> bool:
-    conn = http.client.HTTPConnection(HOST, port, timeout=2)
-    try:
-        conn.request("GET", "/ok/")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        conn.close()
 
 
 def _post(conn: http.client.HTTPConnection) -> None:
