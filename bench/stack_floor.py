@@ -16,6 +16,11 @@ For each: (a) one keep-alive client posting one at a time, median and p95 — ag
 p99 per round — against issue 7's "200 concurrent patients, p99 < 1 s". A KetaCare endpoint
 does its own work on top of these (sign-in, validation, rules, audit, several statements),
 so where a floor is already near a target, no KetaCare code can meet it on this machine.
+
+Then two sketches of lean paths, lower bounds measured instead of estimated: `sketch.py`, a
+pre-Django hot path for `POST /fhir/Observation`, one at a time; and `risk_sketch.py`, a
+PHQ-9 submission with item 9 = 2 storing issue 7's rows in four statements behind Django's
+middleware, one at a time and `--burst` at once.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -151,12 +157,18 @@ def gunicorn(app: str, env: dict[str, str], workers: int, threads: int, log: Pat
             _stop(proc)
 
 
-def _post(conn: http.client.HTTPConnection) -> None:
-    conn.request("POST", "/post/", body=BODY, headers=HEADERS)
+def _post(
+    conn: http.client.HTTPConnection,
+    path: str = "/post/",
+    body: bytes = BODY,
+    headers: dict[str, str] = HEADERS,
+    expect: int = 201,
+) -> None:
+    conn.request("POST", path, body=body, headers=headers)
     response = conn.getresponse()
     response.read()
-    if response.status != 201:
-        raise RuntimeError(f"POST /post/ answered {response.status}")
+    if response.status != expect:
+        raise RuntimeError(f"POST {path} answered {response.status}")
 
 
 def one_at_a_time(port: int, requests: int, warmup: int) -> list[float]:
@@ -171,8 +183,10 @@ def one_at_a_time(port: int, requests: int, warmup: int) -> list[float]:
     return timings
 
 
-def burst(port: int, clients: int) -> list[float]:
-    """`clients` connections, each opened first, then one POST each at a shared barrier."""
+def burst(port: int, clients: int, posts: list[dict[str, Any]] | None = None) -> list[float]:
+    """`clients` connections, each opened first, then one POST each at a shared barrier
+    (`posts`: each client's own `_post` arguments; default the floor's one-row POST)."""
+    posts = posts or [{} for _ in range(clients)]
     conns = [http.client.HTTPConnection(HOST, port, timeout=120) for _ in range(clients)]
     for conn in conns:
         conn.request("GET", "/ok/")
@@ -180,13 +194,16 @@ def burst(port: int, clients: int) -> list[float]:
     barrier = threading.Barrier(clients + 1)
     timings: list[float] = []
 
-    def post(conn: http.client.HTTPConnection) -> None:
+    def post(conn: http.client.HTTPConnection, kwargs: dict[str, Any]) -> None:
         barrier.wait()
         started = time.perf_counter()
-        _post(conn)
+        _post(conn, **kwargs)
         timings.append((time.perf_counter() - started) * 1000)
 
-    threads = [threading.Thread(target=post, args=(conn,)) for conn in conns]
+    threads = [
+        threading.Thread(target=post, args=(conn, kwargs))
+        for conn, kwargs in zip(conns, posts, strict=True)
+    ]
     for thread in threads:
         thread.start()
     barrier.wait()
@@ -254,6 +271,69 @@ def sketch_posts(
     return timings
 
 
+RISK_FORM = "&".join(f"phq9-{i}=1" for i in range(1, 9)) + "&phq9-9=2"
+RISK_HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Host": HOST}
+
+
+def risk_links(url: str, count: int) -> list[str]:
+    """Create the risk sketch's tables (and the audit tables it shares with the feed sketch)
+    and `count` one-time PHQ-9 links of one clinic; returns their raw tokens."""
+    import hashlib
+    import uuid
+
+    import psycopg
+    from floor_app.risk_sketch import RISK_DDL, RISK_TABLES
+
+    tokens = [f"risk-{uuid.uuid4().hex}" for _ in range(count)]
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {RISK_TABLES}")
+        for statement in RISK_DDL:
+            conn.execute(statement)
+        conn.execute("INSERT INTO sketch_audit_head VALUES (1, 0, '') ON CONFLICT DO NOTHING")
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO sketch_risk_link (token_hash, patient_id, clinic_id, scale_codes, "
+                "draft, expires_at) VALUES (%s, %s, 5, '[\"phq9\"]', '{}', "
+                "now() + interval '1 day')",
+                [(hashlib.sha256(t.encode()).hexdigest(), uuid.uuid4().hex) for t in tokens],
+            )
+    return tokens
+
+
+def risk_posts(tokens: list[str]) -> list[dict[str, Any]]:
+    body = RISK_FORM.encode()
+    return [
+        {"path": f"/risk/{t}/", "body": body, "headers": RISK_HEADERS, "expect": 302}
+        for t in tokens
+    ]
+
+
+def risk_check(url: str, submitted: int) -> None:
+    """Every submission stored its assessment, flag, crisis, block, escalation, due item,
+    task and three audit entries."""
+    import psycopg
+
+    tables = [
+        "sketch_risk_assessment",
+        "sketch_risk_flag",
+        "sketch_risk_crisis",
+        "sketch_risk_block",
+        "sketch_risk_escalation",
+        "sketch_risk_due",
+        "sketch_task",
+    ]
+    with psycopg.connect(url) as conn:
+        counts = conn.execute(
+            "SELECT "
+            + ", ".join(f"(SELECT count(*) FROM {t})" for t in tables)
+            + ", (SELECT count(*) FROM sketch_audit_entry WHERE action LIKE 'measures.%%' "
+            "OR action LIKE 'safety.%%')"
+        ).fetchone()
+    expected = (*[submitted] * len(tables), 3 * submitted)
+    if counts != expected:
+        raise RuntimeError(f"the risk sketch stored {counts}, not {expected}")
+
+
 def raw_commit_floor(url: str, requests: int) -> list[float]:
     import psycopg
 
@@ -283,6 +363,7 @@ def main() -> int:
     url = bench_pg_url(os.environ.get("DATABASE_URL"))
     pg_create_bench_db(url)
     import psycopg
+    from floor_app.risk_sketch import RISK_TABLES
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(TABLE_SQL)
@@ -334,9 +415,37 @@ def main() -> int:
         "of issue 6's work in two statements and a commit, near-empty tables "
         "(bench/floor_app/sketch.py)"
     )
+    tokens = risk_links(url, args.warmup + args.burst * args.rounds)
+    app, extra = SERVERS["django+middleware"]
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(BENCH_DIR), **extra}
+    env["PYTHONPATH"] += os.pathsep + str(BENCH_DIR.parent / "src")
+    with gunicorn(app, env, args.workers, args.threads, log) as port:
+        warm, tokens = tokens[: args.warmup], tokens[args.warmup :]
+        conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        single = []
+        for kwargs in risk_posts(warm):
+            started = time.perf_counter()
+            _post(conn, **kwargs)
+            single.append((time.perf_counter() - started) * 1000)
+        conn.close()
+        rounds = []
+        for i in range(args.rounds):
+            chunk = tokens[i * args.burst : (i + 1) * args.burst]
+            rounds.append(percentile(burst(port, args.burst, risk_posts(chunk)), 99))
+    risk_check(url, args.warmup + args.burst * args.rounds)
+    print(
+        f"{'risk sketch':<20} one at a time: median {statistics.median(single[10:]):.2f} ms; "
+        f"{args.burst} at once: p99 " + ", ".join(f"{p:.0f}" for p in rounds) + " ms",
+        flush=True,
+    )
+    print(
+        "   risk sketch: a lower bound for a hand-written PHQ-9 submission with item 9 > 0: "
+        "issue 7's writes in four statements and a commit behind Django's middleware, "
+        "step-1 notifications enqueued as one task (bench/floor_app/risk_sketch.py)"
+    )
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS bench_floor_reading")
-        conn.execute(f"DROP TABLE IF EXISTS {SKETCH_TABLES}")
+        conn.execute(f"DROP TABLE IF EXISTS {SKETCH_TABLES}, {RISK_TABLES}")
     waited = contention.percent()
     if waited is not None:
         print(f"CPU wait over the run: {waited:.0f} % (other work on the machine inflates this)")

@@ -8,6 +8,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from floor_app import risk_sketch
 from floor_app.models import FloorReading
 
 
@@ -29,4 +30,8 @@ def ok(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True})
 
 
-urlpatterns = [path("post/", store), path("ok/", ok)]
+urlpatterns = [
+    path("post/", store),
+    path("ok/", ok),
+    path("risk/<str:token>/", risk_sketch.submit),
+]
