@@ -286,3 +286,30 @@ def test_treatment_date_is_the_clinic_day_of_the_first_device(world: Any) -> Non
     form = build_form(session)
     assert isinstance(form.treatment_date, date)
     assert form.due_on - form.treatment_date == timedelta(days=7)
+
+
+def test_dissociation_is_judged_by_the_clinics_threshold_as_discharge_was(world: Any) -> None:
+    """A clinic that counts CADSS-6 ≤ 3 as resolved discharges at 3; the form must then say
+    resolved, and give the minutes until the patient was ready, not leave them blank."""
+    from ketacare.treatments.limits import defaults, do_set_limits
+
+    values = defaults() | {"dissociation_resolved_at_or_below": 3, "vitals_interval_min": ""}
+    do_set_limits(actor(world.prescriber_a), world.clinic_a, values)
+    nurse = world.nurse_a
+    session = ready_session(world.prescriber_a, nurse, world.patient_a, route="esketamine_nasal")
+    session = dosed(nurse, session)
+    start = timezone.now() - timedelta(minutes=130)
+    with time_machine.travel(start, tick=False):
+        actions.do_record_device(actor(nurse), session)
+    with time_machine.travel(start + timedelta(minutes=5), tick=False):
+        actions.do_record_device(actor(nurse), session)
+    session.refresh_from_db()
+    actions.do_record_vitals(actor(nurse), session, NORMAL | {"cadss6": 3})
+    session.refresh_from_db()
+    session = actions.do_discharge(actor(nurse), session, escort_confirmed=True)
+
+    fields = build_form(session).by_code()
+    assert fields["dissociation_observed"].value == "Yes"
+    assert fields["dissociation_resolved"].value == "Yes"
+    assert "≤ 3" in fields["dissociation_observed"].source
+    assert fields["ready_minutes"].value not in (None, "")

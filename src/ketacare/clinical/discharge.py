@@ -91,7 +91,9 @@ def discharge_readiness(inputs: DischargeInputs) -> DischargeDecision:
                 hard.append(reason)
     if inputs.latest_vitals is None or inputs.latest_vitals.systolic_mmhg is None:
         missing.append("No blood pressure recorded before discharge.")
-    else:
+    if inputs.latest_vitals is not None:
+        # Every sign's newest value, not just the newest reading with a BP: a low SpO2 or
+        # respiratory rate sent after the last BP must still hold discharge (§6c, §10).
         alerts = evaluate_reading(inputs.latest_vitals, inputs.limits, inputs.baseline_vitals)
         for alert in alerts:
             missing.append(f"Latest vitals not within limits: {alert.message}")

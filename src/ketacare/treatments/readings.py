@@ -43,7 +43,13 @@ from ketacare.treatments.models import (
     TreatmentSession,
     VitalReading,
 )
-from ketacare.treatments.state import picture, readiness, session_monitoring, signs
+from ketacare.treatments.state import (
+    SINGLE_SIGNS,
+    picture,
+    readiness,
+    session_monitoring,
+    signs,
+)
 
 MONITORED = (SessionStatus.DOSING, SessionStatus.MONITORING, SessionStatus.READY)
 
@@ -82,14 +88,15 @@ def refresh_ready(
 
 def standing_readings(session: TreatmentSession) -> list[VitalReading]:
     """The few current readings a session's picture is made of, oldest first: the last
-    pre-dose one, the last one during dosing with a BP, with a MOAA/S, with a CADSS-6, and the
-    last of all. `state.picture` of these equals `picture(current_readings(session))`, but
-    this is one query whatever the session's length (a monitor adds a reading every few
-    seconds; loading them all for every new one would grow without bound).
+    pre-dose one, the last one during dosing with a BP, with a MOAA/S, with a CADSS-6, with
+    each other vital sign (`state.SINGLE_SIGNS`), and the last of all. `state.picture` of
+    these equals `picture(current_readings(session))`, but this is one query whatever the
+    session's length (a monitor adds a reading every few seconds; loading them all for every
+    new one would grow without bound).
 
     Written as SQL once (`_STANDING_SQL`): the ORM spent ≈ 4 ms of Python building this
-    query of five subqueries on every stored reading, the database ≈ 0.3 ms answering it."""
-    return list(VitalReading.objects.raw(_STANDING_SQL, [session.pk] * 5))
+    query of subqueries on every stored reading, the database ≈ 0.3 ms answering it."""
+    return list(VitalReading.objects.raw(_STANDING_SQL, [session.pk] * _STANDING_PARTS))
 
 
 def _standing_sql() -> str:
@@ -100,6 +107,7 @@ def _standing_sql() -> str:
         f"{during} AND r.systolic_mmhg IS NOT NULL",
         f"{during} AND r.moaas IS NOT NULL",
         f"{during} AND r.cadss6 IS NOT NULL",
+        *(f"{during} AND r.{attr} IS NOT NULL" for attr in SINGLE_SIGNS),
         "1 = 1",
     ]
     # The newest reading of the session meeting each condition that no correction supersedes
@@ -113,6 +121,7 @@ def _standing_sql() -> str:
     return f"SELECT * FROM {table} WHERE id IN ({', '.join(newest)}) ORDER BY taken_at, id"  # noqa: S608
 
 
+_STANDING_PARTS = 5 + len(SINGLE_SIGNS)
 _STANDING_SQL = _standing_sql()
 
 

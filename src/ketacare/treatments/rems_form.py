@@ -18,9 +18,9 @@ from typing import Any
 from django.db.models import QuerySet
 
 from ketacare.clinical.discharge import (
-    DISSOCIATION_RESOLVED_AT_OR_BELOW,
     DischargeInputs,
     discharge_readiness,
+    dissociation_resolved,
     minutes_between,
 )
 from ketacare.clinical.interactions import DEFAULT_DRUG_TABLE, DrugClass
@@ -35,7 +35,13 @@ from ketacare.treatments.models import (
     VitalReading,
 )
 from ketacare.treatments.models_rems import RemsMonitoringForm
-from ketacare.treatments.state import clinic_limits, current_readings, picture, signs
+from ketacare.treatments.state import (
+    clinic_limits,
+    current_readings,
+    picture,
+    session_monitoring,
+    signs,
+)
 
 SUBMIT_WITHIN_DAYS = 7  # calendar days from the treatment date (§6d, S8; vendor guidance)
 MIN_MONITORING_MIN = 120  # §6b [LABEL/REMS]
@@ -309,7 +315,7 @@ def clinically_ready_at(session: TreatmentSession, readings: list[VitalReading])
     the discharge criteria other than time and escort, or later if an alert raised by then was
     acknowledged later. None while no such stretch exists."""
     during_idx = [i for i, r in enumerate(readings) if r.phase == ReadingPhase.DURING]
-    limits = clinic_limits(session)
+    monitoring = session_monitoring(session)
     ready_from: VitalReading | None = None
     for i in during_idx:
         pic = picture(readings[: i + 1])
@@ -319,14 +325,16 @@ def clinically_ready_at(session: TreatmentSession, readings: list[VitalReading])
                 observation_started_at=session.observation_started_at,
                 min_observation_min=0,
                 esketamine=True,
-                latest_vitals=signs(pic.latest_bp),
+                latest_vitals=pic.latest_vitals,
                 baseline_vitals=signs(pic.baseline),
                 latest_moaas=pic.latest_moaas,
                 baseline_moaas=pic.baseline.moaas if pic.baseline else None,
                 latest_cadss6=pic.latest_cadss6,
                 open_alerts=0,
                 escort_confirmed=True,
-                limits=limits,
+                limits=monitoring.limits,
+                dissociation_resolved_at_or_below=monitoring.dissociation_resolved_at_or_below,
+                baseline_cadss6=pic.baseline.cadss6 if pic.baseline else None,
             )
         )
         if not decision.allowed:
@@ -479,7 +487,9 @@ def _vital_fields(session: TreatmentSession, readings: list[VitalReading]) -> li
 
 
 def _observed_fields(session: TreatmentSession, readings: list[VitalReading]) -> list[FormField]:
-    limits = clinic_limits(session)
+    monitoring = session_monitoring(session)
+    limits = monitoring.limits
+    resolved_at = monitoring.dissociation_resolved_at_or_below
     pre = [r for r in readings if r.phase == ReadingPhase.PRE_DOSE]
     during = [r for r in readings if r.phase == ReadingPhase.DURING]
     closed = session.status in CLOSED
@@ -524,14 +534,16 @@ def _observed_fields(session: TreatmentSession, readings: list[VitalReading]) ->
         f"MOAA/S after dosing: lowest {min(moaas)} (pre-dose {target})" if moaas else "",
     )
     cadss = [r.cadss6 for r in during if r.cadss6 is not None]
+    baseline_cadss = next((r.cadss6 for r in reversed(pre) if r.cadss6 is not None), None)
     pair(
         "dissociation",
         "Dissociation",
         cadss,
         lambda s: s > 0,
-        lambda s: s <= DISSOCIATION_RESOLVED_AT_OR_BELOW,
-        f"CADSS-6 after dosing: highest {max(cadss)} (resolved at "
-        f"≤ {DISSOCIATION_RESOLVED_AT_OR_BELOW})"
+        # The clinic's threshold or back to the pre-dose score: what discharge judged by.
+        lambda s: dissociation_resolved(s, baseline_cadss, resolved_at),
+        f"CADSS-6 after dosing: highest {max(cadss)} (resolved at ≤ {resolved_at}"
+        + (f" or the pre-dose {baseline_cadss})" if baseline_cadss is not None else ")")
         if cadss
         else "",
     )

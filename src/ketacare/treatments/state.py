@@ -59,6 +59,28 @@ def _latest(readings: list[VitalReading], attr: str) -> VitalReading | None:
     return found[-1] if found else None
 
 
+# Vital signs judged one by one for discharge: each from the newest reading that has it.
+SINGLE_SIGNS = ("heart_rate_bpm", "spo2_pct", "resp_rate_per_min", "temperature_c")
+
+
+def latest_signs(during: list[VitalReading]) -> VitalSigns | None:
+    """The newest value of every vital sign since dosing began, oldest-first `during`.
+
+    A reading need not carry every sign (a monitor sends SpO2 on its own, a nurse may
+    recheck only the BP), so the newest reading with a BP is not the patient's current
+    picture: the BP comes from the newest reading with one (systolic and diastolic together),
+    every other sign from the newest reading that has it. None when nothing was recorded."""
+    bp = _latest(during, "systolic_mmhg")
+    values: dict[str, object] = {}
+    if bp is not None:
+        values.update(systolic_mmhg=bp.systolic_mmhg, diastolic_mmhg=bp.diastolic_mmhg)
+    for attr in SINGLE_SIGNS:
+        newest = _latest(during, attr)
+        if newest is not None:
+            values[attr] = getattr(newest, attr)
+    return VitalSigns(**values) if values else None  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class Picture:
     baseline: VitalReading | None
@@ -66,6 +88,8 @@ class Picture:
     latest_moaas: int | None
     latest_cadss6: int | None
     latest: VitalReading | None
+    # Every sign's newest value (latest_signs): what discharge judges.
+    latest_vitals: VitalSigns | None = None
 
 
 def picture(readings: list[VitalReading]) -> Picture:
@@ -79,6 +103,7 @@ def picture(readings: list[VitalReading]) -> Picture:
         latest_moaas=moaas.moaas if moaas else None,
         latest_cadss6=cadss.cadss6 if cadss else None,
         latest=readings[-1] if readings else None,
+        latest_vitals=latest_signs(during),
     )
 
 
@@ -105,7 +130,7 @@ def readiness(
             observation_started_at=session.observation_started_at,
             min_observation_min=protocol.monitoring.min_observation_min,
             esketamine=session.is_esketamine,
-            latest_vitals=signs(pic.latest_bp),
+            latest_vitals=pic.latest_vitals,
             baseline_vitals=signs(pic.baseline),
             latest_moaas=pic.latest_moaas,
             baseline_moaas=pic.baseline.moaas if pic.baseline else None,
