@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -76,3 +77,31 @@ def decide_flag(
             requires_cssrs=False,
         )
     return None
+
+
+@dataclass(frozen=True)
+class ScreenDecision:
+    ok: bool
+    reason: str
+
+
+def cssrs_before_dose(
+    required_since: datetime | None, screened_at: datetime | None
+) -> ScreenDecision:
+    """Is the C-SSRS screen a risk answer asked for done, so the next dose may go ahead?
+
+    `required_since`: when the latest answer that requires a screen was given (PHQ-9 item 9 or
+    QIDS-SR16 item 12 above 0; `FlagDecision.requires_cssrs`), None when there is none.
+    `screened_at`: the latest completed C-SSRS screen. A screen counts only when it was done at
+    or after that answer: PHQ-9 item 9 >= 1 -> C-SSRS screen the same day, before any dose
+    (clinical.md §16a [PRACTICE] S47; issue 7).
+    """
+    if required_since is None:
+        return ScreenDecision(True, "No risk answer waiting for a C-SSRS screen.")
+    if screened_at is not None and screened_at >= required_since:
+        return ScreenDecision(True, "C-SSRS screen done after the last risk answer.")
+    return ScreenDecision(
+        False,
+        "A risk answer (PHQ-9 item 9 or QIDS-SR16 item 12 above 0) needs a C-SSRS screen "
+        "before the next dose, and none has been recorded since (clinical.md §16a).",
+    )

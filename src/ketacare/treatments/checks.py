@@ -4,8 +4,8 @@ Typed items come from the protocol (fasting and nasal preparation for esketamine
 on site for esketamine, clinical.md §6a) plus what every session asks (identity, ride home,
 pregnancy test, medication changes). Automatic items are decided from the chart at the moment
 they are recorded and again at the dosing gate: eligibility, plan and consent
-(`evaluations.gates`), today's weight when the dose is weight-based, today's PHQ-9, and no open
-high-risk flag.
+(`evaluations.gates`), today's weight when the dose is weight-based, today's PHQ-9, no open
+high-risk flag, and a C-SSRS screen after any risk answer that asked for one.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from ketacare.clinical.protocols import Protocol, RequiredCheck
+from ketacare.clinical.risk import cssrs_before_dose
+from ketacare.clinical.scales.cssrs import CODE as CSSRS_CODE
 from ketacare.evaluations.gates import readiness
 from ketacare.measures.models import Assessment, AssessmentStatus
 from ketacare.measures.scheduling import clinic_today, clinic_zone
@@ -140,11 +142,38 @@ def automatic_checks(
             else "None open.",
         )
     )
+    out.append(_cssrs_check(patient))
     out.append(_dosing_block_check(patient, today))
     from ketacare.aftercare.predose import alcohol_auto_checks  # aftercare: habit log
 
     out += alcohol_auto_checks(session, today)
     return out
+
+
+def _cssrs_check(patient: Patient) -> AutoCheck:
+    """A risk answer that asked for a C-SSRS screen (a flag with `requires_cssrs`, whatever
+    its status now: acknowledging the flag does not do the screen) holds dosing until a
+    C-SSRS is recorded after it (clinical.risk.cssrs_before_dose; clinical.md §16a)."""
+    required = (
+        RiskFlag.objects.filter(patient=patient, requires_cssrs=True)
+        .order_by("-raised_at")
+        .values_list("raised_at", flat=True)
+        .first()
+    )
+    screened = (
+        Assessment.objects.filter(patient=patient, scale_code=CSSRS_CODE, complete=True)
+        .exclude(status=AssessmentStatus.ENTERED_IN_ERROR)
+        .order_by("-administered_at")
+        .values_list("administered_at", flat=True)
+        .first()
+    )
+    decision = cssrs_before_dose(required, screened)
+    return AutoCheck(
+        "cssrs_after_risk_answer",
+        "C-SSRS screen done after any risk answer",
+        decision.ok,
+        decision.reason,
+    )
 
 
 def _dosing_block_check(patient: Patient, today: date) -> AutoCheck:
