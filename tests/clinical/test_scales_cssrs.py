@@ -81,6 +81,23 @@ def test_high_risk_is_reported_even_when_other_answers_are_missing() -> None:
     assert "cssrs_recent-1" in result.missing_items
 
 
+def test_moderate_is_reported_as_a_floor_when_answers_are_missing() -> None:
+    """Q3 Yes and nothing after it: at least moderate (Q4-Q6b could only raise it), so a
+    patient who stops there is flagged and sees crisis resources."""
+    result = score("cssrs_recent", q(q1=1, q2=1, q3=1))
+    assert not result.complete
+    assert result.risk_level == "moderate"
+    assert any("could only raise it to high" in line for line in result.explanation)
+
+
+def test_an_incomplete_screen_that_reaches_moderate_raises_a_flag() -> None:
+    from ketacare.clinical.risk import decide_flag
+
+    answers = q(q1=1, q2=1, q3=1)
+    decision = decide_flag("cssrs_recent", answers, score("cssrs_recent", answers).risk_level)
+    assert decision is not None and decision.level == "moderate"
+
+
 def expected_level(a: dict[str, int]) -> str:
     """The triage table of clinical.md §16b, written out independently of the module."""
     if a.get("4") or a.get("5") or (a["6"] and a.get("6b")):

@@ -129,3 +129,35 @@ def test_risk_assessments_stay_in_their_clinic(
     assert search(b, RiskAssessment, "RiskAssessment")["total"] == 0
     read(b, RiskAssessment, f"RiskAssessment/{risk_id}", expect=404)
     search(b, RiskAssessment, "RiskAssessment?code=x", expect=400)
+
+
+def test_an_incomplete_screen_is_preliminary_and_never_negligible(
+    world: Any, prescriber: Client
+) -> None:
+    from ketacare.accounts.audit import Actor
+    from ketacare.measures.actions import do_record_assessment
+
+    staff = Actor(label="t", user_id=world.prescriber_a.pk)
+    pid = world.patient_a.pk
+    partial = {"cssrs_recent-1": 1, "cssrs_recent-2": 1}  # Q3-Q6 not asked yet: no level
+    unknown = do_record_assessment(
+        staff, world.patient_a, "cssrs_recent", partial, allow_incomplete=True
+    )
+    risk = read(prescriber, RiskAssessment, f"RiskAssessment/risk-{unknown.pk}")
+    assert risk["status"] == "preliminary"
+    assert "qualitativeRisk" not in risk["prediction"][0]
+
+    floor = {**partial, "cssrs_recent-3": 1}  # at least moderate, whatever Q4-Q6b say
+    moderate = do_record_assessment(
+        staff, world.patient_a, "cssrs_recent", floor, allow_incomplete=True
+    )
+    risk = read(prescriber, RiskAssessment, f"RiskAssessment/risk-{moderate.pk}")
+    assert risk["status"] == "preliminary"
+    assert risk["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == "moderate"
+    assert RiskFlag.objects.filter(patient_id=pid, level="moderate").exists()
+
+    no = {"cssrs_recent-1": 0, "cssrs_recent-2": 0, "cssrs_recent-6": 0}
+    negative = do_record_assessment(staff, world.patient_a, "cssrs_recent", no)
+    risk = read(prescriber, RiskAssessment, f"RiskAssessment/risk-{negative.pk}")
+    assert risk["status"] == "final"
+    assert risk["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == "negligible"

@@ -52,6 +52,7 @@ FLAG_ID = re.compile(r"^flag-(?P<pk>[1-9]\d{0,17})$")
 RISK_ID = re.compile(r"^risk-(?P<pk>[1-9]\d{0,17})$")
 ACTIVE = (FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED)
 RISK_LEVELS = {
+    "none": ("negligible", "Negligible likelihood"),  # every screener question answered No
     "low": ("low", "Low likelihood"),
     "moderate": ("moderate", "Moderate likelihood"),
     "high": ("high", "High likelihood"),
@@ -120,11 +121,14 @@ def flag_row(clinic: Clinic, pk: int) -> RiskFlag | None:
 
 
 def risk_assessment_to_fhir(assessment: Assessment) -> dict[str, Any]:
-    level = assessment.risk_level or ""
-    code, display = RISK_LEVELS.get(level, ("negligible", "Negligible likelihood"))
-    status = (
-        "entered-in-error" if assessment.status == AssessmentStatus.ENTERED_IN_ERROR else "final"
-    )
+    # An incomplete screen has no level until its answers reach moderate or high (a floor;
+    # clinical/scales/cssrs.py): "preliminary", and no qualitative risk rather than a
+    # "negligible" that nobody assessed.
+    known = RISK_LEVELS.get(assessment.risk_level or "")
+    if assessment.status == AssessmentStatus.ENTERED_IN_ERROR:
+        status = "entered-in-error"
+    else:
+        status = "final" if assessment.complete else "preliminary"
     return prune(
         {
             "resourceType": "RiskAssessment",
@@ -140,11 +144,13 @@ def risk_assessment_to_fhir(assessment: Assessment) -> dict[str, Any]:
             "performer": user_display(assessment.administered_by),
             "basis": [{"reference": f"QuestionnaireResponse/{response_id(assessment)}"}],
             "prediction": [
-                {
-                    "outcome": {"text": "Suicidal behavior"},
-                    "qualitativeRisk": concept(RISK_PROBABILITY, code, display),
-                    "rationale": " ".join(assessment.explanation or [])[:1000] or None,
-                }
+                prune(
+                    {
+                        "outcome": {"text": "Suicidal behavior"},
+                        "qualitativeRisk": concept(RISK_PROBABILITY, *known) if known else None,
+                        "rationale": " ".join(assessment.explanation or [])[:1000] or None,
+                    }
+                )
             ],
         }
     )

@@ -11,8 +11,10 @@ moderate = Yes to Q3, or behaviour more than 3 months ago (Q6 Yes, Q6b No);
 low = Yes to Q1 and/or Q2 only; none = every question answered No (this platform's choice,
 where the HL7 BHP example records "Low"; instruments.md §5).
 
-With answers missing, "high" is still reported when the answered questions already reach it
-(more answers can only raise the level); any lower level is withheld until complete.
+With answers missing, "high" or "moderate" is still reported when the answered questions
+already reach it (more answers can only raise the level, so it is a floor, and a floor that
+calls for a flag must raise one: a patient who answers Q3 Yes and stops has said enough);
+"low" and "none" are withheld until complete.
 """
 
 from __future__ import annotations
@@ -117,6 +119,12 @@ def _incomplete(
         notes: tuple[str, ...] = (
             "Risk is high already; further answers cannot lower it.",
             HIGH_ACTION,
+        )
+    elif level is RiskLevel.MODERATE:
+        reported = level.value
+        notes = (
+            "At least moderate risk: the missing answers could only raise it to high.",
+            OTHER_ACTION,
         )
     else:
         reported = None
