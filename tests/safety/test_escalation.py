@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -9,6 +11,7 @@ import pytest
 import time_machine
 
 from ketacare.accounts.actions import ActionError
+from ketacare.accounts.models import Role
 from ketacare.core.watch import WATCHERS, run_watch_pass
 from ketacare.notify.models import NotificationLog
 from ketacare.safety import escalation
@@ -20,6 +23,7 @@ from ketacare.safety.escalation_models import (
     StaffNotification,
 )
 from ketacare.safety.models import RiskFlag
+from tests.conftest import make_staff
 from tests.safety.helpers import (
     SYSTEM,
     make_prescriber_of,
@@ -43,6 +47,32 @@ def _people(world: Any) -> None:
     set_list(world.clinic_a, world.therapist_a, world.admin_a)
     set_director(world.clinic_a, world.director_a)
     set_mobile(world.prescriber_a, "+15550100001")
+
+
+def _people_of_clinic_b(world: Any) -> None:
+    make_prescriber_of(world.patient_b, world.clinician_b)
+    set_list(world.clinic_b, make_staff(world.clinic_b, Role.NURSE, "nurse@b.test"))
+
+
+def _break_for(monkeypatch: Any, name: str, bad: RiskFlag) -> None:
+    """Make escalation.<name> raise whenever it is handed `bad` (a data problem in one flag);
+    every other flag goes through the real function."""
+    real: Callable[..., Any] = getattr(escalation, name)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        if any(isinstance(a, RiskFlag) and a.pk == bad.pk for a in (*args, *kwargs.values())):
+            raise RuntimeError(f"bad data in flag {bad.pk}")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(escalation, name, broken)
+
+
+def _logged_failures(caplog: Any) -> list[logging.LogRecord]:
+    return [
+        r
+        for r in caplog.records
+        if r.name == "ketacare.safety" and r.levelno == logging.ERROR and r.exc_info
+    ]
 
 
 def _told(flag: RiskFlag) -> list[tuple[str, str]]:
@@ -244,3 +274,91 @@ def test_a_failing_text_gateway_keeps_the_flag_and_shows_the_failure(
     assert sms.status == "failed" and "gateway unreachable" in sms.error
     assert sms.next_attempt_at == T0 + timedelta(minutes=1)  # retried with backoff
     assert RiskFlag.objects.get(pk=flag.pk).status == "open"
+
+
+# start_escalation itself raising, or a failure halfway through it (after the escalation row
+# and the "raised" event were written): either way that flag stays an orphan, untouched.
+@pytest.mark.parametrize("broken_part", ["start_escalation", "targets_for_step"])
+def test_a_flag_that_cannot_start_does_not_hold_up_another_clinics_escalation(
+    world: Any, monkeypatch: Any, caplog: Any, broken_part: str
+) -> None:
+    _people(world)
+    _people_of_clinic_b(world)
+    with time_machine.travel(T0, tick=False):
+        other_clinic = raise_flag(world.patient_b)
+        # Two flags written without the signal; the first one (tried first) has bad data.
+        bad = RiskFlag.objects.create(patient=world.patient_a, level="high", source="manual")
+        fine = RiskFlag.objects.create(patient=world.patient_a, level="high", source="manual")
+    _break_for(monkeypatch, broken_part, bad)
+    with (
+        time_machine.travel(T0 + timedelta(minutes=15), tick=False),
+        caplog.at_level(logging.ERROR, logger="ketacare.safety"),
+    ):
+        assert run_watch_pass()["ketacare.safety.escalation.escalate_due"] == 2
+    assert _told(other_clinic)[-1] == ("escalated", "nurse@b.test")
+    assert FlagEscalation.objects.get(flag=fine).step == 1
+    assert not FlagEscalation.objects.filter(flag=bad).exists()
+    assert not EscalationEvent.objects.filter(flag=bad).exists()
+    assert not NotificationLog.objects.filter(reference=f"riskflag:{bad.pk}").exists()
+    [failure] = _logged_failures(caplog)
+    assert f"flag {bad.pk} could not start" in failure.getMessage()
+    # Fixed (or the clinic's data corrected): the next pass starts it.
+    monkeypatch.undo()
+    with time_machine.travel(T0 + timedelta(minutes=15, seconds=30), tick=False):
+        assert escalate_due() == 1
+    assert FlagEscalation.objects.get(flag=bad).step == 1
+    assert _told(bad) == [("notified", "prescriber@a.test"), ("notified", "nurse@a.test")]
+
+
+def test_an_escalation_that_cannot_advance_does_not_hold_up_the_others(
+    world: Any, monkeypatch: Any, caplog: Any
+) -> None:
+    _people(world)
+    _people_of_clinic_b(world)
+    with time_machine.travel(T0 - timedelta(minutes=1), tick=False):
+        stuck = raise_flag(world.patient_a)  # due first, so tried first
+    with time_machine.travel(T0, tick=False):
+        same_clinic = raise_flag(world.patient_a)
+        other_clinic = raise_flag(world.patient_b)
+    sent_for_stuck = NotificationLog.objects.filter(reference=f"riskflag:{stuck.pk}").count()
+    _break_for(monkeypatch, "_advance", stuck)
+    with (
+        time_machine.travel(T0 + timedelta(minutes=15), tick=False),
+        caplog.at_level(logging.ERROR, logger="ketacare.safety"),
+    ):
+        assert escalate_due() == 2
+    assert _told(same_clinic)[-1] == ("escalated", "therapist@a.test")
+    assert _told(other_clinic)[-1] == ("escalated", "nurse@b.test")
+    # The claim was rolled back with the failure: nobody paged, still due at the same step.
+    state = FlagEscalation.objects.get(flag=stuck)
+    assert (state.step, state.due_at, state.state) == (
+        1,
+        T0 + timedelta(minutes=14),
+        EscalationState.ACTIVE,
+    )
+    assert [kind for kind, _ in _told(stuck)] == ["notified", "notified"]
+    assert NotificationLog.objects.filter(reference=f"riskflag:{stuck.pk}").count() == (
+        sent_for_stuck
+    )
+    [failure] = _logged_failures(caplog)
+    assert f"flag {stuck.pk} could not move past step 1" in failure.getMessage()
+    monkeypatch.undo()
+    with time_machine.travel(T0 + timedelta(minutes=15, seconds=30), tick=False):
+        assert escalate_due() == 1
+    assert _told(stuck)[-1] == ("escalated", "therapist@a.test")
+    assert FlagEscalation.objects.get(flag=stuck).step == 2
+
+
+def test_a_high_flag_raised_just_before_the_clocks_go_back_waits_fifteen_minutes(
+    world: Any,
+) -> None:
+    _people(world)
+    raised = utc("2025-11-02 05:50:00+00:00")  # 01:50 EDT; ten minutes later it is 01:00 EST
+    with time_machine.travel(raised, tick=False):
+        flag = raise_flag(world.patient_a)
+    assert FlagEscalation.objects.get(flag=flag).due_at == raised + timedelta(minutes=15)
+    with time_machine.travel(raised + timedelta(minutes=14), tick=False):
+        assert escalate_due() == 0
+    with time_machine.travel(raised + timedelta(minutes=15), tick=False):
+        assert escalate_due() == 1
+    assert _told(flag)[-1] == ("escalated", "therapist@a.test")

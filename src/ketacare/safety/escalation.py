@@ -286,23 +286,46 @@ def _enqueue(ids: list[int]) -> None:
 
 
 def escalate_due(now: datetime | None = None) -> int:
-    """Watch pass: start escalations that never started; move every due one a step on."""
+    """Watch pass: start escalations that never started; move every due one a step on.
+
+    Returns how many it started or moved (core.watch's contract). Each flag is on its own: one
+    that fails (a data problem in one clinic) is logged, its transaction rolled back, and
+    retried on the next pass, while the rest of the pass carries on."""
     now = now or timezone.now()
     acted = 0
-    orphans = RiskFlag.objects.filter(
-        status=FlagStatus.OPEN, escalation__isnull=True
-    ).select_related("patient", "patient__clinic")[:BATCH]
+    orphans = (
+        RiskFlag.objects.filter(status=FlagStatus.OPEN, escalation__isnull=True)
+        .select_related("patient", "patient__clinic")
+        .order_by("pk")[:BATCH]
+    )
     for flag in orphans:
-        with transaction.atomic():
-            if start_escalation(flag, now) is not None:
-                acted += 1
+        try:
+            with transaction.atomic():
+                started = start_escalation(flag, now)
+        except Exception:
+            logger.exception(
+                "Escalation of flag %s could not start; the next watch pass retries.", flag.pk
+            )
+            continue
+        if started is not None:
+            acted += 1
     due = list(
         FlagEscalation.objects.filter(state=EscalationState.ACTIVE, due_at__lte=now)
-        .order_by("due_at")
-        .values_list("pk", "step", "due_at")[:BATCH]
+        .order_by("due_at", "pk")
+        .values_list("pk", "step", "due_at", "flag_id")[:BATCH]
     )
-    for pk, step, due_at in due:
-        if claim_and_advance(pk, step, due_at, now):
+    for pk, step, due_at, flag_id in due:
+        try:
+            advanced = claim_and_advance(pk, step, due_at, now)
+        except Exception:
+            # claim_and_advance's transaction rolled the claim back: still due next pass.
+            logger.exception(
+                "Escalation of flag %s could not move past step %s; the next watch pass retries.",
+                flag_id,
+                step,
+            )
+            continue
+        if advanced:
             acted += 1
     return acted
 
