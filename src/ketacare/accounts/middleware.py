@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 
 from ketacare.accounts.audit import audit
+
+if TYPE_CHECKING:
+    from ketacare.accounts.models import Clinic
 
 SESSION_CLINIC_KEY = "active_clinic_id"
 SESSION_LAST_SEEN_KEY = "last_seen"
@@ -64,7 +70,10 @@ class IdleTimeoutMiddleware:
 
 
 class ActiveClinicMiddleware:
-    """Attach `request.clinic` and `request.membership` from the session's chosen clinic."""
+    """Attach `request.clinic` and `request.membership` from the session's chosen clinic, and
+    make the clinic's time zone the current one for the request: every time a page shows
+    ("next vitals due 14:35") and every date and time a form reads is the clinic's wall
+    clock, not the server's (settings.TIME_ZONE is only the fallback)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -83,7 +92,23 @@ class ActiveClinicMiddleware:
                 request.clinic = membership.clinic  # type: ignore[attr-defined]
                 request.membership = membership  # type: ignore[attr-defined]
             request.memberships = memberships  # type: ignore[attr-defined]
-        return self.get_response(request)
+        zone = _zone(request.clinic)  # type: ignore[attr-defined]
+        if zone is None:
+            return self.get_response(request)
+        timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+def _zone(clinic: Clinic | None) -> ZoneInfo | None:
+    if clinic is None:
+        return None
+    try:
+        return ZoneInfo(clinic.time_zone)
+    except (ValueError, KeyError):  # an unknown zone name: the server's (settings.TIME_ZONE)
+        return None
 
 
 MFA_EXEMPT_NAMES = ("accounts:mfa_verify", "accounts:mfa_setup", "accounts:logout")
