@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import available_timezones
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -159,6 +160,28 @@ def do_set_mfa_required(actor: Actor, clinic: Clinic, required: bool) -> None:
             object_id=clinic.pk,
             clinic_id=clinic.pk,
             detail={"mfa_required": required},
+        )
+
+
+def do_set_time_zone(actor: Actor, clinic: Clinic, name: str) -> None:
+    """The clinic's wall clock (an IANA zone name such as America/Chicago): its staff pages,
+    schedules, "today" and escalation business hours all follow it."""
+    name = (name or "").strip()
+    if name not in available_timezones():
+        raise ActionError("time_zone", "Choose the clinic's time zone from the list.")
+    if name == clinic.time_zone:
+        return
+    with transaction.atomic():
+        before = clinic.time_zone
+        clinic.time_zone = name
+        clinic.save(update_fields=["time_zone"])
+        record(
+            actor,
+            "accounts.clinic.time_zone_changed",
+            object_type="clinic",
+            object_id=clinic.pk,
+            clinic_id=clinic.pk,
+            detail={"from": before, "to": name},
         )
 
 

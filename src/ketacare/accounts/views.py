@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import available_timezones
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -220,13 +222,32 @@ def staff_remove(request: ClinicRequest, membership_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def clinic_settings(request: ClinicRequest) -> HttpResponse:
     clinic = request.clinic
+    errors: dict[str, str] = {}
+    chosen = clinic.time_zone
     if request.method == "POST":
-        actions.do_set_mfa_required(
-            actor_from_request(request), clinic, request.POST.get("mfa_required") == "on"
-        )
-        messages.success(request, "Clinic settings saved.")
-        return redirect("accounts:clinic_settings")
-    return render(request, "accounts/clinic_settings.html", {"clinic": clinic})
+        chosen = request.POST.get("time_zone", clinic.time_zone)  # not sent: unchanged
+        actor = actor_from_request(request)
+        try:
+            with transaction.atomic():  # all of the form or nothing
+                actions.do_set_mfa_required(actor, clinic, request.POST.get("mfa_required") == "on")
+                actions.do_set_time_zone(actor, clinic, chosen)
+        except actions.ActionError as problem:
+            clinic.refresh_from_db()
+            errors[problem.field] = problem.message
+        else:
+            messages.success(request, "Clinic settings saved.")
+            return redirect("accounts:clinic_settings")
+    return render(
+        request,
+        "accounts/clinic_settings.html",
+        {
+            "clinic": clinic,
+            "zones": sorted(available_timezones()),
+            "chosen_zone": chosen,
+            "errors": errors,
+        },
+        status=400 if errors else 200,
+    )
 
 
 @staff_view()
