@@ -24,6 +24,15 @@ def test_demo_has_resolved_crises_an_open_moderate_flag_and_plans(db: Any) -> No
         flags = RiskFlag.objects.filter(patient__clinic=clinic)
         assert flags.filter(level="moderate", status="open").count() == 1
         assert not flags.filter(level="high", status="open").exists()
+        # Every closed flag went through the workflow: acknowledged by someone, with an
+        # action, on the timeline; past item-9 flags were followed by their C-SSRS screen.
+        for flag in flags.exclude(status="open"):
+            assert flag.acknowledged_by_id and flag.acknowledged_at and flag.action_taken
+            assert flag.escalation_events.filter(kind="acknowledged").exists()
+            if flag.requires_cssrs:
+                assert flag.patient.assessments.filter(
+                    scale_code="cssrs_recent", administered_at__gte=flag.raised_at
+                ).exists()
         plans = SafetyPlanVersion.objects.filter(patient__clinic=clinic)
         assert plans.values("patient").distinct().count() >= 4
         assert plans.filter(version=2).exists()

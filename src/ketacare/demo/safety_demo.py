@@ -17,6 +17,7 @@ from django.utils import timezone
 from ketacare.accounts.audit import Actor
 from ketacare.accounts.models import Clinic, User
 from ketacare.clinical.crisis_rules import review_due_on
+from ketacare.measures.actions import do_record_assessment
 from ketacare.measures.scheduling import clinic_today
 from ketacare.patients.models import Patient
 from ketacare.safety.actions import do_raise_flag
@@ -27,6 +28,8 @@ from ketacare.safety.crisis_actions import (
     do_record_step,
 )
 from ketacare.safety.crisis_models import CrisisRecord, CrisisStep, DosingBlock, SafetyPlanVersion
+from ketacare.safety.escalation import do_acknowledge
+from ketacare.safety.escalation_models import EscalationEvent
 from ketacare.safety.models import FlagStatus, RiskFlag
 from ketacare.safety.plan_actions import do_save_plan
 
@@ -63,6 +66,15 @@ def _walk_through(
     """Stay, means, evaluation, disposition, contacts and close-out, then back-dated to the flag."""
     now = timezone.now()
     outpatient = rng.random() < 0.7
+    flag = crisis.flag
+    if flag is not None and flag.status == FlagStatus.OPEN:  # the banner answered first
+        do_acknowledge(
+            prescriber,
+            User.objects.get(pk=prescriber.user_id or 0),
+            flag,
+            "saw_patient",
+            "Saw the patient at once; crisis record opened, staff member stays with them.",
+        )
     do_record_step(nurse, crisis, "stay", {"who": "Sam Okafor RN", "occurred_at": now})
     do_record_step(nurse, crisis, "means", {"note": "Partner removed stored medications."})
     do_record_step(
@@ -109,6 +121,9 @@ def _backdate(crisis: CrisisRecord) -> None:
         RiskFlag.objects.filter(pk=crisis.flag_id).update(
             acknowledged_at=start + timedelta(minutes=20)
         )
+        EscalationEvent.objects.filter(flag_id=crisis.flag_id, kind="acknowledged").update(
+            at=start + timedelta(minutes=20)
+        )
     for block in DosingBlock.objects.filter(crisis=crisis):
         DosingBlock.objects.filter(pk=block.pk).update(
             blocked_at=start,
@@ -117,13 +132,33 @@ def _backdate(crisis: CrisisRecord) -> None:
         )
 
 
+# A screen that finds a wish to be dead but no active thoughts or behaviour: low risk.
+LOW_RISK_SCREEN = {"cssrs_recent-1": 1, "cssrs_recent-2": 0, "cssrs_recent-6": 0}
+
+
+def _screen_and_acknowledge(flag: RiskFlag, user: User, actor: Actor) -> None:
+    at = flag.raised_at + timedelta(hours=2)
+    if flag.requires_cssrs:
+        do_record_assessment(
+            actor, flag.patient, "cssrs_recent", LOW_RISK_SCREEN, administered_at=at
+        )
+    do_acknowledge(
+        actor,
+        user,
+        flag,
+        "cssrs",
+        "Called the patient: C-SSRS screen low risk; safety plan reviewed, crisis lines given.",
+        now=at,
+    )
+
+
 def load_safety(clinic: Clinic, progress: Callable[[str], None] = lambda _: None) -> None:
     patients = Patient.objects.filter(clinic=clinic)
     if SafetyPlanVersion.objects.filter(patient__in=patients).exists():
         return
     rng = random.Random(f"safety-demo-{clinic.slug}")
     _, nurse = _staff(clinic, "nurse")
-    _, prescriber = _staff(clinic, "prescriber")
+    prescriber_user, prescriber = _staff(clinic, "prescriber")
     _, therapist = _staff(clinic, "therapist")
     # Past high flags raised by the histories: worked through and closed.
     closed = 0
@@ -142,10 +177,14 @@ def load_safety(clinic: Clinic, progress: Callable[[str], None] = lambda _: None
         crisis.refresh_from_db()
         _walk_through(crisis, nurse, prescriber, rng)
         closed += 1
-    # Moderate item-9 flags of the past were acknowledged; one recent one stays open.
-    RiskFlag.objects.filter(
+    # Moderate item-9 flags of the past went through the workflow: a prescriber screened the
+    # patient with the C-SSRS two hours later and acknowledged the flag with that action (the
+    # same actions a clinician uses, so the timeline, escalation and audit are real). One
+    # recent flag stays open.
+    for flag in RiskFlag.objects.filter(
         patient__clinic=clinic, level="moderate", status=FlagStatus.OPEN
-    ).update(status=FlagStatus.RESOLVED, action_taken="C-SSRS screen done; low risk.")
+    ).select_related("patient"):
+        _screen_and_acknowledge(flag, prescriber_user, prescriber)
     open_patient = chosen[5]
     do_raise_flag(
         nurse,
