@@ -313,3 +313,34 @@ def test_dissociation_is_judged_by_the_clinics_threshold_as_discharge_was(world:
     assert fields["dissociation_resolved"].value == "Yes"
     assert "≤ 3" in fields["dissociation_observed"].source
     assert fields["ready_minutes"].value not in (None, "")
+
+
+def test_a_medication_class_is_corrected_on_the_form_keeping_what_the_list_said(
+    world: Any,
+) -> None:
+    """The evaluation's list may be out of date: today's answer is typed and replaces it."""
+    session = run_esketamine(world)
+    assert build_form(session).by_code()["med_benzodiazepine"].value == "No"
+    rems_actions.do_save_rems_entries(actor(world.nurse_a), session, {"med_benzodiazepine": "Yes"})
+    field = build_form(session).by_code()["med_benzodiazepine"]
+    assert (field.value, field.entered) == ("Yes", True)
+    assert "said No" in field.source and "Entered on this form" in field.source
+    # Blank returns to the list's answer.
+    rems_actions.do_save_rems_entries(actor(world.nurse_a), session, {"med_benzodiazepine": ""})
+    assert build_form(session).by_code()["med_benzodiazepine"].value == "No"
+    # Fields read from the session record itself stay refused.
+    with pytest.raises(ActionError) as refused:
+        rems_actions.do_save_rems_entries(actor(world.nurse_a), session, {"dose": "84 mg"})
+    assert refused.value.field == "dose"
+
+
+def test_a_medication_change_noted_at_the_pre_dose_review_must_be_confirmed(
+    world: Any,
+) -> None:
+    session = run_esketamine(world)
+    session.checks.filter(code="medication_changes").update(note="Started alprazolam last week")
+    fields = build_form(session).by_code()
+    for code in ("med_benzodiazepine", "med_maoi", "med_psychostimulant"):
+        assert fields[code].value is None
+        assert "alprazolam" in fields[code].source
+    assert "med_benzodiazepine" in {f.code for f in build_form(session).missing}

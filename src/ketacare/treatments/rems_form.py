@@ -48,7 +48,7 @@ MIN_MONITORING_MIN = 120  # §6b [LABEL/REMS]
 # The label's ~40-minute BP check (§6b, [LABEL] S4): the reading nearest 40 min in this window.
 BP_40_TARGET_MIN = 40
 BP_40_WINDOW_MIN = (25, 60)
-CLOSED = (SessionStatus.DISCHARGED, SessionStatus.STOPPED)
+CLOSED = (SessionStatus.DISCHARGED, SessionStatus.STOPPED, SessionStatus.TRANSFERRED)
 
 YES, NO, NA = "Yes", "No", "Not applicable"
 
@@ -76,6 +76,9 @@ class FormField:
     value: str | None  # None: not recorded in the session record
     source: str = ""  # where the value came from
     entered: bool = False  # typed by staff on this form
+    # Read from a record that may be out of date (the evaluation's medication list): staff may
+    # type the answer that holds today, which then replaces it (with the record's in `source`).
+    overridable: bool = False
 
     @property
     def recorded(self) -> bool:
@@ -83,8 +86,9 @@ class FormField:
 
     @property
     def editable(self) -> bool:
-        """Fields the record lacks are typed on the form (also once typed, until submitted)."""
-        return self.value is None or self.entered
+        """Fields the record lacks are typed on the form (also once typed, until submitted),
+        and so are those read from a record that may be out of date."""
+        return self.value is None or self.entered or self.overridable
 
 
 @dataclass
@@ -221,7 +225,8 @@ def _medication_fields(session: TreatmentSession) -> list[FormField]:
         .order_by("-at", "-pk")
         .first()
     )
-    note = f" Pre-dose review: “{change.note}”." if change is not None and change.note else ""
+    changed = change is not None and bool(change.note.strip())
+    note = f" Pre-dose review: “{change.note}”." if changed and change is not None else ""
     out = []
     for code, label, cls in MED_CLASSES:
         if evaluation is None:
@@ -231,9 +236,15 @@ def _medication_fields(session: TreatmentSession) -> list[FormField]:
         signed = f" signed {evaluation.signed_at:%Y-%m-%d}" if evaluation.signed_at else ""
         source = f"Medication list of the evaluation{signed}"
         source += f": {', '.join(names)}." if names else ": none of this class."
+        if changed:
+            # The list predates a change the nurse noted today: someone must answer for today.
+            value = None
+            source += " The pre-dose review noted a change; confirm this class." + note
+        else:
+            value = _yn(bool(names))
         out.append(
             FormField(
-                code, "Concomitant medications", label, YESNO, _yn(bool(names)), source + note
+                code, "Concomitant medications", label, YESNO, value, source, overridable=True
             )
         )
     return out
@@ -616,8 +627,13 @@ def build_form(session: TreatmentSession, record: RemsMonitoringForm | None = No
     entries = record.entries if record is not None else {}
     for f in form.fields:
         typed = entries.get(f.code)
-        if f.value is None and typed not in (None, ""):
+        if typed in (None, ""):
+            continue
+        if f.value is None:
             f.value, f.entered, f.source = str(typed), True, "Entered on this form"
+        elif f.overridable:
+            was = f"{f.source} (said {f.value})" if f.source else f"the record said {f.value}"
+            f.value, f.entered, f.source = str(typed), True, f"Entered on this form; {was}"
     return form
 
 
@@ -631,6 +647,7 @@ def snapshot(form: RemsForm) -> list[dict[str, Any]]:
             "value": f.value,
             "source": f.source,
             "entered": f.entered,
+            "overridable": f.overridable,
         }
         for f in form.fields
     ]
