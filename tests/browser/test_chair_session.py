@@ -257,3 +257,49 @@ def test_board_shows_an_alert_entered_in_another_browser_and_nurse_acknowledges_
     assert not SessionAlert.objects.filter(session=session, acknowledged_at__isnull=True)
     page.goto("/chairs/")
     expect(page.get_by_test_id(f"tile-{session.pk}").get_by_test_id("board-alert")).to_have_count(0)
+
+
+def test_nurse_stops_an_infusion_for_high_bp_and_records_the_bps_that_follow(
+    page: Any, world: World, sign_in: Any, screenshot: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    plan = iv_plan(world.prescriber_a, world.patient_a)
+    consent(world.prescriber_a, world.patient_a)
+    phq9_today(world.patient_a)
+    appointment(world.patient_a, plan, chair_name="Chair 3")
+    sign_in(page, world.nurse_a)
+    session_id = _check_in_and_checks(page, world)
+    _start_dose(page)
+    _save_vitals(page, sbp=200, dbp=120, hr=96, spo2=97, rr=16)
+    expect(page.locator("#alerts")).to_contain_text("200")
+    # Stop the dosing: the amount given is asked for, then monitoring goes on.
+    page.get_by_text("Stop dosing early", exact=True).click()
+    stop = page.get_by_test_id("stop-dosing-form")
+    stop.get_by_label("Reason").fill("BP 200/120: infusion stopped")
+    stop.get_by_role("button", name="Stop dosing").click()
+    expect(page.get_by_test_id("stop-dosing-form")).to_contain_text("Amount given before the stop")
+    expect(page.locator("p.error[data-field='given_mg']")).to_be_visible()
+    stop = page.get_by_test_id("stop-dosing-form")
+    stop.get_by_label("Amount given before the stop (mg)").fill("20")
+    stop.get_by_role("button", name="Stop dosing").click()
+    expect(page.get_by_test_id("session-status")).to_have_text("Monitoring")
+    expect(page.get_by_test_id("dosing-stopped")).to_contain_text("Given 20 mg of 35 mg")
+    _save_vitals(page, sbp=190, dbp=112, hr=92, spo2=97, rr=16)
+    expect(page.get_by_test_id("readings")).to_contain_text("190/112")
+    screenshot(page, "chair-iv-dosing-stopped")
+    # Discharge is refused: the same gates as any session.
+    page.get_by_label("Escort present / safe transport home confirmed").check()
+    page.get_by_role("button", name="Discharge").click()
+    expect(page.get_by_test_id("discharge-refused")).to_contain_text("Observed")
+    # Worse: to the ED. The session ends without discharge, with the reason.
+    transfer = page.get_by_test_id("transfer-form")
+    transfer.get_by_label("Reason and where to").fill(
+        "BP 220/130 with chest pain: to the ED by ambulance"
+    )
+    transfer.get_by_role("button", name="Record the transfer out").click()
+    expect(page.get_by_test_id("session-status")).to_have_text("Transferred out")
+    expect(page.get_by_test_id("vitals-form")).to_have_count(0)
+    session = TreatmentSession.objects.get(pk=session_id)
+    assert session.status == SessionStatus.TRANSFERRED
+    assert session.dose.given_mg == 20 and session.dosing_stop_reason

@@ -240,6 +240,22 @@ def test_a_session_not_being_monitored_refuses_readings(world: Any, nurse: Clien
     assert not VitalReading.objects.filter(session=checked_in).exists()
 
 
+def test_the_monitor_feed_goes_on_after_the_dosing_is_stopped_and_ends_at_a_transfer(
+    session: TreatmentSession, nurse: Client
+) -> None:
+    who = actor(session.checked_in_by)
+    actions.do_stop_session(who, session, "BP 200/120: infusion stopped", given_mg="20")
+    response = post(nurse, observation(session, "85354-9", bp=(196, 118)))
+    assert response.status_code == 201, response.content
+    reading = device_readings(session).get()
+    assert SessionAlert.objects.filter(reading=reading, code="bp_high").exists()
+    actions.do_transfer_out(who, session, "BP 220/130 with chest pain: to the ED by ambulance")
+    response = post(nurse, observation(session, "8867-4", 72, unit="/min"))
+    assert response.status_code == 422
+    assert expression(response) == "Observation.encounter"
+    assert device_readings(session).count() == 1
+
+
 def test_the_patient_must_be_the_sessions(
     world: Any, session: TreatmentSession, nurse: Client
 ) -> None:

@@ -19,7 +19,16 @@ from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from ketacare.accounts.audit import AuditEntry
 from ketacare.treatments import actions
 from ketacare.treatments.models import TreatmentSession
-from tests.treatments.session_helpers import actor, dosed, ready_session
+from tests.conftest import make_patient
+from tests.scheduling.sched_helpers import esketamine_plan
+from tests.treatments.session_helpers import (
+    actor,
+    appointment,
+    consent,
+    dosed,
+    phq9_today,
+    ready_session,
+)
 
 pytestmark = pytest.mark.django_db
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -49,15 +58,54 @@ def test_a_session_reads_as_an_encounter(session: TreatmentSession, nurse: Clien
     assert entry is not None and entry.patient_id == str(session.patient_id)
 
 
-def test_a_stopped_session_is_finished_with_its_reason(
+def test_stopping_the_dosing_leaves_the_encounter_in_progress(
     session: TreatmentSession, nurse: Client
 ) -> None:
-    actions.do_stop_session(actor(session.checked_in_by), session, "Patient asked to stop")
+    actions.do_stop_session(
+        actor(session.checked_in_by), session, "BP 200/120: infusion stopped", given_mg="20"
+    )
+    body = get(nurse, f"/fhir/Encounter/tx-{session.pk}")
+    Encounter.model_validate(body)
+    assert body["status"] == "in-progress"
+    assert "end" not in body["period"] and "hospitalization" not in body
+
+
+def test_a_transferred_session_is_finished_with_its_reason_and_disposition(
+    session: TreatmentSession, nurse: Client
+) -> None:
+    actions.do_transfer_out(
+        actor(session.checked_in_by),
+        session,
+        "BP 220/130 with chest pain: to the ED by ambulance",
+        given_mg="20",
+    )
     body = get(nurse, f"/fhir/Encounter/tx-{session.pk}")
     Encounter.model_validate(body)
     assert body["status"] == "finished"
     assert "end" in body["period"]
-    assert "Patient asked to stop" in body["hospitalization"]["dischargeDisposition"]["text"]
+    disposition = body["hospitalization"]["dischargeDisposition"]
+    assert "to the ED by ambulance" in disposition["text"]
+    assert disposition["text"].startswith("Transferred out: ")
+    assert disposition["coding"] == [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/discharge-disposition",
+            "code": "other-hcf",
+            "display": "Other healthcare facility",
+        }
+    ]
+    found = get(nurse, f"/fhir/Encounter?patient={session.patient_id}&status=finished")
+    assert [e["resource"]["id"] for e in found["entry"]] == [f"tx-{session.pk}"]
+
+
+def test_an_aborted_session_is_cancelled_with_its_reason(world: Any, nurse: Client) -> None:
+    session = ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
+    actions.do_stop_session(actor(world.nurse_a), session, "Patient felt unwell on arrival")
+    body = get(nurse, f"/fhir/Encounter/tx-{session.pk}")
+    Encounter.model_validate(body)
+    assert body["status"] == "cancelled"
+    assert body["hospitalization"]["dischargeDisposition"] == {
+        "text": "Aborted: Patient felt unwell on arrival"
+    }
 
 
 def test_encounter_search_by_patient_and_status(session: TreatmentSession, nurse: Client) -> None:
@@ -99,6 +147,50 @@ def test_an_iv_dose_reads_as_a_medication_administration(
     assert body["dosage"]["dose"]["code"] == "mg"
     assert body["dosage"]["dose"]["value"] == float(dose.given_mg)
     assert AuditEntry.objects.filter(action="fhir.medication_administration.read").exists()
+
+
+def test_an_infusion_stopped_early_reads_stopped_with_the_dose_actually_given(
+    session: TreatmentSession, nurse: Client
+) -> None:
+    dose = session.dose
+    actions.do_stop_session(
+        actor(session.checked_in_by), session, "BP 200/120: infusion stopped", given_mg="20"
+    )
+    body = get(nurse, f"/fhir/MedicationAdministration/dose-{dose.pk}")
+    MedicationAdministration.model_validate(body)
+    assert body["status"] == "stopped"
+    assert body["statusReason"] == [{"text": "BP 200/120: infusion stopped"}]
+    assert body["dosage"]["dose"]["value"] == 20
+    assert "end" in body["effectivePeriod"]
+    assert any("Given 20 of 35 mg" in n["text"] for n in body["note"])
+
+
+def test_esketamine_stopped_after_one_device_and_before_any(world: Any, nurse: Client) -> None:
+    session = dosed(
+        world.nurse_a,
+        ready_session(world.prescriber_a, world.nurse_a, world.patient_a, "esketamine_nasal"),
+    )
+    actions.do_record_device(actor(world.nurse_a), session)
+    actions.do_stop_session(actor(world.nurse_a), session, "Vomiting after the first device")
+    body = get(nurse, f"/fhir/MedicationAdministration/dose-{session.dose.pk}")
+    MedicationAdministration.model_validate(body)
+    assert body["status"] == "stopped"
+    assert body["dosage"]["dose"]["value"] == 28  # the one device taken
+    assert any("Given 28 of 56 mg" in n["text"] for n in body["note"])
+    # Another patient: stopped before the first device, so nothing was given.
+    other = make_patient(world.clinic_a, "Nell", "None")
+    consent(world.prescriber_a, other, "esketamine_nasal")
+    phq9_today(other)
+    appt = appointment(other, esketamine_plan(world.prescriber_a, other), "Chair 2")
+    none = dosed(
+        world.nurse_a, actions.do_check_in(actor(world.nurse_a), world.clinic_a, other, appt.pk)
+    )
+    actions.do_stop_session(actor(world.nurse_a), none, "Patient declined the spray")
+    body = get(nurse, f"/fhir/MedicationAdministration/dose-{none.dose.pk}")
+    MedicationAdministration.model_validate(body)
+    assert body["status"] == "not-done"
+    assert body["dosage"]["dose"]["value"] == 0
+    assert get(nurse, f"/fhir/Encounter/tx-{none.pk}")["status"] == "cancelled"
 
 
 def test_esketamine_doses_and_devices_are_rxnorm_coded(world: Any, nurse: Client) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -10,6 +10,7 @@ from django.utils import timezone
 from ketacare.accounts.audit import Actor
 from ketacare.accounts.models import User
 from ketacare.measures.actions import do_record_assessment
+from ketacare.measures.scheduling import clinic_today, clinic_zone
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import Appointment, Resource
 from ketacare.treatments import actions
@@ -39,7 +40,12 @@ def appointment(patient: Patient, plan: Any, chair_name: str = "Chair 1") -> App
     chair = Resource.objects.create(
         clinic=patient.clinic, name=chair_name, has_iv_pump=True, has_monitor=True
     )
-    start = timezone.now() - timedelta(minutes=5)
+    # Five minutes ago, but on the clinic's today: only today's appointments are checked in.
+    now = timezone.now()
+    midnight = datetime.combine(
+        clinic_today(patient.clinic, now), time(), clinic_zone(patient.clinic)
+    )
+    start = max(now - timedelta(minutes=5), midnight)
     return Appointment.objects.create(
         clinic=patient.clinic,
         patient=patient,

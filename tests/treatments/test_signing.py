@@ -64,15 +64,24 @@ def test_both_signatures_lock_the_session(world: Any) -> None:
         signing.do_sign(actor(world.prescriber_a), session, "prescriber")
 
 
-def test_signing_waits_for_discharge_or_stop(world: Any) -> None:
+def test_signing_waits_for_discharge_or_transfer_out(world: Any) -> None:
     session = dosed(
         world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     )
     with pytest.raises(ActionError, match="discharged or the session ended"):
         signing.do_sign(actor(world.nurse_a), session, "nurse")
-    session = actions.do_stop_session(actor(world.nurse_a), session, "patient asked to stop")
+    # Stopping the dosing does not end the session: still nothing to sign.
+    session = actions.do_stop_session(
+        actor(world.nurse_a), session, "patient asked to stop", given_mg="20"
+    )
+    assert session.status == SessionStatus.MONITORING
+    with pytest.raises(ActionError, match="discharged or the session ended"):
+        signing.do_sign(actor(world.nurse_a), session, "nurse")
+    session = actions.do_transfer_out(
+        actor(world.nurse_a), session, "Chest pain after the stop: to the ED by ambulance"
+    )
     session = _sign_both(world, session)
-    assert session.status == SessionStatus.STOPPED and session.locked_at is not None
+    assert session.status == SessionStatus.TRANSFERRED and session.locked_at is not None
 
 
 def test_every_write_action_refuses_on_a_locked_session(world: Any) -> None:
@@ -96,6 +105,7 @@ def test_every_write_action_refuses_on_a_locked_session(world: Any) -> None:
         ),
         "discharge": lambda: actions.do_discharge(nurse, session, escort_confirmed=True),
         "stop": lambda: actions.do_stop_session(nurse, session, "late"),
+        "transfer_out": lambda: actions.do_transfer_out(nurse, session, "to the ED by ambulance"),
         "record_use": lambda: sa.do_record_use(
             nurse, session, {"lot": lot.pk, "drawn_mg": "1", "given_mg": "1"}
         ),

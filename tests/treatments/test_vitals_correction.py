@@ -133,12 +133,14 @@ def test_a_closed_unsigned_session_can_be_corrected_until_it_is_locked(world: An
     session = _monitored(world)
     nurse = actor(world.nurse_a)
     reading = actions.do_record_vitals(nurse, session, DURING)
-    session = actions.do_stop_session(nurse, session, "Patient asked to stop.")
+    session = actions.do_transfer_out(
+        nurse, session, "Severe headache, BP rising: to the ED by ambulance.", given_mg="20"
+    )
     fixed = do_correct_reading(nurse, session, reading.pk, DURING | {"spo2_pct": 88}, "misread")
     alert = SessionAlert.objects.get(reading=fixed)
     assert not alert.is_open and "after the session closed" in alert.note
     session.refresh_from_db()
-    assert session.status == "stopped"
+    assert session.status == "transferred"
     entry = AuditEntry.objects.get(action="treatments.session.vitals_corrected")
     assert entry.detail["after_close"] is True
     TreatmentSession.objects.filter(pk=session.pk).update(locked_at=timezone.now())
@@ -152,5 +154,7 @@ def test_the_page_offers_pre_dose_readings_and_closed_sessions(world: Any, as_us
     url = f"/patients/{session.patient_id}/sessions/{session.pk}/"
     nurse = as_user(world.nurse_a)
     assert f'data-testid="correct-{pre.pk}"' in nurse.get(url).content.decode()
-    actions.do_stop_session(actor(world.nurse_a), session, "Patient asked to stop.")
+    actions.do_transfer_out(
+        actor(world.nurse_a), session, "Chest pain: to the ED by ambulance.", given_mg="20"
+    )
     assert f'data-testid="correct-{pre.pk}"' in nurse.get(url).content.decode()

@@ -157,7 +157,7 @@ def test_the_clinic_interval_caps_the_protocol_interval(world: Any) -> None:
 
 def test_no_overdue_for_a_closed_session(world: Any) -> None:
     session = _iv_monitoring(world)
-    actions.do_stop_session(actor(world.nurse_a), session, "Patient asked to stop.")
+    actions.do_transfer_out(actor(world.nurse_a), session, "Chest pain: to the ED by ambulance.")
     assert raise_overdue_vitals(session.observation_started_at + timedelta(hours=1)) == 0
 
 

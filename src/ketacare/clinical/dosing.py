@@ -25,7 +25,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from ketacare.clinical.anthropometry import bmi, check_height, check_weight
 from ketacare.clinical.eligibility.inputs import SexAtBirth
-from ketacare.clinical.protocols.model import DoseKind, DoseRule, Protocol, WeightBasis
+from ketacare.clinical.protocols.model import (
+    ESKETAMINE_DEVICE_MG,
+    DoseKind,
+    DoseRule,
+    Protocol,
+    WeightBasis,
+)
 
 MG = Decimal("0.1")
 ML = Decimal("0.01")
@@ -385,3 +391,108 @@ def calculate_dose(
         warnings=tuple(warnings),
         source=rule.source,
     )
+
+
+# --- the dose actually given ---------------------------------------------------------------
+
+# The highest esketamine dose in one session: 84 mg = 3 devices of 28 mg (clinical.md §5a
+# [LABEL] S2, S4, S5; the label doses are 56 or 84 mg). A hard limit: no role may exceed it.
+ESKETAMINE_MAX_SESSION_MG = Decimal(84)
+
+
+@dataclass(frozen=True)
+class GivenDoseDecision:
+    """Whether a dose may be given at the chair instead of the calculated one.
+
+    `field` names the form field a refusal is about (`given_mg`); `reasons` say why, or (when
+    allowed) note what the dose needs. `above_plan`/`below_plan` say how it differs from the
+    planned dose: any difference needs a documented reason, which the caller checks."""
+
+    allowed: bool
+    field: str
+    reasons: tuple[str, ...]
+    above_plan: bool
+    below_plan: bool
+
+
+def _devices_text(doses: list[Decimal], device_mg: Decimal) -> str:
+    mg = " or ".join(_fmt(d.normalize()) for d in doses)
+    count = " or ".join(str(int(d / device_mg)) for d in doses)
+    return f"{mg} mg ({count} devices of {_fmt(device_mg.normalize())} mg)"
+
+
+def judge_given_dose(
+    given_mg: Decimal,
+    planned_mg: Decimal,
+    *,
+    kind: DoseKind,
+    by_prescriber: bool,
+    device_mg: Decimal = ESKETAMINE_DEVICE_MG,
+    plan_doses_mg: tuple[Decimal, ...] = (),
+    max_dose_mg: Decimal | None = None,
+    first_session_max_mg: Decimal | None = None,
+) -> GivenDoseDecision:
+    """May `given_mg` be recorded as the dose to give, against the `planned_mg` the plan
+    calculated? Pure: the caller says whether the person is a prescriber of the clinic.
+
+    - more than 0 mg;
+    - esketamine (`DEVICES_28MG`): whole devices, never above the label's 84 mg per session
+      (clinical.md §5a [LABEL]) whoever records it, and one of the plan's doses in devices
+      (`plan_doses_mg`: the protocol's steps, e.g. 56 or 84 mg; 28 mg only where the protocol
+      allows it, e.g. the EU ≥ 65 start, §5b); at the first session of a course never above
+      the label's start dose (`first_session_max_mg`: "84 mg only after an initial 56 mg
+      dose", §5a [LABEL]);
+    - never above the protocol's maximum dose (`max_dose_mg`, a clinic setting), if it has one;
+    - above the planned dose only when a prescriber records it (a dose below the plan may be
+      given by the nurse; both need a documented reason, checked by the caller)."""
+    field = "given_mg"
+
+    def refuse(reason: str) -> GivenDoseDecision:
+        return GivenDoseDecision(False, field, (reason,), given_mg > planned_mg, False)
+
+    planned = _fmt(planned_mg.normalize())
+    given = _fmt(given_mg.normalize())
+    if not given_mg > 0:
+        return refuse("Enter the dose given in mg (more than 0).")
+    if kind is DoseKind.DEVICES_28MG:
+        if given_mg % device_mg:
+            return refuse(
+                f"{given} mg is not a whole number of {_fmt(device_mg.normalize())} mg "
+                "esketamine devices."
+            )
+        if given_mg > ESKETAMINE_MAX_SESSION_MG:
+            return refuse(
+                f"{given} mg is above the label's maximum of "
+                f"{_fmt(ESKETAMINE_MAX_SESSION_MG)} mg "
+                f"({int(ESKETAMINE_MAX_SESSION_MG / device_mg)} devices) in one session "
+                "(clinical.md §5a [LABEL]): nobody may record it."
+            )
+        if first_session_max_mg is not None and given_mg > first_session_max_mg:
+            return refuse(
+                f"{given} mg is above the {_fmt(first_session_max_mg.normalize())} mg start dose "
+                "at the first session: a higher dose only after an initial "
+                f"{_fmt(first_session_max_mg.normalize())} mg dose (clinical.md §5a [LABEL])."
+            )
+    if max_dose_mg is not None and given_mg > max_dose_mg:
+        return refuse(
+            f"{given} mg is above the protocol's maximum dose of "
+            f"{_fmt(max_dose_mg.normalize())} mg."
+        )
+    if given_mg > planned_mg and not by_prescriber:
+        return refuse(
+            f"{given} mg is above the planned {planned} mg: a prescriber must record a dose "
+            "above the plan."
+        )
+    if kind is DoseKind.DEVICES_28MG and plan_doses_mg:
+        doses = sorted(set(plan_doses_mg))
+        if given_mg not in doses:
+            return refuse(
+                f"{given} mg is not one of this plan's esketamine doses: "
+                f"{_devices_text(doses, device_mg)} (clinical.md §5a)."
+            )
+    notes: tuple[str, ...] = ()
+    if given_mg > planned_mg:
+        notes = (f"Above the planned {planned} mg, recorded by a prescriber.",)
+    elif given_mg < planned_mg:
+        notes = (f"Below the planned {planned} mg.",)
+    return GivenDoseDecision(True, field, notes, given_mg > planned_mg, given_mg < planned_mg)

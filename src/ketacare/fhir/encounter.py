@@ -2,13 +2,16 @@
 
 - `id` = `tx-{session pk}` (the reference device Observations carry in `encounter`);
 - `status` from the session's step: scheduled → `planned`; checked in and pre-dose checks →
-  `arrived`; dosing, monitoring, ready for discharge → `in-progress`; discharged and stopped →
-  `finished`; aborted (before any dose) → `cancelled`. `statusHistory` is not kept;
+  `arrived`; dosing, monitoring, ready for discharge → `in-progress` (also once dosing was
+  stopped early: the patient is still monitored); discharged, transferred out and (older
+  sessions) stopped → `finished`; aborted (before any drug) → `cancelled`. `statusHistory`
+  is not kept;
 - `class` AMB (ambulatory, v3 ActCode); `type.text` = the protocol and version;
-- `subject` = the patient; `period` = check-in to discharge (or to the stop/abort);
+- `subject` = the patient; `period` = check-in to discharge (or to the transfer or abort);
 - `appointment` = `Appointment/{id}`, `basedOn` = `CarePlan/{plan id}`, `location` = the chair
   (`Location/{id}`);
-- a stop or abort reason is in `hospitalization.dischargeDisposition.text`.
+- an abort or transfer reason is in `hospitalization.dischargeDisposition.text`; a transfer
+  out is coded `other-hcf` (Other healthcare facility, terminology.hl7.org discharge-disposition).
 
 Search: `patient`, `status` (one of the FHIR codes above), `_count`, `_offset`;
 newest first.
@@ -30,6 +33,7 @@ from ketacare.treatments.models import SessionStatus, TreatmentSession
 ENCOUNTER_PARAMS = ("patient", "status")
 ENCOUNTER_ID = re.compile(r"^tx-(?P<pk>[1-9]\d{0,17})$")
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+DISPOSITION = "http://terminology.hl7.org/CodeSystem/discharge-disposition"
 FHIR_STATUS = {
     SessionStatus.SCHEDULED: "planned",
     SessionStatus.CHECKED_IN: "arrived",
@@ -40,6 +44,7 @@ FHIR_STATUS = {
     SessionStatus.DISCHARGED: "finished",
     SessionStatus.STOPPED: "finished",
     SessionStatus.ABORTED: "cancelled",
+    SessionStatus.TRANSFERRED: "finished",
 }
 STATUSES_FOR = {
     code: [s for s, c in FHIR_STATUS.items() if c == code] for code in set(FHIR_STATUS.values())
@@ -83,12 +88,16 @@ def encounter_to_fhir(session: TreatmentSession) -> dict[str, Any]:
     chair = getattr(session.appointment, "resource_id", None)
     if chair is not None:
         resource["location"] = [{"location": {"reference": f"Location/{chair}"}}]
-    if session.status in (SessionStatus.STOPPED, SessionStatus.ABORTED) and session.end_reason:
-        resource["hospitalization"] = {
-            "dischargeDisposition": {
-                "text": f"{session.get_status_display()}: {session.end_reason}"
-            }
+    ended = (SessionStatus.STOPPED, SessionStatus.ABORTED, SessionStatus.TRANSFERRED)
+    if session.status in ended and session.end_reason:
+        disposition: dict[str, Any] = {
+            "text": f"{session.get_status_display()}: {session.end_reason}"
         }
+        if session.status == SessionStatus.TRANSFERRED:
+            disposition["coding"] = [
+                {"system": DISPOSITION, "code": "other-hcf", "display": "Other healthcare facility"}
+            ]
+        resource["hospitalization"] = {"dischargeDisposition": disposition}
     return prune(resource)
 
 

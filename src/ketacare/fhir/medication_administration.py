@@ -1,12 +1,15 @@
 """Doses given at a session → FHIR R4 MedicationAdministration, derived on read.
 
-- `dose-{pk}`: the session's dose record. `status` `in-progress` while dosing, `stopped` when
-  the session was stopped or aborted before the dose ended, else `completed`.
-  `medicationReference` → a contained Medication with the drug, and `batch` (lot number,
-  expiry). `context` = `Encounter/tx-{session}`, `effectivePeriod` = start to stop (the last
-  device for esketamine), `dosage.dose` = the dose given in UCUM `mg`, `dosage.route.text`,
-  `performer.actor.display` = who recorded it, `note` = why the dose differs from the one
-  calculated, when it does.
+- `dose-{pk}`: the session's dose record. `status` `in-progress` while dosing; `stopped` when
+  dosing was stopped before the dose set to run was all given (with `statusReason.text` = the
+  reason), or `not-done` when it was stopped before any of it was given (esketamine: before
+  the first device); older sessions ended by a stop before the dose ended read `stopped`;
+  else `completed`. `medicationReference` → a contained Medication with the drug, and `batch`
+  (lot number, expiry). `context` = `Encounter/tx-{session}`, `effectivePeriod` = start to
+  stop (the last device for esketamine), `dosage.dose` = the dose actually given in UCUM `mg`
+  (esketamine: 28 mg for each device taken; an infusion stopped early: the amount recorded at
+  the stop), `dosage.route.text`, `performer.actor.display` = who recorded it, `note` = why
+  the dose set to give differs from the one calculated, and when and why dosing stopped.
 - `device-{pk}`: one 28 mg esketamine device (`effectiveDateTime` = when taken), `partOf` the
   dose.
 
@@ -63,12 +66,36 @@ def _mg(value: Decimal) -> dict[str, Any]:
 
 def _status(dose: DoseRecord) -> str:
     session = dose.session
+    if session.dosing_stop_reason:
+        return "not-done" if dose.given_mg == 0 else "stopped"
     if session.status == SessionStatus.DOSING:
         return "in-progress"
     ended = session.status in (SessionStatus.STOPPED, SessionStatus.ABORTED)
     if ended and dose.stopped_at is None and not _devices(dose):
         return "stopped"
     return "completed"
+
+
+def _notes(dose: DoseRecord) -> list[dict[str, str]]:
+    intended = dose.intended_mg if dose.intended_mg is not None else dose.given_mg
+    notes = []
+    if dose.deviation_reason:
+        notes.append(
+            {
+                "text": f"Calculated {number(dose.calculated_mg)} mg, set to give "
+                f"{number(intended)} mg: {dose.deviation_reason}"
+            }
+        )
+    session = dose.session
+    if session.dosing_stop_reason:
+        notes.append(
+            {
+                "text": f"Dosing stopped at {instant(session.dosing_ended_at)}: "
+                f"{session.dosing_stop_reason}. Given {number(dose.given_mg)} of "
+                f"{number(intended)} mg."
+            }
+        )
+    return notes
 
 
 def _devices(dose: DoseRecord) -> list[DeviceAdministration]:
@@ -102,13 +129,11 @@ def dose_to_fhir(dose: DoseRecord) -> dict[str, Any]:
     recorder: Any = dose.recorded_by
     if recorder is not None:
         resource["performer"] = [{"actor": {"display": recorder.full_name or recorder.email}}]
-    if dose.deviation_reason:
-        resource["note"] = [
-            {
-                "text": f"Calculated {number(dose.calculated_mg)} mg, given "
-                f"{number(dose.given_mg)} mg: {dose.deviation_reason}"
-            }
-        ]
+    if dose.session.dosing_stop_reason:
+        resource["statusReason"] = [{"text": dose.session.dosing_stop_reason}]
+    notes = _notes(dose)
+    if notes:
+        resource["note"] = notes
     return resource
 
 

@@ -3,8 +3,12 @@
 Each action owns its transaction, locks the session row (`select_for_update`) and re-reads its
 state, refuses anything out of order with an `ActionError` naming the field, and writes an
 audit entry `treatments.session.<verb>`. The order is enforced here, not in the pages:
-check in → pre-dose checks (a BP hold needs a prescriber) → dose → vitals and alerts →
-discharge (or stop/abort with a reason at any point).
+check in (today's appointment) → pre-dose checks (a BP hold needs a prescriber) → dose (above
+the plan only by a prescriber; esketamine never above the label's 84 mg) → vitals and alerts →
+discharge. Before any drug is given the session may be aborted with a reason. Once a drug has
+been given (the first esketamine device; any other dose once started), "stop" stops the
+dosing only: the amount given is recorded and monitoring goes on to the normal discharge
+gates. The one end without discharge after a drug is an emergency transfer out, with a reason.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
-from ketacare.accounts.models import Clinic
-from ketacare.clinical.dosing import DoseCalculation
+from ketacare.accounts.models import Clinic, Membership, Role
+from ketacare.clinical.dosing import DoseCalculation, judge_given_dose
 from ketacare.clinical.protocols import (
     ESKETAMINE_DEVICE_MG,
     DoseKind,
+    DoseRule,
     ObservationStart,
     Protocol,
     RequiredCheck,
@@ -123,6 +128,38 @@ def _audit(
     )
 
 
+# A reason someone reading the chart later can act on: a few words, not "x" (a documentation
+# rule of this project, not a clinical number).
+MIN_REASON_CHARS = 10
+MIN_REASON_WORDS = 2
+
+
+def meaningful_reason(field: str, text: Any, what: str) -> str:
+    """`text` stripped, or an ActionError on `field` when it is shorter than a few words."""
+    reason = str(text or "").strip()
+    if len(reason) < MIN_REASON_CHARS or len(reason.split()) < MIN_REASON_WORDS:
+        raise ActionError(
+            field,
+            f"{what}: give the reason in a few words (at least {MIN_REASON_WORDS} words and "
+            f"{MIN_REASON_CHARS} characters).",
+        )
+    return reason
+
+
+def _has_role(actor: Actor, clinic_id: int, *roles: str) -> bool:
+    """The acting person holds one of `roles` in this clinic (read from the record, not from
+    what the caller says)."""
+    if actor.user_id is None:
+        return False
+    return Membership.objects.filter(
+        user_id=actor.user_id,
+        clinic_id=clinic_id,
+        role__in=roles,
+        is_active=True,
+        user__is_active=True,
+    ).exists()
+
+
 # --- check-in -------------------------------------------------------------------------------
 
 
@@ -150,6 +187,15 @@ def do_check_in(
         ):
             raise ActionError(
                 "appointment", f"The appointment is {appointment.get_status_display().lower()}."
+            )
+        zone = clinic_zone(clinic)
+        today = clinic_today(clinic, now)
+        day = timezone.localtime(appointment.starts_at, zone).date()
+        if day != today:
+            raise ActionError(
+                "appointment",
+                f"The appointment is on {day:%Y-%m-%d}: only today's ({today:%Y-%m-%d}) "
+                "treatment appointments can be checked in.",
             )
         if TreatmentSession.objects.filter(appointment=appointment).exists():
             raise ActionError("appointment", "This appointment already has a session.")
@@ -370,19 +416,23 @@ def _todays_weight(patient: Patient, clinic: Clinic) -> tuple[Decimal | None, De
 def session_dose(session: TreatmentSession) -> DoseCalculation:
     """The dose the plan gives today (raises ActionError when it cannot be worked out)."""
     weight, height = _todays_weight(session.patient, session.clinic)
-    first = not TreatmentSession.objects.filter(
-        plan=session.plan, status=SessionStatus.DISCHARGED
-    ).exists()
     try:
         return plan_dose(
             session.plan,
             weight_kg=weight,
             height_cm=height,
             sex=session.patient.sex_at_birth,
-            first_session=first,
+            first_session=_first_session(session),
         )
     except ValueError as exc:
         raise ActionError("given_mg", f"The dose cannot be calculated: {exc}") from None
+
+
+def _first_session(session: TreatmentSession) -> bool:
+    """The plan's first session: none of its sessions was discharged yet."""
+    return not TreatmentSession.objects.filter(
+        plan=session.plan, status=SessionStatus.DISCHARGED
+    ).exists()
 
 
 def dosing_blockers(session: TreatmentSession) -> list[str]:
@@ -438,18 +488,29 @@ def do_start_dose(
         if expiry < clinic_today(session.clinic):
             raise ActionError("expiry", f"This lot expired on {expiry:%Y-%m-%d}: do not use it.")
         given = _decimal("given_mg", data.get("given_mg"))
-        if given is None or given <= 0:
+        if given is None:
             raise ActionError("given_mg", "Enter the dose given in mg.")
-        if calc.kind == DoseKind.DEVICES_28MG and given % ESKETAMINE_DEVICE_MG:
-            raise ActionError(
-                "given_mg", f"Esketamine is given in whole {ESKETAMINE_DEVICE_MG} mg devices."
-            )
+        rule = protocol.dose_for(session.plan.phase)
+        decision = judge_given_dose(
+            given,
+            calc.dose_mg,
+            kind=calc.kind,
+            by_prescriber=_has_role(actor, session.clinic_id, Role.PRESCRIBER),
+            device_mg=rule.device_mg,
+            plan_doses_mg=_plan_doses(rule, calc),
+            max_dose_mg=rule.max_dose_mg,
+            first_session_max_mg=_first_session_max(protocol, session),
+        )
+        if not decision.allowed:
+            raise ActionError(decision.field, " ".join(decision.reasons))
         reason = str(data.get("deviation_reason") or "").strip()
-        if given != calc.dose_mg and not reason:
-            raise ActionError(
+        if given != calc.dose_mg:
+            reason = meaningful_reason(
                 "deviation_reason",
-                f"The dose given differs from the calculated {calc.dose_mg} mg: say why.",
+                reason,
+                f"The dose given differs from the calculated {calc.dose_mg.normalize():f} mg",
             )
+        given = given.quantize(Decimal("0.01"))
         concentration = _decimal("concentration_mg_per_ml", data.get("concentration_mg_per_ml"))
         devices = int(given // ESKETAMINE_DEVICE_MG) if calc.kind == DoseKind.DEVICES_28MG else None
         DoseRecord.objects.create(
@@ -461,7 +522,9 @@ def do_start_dose(
             calculated_mg=calc.dose_mg,
             formula=list(calc.formula),
             weight_kg=calc.weight_kg,
-            given_mg=given,
+            # Esketamine: what the devices recorded so far add up to (none yet).
+            given_mg=Decimal(0) if devices else given,
+            intended_mg=given,
             deviation_reason=reason,
             route=session.route,
             devices_planned=devices,
@@ -482,9 +545,33 @@ def do_start_dose(
             actor,
             session,
             "dose_started",
-            {"calculated_mg": str(calc.dose_mg), "given_mg": str(given), "lot": lot},
+            {
+                "calculated_mg": str(calc.dose_mg),
+                "given_mg": str(given),
+                "lot": lot,
+                "above_plan": decision.above_plan,
+                "below_plan": decision.below_plan,
+            },
         )
     return session
+
+
+def _first_session_max(protocol: Protocol, session: TreatmentSession) -> Decimal | None:
+    """The label's start dose when today is the first session and the plan sets no dose of its
+    own (the same test the calculation uses for its first-session dose); else None."""
+    floor = protocol.label_floor
+    if floor is None or session.plan.dose_value is not None or not _first_session(session):
+        return None
+    return floor.start_dose_mg
+
+
+def _plan_doses(rule: DoseRule, calc: DoseCalculation) -> tuple[Decimal, ...]:
+    """The doses the plan's rule allows at a session: its titration steps, else its value (and
+    first-session value), with today's calculated dose. Used for esketamine devices only."""
+    if calc.kind != DoseKind.DEVICES_28MG:
+        return ()
+    values = rule.steps or tuple(v for v in (rule.value, rule.first_session_value) if v is not None)
+    return (*values, calc.dose_mg)
 
 
 def do_record_device(actor: Actor, session: TreatmentSession) -> DeviceAdministration:
@@ -514,9 +601,12 @@ def do_record_device(actor: Actor, session: TreatmentSession) -> DeviceAdministr
         )
         if not previous:
             session.observation_started_at = now
+        # The devices taken are the dose given.
+        dose.given_mg = ESKETAMINE_DEVICE_MG * device.number
         if device.number == dose.devices_planned:
             dose.stopped_at = now
-            dose.save(update_fields=["stopped_at"])
+        dose.save(update_fields=["given_mg", "stopped_at"])
+        if device.number == dose.devices_planned:
             session.dosing_ended_at, session.dosing_ended_by_id = now, actor.user_id
             session.status = SessionStatus.MONITORING
         session.save()
@@ -651,8 +741,61 @@ def do_discharge(
     return session
 
 
-def do_stop_session(actor: Actor, session: TreatmentSession, reason: str) -> TreatmentSession:
-    """End the session early: aborted before any dose, stopped after."""
+def drug_given(session: TreatmentSession) -> bool:
+    """Has any drug reached the patient? Esketamine: once a device was taken; any other route:
+    once the dose started. When in doubt, yes (the patient is then monitored)."""
+    if session.dosing_started_at is None:
+        return False
+    dose = DoseRecord.objects.filter(session=session).first()
+    if dose is None or not dose.devices_planned:
+        return True
+    return dose.devices.exists()
+
+
+def _stop_dosing(
+    actor: Actor, session: TreatmentSession, reason: str, amount: Any, now: datetime
+) -> dict[str, str]:
+    """End the dosing of the locked `session` early: no further device, the infusion off.
+    The dose given becomes what was given: the devices taken (esketamine), else `amount`
+    (mg, typed by the nurse from the pump), at most the dose set to run. Who, when and why
+    are kept on the session; the caller sets the status and writes the audit entry."""
+    dose = DoseRecord.objects.select_for_update().get(session=session)
+    intended = dose.intended_mg if dose.intended_mg is not None else dose.given_mg
+    if dose.devices_planned:
+        given = ESKETAMINE_DEVICE_MG * dose.devices.count()
+    else:
+        typed = _decimal("given_mg", amount)
+        if typed is None:
+            raise ActionError(
+                "given_mg",
+                "Enter the amount actually given before the stop, in mg (volume infused × "
+                "concentration).",
+            )
+        if typed < 0 or typed > intended:
+            raise ActionError(
+                "given_mg",
+                f"{typed.normalize():f} mg is not possible: between 0 and the "
+                f"{intended.normalize():f} mg set to run.",
+            )
+        given = typed.quantize(Decimal("0.01"))
+    dose.given_mg, dose.stopped_at = given, now
+    dose.save(update_fields=["given_mg", "stopped_at"])
+    if session.observation_started_at is None:  # an infusion: the clock starts as it stops
+        session.observation_started_at = now
+    session.dosing_ended_at, session.dosing_ended_by_id = now, actor.user_id
+    session.dosing_stop_reason = reason
+    return {"given_mg": str(given), "intended_mg": str(intended)}
+
+
+def do_stop_session(
+    actor: Actor, session: TreatmentSession, reason: str, given_mg: Any = None
+) -> TreatmentSession:
+    """What "stop" does at the chair. Before any drug is given: the session is aborted (a
+    terminal end, with the reason). Once a drug has been given and while dosing runs: the
+    dosing stops (no further device, the infusion off; the amount given recorded, typed for an
+    infusion, counted from the devices for esketamine) and the session goes on in monitoring,
+    with vitals, alerts and the normal discharge gates. After dosing has ended there is nothing to
+    stop: the patient is monitored to discharge, or transferred out (`do_transfer_out`)."""
     reason = (reason or "").strip()
     if not reason:
         raise ActionError("reason", "Give the reason for ending the session.")
@@ -668,9 +811,61 @@ def do_stop_session(actor: Actor, session: TreatmentSession, reason: str) -> Tre
             SessionStatus.READY,
             field="reason",
         )
-        dosed = session.dosing_started_at is not None
-        session.status = SessionStatus.STOPPED if dosed else SessionStatus.ABORTED
+        if session.status in (SessionStatus.MONITORING, SessionStatus.READY):
+            raise ActionError(
+                "reason",
+                "Dosing has already ended: the patient is monitored until discharge. To end "
+                "the session without discharge, record an emergency transfer out.",
+            )
+        if session.status == SessionStatus.DOSING and drug_given(session):
+            reason = meaningful_reason("reason", reason, "Stopping the dosing")
+            detail = _stop_dosing(actor, session, reason, given_mg, now)
+            session.status = SessionStatus.MONITORING
+            refresh_ready(session, now)
+            session.save()
+            _audit(actor, session, "dosing_stopped", {"reason": reason, **detail})
+            return session
+        if session.status == SessionStatus.DOSING:  # esketamine, no device taken: none given
+            _stop_dosing(actor, session, reason, None, now)
+            session.observation_started_at = None
+        session.status = SessionStatus.ABORTED
         session.ended_at, session.ended_by_id, session.end_reason = now, actor.user_id, reason
         session.save()
-        _audit(actor, session, "stopped" if dosed else "aborted", {"reason": reason})
+        _audit(actor, session, "aborted", {"reason": reason})
+    return session
+
+
+def do_transfer_out(
+    actor: Actor, session: TreatmentSession, reason: str, given_mg: Any = None
+) -> TreatmentSession:
+    """The session ends without discharge after a drug was given: the patient leaves for
+    emergency care (e.g. to the ED by ambulance). A nurse or a prescriber of the clinic records
+    it with the reason; dosing still running is stopped first (as `do_stop_session`)."""
+    reason = meaningful_reason("reason", reason, "The transfer out")
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        _require(
+            session,
+            SessionStatus.DOSING,
+            SessionStatus.MONITORING,
+            SessionStatus.READY,
+            field="reason",
+        )
+        if not drug_given(session):
+            raise ActionError("reason", "No drug has been given: abort the session instead.")
+        if not _has_role(actor, session.clinic_id, Role.NURSE, Role.PRESCRIBER):
+            raise ActionError(
+                "reason", "Only a nurse or a prescriber of the clinic records a transfer out."
+            )
+        detail: dict[str, str] = {}
+        if session.status == SessionStatus.DOSING:
+            detail = _stop_dosing(actor, session, f"Transferred out: {reason}", given_mg, now)
+        session.status = SessionStatus.TRANSFERRED
+        session.ended_at, session.ended_by_id, session.end_reason = now, actor.user_id, reason
+        session.save()
+        Appointment.objects.filter(pk=session.appointment_id).update(
+            status=AppointmentStatus.COMPLETED, updated_at=now
+        )
+        _audit(actor, session, "transferred_out", {"reason": reason, **detail})
     return session

@@ -42,14 +42,15 @@ def patient_wording(line: str) -> str:
 
 
 def sheet_available(session: TreatmentSession) -> bool:
-    return session.status == SessionStatus.DISCHARGED or (
-        session.status == SessionStatus.STOPPED and session.dosing_started_at is not None
-    )
+    """Only a discharged patient goes home with the sheet: a session whose dosing was stopped
+    is discharged through the same gates first, and one transferred out leaves for emergency
+    care, not home."""
+    return session.status == SessionStatus.DISCHARGED
 
 
 def discharge_sheet(session: TreatmentSession) -> DischargeSheet:
     zone = clinic_zone(session.clinic)
-    left = session.discharged_at or session.ended_at
+    left = session.discharged_at
     return DischargeSheet(
         clinic_name=session.clinic.name,
         clinic_phone=session.clinic.phone,

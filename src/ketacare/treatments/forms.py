@@ -130,9 +130,16 @@ class DoseForm(forms.Form):
     expiry = forms.DateField(
         label="Expiry", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    given_mg = forms.DecimalField(label="Dose given (mg)", required=False)
+    given_mg = forms.DecimalField(
+        label="Dose given (mg)",
+        required=False,
+        help_text="Below the calculated dose: say why. Above it: a prescriber only.",
+    )
     deviation_reason = forms.CharField(
-        label="Reason, if different from the calculated dose", required=False, max_length=500
+        label="Reason, if different from the calculated dose",
+        required=False,
+        max_length=500,
+        help_text="A few words (at least 10 characters).",
     )
 
 
@@ -154,7 +161,43 @@ class DischargeForm(forms.Form):
 
 
 class StopForm(forms.Form):
-    reason = forms.CharField(label="Reason for ending the session", max_length=500)
+    """Before any drug: abort the session. While dosing: stop the dosing (monitoring goes on);
+    for an infusion, the amount given before the stop."""
+
+    reason = forms.CharField(label="Reason", max_length=500)
+    given_mg = forms.DecimalField(
+        label="Amount given before the stop (mg)",
+        required=False,
+        min_value=0,
+        help_text="Infusion: volume infused × concentration.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        # Its own ids: the infusion and transfer forms on the same page have a "reason" too.
+        kwargs.setdefault("auto_id", "stop_%s")
+        super().__init__(*args, **kwargs)
+
+
+class TransferForm(forms.Form):
+    """An emergency transfer out after a drug was given: the only end without discharge."""
+
+    reason = forms.CharField(
+        label="Reason and where to (e.g. to the ED by ambulance)",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    given_mg = forms.DecimalField(
+        label="Amount given before the stop (mg)",
+        required=False,
+        min_value=0,
+        help_text="Only while an infusion is running: volume infused × concentration.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("auto_id", "transfer_%s")
+        super().__init__(*args, **kwargs)
 
 
 class CheckInForm(forms.Form):

@@ -38,8 +38,13 @@ class SessionStatus(models.TextChoices):
     MONITORING = "monitoring", "Monitoring"
     READY = "ready_for_discharge", "Ready for discharge"
     DISCHARGED = "discharged", "Discharged"
+    # Ended without discharge after dosing by the old "stop": no session reaches it any more
+    # (stopping now stops the dosing and monitoring goes on); kept for the sessions that did.
     STOPPED = "stopped", "Stopped"
     ABORTED = "aborted", "Aborted"
+    # After a drug was given, the only end without discharge: an emergency transfer (e.g. to
+    # the ED by ambulance), with a reason.
+    TRANSFERRED = "transferred", "Transferred out"
 
 
 ACTIVE_SESSION_STATUSES = (
@@ -49,7 +54,12 @@ ACTIVE_SESSION_STATUSES = (
     SessionStatus.MONITORING,
     SessionStatus.READY,
 )
-CLOSED_SESSION_STATUSES = (SessionStatus.DISCHARGED, SessionStatus.STOPPED, SessionStatus.ABORTED)
+CLOSED_SESSION_STATUSES = (
+    SessionStatus.DISCHARGED,
+    SessionStatus.STOPPED,
+    SessionStatus.ABORTED,
+    SessionStatus.TRANSFERRED,
+)
 
 
 class TreatmentSession(models.Model):
@@ -88,6 +98,9 @@ class TreatmentSession(models.Model):
     dosing_started_by = _who("dosing started by")
     dosing_ended_at = models.DateTimeField(null=True, blank=True)
     dosing_ended_by = _who("dosing ended by")
+    # Set when dosing was stopped before the planned dose was all given (who and when: the two
+    # fields above); the session goes on to monitoring and discharge.
+    dosing_stop_reason = models.TextField(blank=True)
     # When the minimum observation clock started (protocol `observation_from`).
     observation_started_at = models.DateTimeField(null=True, blank=True)
     # The first moment the patient was clinically fit to leave (escort aside).
@@ -99,7 +112,7 @@ class TreatmentSession(models.Model):
     discharged_by = _who("discharged by")
     discharge_override_reason = models.TextField(blank=True)
     discharge_missing = models.JSONField(default=list, blank=True)  # what an override waived
-    ended_at = models.DateTimeField(null=True, blank=True)  # stopped or aborted
+    ended_at = models.DateTimeField(null=True, blank=True)  # aborted or transferred out
     ended_by = _who("ended by")
     end_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -299,7 +312,11 @@ class DoseRecord(models.Model):
     calculated_mg = models.DecimalField(max_digits=8, decimal_places=2)
     formula = models.JSONField(default=list)  # the working, one line a step, as shown then
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    # What was given: for esketamine 28 mg for each device recorded; for an infusion stopped
+    # early, the amount the nurse recorded at the stop. `intended_mg` is the dose set to be
+    # given when dosing started (null on rows from before it was kept).
     given_mg = models.DecimalField(max_digits=8, decimal_places=2)
+    intended_mg = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     deviation_reason = models.TextField(blank=True)
     route = models.CharField(max_length=40)
     devices_planned = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:session_id>/alerts/<int:alert_id>/", views.acknowledge, name="acknowledge"),
     path("<int:session_id>/discharge/", views.discharge, name="discharge"),
     path("<int:session_id>/stop/", views.stop, name="stop"),
+    path("<int:session_id>/transfer/", views.transfer_out, name="transfer"),
 ]
 
 from ketacare.treatments import views_chair  # noqa: E402

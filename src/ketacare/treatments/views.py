@@ -34,6 +34,7 @@ from ketacare.treatments.forms import (
     DoseForm,
     HoldForm,
     StopForm,
+    TransferForm,
     VitalsForm,
 )
 from ketacare.treatments.models import SessionStatus, TreatmentSession
@@ -113,6 +114,10 @@ def _page(
         "ack_alert": bound.get("ack_alert"),
         "discharge_form": bound.get("discharge") or DischargeForm(),
         "stop_form": bound.get("stop") or StopForm(),
+        "transfer_form": bound.get("transfer") or TransferForm(),
+        # Once a drug has been given, "stop" stops the dosing and the session goes on to
+        # discharge; the only other end is a transfer out.
+        "drug_given": actions.drug_given(session) if session.is_active else False,
         "monitored": session.status in actions.MONITORED,
         "chart": vitals_chart(readings, first_dose_at(session), clinic_limits(session)),
         "sedation": sedation_timepoints(session, protocol, readings, now),
@@ -327,7 +332,36 @@ def stop(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse
     if not form.is_valid():
         return _page(request, session, status=400, stop=form)
     try:
-        actions.do_stop_session(actor_from_request(request), session, form.cleaned_data["reason"])
+        actions.do_stop_session(
+            actor_from_request(request),
+            session,
+            form.cleaned_data["reason"],
+            form.cleaned_data["given_mg"],
+        )
     except ActionError as exc:
+        session.refresh_from_db()
+        if session.status in (SessionStatus.MONITORING, SessionStatus.READY):
+            # Dosing ended meanwhile: no stop form is on the page to carry the message.
+            return _page(request, session, status=400, error=exc.message)
         return _refused(request, session, "stop", form, exc)
+    return _to(session)
+
+
+@staff_view()
+@require_POST
+def transfer_out(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
+    patient = access_patient(request, patient_id, Perm.SESSION_RUN)
+    session = _session(patient, session_id)
+    form = TransferForm(request.POST)
+    if not form.is_valid():
+        return _page(request, session, status=400, transfer=form)
+    try:
+        actions.do_transfer_out(
+            actor_from_request(request),
+            session,
+            form.cleaned_data["reason"],
+            form.cleaned_data["given_mg"],
+        )
+    except ActionError as exc:
+        return _refused(request, session, "transfer", form, exc)
     return _to(session)

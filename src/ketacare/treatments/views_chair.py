@@ -29,7 +29,7 @@ from ketacare.treatments.forms_chair import (
     SideEffectForm,
 )
 from ketacare.treatments.forms_substances import UseForm
-from ketacare.treatments.models import TreatmentSession
+from ketacare.treatments.models import CLOSED_SESSION_STATUSES, TreatmentSession
 from ketacare.treatments.models_substances import ROUTE_DRUG, SubstanceEntry
 from ketacare.treatments.substance_ledger import lots_for_route
 
@@ -83,7 +83,7 @@ def chair_context(
     signatures = list(session.signatures.select_related("by"))
     role = getattr(membership, "role", "")
     signs_as = signing.ROLE_SIGNS_AS.get(Role(role)) if role in Role.values else None
-    closed = session.status in ("discharged", "stopped", "aborted")
+    closed = session.status in CLOSED_SESSION_STATUSES
     return {
         "sheet_available": sheet_available(session),
         "can_run": page.get("can_run", False) and session.locked_at is None,
