@@ -14,6 +14,7 @@ from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Role
 from ketacare.treatments.models import CLOSED_SESSION_STATUSES, TreatmentSession
 from ketacare.treatments.models_chair import SessionAddendum, SessionSignature, SignerRole
+from ketacare.treatments.substance_ledger import session_log_problems
 
 ROLE_SIGNS_AS = {Role.NURSE: SignerRole.NURSE, Role.PRESCRIBER: SignerRole.PRESCRIBER}
 MAX_ADDENDUM = 4000
@@ -50,6 +51,10 @@ def do_sign(actor: Actor, session: TreatmentSession, member_role: str) -> Sessio
             raise ActionError("sign", f"The {signs_as.label.lower()} has already signed.")
         if any(s.by_id == actor.user_id for s in signatures):
             raise ActionError("sign", "The second signature must be another person's.")
+        # Once locked, no log entry can be added or corrected: the log must match first.
+        problems = session_log_problems(session)
+        if problems:
+            raise ActionError("sign", " ".join(problems))
         signature = SessionSignature.objects.create(
             session=session, role=signs_as, by_id=actor.user_id, at=now
         )

@@ -2,7 +2,9 @@
 
 Only standing entries count (an entry superseded by a correction is shown, not counted).
 A discrepancy is one of: drawn ≠ given + wasted; the balance goes below zero; an expired lot
-used; a staff count that differs from the balance the log gives at that point.
+used; a staff count that differs from the balance the log gives at that point; and, per
+session, a dose given that the log does not account for (`session_log_problems`, checked
+before a session can be signed).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.utils import timezone
 
 from ketacare.accounts.models import Clinic
 from ketacare.measures.scheduling import clinic_zone
+from ketacare.treatments.models import DoseRecord, TreatmentSession
 from ketacare.treatments.models_substances import DrugLot, EntryKind, SubstanceEntry
 
 
@@ -103,3 +106,31 @@ def lots_for_route(clinic: Clinic, drug: str, *, include_expired: bool = False) 
         today = timezone.now().astimezone(clinic_zone(clinic)).date()
         lots = lots.filter(expiry__gte=today)
     return list(lots.order_by("expiry", "lot_number"))
+
+
+def session_log_problems(session: TreatmentSession) -> list[str]:
+    """Where a session's dose record and the controlled-substance log disagree: a dose given
+    with no "drawn for a session" entry, or entries whose amounts given add up to another
+    amount. Checked only at a clinic that keeps its log here (it has received a lot) or when
+    the session has entries. Superseded entries do not count (their corrections do)."""
+    entries = list(
+        SubstanceEntry.objects.filter(
+            session=session, kind=EntryKind.USE, corrections__isnull=True
+        ).values_list("given_mg", flat=True)
+    )
+    dose = DoseRecord.objects.filter(session=session).values_list("given_mg", flat=True).first()
+    given = dose or Decimal(0)
+    logged = sum(entries, Decimal(0))
+    if not entries:
+        if given == 0 or not DrugLot.objects.filter(clinic_id=session.clinic_id).exists():
+            return []
+        return [
+            f"No entry in the controlled-substance log for the {_mg(given)} mg given: record "
+            "the vial or devices drawn for this session."
+        ]
+    if logged != given:
+        return [
+            f"The controlled-substance log records {_mg(logged)} mg given to this patient, the "
+            f"dose record {_mg(given)} mg: correct whichever is wrong."
+        ]
+    return []

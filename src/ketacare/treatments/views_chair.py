@@ -31,7 +31,7 @@ from ketacare.treatments.forms_chair import (
 from ketacare.treatments.forms_substances import UseForm
 from ketacare.treatments.models import CLOSED_SESSION_STATUSES, TreatmentSession
 from ketacare.treatments.models_substances import ROUTE_DRUG, SubstanceEntry
-from ketacare.treatments.substance_ledger import lots_for_route
+from ketacare.treatments.substance_ledger import lots_for_route, session_log_problems
 
 
 def _lots(session: TreatmentSession) -> list[Any]:
@@ -94,6 +94,7 @@ def chair_context(
         and has_perm(membership, Perm.SESSION_SIGN)
         and signs_as is not None
         and all(s.role != signs_as and s.by_id != request.user.pk for s in signatures),
+        "log_problems": session_log_problems(session) if closed and not session.locked_at else [],
         "addenda": list(session.addenda.select_related("by")),
         "can_add_addendum": closed and has_perm(membership, Perm.SESSION_SIGN),
         "addendum_form": bound.get("addendum") or AddendumForm(),
