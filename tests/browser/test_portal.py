@@ -231,3 +231,37 @@ def test_risk_words_in_a_message_show_crisis_help_and_reach_the_staff_inbox(
     row.get_by_role("link", name="Tonight").click()
     expect(page.get_by_test_id("risk-flag")).to_contain_text("want to die")
     screenshot(page, "staff-inbox-thread")
+
+
+@pytest.mark.browser
+def test_i_need_help_now_from_the_crisis_bar_tells_the_care_team(
+    phone_page: Any, portal_world: World, screenshot: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from ketacare.safety.models import RiskFlag
+
+    page = phone_page
+    page.goto("/portal/sign-in/")
+    page.get_by_label("Email", exact=True).fill("ada@patient.test")
+    page.get_by_label("Password").fill(PORTAL_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/portal/help/")
+    expect(page.get_by_test_id("crisis-panel").get_by_test_id("help-now")).to_be_visible()
+    check_accessibility(page, "help page")
+    screenshot(page, "portal-help-phone")
+    page.goto("/portal/progress/")
+    bar = page.get_by_test_id("crisis-bar")
+    bar.get_by_role("button", name="I need help now").click()  # a plain form post, no script
+    expect(page.get_by_test_id("help-sent")).to_contain_text("Your care team has been told")
+    expect(page.get_by_test_id("help-sent")).to_contain_text("call 911 now")
+    panel = page.get_by_test_id("crisis-panel")
+    expect(panel.get_by_role("link", name="Call 988")).to_be_visible()
+    expect(panel.get_by_role("link", name="Text 988")).to_be_visible()
+    expect(page.get_by_role("link", name="Back to where I was")).to_have_attribute(
+        "href", "/portal/progress/"
+    )
+    check_accessibility(page, "help sent")
+    screenshot(page, "portal-help-sent-phone")
+    flag = RiskFlag.objects.get(patient=portal_world.patient_a)
+    assert (flag.level, flag.status, flag.source) == ("high", "open", "patient_request")

@@ -109,3 +109,30 @@ def test_another_patients_questionnaire_is_not_found(portal: Any, world: Any) ->
         SYSTEM, world.patient_a, ["phq9"], context="follow_up", channel="in_clinic"
     )
     assert mine.get(f"/portal/questionnaires/{issued.link.pk}/").status_code == 404
+
+
+def test_save_and_finish_later_with_a_risk_answer_shows_the_crisis_panel_next(
+    portal: Any, world: Any
+) -> None:
+    make_due(world.patient_a)
+    c = portal.client(portal.a)
+    url = c.post("/portal/questionnaires/start/")["Location"]
+    saved = c.post(url, {"scale": "phq9", "action": "save", "phq9-1": "1", "phq9-9": "3"})
+    assert saved.status_code == 302
+    body = c.get(saved["Location"]).content.decode()
+    assert "Saved. You can finish later" in body
+    panel_tag = body.split('data-testid="crisis-panel"')[0].rsplit("<", 1)[1]
+    assert 'role="alert"' in panel_tag  # the full panel, as an alert
+    assert 'href="tel:988"' in body and 'href="tel:911"' in body
+    # It stays while that questionnaire is open, as on a /r/ link.
+    assert 'data-testid="crisis-panel"' in c.get("/portal/questionnaires/").content.decode()
+
+
+def test_save_and_finish_later_without_a_risk_answer_shows_no_panel(
+    portal: Any, world: Any
+) -> None:
+    make_due(world.patient_a)
+    c = portal.client(portal.a)
+    url = c.post("/portal/questionnaires/start/")["Location"]
+    saved = c.post(url, {"scale": "phq9", "action": "save", "phq9-1": "1", "phq9-9": "0"})
+    assert 'data-testid="crisis-panel"' not in c.get(saved["Location"]).content.decode()

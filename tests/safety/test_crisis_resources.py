@@ -76,11 +76,13 @@ def test_reusable_includes_render_for_any_patient_page(world: Any) -> None:
     assert 'action="/portal/help/"' in button and 'data-testid="help-now"' in button
 
 
-def test_patient_help_raises_one_high_flag_and_audits(world: Any) -> None:
+def test_patient_help_raises_one_high_flag_and_audits_every_press(world: Any) -> None:
     actor = Actor(label="patient", clinic_id=world.clinic_a.pk)
-    flag = do_patient_help(actor, world.patient_a, "portal home")
-    assert (flag.level, flag.source) == ("high", "patient_request")
-    assert do_patient_help(actor, world.patient_a, "portal home") == flag  # no second flag
+    pressed = do_patient_help(actor, world.patient_a, "portal home")
+    flag = pressed.flag
+    assert pressed.raised and (flag.level, flag.source) == ("high", "patient_request")
+    again = do_patient_help(actor, world.patient_a, "portal home")
+    assert again.flag == flag and not again.raised  # no second flag while it is open
     assert RiskFlag.objects.count() == 1
-    assert AuditEntry.objects.filter(action="safety.patient.help_requested").count() == 1
+    assert AuditEntry.objects.filter(action="safety.patient.help_requested").count() == 2
     assert FlagEscalation.objects.get(flag=flag).step >= 1

@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
-from ketacare.accounts.audit import Actor, record
+from ketacare.accounts.audit import Actor, Outcome, record
 from ketacare.clinical import scales
 from ketacare.clinical.risk import FlagDecision, decide_flag
 from ketacare.measures.actions import do_record_assessment, score_answers, scoring_params
@@ -47,9 +47,8 @@ from ketacare.measures.scheduling import clinic_today, clinic_zone
 from ketacare.notify.delivery import queue_notification
 from ketacare.notify.models import Channel, NotificationLog
 from ketacare.patients.models import Patient
-from ketacare.safety.actions import do_raise_flag
-from ketacare.safety.crisis import EMERGENCY, LIFELINE
-from ketacare.safety.models import FlagSource, RiskLevel
+from ketacare.safety.patient_help import press_help
+from ketacare.safety.resources import crisis_text
 
 PATIENT_ACTOR_LABEL = "patient-self-report"
 META = "_meta"
@@ -57,8 +56,6 @@ TOKEN_BYTES = 32  # secrets.token_urlsafe(32): 43 characters, 256 bits
 # A risk answer left in an unfinished form raises a flag once the patient has been away this
 # long (if they submit, the assessment raises it; this covers walking away).
 ABANDONED_AFTER = timedelta(minutes=30)
-# Pressing "I need help now" again within this time does not raise a second flag.
-HELP_REPEAT_WINDOW = timedelta(minutes=10)
 
 
 # Skip logic of the C-SSRS screener (clinical/scales/cssrs.py; instruments.md §5 "Asked
@@ -240,11 +237,8 @@ def email_text(link: SelfReportLink, url: str, reminder: bool = False) -> tuple[
     ]
     if clinic.phone:
         lines += ["", f"Questions? Call {clinic.name} at {clinic.phone}."]
-    lines += [
-        "",
-        f"If you are thinking about harming yourself: {LIFELINE.action} "
-        f"({LIFELINE.name}). {EMERGENCY.action}",
-    ]
+    # The clinic's own crisis lines, number and hours, as its /r/ pages show them.
+    lines += ["", "If you are thinking about harming yourself:", *crisis_text(clinic)]
     subject = f"{'Reminder: ' if reminder else ''}A short questionnaire from {clinic.name}"
     return subject, "\n".join(lines)
 
@@ -557,10 +551,12 @@ def _add_follow_up_scales(link: SelfReportLink, assessment: Assessment) -> tuple
 def do_request_help(link: SelfReportLink, ip: str) -> bool:
     """The patient pressed "I need help now": a high-level flag for the care team, at once.
 
-    Returns True when a flag was raised (a repeat within minutes does not raise another).
-    Works on any link that is not revoked or expired, including a just-completed one.
+    The flag follows `safety.patient_help.press_help` (the rule of every help button): True
+    when a new flag was raised, False when the press joined the patient's help flag that is
+    still open and minutes old. Works on any link that is not revoked — completed or expired
+    too: the patient is known, and a person in crisis is not refused because a link aged.
+    Every press is audited on the link, a refused one (revoked link) too.
     """
-    now = timezone.now()
     actor = patient_actor(link, ip)
     with transaction.atomic():
         fresh = (
@@ -568,33 +564,31 @@ def do_request_help(link: SelfReportLink, ip: str) -> bool:
             .select_related("patient", "patient__clinic")
             .get(pk=link.pk)
         )
-        if fresh.revoked_at is not None or fresh.expires_at <= now:
-            raise ActionError("link", "This link can no longer be used.")
-        last = meta(fresh).get("help_at")
-        if last and now - datetime.fromisoformat(last) < HELP_REPEAT_WINDOW:
+
+        def audit(**outcome: Any) -> None:
+            record(
+                actor,
+                "measures.selfreport.help_requested",
+                object_type="self_report_link",
+                object_id=fresh.pk,
+                patient_id=fresh.patient_id,
+                clinic_id=fresh.patient.clinic_id,
+                **outcome,
+            )
+
+        if fresh.revoked_at is not None:
+            audit(outcome=Outcome.DENIED, detail={"reason": "revoked"})
+            pressed = None
+        else:
+            pressed = press_help(actor, fresh.patient, "on a self-report questionnaire page")
+            set_meta(fresh, help_at=timezone.now().isoformat())
             _mark_crisis(fresh, ip, "help", "")
             fresh.save(update_fields=["draft"])
-            return False
-        do_raise_flag(
-            actor,
-            fresh.patient,
-            level=RiskLevel.HIGH,
-            source=FlagSource.PATIENT_REQUEST,
-            reason="The patient pressed “I need help now” on a self-report questionnaire page.",
-        )
-        set_meta(fresh, help_at=now.isoformat())
-        _mark_crisis(fresh, ip, "help", "")
-        fresh.save(update_fields=["draft"])
-        record(
-            actor,
-            "measures.selfreport.help_requested",
-            object_type="self_report_link",
-            object_id=fresh.pk,
-            patient_id=fresh.patient_id,
-            clinic_id=fresh.patient.clinic_id,
-        )
+            audit(detail={"flag": pressed.flag.pk, "raised": pressed.raised})
+    if pressed is None:  # raised after the commit, so the refusal stays audited
+        raise ActionError("link", "This link can no longer be used.")
     link.draft = fresh.draft
-    return True
+    return pressed.raised
 
 
 def link_sent_since(patient: Patient, since: datetime) -> bool:

@@ -43,7 +43,7 @@ from ketacare.measures.selfreport_forms import (
     rows_for,
 )
 from ketacare.patients.access import access_patient
-from ketacare.safety.resources import crisis_context
+from ketacare.safety.resources import country_context, crisis_context
 
 
 class NoReferrerCsrfMiddleware(CsrfViewMiddleware):
@@ -274,10 +274,14 @@ def help_now(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _help(request: HttpRequest, link: SelfReportLink, token: str) -> HttpResponse:
+    # An expired or completed link still reaches the care team (the patient is known); only a
+    # revoked one raises nothing. Its page names no clinic, but shows the lines of the clinic's
+    # country: a patient abroad must not be handed 988.
     try:
         actions.do_request_help(link, client_ip(request))
     except ActionError:
-        return _refused(request)
+        context = {"clinic": None, **country_context(link.patient.clinic)}
+        return _private(render(request, "selfreport/unavailable.html", context, status=404))
     context = {
         **_clinic_context(link.patient.clinic),
         "first_name": _first_name(link),

@@ -1,9 +1,10 @@
-"""Forms of the portal's sign-in pages."""
+"""Forms of the portal's sign-in pages, and where "I need help now" was pressed."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 class PasswordSignInForm(forms.Form):
@@ -54,3 +55,18 @@ class SetPasswordForm(forms.Form):
             except forms.ValidationError as problem:
                 self.add_error("password", problem)
         return data
+
+
+class HelpPageForm(forms.Form):
+    """The portal page "I need help now" was pressed on (`?page=`): named in the flag's reason
+    and offered as the way back, so it must be a page of the portal."""
+
+    page = forms.CharField(max_length=200, required=False)
+
+    def clean_page(self) -> str:
+        page: str = self.cleaned_data["page"]
+        if page and not (
+            page.startswith("/portal/") and url_has_allowed_host_and_scheme(page, None)
+        ):
+            raise forms.ValidationError("Not a page of the portal.")
+        return page

@@ -16,6 +16,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("help/", views.crisis, name="crisis"),
+    path("help/now/", views.help_now, name="help_now"),
     path("sign-in/", views_auth.sign_in, name="sign_in"),
     path("sign-in/code/", views_auth.verify, name="verify"),
     path("sign-in/link/<str:token>/", views_auth.link_sign_in, name="link_sign_in"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from ketacare.portal.access import PortalRequest, portal_patient_required
 
@@ -29,6 +29,44 @@ def home(request: PortalRequest) -> HttpResponse:
 @require_GET
 def crisis(request: PortalRequest) -> HttpResponse:
     return render(request, "portal/crisis.html")
+
+
+@portal_patient_required
+@require_http_methods(["GET", "POST"])
+def help_now(request: PortalRequest) -> HttpResponse:
+    """ "I need help now" from the bar or panel of any portal page: a high flag for the care
+    team (`safety.patient_help`), answered with the clinic's crisis resources.
+
+    Only a POST raises a flag; a GET (signed out meanwhile, then back here through sign-in)
+    shows the help page, with the button.
+    """
+    from ketacare.portal.forms import HelpPageForm
+    from ketacare.safety.patient_help import do_patient_help
+
+    if request.method == "GET":
+        return render(request, "portal/crisis.html")
+    form = HelpPageForm(request.GET)
+    # A bad `page` never holds up a call for help: the flag is raised without it (the audit
+    # entry names the refused field) and the answer offers no way back.
+    page = form.cleaned_data["page"] if form.is_valid() else ""
+    pressed = do_patient_help(
+        request.portal_actor,
+        request.patient,
+        f"the portal page {page}" if page else "the portal",
+        {"invalid": sorted(form.errors)} if form.errors else None,
+    )
+    patient = request.patient
+    response = render(
+        request,
+        "portal/help_sent.html",
+        {
+            "first_name": patient.preferred_name or patient.legal_given_name,
+            "joined": not pressed.raised,
+            "back_url": page if page and page != request.path else "",
+        },
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @portal_patient_required

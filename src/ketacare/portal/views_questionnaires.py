@@ -33,14 +33,18 @@ def questionnaire_list(request: PortalRequest) -> HttpResponse:
     done_id = request.GET.get("done", "")
     if done_id.isdigit():
         done_link = q.own_link(patient, int(done_id))
+    open_link = links[0] if links else None
+    # As on a /r/ link, once a risk answer is on a questionnaire (sent, or only saved for later)
+    # every page about it shows the full crisis panel.
+    show_crisis = any(sr.crisis_shown(link) for link in (done_link, *links) if link is not None)
     return render(
         request,
         "portal/questionnaires.html",
         {
             "due_names": q.scale_names(due),
-            "open_link": links[0] if links else None,
+            "open_link": open_link,
             "done_link": done_link,
-            "show_crisis": bool(done_link and sr.crisis_shown(done_link)),
+            "show_crisis": show_crisis,
         },
     )
 

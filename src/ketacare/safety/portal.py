@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ketacare.patients.models import Patient
-from ketacare.safety.crisis import CRISIS_LINES, DEFAULT_CLINIC_HOURS
 from ketacare.safety.crisis_models import PLAN_FIELDS, SafetyPlanVersion
+from ketacare.safety.resources import crisis_context
 
 
 def safety_plan_for_patient(patient: Patient) -> SafetyPlanVersion | None:
@@ -30,15 +30,14 @@ def safety_plan_context(
     patient: Patient | None, plan: SafetyPlanVersion | None = None
 ) -> dict[str, Any]:
     """The context `safety/_safety_plan_body.html` needs: the plan (current unless given), its
-    steps, the crisis lines, and the clinic's number."""
+    steps, and the clinic's crisis resources (its country's lines, its crisis number and hours:
+    `resources.crisis_context`, as on the /r/ pages)."""
     if plan is None and patient is not None:
         plan = safety_plan_for_patient(patient)
     clinic = patient.clinic if patient is not None else None
     return {
         "plan": plan,
         "plan_steps": plan_steps(plan),
-        "crisis_lines": CRISIS_LINES,
+        **crisis_context(clinic),
         "clinic_name": clinic.name if clinic else "",
-        "clinic_phone": clinic.phone if clinic else "",
-        "clinic_hours": DEFAULT_CLINIC_HOURS,
     }

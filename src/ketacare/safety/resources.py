@@ -5,6 +5,10 @@ US clinics get the built-in lines of `crisis.py` (988 call/text, 911; clinical.m
 followed by the clinic's own extra lines; a clinic elsewhere shows only the lines it entered
 (the US numbers would be wrong there), after a generic "local emergency number" line. The
 clinic's own crisis number (else its main number) and hours come last.
+
+Every patient-facing surface takes them from here: `crisis_context` for pages (the /r/ link
+pages, the portal's bar, panel and help page, the safety plan on /sp/, in the portal and in
+print) and `crisis_text` for messages (the questionnaire-link email).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ketacare.accounts.models import Clinic
-from ketacare.safety.crisis import CRISIS_LINES, DEFAULT_CLINIC_HOURS, CrisisLine
+from ketacare.safety.crisis import CRISIS_LINES, DEFAULT_CLINIC_HOURS, EMERGENCY, CrisisLine
 
 LOCAL_EMERGENCY = CrisisLine(
     name="Emergency services",
@@ -29,6 +33,8 @@ class CrisisResources:
     clinic_phone: str
     clinic_tel: str
     hours: str
+    # The line for immediate danger: 911 in the US, "your local emergency number" elsewhere.
+    emergency: CrisisLine = EMERGENCY
 
 
 def tel(phone: str) -> str:
@@ -76,6 +82,7 @@ def resources_for(clinic: Clinic | None) -> CrisisResources:
         clinic_phone=phone,
         clinic_tel=tel(phone),
         hours=saved.hours or DEFAULT_CLINIC_HOURS,
+        emergency=EMERGENCY if us else LOCAL_EMERGENCY,
     )
 
 
@@ -87,4 +94,31 @@ def crisis_context(clinic: Clinic | None) -> dict[str, Any]:
         "clinic_phone": found.clinic_phone,
         "clinic_tel": found.clinic_tel,
         "clinic_hours": found.hours,
+        "crisis_emergency": found.emergency,
+        # Ends "If you are in danger, …": "call 911" in the US.
+        "crisis_emergency_words": (
+            f"call {found.emergency.tel}"
+            if found.emergency.tel
+            else "call your local emergency number"
+        ),
     }
+
+
+def country_context(clinic: Clinic | None) -> dict[str, Any]:
+    """The crisis lines of the clinic's country without the clinic's own name or number, for a
+    page that must not confirm whose link it was (a revoked link)."""
+    return {**crisis_context(clinic), "clinic_phone": "", "clinic_tel": ""}
+
+
+def crisis_text(clinic: Clinic | None) -> list[str]:
+    """The same resources as plain-text lines, for emails."""
+    found = resources_for(clinic)
+    lines = []
+    for line in found.lines:
+        text = f"- {line.name}: {line.action}"
+        if line.tel and line.tel not in tel(line.action):  # "Call any time" needs the number
+            text += f" ({line.tel})"
+        lines.append(f"{text} {line.note}" if line.note else text)
+    if found.clinic_phone:
+        lines.append(f"- {found.clinic_name}, your care team: {found.clinic_phone} ({found.hours})")
+    return lines

@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from ketacare.safety import plan_views
+from ketacare.safety import plan_views, views_portal
 
 app_name = "safety_plan_public"
 
 urlpatterns = [
     path("<str:token>/", plan_views.public_plan, name="plan"),
+    path("<str:token>/help/", views_portal.plan_link_help, name="help"),
 ]

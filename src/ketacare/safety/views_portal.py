@@ -1,20 +1,28 @@
-"""The patient's own safety plan in the portal (mounted at /portal/safety-plan/).
+"""The patient's own safety plan in the portal (mounted at /portal/safety-plan/), and the
+"I need help now" button of the safety-plan link page (`/sp/<token>/help/`).
 
 The patient comes from the portal sign-in (`request.patient`), never from the URL; only the
 current (newest) version is shown, with the crisis lines on top. Each read is audited as the
-patient."""
+patient. (The portal page's help button is the portal's own, in its crisis bar and panel.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import client_ip
+from ketacare.measures.selfreport_views import patient_csrf
 from ketacare.portal.access import PortalRequest, portal_audit, portal_patient_required
 from ketacare.portal.home_cards import Card
-from ketacare.safety.portal import plan_steps, safety_plan_for_patient
+from ketacare.safety.patient_help import do_plan_link_help, plan_link_for_help
+from ketacare.safety.plan_views import _private as private_page
+from ketacare.safety.portal import plan_steps, safety_plan_context, safety_plan_for_patient
+from ketacare.safety.resources import country_context, crisis_context
 
 
 @portal_patient_required
@@ -47,3 +55,29 @@ def safety_plan_card(request: Any) -> Card | None:
         "Open my safety plan",
         15,
     )
+
+
+# The /sp/ page is sent with `Referrer-Policy: no-referrer`, so browsers post from it with
+# `Origin: null`: the self-report pages' CSRF check (token still required) accepts that.
+@patient_csrf
+@require_POST
+def plan_link_help(request: HttpRequest, token: str) -> HttpResponse:
+    """ "I need help now" on the safety-plan link: a high flag for the care team (even when the
+    link has expired since the page was opened), then the crisis resources."""
+    link = plan_link_for_help(token)
+    if link is None:  # unknown: the link page's own "not available", no flag
+        return private_page(
+            render(request, "safety/public_plan.html", safety_plan_context(None), status=404)
+        )
+    clinic = link.patient.clinic
+    try:
+        do_plan_link_help(link, client_ip(request))
+    except ActionError:  # revoked: no flag; the lines of the clinic's country, no clinic named
+        context = {**safety_plan_context(None), **country_context(clinic)}
+        return private_page(render(request, "safety/public_plan.html", context, status=404))
+    context = {
+        **crisis_context(clinic),
+        "clinic_name": clinic.name,
+        "back_url": reverse("safety_plan_public:plan", args=[token]) if link.is_usable else "",
+    }
+    return private_page(render(request, "safety/public_plan_help.html", context))
