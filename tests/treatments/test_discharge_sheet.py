@@ -1,5 +1,6 @@
 """The printable discharge instructions: no driving until the next day after sleep, whom to
-call (the clinic's number and hours, 911 and 988), the times and the escort."""
+call (the clinic's number and hours, the crisis lines of its country: 911 and 988 in the US),
+the times and the escort."""
 
 from __future__ import annotations
 
@@ -72,3 +73,25 @@ def test_the_sheet_without_clinic_hours_or_escort_name(world: Any, as_user: Any)
     body = as_user(world.therapist_a).get(url).content.decode()
     assert "during office hours" in body and "the number on your appointment card" in body
     assert as_user(world.clinician_b).get(url).status_code == 404
+
+
+def test_the_sheet_gives_the_clinics_own_crisis_lines_outside_the_us(
+    world: Any, as_user: Any
+) -> None:
+    from ketacare.safety.escalation_models import SafetySettings
+
+    SafetySettings.objects.create(
+        clinic=world.clinic_a,
+        country="GB",
+        crisis_phone="020 7946 0999",
+        hours="Mon–Fri 9–5",
+        extra_lines="Samaritans | 116 123 | Call any time, day or night",
+    )
+    session = _monitoring(world)
+    actions.do_discharge(actor(world.nurse_a), session, escort_confirmed=True)
+    url = f"/patients/{session.patient_id}/sessions/{session.pk}/discharge-sheet/"
+    body = as_user(world.nurse_a).get(url).content.decode()
+    calls = body.split('class="ds-calls"')[1].split("</ul>")[0]
+    assert "Samaritans" in calls and "116123" in calls and "020 7946 0999" in calls
+    assert "local emergency number" in calls
+    assert "988" not in body and "911" not in body

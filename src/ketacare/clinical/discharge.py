@@ -140,5 +140,6 @@ DISCHARGE_INSTRUCTIONS = (
     "Avoid alcohol and sedating medicines for the rest of the day unless your prescriber says "
     "otherwise.",
     "Call the clinic if you feel unwell. Chest pain, a sudden severe headache, trouble breathing, "
-    "confusion or a seizure: call 911. Thoughts of harming yourself: call or text 988.",
+    "confusion or a seizure: call the emergency number below. Thoughts of harming yourself: "
+    "call a crisis line below.",
 )
