@@ -122,3 +122,14 @@ def crisis_text(clinic: Clinic | None) -> list[str]:
     if found.clinic_phone:
         lines.append(f"- {found.clinic_name}, your care team: {found.clinic_phone} ({found.hours})")
     return lines
+
+
+def crisis_sms(clinic: Clinic | None) -> str:
+    """One short sentence for a text message: the country's crisis and emergency numbers (US:
+    988 and 911), or elsewhere the clinic's first extra line and the local emergency number."""
+    found = resources_for(clinic)
+    if found.emergency.tel:  # the US lines
+        return "Crisis: call or text 988; emergency 911."
+    others = [line for line in found.lines if line.tel and line != found.emergency]
+    first = f"{others[0].name} {others[0].tel}; " if others else ""
+    return f"Crisis: {first}emergency: your local emergency number."

@@ -44,7 +44,7 @@ from ketacare.clinical.protocols import RequiredCheck
 from ketacare.measures.scheduling import clinic_zone
 from ketacare.notify.delivery import queue_notification
 from ketacare.notify.models import Channel
-from ketacare.safety.crisis import EMERGENCY, LIFELINE
+from ketacare.safety.resources import crisis_sms, crisis_text
 from ketacare.scheduling.models import (
     Appointment,
     AppointmentReminder,
@@ -214,11 +214,8 @@ def email_text(appointment: Appointment, url: str) -> tuple[str, str]:
     ]
     if clinic.phone:
         lines += ["", f"Questions? Call {clinic.name} at {clinic.phone}."]
-    lines += [
-        "",
-        f"If you are thinking about harming yourself: {LIFELINE.action} "
-        f"({LIFELINE.name}). {EMERGENCY.action}",
-    ]
+    lines += ["", "If you are thinking about harming yourself or are in danger:"]
+    lines += crisis_text(clinic)
     subject = f"Reminder: your appointment at {clinic.name}, {when}"
     return subject, "\n".join(lines)
 
@@ -233,7 +230,7 @@ def sms_text(appointment: Appointment, url: str) -> str:
     parts.append(f"Confirm or cancel: {url}")
     if clinic.phone:
         parts.append(f"Questions: {clinic.phone}.")
-    parts.append("Crisis: call or text 988; emergency 911.")
+    parts.append(crisis_sms(clinic))
     return " ".join(parts)
 
 
