@@ -16,7 +16,7 @@ from django.urls import reverse
 from ketacare.accounts.models import Clinic
 from ketacare.notify.delivery import queue_notification
 from ketacare.notify.models import Channel, NotificationLog
-from ketacare.safety.crisis import EMERGENCY, LIFELINE
+from ketacare.safety.resources import crisis_text
 
 ACK_PURPOSE = "intake.acknowledgement"
 CONFIRM_PURPOSE = "intake.newsletter.confirm"
@@ -26,8 +26,9 @@ def absolute(path: str) -> str:
     return f"{settings.KETACARE_BASE_URL}{path}"
 
 
-def _crisis_lines() -> str:
-    return f"If you are in danger now: {EMERGENCY.action}\n{LIFELINE.name}: {LIFELINE.action}\n"
+def _crisis_lines(clinic: Clinic) -> str:
+    """The crisis lines of the clinic's country and its own (safety settings)."""
+    return "If you are in danger or in crisis now:\n" + "\n".join(crisis_text(clinic)) + "\n"
 
 
 def _call_clinic(clinic: Clinic) -> str:
@@ -44,7 +45,7 @@ def acknowledgement(clinic: Clinic) -> tuple[str, str]:
         f"{_call_clinic(clinic)}.\n\n"
         "This email address does not receive replies; please do not send health details "
         "by email.\n\n"
-        f"{_crisis_lines()}"
+        f"{_crisis_lines(clinic)}"
     )
     return subject, body
 

@@ -34,7 +34,7 @@ from ketacare.intake import newsletter, spam
 from ketacare.intake.actions import do_submit_request
 from ketacare.intake.forms import ConsultationForm
 from ketacare.intake.models import SubscriberStatus
-from ketacare.safety.crisis import CRISIS_LINES, DEFAULT_CLINIC_HOURS
+from ketacare.safety.resources import crisis_context
 
 logger = logging.getLogger("ketacare.intake")
 
@@ -55,11 +55,13 @@ def _tel(phone: str) -> str:
 
 
 def _context(clinic: Clinic | None, **extra: Any) -> dict[str, Any]:
+    crisis = crisis_context(clinic)  # the lines of the clinic's country (safety settings)
     return {
         "clinic": clinic,
         "clinic_tel": _tel(clinic.phone) if clinic and clinic.phone else "",
-        "clinic_hours": DEFAULT_CLINIC_HOURS,
-        "crisis_lines": CRISIS_LINES,
+        "clinic_hours": crisis["clinic_hours"],
+        "crisis_lines": crisis["crisis_lines"],
+        "crisis_emergency": crisis["crisis_emergency"],
         **extra,
     }
 

@@ -162,7 +162,7 @@ PLAN_FIELDS: tuple[tuple[str, str, str], ...] = (
     (
         "professionals",
         "5. Professionals and agencies I can contact in a crisis",
-        "My clinician, the clinic, 988, the nearest emergency department",
+        "My clinician, the clinic, a crisis line, the nearest emergency department",
     ),
     ("safe_environment", "6. Making the environment safe", "How I will keep means out of reach"),
     (

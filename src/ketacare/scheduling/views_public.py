@@ -24,7 +24,7 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import client_ip
 from ketacare.accounts.models import Clinic
 from ketacare.measures.selfreport_views import patient_csrf
-from ketacare.safety.crisis import CRISIS_LINES, DEFAULT_CLINIC_HOURS
+from ketacare.safety.resources import crisis_context
 from ketacare.scheduling import reminders
 from ketacare.scheduling.models import Appointment
 
@@ -68,11 +68,13 @@ def _count_guess(request: HttpRequest) -> None:
 
 
 def _clinic_context(clinic: Clinic | None) -> dict[str, Any]:
+    crisis = crisis_context(clinic)  # the lines of the clinic's country (safety settings)
     return {
         "clinic": clinic,
         "clinic_tel": re.sub(r"[^0-9+]", "", clinic.phone) if clinic and clinic.phone else "",
-        "clinic_hours": DEFAULT_CLINIC_HOURS,
-        "crisis_lines": CRISIS_LINES,
+        "clinic_hours": crisis["clinic_hours"],
+        "crisis_lines": crisis["crisis_lines"],
+        "crisis_emergency": crisis["crisis_emergency"],
     }
 
 
