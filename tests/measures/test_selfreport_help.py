@@ -115,3 +115,23 @@ def test_a_press_on_the_link_joins_the_help_flag_raised_in_the_portal(
     press(client, issue(world.patient_a))
     assert RiskFlag.objects.get() == portal_flag
     assert presses()[0].detail == {"flag": portal_flag.pk, "raised": False}
+
+
+def test_a_help_press_from_a_rate_limited_address_still_reaches_the_care_team(
+    world: Any,
+) -> None:
+    """Many wrong tokens from one shared address (a hospital's Wi-Fi) must not silence a real
+    patient's call for help; the answer stays the same as for a guess."""
+    from ketacare.measures.selfreport_views import GUESS_LIMIT
+
+    issued = issue(world.patient_a)
+    shared = Client(REMOTE_ADDR="203.0.113.9")
+    for n in range(GUESS_LIMIT):
+        assert shared.get(f"/r/guess{n:040d}/").status_code == 404
+    real = shared.post(f"/r/{issued.token}/help/")
+    guess = shared.post(f"/r/guess{'x' * 40}/help/")
+    assert real.status_code == guess.status_code == 429
+    assert 'data-testid="unavailable"' in real.content.decode()
+    flag = RiskFlag.objects.get(patient=world.patient_a)
+    assert (flag.level, flag.source) == ("high", "patient_request")
+    assert len(presses()) == 1
