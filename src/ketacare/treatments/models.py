@@ -229,6 +229,19 @@ class VitalReading(models.Model):
                 condition=models.Q(phase="pre_dose"),
                 name="reading_session_pre_dose",
             ),
+            # The same for the newest respiratory rate and temperature (discharge judges every
+            # sign's newest value): many monitors send neither. Heart rate and SpO2 come in
+            # nearly every monitor message, so their newest is found a few rows back without one.
+            models.Index(
+                fields=["session", "-taken_at"],
+                condition=models.Q(resp_rate_per_min__isnull=False),
+                name="reading_session_rr",
+            ),
+            models.Index(
+                fields=["session", "-taken_at"],
+                condition=models.Q(temperature_c__isnull=False),
+                name="reading_session_temp",
+            ),
         ]
 
     def __str__(self) -> str:
