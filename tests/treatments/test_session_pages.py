@@ -158,6 +158,11 @@ def test_clinic_b_cannot_open_clinic_a_sessions_nor_see_them_on_the_board(
     other = as_user(world.clinician_b)
     assert other.get(_url(session)).status_code == 404
     assert other.post(_url(session, "vitals/"), {"spo2_pct": "97"}).status_code == 404
+    reason = {"reason": "to the ED by ambulance", "given_mg": "10"}
+    assert other.post(_url(session, "stop/"), reason).status_code == 404
+    assert other.post(_url(session, "transfer/"), reason).status_code == 404
+    session.refresh_from_db()
+    assert session.status == "dosing" and not session.dosing_stop_reason
     # Clinic B's own patient in the URL, clinic A's session id: still not found.
     foreign = f"/patients/{world.patient_b.pk}/sessions/{session.pk}/"
     assert other.get(foreign).status_code == 404

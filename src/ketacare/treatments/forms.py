@@ -160,18 +160,23 @@ class DischargeForm(forms.Form):
     )
 
 
+def _given_before_stop(help_text: str) -> forms.DecimalField:
+    """The amount of an infusion given before it was stopped (mg)."""
+    return forms.DecimalField(
+        label="Amount given before the stop (mg)",
+        required=False,
+        min_value=0,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
+
 class StopForm(forms.Form):
     """Before any drug: abort the session. While dosing: stop the dosing (monitoring goes on);
     for an infusion, the amount given before the stop."""
 
     reason = forms.CharField(label="Reason", max_length=500)
-    given_mg = forms.DecimalField(
-        label="Amount given before the stop (mg)",
-        required=False,
-        min_value=0,
-        help_text="Infusion: volume infused × concentration.",
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-    )
+    given_mg = _given_before_stop("Infusion: volume infused × concentration.")
 
     def __init__(self, *args: Any, **kwargs: Any):
         # Its own ids: the infusion and transfer forms on the same page have a "reason" too.
@@ -187,12 +192,8 @@ class TransferForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    given_mg = forms.DecimalField(
-        label="Amount given before the stop (mg)",
-        required=False,
-        min_value=0,
-        help_text="Only while an infusion is running: volume infused × concentration.",
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    given_mg = _given_before_stop(
+        "Only while an infusion is running: volume infused × concentration."
     )
 
     def __init__(self, *args: Any, **kwargs: Any):
