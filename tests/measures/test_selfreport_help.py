@@ -16,6 +16,7 @@ from ketacare.safety.escalation import do_acknowledge
 from ketacare.safety.escalation_models import SafetySettings
 from ketacare.safety.models import RiskFlag
 from ketacare.safety.patient_help import do_patient_help
+from tests.page_text import without_tokens
 
 STAFF = Actor(label="nurse@a.test")
 
@@ -98,8 +99,8 @@ def test_a_press_on_a_revoked_link_shows_crisis_lines_and_raises_nothing(
     body = response.content.decode()
     assert 'data-testid="unavailable"' in body and 'data-testid="crisis"' in body
     # The lines of the clinic's country (not 988 for a patient in Britain), no clinic named.
-    assert 'href="tel:116123"' in body and "988" not in body
-    assert "Alpha Clinic" not in body and "Ada" not in body
+    assert 'href="tel:116123"' in body and "988" not in without_tokens(body)
+    assert "Alpha Clinic" not in body and "Ada" not in without_tokens(body)
     assert not RiskFlag.objects.exists()
     # The refused press is still on the record.
     [entry] = presses()
