@@ -362,3 +362,30 @@ def test_a_high_flag_raised_just_before_the_clocks_go_back_waits_fifteen_minutes
     with time_machine.travel(raised + timedelta(minutes=15), tick=False):
         assert escalate_due() == 1
     assert _told(flag)[-1] == ("escalated", "therapist@a.test")
+
+
+def test_failing_flags_filling_a_whole_page_do_not_starve_the_flags_behind_them(
+    world: Any, monkeypatch: Any, caplog: Any
+) -> None:
+    """A pass reads flags BATCH at a time and pages on: with one row per page, a failing
+    orphan and a failing due escalation at the head of the queue still let the next ones go."""
+    _people(world)
+    monkeypatch.setattr(escalation, "BATCH", 1)
+    with time_machine.travel(T0 - timedelta(minutes=1), tick=False):
+        stuck = raise_flag(world.patient_a)  # due first: the head of the due queue
+    with time_machine.travel(T0, tick=False):
+        due_next = raise_flag(world.patient_a)
+        bad = RiskFlag.objects.create(patient=world.patient_a, level="high", source="manual")
+        behind = RiskFlag.objects.create(patient=world.patient_a, level="high", source="manual")
+    _break_for(monkeypatch, "start_escalation", bad)
+    _break_for(monkeypatch, "_advance", stuck)
+    with (
+        time_machine.travel(T0 + timedelta(minutes=15), tick=False),
+        caplog.at_level(logging.ERROR, logger="ketacare.safety"),
+    ):
+        assert escalate_due() == 2  # `behind` started, `due_next` moved on
+    assert FlagEscalation.objects.get(flag=behind).step == 1
+    assert not FlagEscalation.objects.filter(flag=bad).exists()
+    assert FlagEscalation.objects.get(flag=due_next).step == 2
+    assert FlagEscalation.objects.get(flag=stuck).step == 1
+    assert len(_logged_failures(caplog)) == 2

@@ -17,12 +17,14 @@ claimed with a conditional UPDATE on (step, due_at, state), so only one of them 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
@@ -53,7 +55,7 @@ logger = logging.getLogger("ketacare.safety")
 
 SYSTEM = Actor(label="ketacare-escalation")
 PURPOSE = "safety.flag"
-# How many due escalations one watch pass handles (the rest wait for the next pass).
+# Rows per query when a watch pass reads flags and due escalations; a pass reads them all.
 BATCH = 200
 
 
@@ -293,12 +295,7 @@ def escalate_due(now: datetime | None = None) -> int:
     retried on the next pass, while the rest of the pass carries on."""
     now = now or timezone.now()
     acted = 0
-    orphans = (
-        RiskFlag.objects.filter(status=FlagStatus.OPEN, escalation__isnull=True)
-        .select_related("patient", "patient__clinic")
-        .order_by("pk")[:BATCH]
-    )
-    for flag in orphans:
+    for flag in _orphans():
         try:
             with transaction.atomic():
                 started = start_escalation(flag, now)
@@ -309,12 +306,7 @@ def escalate_due(now: datetime | None = None) -> int:
             continue
         if started is not None:
             acted += 1
-    due = list(
-        FlagEscalation.objects.filter(state=EscalationState.ACTIVE, due_at__lte=now)
-        .order_by("due_at", "pk")
-        .values_list("pk", "step", "due_at", "flag_id")[:BATCH]
-    )
-    for pk, step, due_at, flag_id in due:
+    for pk, step, due_at, flag_id in _due(now):
         try:
             advanced = claim_and_advance(pk, step, due_at, now)
         except Exception:
@@ -328,6 +320,41 @@ def escalate_due(now: datetime | None = None) -> int:
         if advanced:
             acted += 1
     return acted
+
+
+def _orphans() -> Iterator[RiskFlag]:
+    """Every open flag whose escalation never started, oldest first, BATCH rows per query.
+
+    The pass pages on past the last row it read instead of stopping at BATCH: flags that keep
+    failing (each is retried every pass) can never hold back a newer flag behind them."""
+    after = 0
+    while True:
+        page = list(
+            RiskFlag.objects.filter(status=FlagStatus.OPEN, escalation__isnull=True, pk__gt=after)
+            .select_related("patient", "patient__clinic")
+            .order_by("pk")[:BATCH]
+        )
+        yield from page
+        if len(page) < BATCH:
+            return
+        after = page[-1].pk
+
+
+def _due(now: datetime) -> Iterator[tuple[int, int, datetime, int]]:
+    """Every active escalation due by `now`, earliest first, BATCH rows per query, paging on
+    (due_at, pk) past the last row read, for the same reason as `_orphans`."""
+    cursor: tuple[datetime, int] | None = None
+    while True:
+        rows = FlagEscalation.objects.filter(state=EscalationState.ACTIVE, due_at__lte=now)
+        if cursor is not None:
+            rows = rows.filter(Q(due_at__gt=cursor[0]) | Q(due_at=cursor[0], pk__gt=cursor[1]))
+        page = list(
+            rows.order_by("due_at", "pk").values_list("pk", "step", "due_at", "flag_id")[:BATCH]
+        )
+        yield from page
+        if len(page) < BATCH:
+            return
+        cursor = (page[-1][2], page[-1][0])
 
 
 def claim_and_advance(pk: int, step: int, due_at: datetime, now: datetime) -> bool:
