@@ -386,6 +386,10 @@ def do_clear_hold(
         _require(session, SessionStatus.PRE_DOSE)
         if not session.on_hold or session.hold_cleared_at is not None:
             raise ActionError("note", "The session is not on hold.")
+        # The gate is the prescriber's (clinical.md §9: a prescriber weighs the risk), read
+        # from the record here, not left to the page that calls this.
+        if not _has_role(actor, session.clinic_id, Role.PRESCRIBER):
+            raise ActionError("note", "Only a prescriber of the clinic decides on a hold.")
         if proceed:
             session.hold_cleared_at, session.hold_cleared_by_id = now, actor.user_id
             session.hold_decision_note = note
@@ -713,7 +717,9 @@ def do_discharge(
         if not decision.allowed:
             if not override_reason:
                 raise DischargeRefused(list(decision.missing))
-            if not may_override:
+            # The caller's word is not enough: the overriding person must be a prescriber of
+            # this clinic on the record.
+            if not may_override or not _has_role(actor, session.clinic_id, Role.PRESCRIBER):
                 raise ActionError("override_reason", "Only a prescriber may override a refusal.")
             if decision.not_overridable:
                 raise DischargeRefused(
