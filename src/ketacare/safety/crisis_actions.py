@@ -118,7 +118,10 @@ def _text(data: Mapping[str, Any], name: str, message: str) -> str:
     return value
 
 
-def _cssrs(patient: Patient, value: Any) -> Assessment | None:
+def _cssrs(crisis: CrisisRecord, value: Any) -> Assessment | None:
+    """The C-SSRS screen an evaluation links: this patient's, complete, and done for this
+    crisis (at or after it opened, or the screen whose flag opened it). An old screen says
+    nothing about the risk now (clinical.md §16b: precautions until a clinician evaluates)."""
     if value in (None, ""):
         return None
     try:
@@ -126,12 +129,23 @@ def _cssrs(patient: Patient, value: Any) -> Assessment | None:
     except (TypeError, ValueError):
         raise ActionError("assessment", "assessment: choose a C-SSRS screen.") from None
     found = (
-        Assessment.objects.filter(patient=patient, pk=pk, scale_code=CSSRS_CODE)
+        Assessment.objects.filter(patient=crisis.patient_id, pk=pk, scale_code=CSSRS_CODE)
         .exclude(status=AssessmentStatus.ENTERED_IN_ERROR)
         .first()
     )
     if found is None:
         raise ActionError("assessment", "assessment: no such C-SSRS screen on this chart.")
+    if not found.complete:
+        raise ActionError("assessment", "assessment: that C-SSRS screen is incomplete.")
+    # Screens are timed to the minute on the forms, so a crisis opened within the minute counts.
+    opened = crisis.opened_at.replace(second=0, microsecond=0)
+    triggering = crisis.flag is not None and crisis.flag.assessment_id == found.pk
+    if found.administered_at < opened and not triggering:
+        raise ActionError(
+            "assessment",
+            "assessment: that C-SSRS screen was done before this crisis record was opened; "
+            "link a screen done for this crisis, or describe the evaluation.",
+        )
     return found
 
 
@@ -158,7 +172,7 @@ def do_record_step(
             step.note = _text(data, "note", "note: describe the means restriction.")
         elif kind == Step.EVALUATION:
             step.who = _text(data, "who", "who: name the evaluating clinician.")
-            step.assessment = _cssrs(crisis.patient, data.get("assessment"))
+            step.assessment = _cssrs(crisis, data.get("assessment"))
             if step.assessment is None and not step.note:
                 raise ActionError(
                     "note", "note: link the C-SSRS screen or describe the evaluation."

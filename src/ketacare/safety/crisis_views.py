@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -79,8 +80,16 @@ def _page(
 ) -> HttpResponse:
     steps = list(crisis.steps.select_related("author", "assessment"))
     latest = {s.kind: s for s in steps}
+    # Only the screens the evaluation step accepts (actions._cssrs): done for this crisis.
+    opened = crisis.opened_at.replace(second=0, microsecond=0)
+    trigger = crisis.flag.assessment_id if crisis.flag is not None else None
     cssrs = list(
-        Assessment.objects.filter(patient=crisis.patient, scale_code=actions.CSSRS_CODE)
+        Assessment.objects.filter(
+            Q(administered_at__gte=opened) | Q(pk=trigger),
+            patient=crisis.patient,
+            scale_code=actions.CSSRS_CODE,
+            complete=True,
+        )
         .exclude(status=AssessmentStatus.ENTERED_IN_ERROR)
         .order_by("-administered_at")[:10]
     )
