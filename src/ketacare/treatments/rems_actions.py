@@ -34,6 +34,7 @@ from ketacare.treatments.rems_form import (
 )
 
 BP_PATTERN = re.compile(r"^\s*(\d{2,3})\s*/\s*(\d{2,3})\b(.*)$", re.S)
+MINUTES_PATTERN = re.compile(r"[0-9]{1,4}")
 MAX_TEXT = 500
 
 
@@ -78,7 +79,8 @@ def clean_entry(code: str, kind: str, label: str, raw: Any) -> str:
             raise ActionError(code, f"{label}: answer Yes or No.")
         return canonical
     if kind == INTEGER:
-        if not text.isdigit() or int(text) > 24 * 60:
+        # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses (a 500).
+        if not MINUTES_PATTERN.fullmatch(text) or int(text) > 24 * 60:
             raise ActionError(code, f"{label}: enter whole minutes (0–1440).")
         return str(int(text))
     if kind == BP:
