@@ -33,7 +33,9 @@ def crisis_timeline_events(patient: Patient) -> list[Event]:
         events.append((crisis.opened_at, "crisis.opened", f"Crisis record opened: {crisis.reason}"))
     steps = CrisisStep.objects.filter(record__patient=patient).select_related("author")
     for step in steps:
-        events.append((step.recorded_at, f"crisis.{step.kind}", _step_text(step)))
+        # When it happened, not when it was written down: steps are often documented late
+        # and out of order (a stay recorded after the disposition still came first).
+        events.append((step.occurred_at, f"crisis.{step.kind}", _step_text(step)))
     for block in DosingBlock.objects.filter(patient=patient).select_related("cleared_by"):
         events.append((block.blocked_at, "dosing.blocked", f"Dosing blocked: {block.reason}"))
         if block.cleared_at is not None:
