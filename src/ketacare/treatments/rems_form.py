@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from ketacare.clinical.discharge import (
     DischargeInputs,
@@ -28,6 +28,7 @@ from ketacare.clinical.vitals import VitalSigns, evaluate_reading
 from ketacare.evaluations.models import Evaluation, EvaluationStatus, RemsEnrollment
 from ketacare.measures.scheduling import clinic_today, clinic_zone
 from ketacare.treatments.models import (
+    DeviceAdministration,
     PreDoseCheck,
     ReadingPhase,
     SessionStatus,
@@ -119,8 +120,14 @@ class RemsForm:
 
 
 def is_rems_session(session: TreatmentSession) -> bool:
-    """A form is owed for every esketamine session in which dosing began."""
-    return session.is_esketamine and session.dosing_started_at is not None
+    """A form is owed for every esketamine session in which a device was taken. A session
+    stopped after the dose was set but before the first device gave no SPRAVATO: there is no
+    monitoring to report, and (aborted) it could never be submitted."""
+    return (
+        session.is_esketamine
+        and session.dosing_started_at is not None
+        and DeviceAdministration.objects.filter(dose__session=session).exists()
+    )
 
 
 def treatment_date(session: TreatmentSession) -> date:
@@ -657,7 +664,8 @@ def snapshot(form: RemsForm) -> list[dict[str, Any]]:
 
 
 def owed_sessions(clinic: Any) -> QuerySet[TreatmentSession]:
-    """Closed esketamine sessions of the clinic whose form is not submitted yet."""
+    """Closed esketamine sessions of the clinic, a device taken, whose form is not submitted
+    yet."""
     return (
         TreatmentSession.objects.filter(
             clinic=clinic,
@@ -665,6 +673,7 @@ def owed_sessions(clinic: Any) -> QuerySet[TreatmentSession]:
             status__in=CLOSED,
             dosing_started_at__isnull=False,
         )
+        .filter(Exists(DeviceAdministration.objects.filter(dose__session=OuterRef("pk"))))
         .exclude(rems_form__submitted_at__isnull=False)
         .select_related("patient", "clinic", "rems_form", "discharged_by")
         .order_by("dosing_started_at")

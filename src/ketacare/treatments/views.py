@@ -38,6 +38,7 @@ from ketacare.treatments.forms import (
     VitalsForm,
 )
 from ketacare.treatments.models import SessionStatus, TreatmentSession
+from ketacare.treatments.rems_form import is_rems_session
 from ketacare.treatments.sedation import first_dose_at, sedation_timepoints
 from ketacare.treatments.state import (
     clinic_limits,
@@ -123,6 +124,7 @@ def _page(
         "sedation": sedation_timepoints(session, protocol, readings, now),
         "error": error,
         "refusal": bound.get("refusal"),
+        "rems_owed": is_rems_session(session),
     }
     from ketacare.treatments.views_chair import chair_context
 
