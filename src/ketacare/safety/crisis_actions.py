@@ -23,6 +23,13 @@ from ketacare.measures.models import Assessment, AssessmentStatus
 from ketacare.measures.scheduling import clinic_today
 from ketacare.patients.models import Patient
 from ketacare.safety.crisis_models import CrisisRecord, CrisisStatus, CrisisStep, DosingBlock
+from ketacare.safety.escalation_models import (
+    EscalationEvent,
+    EscalationState,
+    EventKind,
+    FlagEscalation,
+    StaffNotification,
+)
 from ketacare.safety.models import FlagStatus, RiskFlag, RiskLevel
 
 CSSRS_CODE = "cssrs_recent"
@@ -239,12 +246,15 @@ def do_close_crisis(actor: Actor, crisis: CrisisRecord, summary: str) -> CrisisR
             flag = RiskFlag.objects.select_for_update().get(pk=crisis.flag_id)
             if flag.status != FlagStatus.RESOLVED:
                 flag.status = FlagStatus.RESOLVED
-                if flag.acknowledged_at is None:
+                acknowledging = flag.acknowledged_at is None
+                if acknowledging:
                     flag.acknowledged_at, flag.acknowledged_by_id = now, actor.user_id
                     flag.action_taken = f"Crisis record closed: {summary}"[:2000]
                 flag.save(
                     update_fields=["status", "acknowledged_at", "acknowledged_by", "action_taken"]
                 )
+                if acknowledging:
+                    _acknowledged_by_close(actor, flag, now)
                 record(
                     actor,
                     "safety.flag.resolved",
@@ -255,6 +265,33 @@ def do_close_crisis(actor: Actor, crisis: CrisisRecord, summary: str) -> CrisisR
                     detail={"crisis": crisis.pk},
                 )
     return crisis
+
+
+def _acknowledged_by_close(actor: Actor, flag: RiskFlag, now: datetime) -> None:
+    """Closing the crisis acknowledged a flag nobody had acknowledged yet: the same end as
+    `escalation.do_acknowledge` — the escalation stops, the in-app notices are read, and the
+    acknowledgment is an event on the flag (and so on the risk timeline) and in the audit."""
+    FlagEscalation.objects.filter(flag=flag).update(
+        state=EscalationState.ACKNOWLEDGED, updated_at=now
+    )
+    StaffNotification.objects.filter(flag=flag, read_at__isnull=True).update(read_at=now)
+    EscalationEvent.objects.create(
+        flag=flag,
+        clinic_id=flag.patient.clinic_id,
+        at=now,
+        kind=EventKind.ACKNOWLEDGED,
+        actor_id=actor.user_id,
+        detail=flag.action_taken,
+    )
+    record(
+        actor,
+        "safety.escalation.acknowledged",
+        object_type="risk_flag",
+        object_id=flag.pk,
+        patient_id=flag.patient_id,
+        clinic_id=flag.patient.clinic_id,
+        detail={"step": 0, "recipient": None, "role": "", "by": "crisis close-out"},
+    )
 
 
 def do_add_addendum(actor: Actor, crisis: CrisisRecord, note: str) -> CrisisStep:
