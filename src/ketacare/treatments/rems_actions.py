@@ -33,7 +33,9 @@ from ketacare.treatments.rems_form import (
     snapshot,
 )
 
-BP_PATTERN = re.compile(r"^\s*(\d{2,3})\s*/\s*(\d{2,3})\b(.*)$", re.S)
+# "132/84", "132/84 mmHg at 10:42": the unit, when typed, is not kept in the rest (the stored
+# value carries it once, and saving the form again must give the same value).
+BP_PATTERN = re.compile(r"^\s*(\d{2,3})\s*/\s*(\d{2,3})(?:\s*mm\s*hg\b|\b)(.*)$", re.S | re.I)
 MINUTES_PATTERN = re.compile(r"[0-9]{1,4}")
 MAX_TEXT = 500
 
