@@ -24,6 +24,7 @@ checked for type and otherwise replaced. Plausibility is the chair's own rule
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -250,6 +251,10 @@ def _quantity(value: Any, where: str, kind_ucum: str, what: str) -> Decimal:
         if number is None:
             raise refuse(f"{where}.value", f"the {what} value is required.", "required")
         raise structure(f"{where}.value", "must be a JSON number.")
+    if not math.isfinite(number):
+        # Python's JSON reader takes NaN, Infinity and 1e400 (→ inf); JSON and FHIR do not, and
+        # an infinite value would fail deep in the checks below (500 instead of this answer).
+        raise structure(f"{where}.value", "must be a finite JSON number.")
     if "comparator" in quantity:
         raise refuse(f"{where}.comparator", "only exact measured values can be stored.")
     if quantity.get("system") != UCUM or quantity.get("code") != kind_ucum:
@@ -261,7 +266,7 @@ def _quantity(value: Any, where: str, kind_ucum: str, what: str) -> Decimal:
         )
     try:
         return Decimal(str(number))
-    except InvalidOperation as problem:  # inf/nan cannot reach here through JSON, but be safe
+    except InvalidOperation as problem:  # non-finite values are refused above; be safe
         raise structure(f"{where}.value", "must be a finite number.") from problem
 
 
