@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 from django import forms
@@ -158,6 +159,11 @@ class OnCallOverrideForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         starts, ends = data.get("starts"), data.get("ends")
-        if starts and ends and ends < starts:
-            self.add_error("ends", "An override covers its own date: end after the start.")
+        # 00:00 as the end is midnight at the end of the date (18:00–00:00, the evening half
+        # of a swapped night shift); `rota.on_call_at` reads it so.
+        if starts is not None and ends is not None and ends < starts and ends != time(0):
+            self.add_error(
+                "ends",
+                "An override covers its own date: end after the start (00:00 = midnight).",
+            )
         return data
