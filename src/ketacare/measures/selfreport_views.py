@@ -5,7 +5,8 @@ Patient pages never say why a link does not work: a wrong, expired, used or revo
 all get the same friendly page (with crisis resources), so the page is no oracle for
 guessing tokens; guesses are also rate-limited per client address. Pages carry
 `Referrer-Policy: no-referrer` (the token must not leak to other sites), `X-Robots-Tag:
-noindex` and `Cache-Control: no-store`.
+noindex` and `Cache-Control: no-store`. The form renders on the clinic's wall clock
+(`core.clinic_time`): "works until 6:00 PM" is the patient's clinic's 6 PM.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ketacare.accounts.models import Clinic
 from ketacare.accounts.permissions import Perm
 from ketacare.accounts.request import ClinicRequest
 from ketacare.clinical import scales
+from ketacare.core.clinic_time import in_clinic_time_zone
 from ketacare.measures import selfreport_actions as actions
 from ketacare.measures.models import SelfReportLink
 from ketacare.measures.selfreport_forms import (
@@ -188,6 +190,11 @@ def fill(request: HttpRequest, token: str) -> HttpResponse:
     scale_code = actions.current_scale(link)
     if scale_code is None:
         return _refused(request)
+    with in_clinic_time_zone(link.patient.clinic):
+        return _fill(request, token, link, scale_code)
+
+
+def _fill(request: HttpRequest, token: str, link: SelfReportLink, scale_code: str) -> HttpResponse:
     ip = client_ip(request)
     if request.method == "GET":
         actions.do_open_link(link, ip)

@@ -3,6 +3,12 @@
 A portal user (an account with a PortalAccount and no clinic membership) who reaches any
 other page is sent to the portal home: staff pages never render for a patient. A portal
 user who signed in elsewhere without passing their authenticator code is signed out.
+
+A portal page renders on the wall clock of the patient's clinic (`core.clinic_time`): times,
+dates and "today" are the clinic's, as on staff pages, and the server's zone only stands in
+for an unknown zone name. The zone name is read with one small query per portal page (portal
+account -> patient -> clinic), not cached in the session, so a change of the clinic's time
+zone shows from the patient's next page on, without signing in again.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from urllib.parse import quote
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+
+from ketacare.core.clinic_time import in_time_zone_named
 
 SESSION_KEY = "kc_portal_user"
 PORTAL_PREFIX = "/portal/"
@@ -56,4 +64,16 @@ class PortalBoundaryMiddleware:
             return HttpResponseRedirect(reverse("portal:sign_in"))
         if not path.startswith(PORTAL_PREFIX):
             return HttpResponseRedirect(reverse("portal:home"))
-        return self.get_response(request)
+        with in_time_zone_named(_clinic_zone_name(user.pk)):
+            return self.get_response(request)
+
+
+def _clinic_zone_name(user_id: int) -> str | None:
+    """The time zone name of the portal user's clinic (None when they have no account)."""
+    from ketacare.portal.models import PortalAccount
+
+    return (
+        PortalAccount.objects.filter(user_id=user_id)
+        .values_list("patient__clinic__time_zone", flat=True)
+        .first()
+    )

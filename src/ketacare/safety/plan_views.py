@@ -20,6 +20,7 @@ from ketacare.accounts.access import staff_view
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import actor_from_request, audit, client_ip
 from ketacare.accounts.permissions import Perm, has_perm
+from ketacare.core.clinic_time import in_clinic_time_zone
 from ketacare.measures.scheduling import clinic_today
 from ketacare.patients.access import access_patient
 from ketacare.patients.models import Patient
@@ -180,5 +181,6 @@ def public_plan(request: HttpRequest, token: str) -> HttpResponse:
         context = safety_plan_context(None)
         return _private(render(request, "safety/public_plan.html", context, status=404))
     actions.do_open_plan_link(link, client_ip(request))
-    context = safety_plan_context(link.patient)
-    return _private(render(request, "safety/public_plan.html", context))
+    with in_clinic_time_zone(link.patient.clinic):  # the plan's date on the clinic's calendar
+        context = safety_plan_context(link.patient)
+        return _private(render(request, "safety/public_plan.html", context))

@@ -1,7 +1,7 @@
 """The patient's appointment page at /a/<token>/ (no sign-in; the token from the reminder is
 the key): the appointment, the pre-visit instructions, and confirm / cancel / ask for another
 time. Each action posts back to the same address and is redirected there (POST-redirect-GET);
-the page shows the new state.
+the page shows the new state. It renders on the clinic's wall clock (`core.clinic_time`).
 
 As with the /r/ questionnaire links, an unknown, replaced or expired token (the appointment has
 started) gets one friendly page with the clinic's phone and crisis lines, never the reason, and
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import client_ip
 from ketacare.accounts.models import Clinic
+from ketacare.core.clinic_time import in_clinic_time_zone
 from ketacare.measures.selfreport_views import patient_csrf
 from ketacare.safety.resources import crisis_context
 from ketacare.scheduling import reminders
@@ -115,6 +116,11 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
     if appointment is None:
         _count_guess(request)
         return _unavailable(request)
+    with in_clinic_time_zone(appointment.clinic):
+        return _open(request, token, appointment)
+
+
+def _open(request: HttpRequest, token: str, appointment: Appointment) -> HttpResponse:
     ip = client_ip(request)
     if request.method == "GET":
         reminders.do_open_appointment_link(appointment, ip)
