@@ -10,6 +10,8 @@ from django import forms
 from ketacare.treatments.models_rems import RemsSubmitMethod
 from ketacare.treatments.rems_form import BP, INTEGER, NO, YES, YESNO, FormField
 
+SEEN = "__seen"
+
 
 class EntriesForm(forms.Form):
     def __init__(self, *args: Any, fields: list[FormField], **kwargs: Any):
@@ -39,9 +41,33 @@ class EntriesForm(forms.Form):
             field.label = f.label
             field.initial = initial
             self.fields[f.code] = field
+            # What the page showed for this field when it was opened: a value saved meanwhile by
+            # someone else is neither cleared nor silently overwritten (rems_actions).
+            self.fields[f"{f.code}{SEEN}"] = forms.CharField(
+                required=False, widget=forms.HiddenInput, initial=initial or ""
+            )
 
     def values(self) -> dict[str, Any]:
-        return {name: self.cleaned_data.get(name) or "" for name in self.fields}
+        return {
+            name: self.cleaned_data.get(name) or ""
+            for name in self.fields
+            if not name.endswith(SEEN)
+        }
+
+    def seen(self) -> dict[str, str]:
+        """What the page showed, for the fields whose shown value came back with the post."""
+        return {
+            name.removesuffix(SEEN): self.cleaned_data.get(name) or ""
+            for name in self.fields
+            if name.endswith(SEEN) and name in self.data
+        }
+
+    def show_current(self, code: str, current: str) -> None:
+        """After a conflict, the page shows what is stored now as the value seen."""
+        if self.is_bound and f"{code}{SEEN}" in self.fields:
+            data = self.data.copy()
+            data[f"{code}{SEEN}"] = current
+            self.data = data
 
 
 class SubmitForm(forms.Form):

@@ -98,10 +98,26 @@ def clean_entry(code: str, kind: str, label: str, raw: Any) -> str:
     return text
 
 
+class EntryConflict(ActionError):
+    """Someone saved this field since the page was opened; `current` is what is stored now."""
+
+    def __init__(self, field: str, message: str, current: str):
+        super().__init__(field, message)
+        self.current = current
+
+
 def do_save_rems_entries(
-    actor: Actor, session: TreatmentSession, values: Mapping[str, Any]
+    actor: Actor,
+    session: TreatmentSession,
+    values: Mapping[str, Any],
+    seen: Mapping[str, str] | None = None,
 ) -> RemsMonitoringForm:
-    """Store what staff typed for the fields the record lacks (blank clears an entry)."""
+    """Store what staff typed for the fields the record lacks (blank clears an entry).
+
+    `seen` holds, per field, what the page showed when it was opened. A field posted as it was
+    shown is left alone (so an older copy of the page never clears or reverts what someone
+    else saved since); a field changed on the page while someone else also changed it is
+    refused (`EntryConflict`) naming it."""
     now = timezone.now()
     with transaction.atomic():
         session, form_row = _locked(session)
@@ -120,6 +136,18 @@ def do_save_rems_entries(
                         code, f"{f.label}: taken from the session record; correct it there."
                     )
                 continue
+            shown = None if seen is None else seen.get(code)
+            if shown is not None:
+                if str(raw if raw is not None else "").strip() == shown.strip():
+                    continue  # not touched on this page
+                stored = entries.get(code, "")
+                if stored != shown.strip() and stored != text:
+                    raise EntryConflict(
+                        code,
+                        f"{f.label}: saved meanwhile by someone else as “{stored or 'blank'}”. "
+                        "Check it and save again.",
+                        stored,
+                    )
             if entries.get(code, "") != text:
                 changed.append(code)
             if text:

@@ -104,8 +104,12 @@ def save_entries(request: HttpRequest, patient_id: str, session_id: int) -> Http
     if not entries.is_valid():
         return _page(request, session, status=400, entries=entries)
     try:
-        rems_actions.do_save_rems_entries(actor_from_request(request), session, entries.values())
+        rems_actions.do_save_rems_entries(
+            actor_from_request(request), session, entries.values(), entries.seen()
+        )
     except ActionError as exc:
+        if isinstance(exc, rems_actions.EntryConflict):
+            entries.show_current(exc.field, exc.current)
         entries.add_error(exc.field if exc.field in entries.fields else None, exc.message)
         return _page(request, session, status=400, entries=entries)
     return _to(session, "submit")
