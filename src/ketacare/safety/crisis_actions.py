@@ -314,6 +314,10 @@ def do_add_addendum(actor: Actor, crisis: CrisisRecord, note: str) -> CrisisStep
     return step
 
 
+CLEAR_REASON_CHARS = 10
+CLEAR_REASON_WORDS = 2
+
+
 def may_clear(actor: Actor) -> bool:
     return bool(actor.role) and Role(actor.role) in MATRIX[Perm.DOSING_BLOCK_CLEAR]
 
@@ -331,6 +335,14 @@ def do_clear_dosing_block(actor: Actor, block: DosingBlock, reason: str) -> Dosi
         block = DosingBlock.objects.select_for_update().select_related("patient").get(pk=block.pk)
         if block.cleared_at is not None:
             raise ActionError("reason", "This dosing block is already cleared.")
+        # "ok" is not a documented reason: the same few-words floor as any other documented
+        # decision at the chair (treatments.actions.meaningful_reason).
+        if len(reason) < CLEAR_REASON_CHARS or len(reason.split()) < CLEAR_REASON_WORDS:
+            raise ActionError(
+                "reason",
+                "reason: document why dosing may resume in a few words (at least "
+                f"{CLEAR_REASON_WORDS} words and {CLEAR_REASON_CHARS} characters).",
+            )
         block.cleared_at, block.cleared_by_id, block.clear_reason = now, actor.user_id, reason
         block.save(update_fields=["cleared_at", "cleared_by", "clear_reason"])
         record(
