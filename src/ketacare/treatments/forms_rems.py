@@ -65,9 +65,8 @@ class EntriesForm(forms.Form):
     def show_current(self, code: str, current: str) -> None:
         """After a conflict, the page shows what is stored now as the value seen."""
         if self.is_bound and f"{code}{SEEN}" in self.fields:
-            data = self.data.copy()
-            data[f"{code}{SEEN}"] = current
-            self.data = data
+            # Every field of this form takes one value, so a plain dict holds the post.
+            self.data = {**self.data, f"{code}{SEEN}": current}
 
 
 class SubmitForm(forms.Form):
