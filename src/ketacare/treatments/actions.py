@@ -477,6 +477,15 @@ def do_start_dose(
             from ketacare.treatments.substance_actions import lot_for_dose
 
             drug_lot = lot_for_dose(session, data["lot_id"])
+            typed = _decimal("concentration_mg_per_ml", data.get("concentration_mg_per_ml"))
+            strength = drug_lot.concentration_mg_per_ml
+            if typed is not None and strength is not None and typed != strength:
+                raise ActionError(
+                    "concentration_mg_per_ml",
+                    f"Lot {drug_lot.lot_number} is {strength.normalize():f} mg/mL, not "
+                    f"{typed.normalize():f}: choose the lot drawn from, or leave the "
+                    "concentration blank.",
+                )
             data = {
                 "concentration_mg_per_ml": drug_lot.concentration_mg_per_ml,
                 **{k: v for k, v in data.items() if v not in (None, "")},
@@ -516,6 +525,9 @@ def do_start_dose(
             )
         given = given.quantize(Decimal("0.01"))
         concentration = _decimal("concentration_mg_per_ml", data.get("concentration_mg_per_ml"))
+        if concentration is not None and concentration <= 0:
+            # Refused, not replaced by the plan's: a 0 typed is a mistake to show, not to hide.
+            raise ActionError("concentration_mg_per_ml", "Enter the concentration in mg/mL.")
         devices = int(given // ESKETAMINE_DEVICE_MG) if calc.kind == DoseKind.DEVICES_28MG else None
         DoseRecord.objects.create(
             session=session,
