@@ -35,6 +35,7 @@ from ketacare.treatments.models import (
     SessionStatus,
     TreatmentSession,
 )
+from ketacare.treatments.readings import refresh_ready
 from ketacare.treatments.state import session_monitoring, session_protocol, vitals_interval
 
 logger = logging.getLogger("ketacare.schedule")
@@ -125,6 +126,11 @@ def _raise(session: TreatmentSession, due: datetime, now: datetime, code: str) -
                 raised_at=now,
                 due_at=due,
             )
+            # An open alert holds discharge: a session shown ready goes back to monitoring
+            # (conditional, so a nurse's reading stored meanwhile is never overwritten).
+            TreatmentSession.objects.filter(pk=session.pk, status=SessionStatus.READY).update(
+                status=SessionStatus.MONITORING
+            )
             record(
                 WATCH,
                 f"treatments.session.{code}",
@@ -167,6 +173,20 @@ def _close_answered(now: datetime) -> int:
             )
             if not claimed:
                 continue
+            # Closing it may leave nothing holding discharge: mark the session ready now
+            # rather than at its next reading or acknowledgement.
+            # (Only a session still monitored; a closed or signed one is left as it is.)
+            session = (
+                TreatmentSession.objects.select_for_update()
+                .select_related("plan")
+                .filter(pk=alert.session_id, status__in=MONITORED)
+                .first()
+            )
+            if session is not None:
+                before = (session.status, session.ready_at)
+                refresh_ready(session, now)
+                if (session.status, session.ready_at) != before:
+                    session.save(update_fields=["status", "ready_at"])
             record(
                 WATCH,
                 f"treatments.session.{alert.code}_answered",

@@ -16,7 +16,7 @@ from django.utils import timezone
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.treatments.locking import lock_row
-from ketacare.treatments.models import SessionAlert
+from ketacare.treatments.models import SessionAlert, SessionStatus
 from ketacare.treatments.models_chair import Severity, SideEffect, SideEffectCode
 
 ALERT_SOURCE = "clinical.md §6b, §9: respiratory depression and serious events need action"
@@ -94,6 +94,11 @@ def do_record_side_effect(actor: Actor, session: Any, data: Mapping[str, Any]) -
                 source=ALERT_SOURCE,
                 raised_at=now,
             )
+            if session.status == SessionStatus.READY:
+                # An open alert holds discharge: the board must not show the patient ready.
+                # The first moment ready (`ready_at`) is kept.
+                session.status = SessionStatus.MONITORING
+                session.save(update_fields=["status"])
         record(
             actor,
             "treatments.session.side_effect_recorded",
