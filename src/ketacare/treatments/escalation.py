@@ -5,7 +5,9 @@ Exactly once: the watcher claims each alert with a conditional UPDATE … WHERE 
 NULL AND acknowledged_at IS NULL; only the worker whose update touched the row writes the notice,
 queues the message and audits, all in the claim's transaction. A worker that dies before the
 commit leaves the alert unclaimed and the next pass (on any worker) escalates it. The minutes are
-the session's (`limits.escalation_min`, clinical.md §9 suggested behaviour [PRACTICE]).
+the session's (`limits.escalation_min`, clinical.md §9 suggested behaviour [PRACTICE]). The
+alerts of one session due in the same pass are claimed together and make one notice and one
+email (the most severe leads, the others are counted).
 Registered in `core.watch.WATCHERS`.
 """
 
@@ -71,7 +73,11 @@ def prescriber_on_duty(session: TreatmentSession, now: datetime) -> User | None:
 
 
 def escalate_unacknowledged(now: datetime | None = None) -> int:
-    """Escalate every open alert older than its session's minutes; returns how many."""
+    """Escalate every open alert older than its session's minutes; returns how many.
+
+    The alerts of one session due in the same pass go in one notice and one email (a monitor
+    posting an out-of-range value every few seconds raises an alert per reading; the
+    prescriber is called to the chair once, not once per reading)."""
     now = now or timezone.now()
     candidates = (
         SessionAlert.objects.filter(
@@ -84,7 +90,7 @@ def escalate_unacknowledged(now: datetime | None = None) -> int:
         .order_by("raised_at", "pk")
     )
     clinics: dict[int, ClinicMonitoring] = {}
-    done = 0
+    due: dict[int, tuple[TreatmentSession, int, list[SessionAlert]]] = {}
     for alert in candidates:
         session = alert.session
         if not session.limits_used and session.clinic_id not in clinics:
@@ -92,24 +98,45 @@ def escalate_unacknowledged(now: datetime | None = None) -> int:
         minutes = session_monitoring(session, clinics.get(session.clinic_id)).escalation_min
         if alert.raised_at > now - timedelta(minutes=minutes):
             continue
-        if _escalate(alert, session, minutes, now):
-            done += 1
+        due.setdefault(session.pk, (session, minutes, []))[2].append(alert)
+    done = 0
+    for session, minutes, alerts in due.values():
+        # The most severe leads the message, then the oldest.
+        alerts.sort(key=lambda a: (a.level != "critical", a.raised_at, a.pk))
+        done += _escalate_group(alerts, session, minutes, now)
     return done
 
 
 def _escalate(alert: SessionAlert, session: TreatmentSession, minutes: int, now: datetime) -> bool:
+    return _escalate_group([alert], session, minutes, now) > 0
+
+
+def _escalate_group(
+    alerts: list[SessionAlert], session: TreatmentSession, minutes: int, now: datetime
+) -> int:
+    """Claim `alerts` (one session's) and call the prescriber once; how many were claimed."""
     prescriber = prescriber_on_duty(session, now)
     with transaction.atomic():
+        ids = [a.pk for a in alerts]
         claimed = SessionAlert.objects.filter(
-            pk=alert.pk, escalated_at__isnull=True, acknowledged_at__isnull=True
+            pk__in=ids, escalated_at__isnull=True, acknowledged_at__isnull=True
         ).update(escalated_at=now, escalated_to=prescriber)
-        if not claimed:  # acknowledged meanwhile, or another worker has it
-            return False
+        if not claimed:  # acknowledged meanwhile, or another worker has them
+            return 0
+        # Those this claim took (the conditional UPDATE is the claim; an alert acknowledged or
+        # taken by another worker meanwhile is left out).
+        taken = set(
+            SessionAlert.objects.filter(pk__in=ids, escalated_at=now).values_list("pk", flat=True)
+        )
+        mine = [a for a in alerts if a.pk in taken]
+        alert = mine[0]
         chair = session.appointment.resource.name if session.appointment.resource else "a chair"
         late = int((now - alert.raised_at).total_seconds() // 60)
+        more = len(mine) - 1
         message = (
             f"{alert.level.upper()} alert on {chair} not acknowledged for {late} min "
             f"(limit {minutes} min): {alert.message}"
+            + (f" And {more} more unacknowledged alert(s) on this chair." if more else "")
         )
         log_id = None
         if prescriber is not None:
@@ -133,6 +160,7 @@ def _escalate(alert: SessionAlert, session: TreatmentSession, minutes: int, now:
             detail={
                 "alert": alert.pk,
                 "code": alert.code,
+                "alerts": [a.pk for a in mine],
                 "to": prescriber.pk if prescriber else None,
                 "minutes": minutes,
                 "notification": log_id,
@@ -141,7 +169,7 @@ def _escalate(alert: SessionAlert, session: TreatmentSession, minutes: int, now:
         if log_id is not None:
             queued = log_id
             transaction.on_commit(lambda: _enqueue_delivery(queued))
-    return True
+    return claimed
 
 
 def _queue_email(
