@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
-from ketacare.accounts.models import Role
+from ketacare.accounts.models import Membership, Role
 from ketacare.treatments.models import CLOSED_SESSION_STATUSES, TreatmentSession
 from ketacare.treatments.models_chair import SessionAddendum, SessionSignature, SignerRole
 from ketacare.treatments.substance_ledger import session_log_problems
@@ -51,6 +51,18 @@ def do_sign(actor: Actor, session: TreatmentSession, member_role: str) -> Sessio
             raise ActionError("sign", f"The {signs_as.label.lower()} has already signed.")
         if any(s.by_id == actor.user_id for s in signatures):
             raise ActionError("sign", "The second signature must be another person's.")
+        # The role signed as is the signer's own in this session's clinic, read here: the
+        # caller's word would let a nurse sign as the prescriber, or another clinic's staff sign.
+        holds_role = Membership.objects.filter(
+            user_id=actor.user_id,
+            clinic_id=session.clinic_id,
+            role=member_role,
+            is_active=True,
+            user__is_active=True,
+        ).exists()
+        if not holds_role:
+            what = signs_as.label.lower()
+            raise ActionError("sign", f"Only a {what} of this clinic signs as the {what}.")
         # Once locked, no log entry can be added or corrected: the log must match first.
         problems = session_log_problems(session)
         if problems:
