@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -65,3 +66,15 @@ def test_closing_an_answered_overdue_alert_lets_the_session_be_ready(world: Any)
     assert raise_overdue_vitals(later + timedelta(minutes=2)) == 1  # closed by the watcher
     session.refresh_from_db()
     assert session.status == SessionStatus.READY
+
+
+def test_the_overdue_message_gives_the_due_time_on_the_clinics_clock(world: Any) -> None:
+    world.clinic_a.time_zone = "Asia/Tokyo"
+    world.clinic_a.save(update_fields=["time_zone"])
+    session = _ready(world)
+    later = timezone.now() + timedelta(minutes=20)
+    raise_overdue_vitals(later)
+    alert = SessionAlert.objects.get(session=session, code="vitals_overdue")
+    assert alert.due_at is not None
+    tokyo = alert.due_at.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert f"due at {tokyo:%H:%M}" in alert.message, alert.message

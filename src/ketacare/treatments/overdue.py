@@ -27,6 +27,7 @@ from ketacare.clinical.vitals import (
     bp_check_due,
     next_vitals_due,
 )
+from ketacare.measures.scheduling import clinic_zone
 from ketacare.treatments.limits import ClinicMonitoring, clinic_monitoring
 from ketacare.treatments.models import (
     AlertAction,
@@ -71,7 +72,7 @@ def raise_overdue_vitals(now: datetime | None = None) -> int:
     done = _close_answered(now)
     sessions = (
         TreatmentSession.objects.filter(status__in=MONITORED)
-        .select_related("plan")
+        .select_related("plan", "clinic")
         .annotate(
             last_taken_at=Max("readings__taken_at", filter=Q(readings__phase=ReadingPhase.DURING)),
             last_bp_at=Max(
@@ -96,6 +97,10 @@ def raise_overdue_vitals(now: datetime | None = None) -> int:
     return done
 
 
+def _clock(session: TreatmentSession, moment: datetime) -> datetime:
+    return timezone.localtime(moment, clinic_zone(session.clinic))
+
+
 def _message(code: str, local: datetime, minutes: int) -> tuple[str, str]:
     if code == BP_CHECK:
         return (
@@ -113,7 +118,8 @@ def _message(code: str, local: datetime, minutes: int) -> tuple[str, str]:
 
 def _raise(session: TreatmentSession, due: datetime, now: datetime, code: str) -> bool:
     minutes = int((now - due).total_seconds() // 60)
-    message, source = _message(code, timezone.localtime(due), minutes)
+    # On the clinic's wall clock (the worker runs in the server's zone).
+    message, source = _message(code, _clock(session, due), minutes)
     try:
         with transaction.atomic():
             alert = SessionAlert.objects.create(
@@ -151,7 +157,7 @@ def _close_answered(now: datetime) -> int:
     closed = 0
     open_alerts = SessionAlert.objects.filter(
         code__in=[OVERDUE, BP_CHECK], acknowledged_at__isnull=True, due_at__isnull=False
-    ).select_related("session")
+    ).select_related("session__clinic")
     for alert in open_alerts:
         assert alert.due_at is not None  # filtered above
         if alert.code == BP_CHECK:
@@ -169,7 +175,7 @@ def _close_answered(now: datetime) -> int:
             claimed = SessionAlert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
                 acknowledged_at=now,
                 action=AlertAction.NONE_NEEDED,
-                note=f"Answered by the reading at {timezone.localtime(reading.taken_at):%H:%M}.",
+                note=f"Answered by the reading at {_clock(alert.session, reading.taken_at):%H:%M}.",
             )
             if not claimed:
                 continue
