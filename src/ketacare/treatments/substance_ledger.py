@@ -3,8 +3,8 @@
 Only standing entries count (an entry superseded by a correction is shown, not counted).
 A discrepancy is one of: drawn ≠ given + wasted; the balance goes below zero; an expired lot
 used; a staff count that differs from the balance the log gives at that point; and, per
-session, a dose given that the log does not account for (`session_log_problems`, checked
-before a session can be signed).
+session, a dose given that the log does not account for or logs on another lot than the dose
+record's (`session_log_problems`, checked before a session can be signed).
 """
 
 from __future__ import annotations
@@ -110,17 +110,29 @@ def lots_for_route(clinic: Clinic, drug: str, *, include_expired: bool = False) 
 
 def session_log_problems(session: TreatmentSession) -> list[str]:
     """Where a session's dose record and the controlled-substance log disagree: a dose given
-    with no "drawn for a session" entry, or entries whose amounts given add up to another
-    amount. Checked only at a clinic that keeps its log here (it has received a lot) or when
-    the session has entries. Superseded entries do not count (their corrections do)."""
-    entries = list(
+    with no "drawn for a session" entry, entries on another lot than the one the dose record
+    was drawn from, or entries whose amounts given add up to another amount. Checked only at a
+    clinic that keeps its log here (it has received a lot) or when the session has entries.
+    Superseded entries do not count (their corrections do)."""
+    standing = list(
         SubstanceEntry.objects.filter(
             session=session, kind=EntryKind.USE, corrections__isnull=True
-        ).values_list("given_mg", flat=True)
+        ).values_list("given_mg", "lot_id", "lot__lot_number")
     )
-    dose = DoseRecord.objects.filter(session=session).values_list("given_mg", flat=True).first()
-    given = dose or Decimal(0)
+    entries = [given_mg for given_mg, _, _ in standing]
+    dose = DoseRecord.objects.filter(session=session).values("given_mg", "drug_lot_id").first()
+    given = (dose["given_mg"] if dose else None) or Decimal(0)
     logged = sum(entries, Decimal(0))
+    # The dose record names the lot it was drawn from (chosen from this log): entries on another
+    # lot leave both lots' balances wrong.
+    drawn_from = dose["drug_lot_id"] if dose else None
+    elsewhere = sorted({number for _, lot_id, number in standing if lot_id != drawn_from})
+    if drawn_from is not None and elsewhere and given:
+        named = DrugLot.objects.filter(pk=drawn_from).values_list("lot_number", flat=True).first()
+        return [
+            f"The dose record was drawn from lot {named}, the controlled-substance log from "
+            f"lot {', '.join(elsewhere)}: correct whichever is wrong."
+        ]
     if not entries:
         if given == 0 or not DrugLot.objects.filter(clinic_id=session.clinic_id).exists():
             return []
