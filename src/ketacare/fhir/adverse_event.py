@@ -1,7 +1,8 @@
 """A side effect seen at the chair → FHIR R4 AdverseEvent.
 
 - `id` = `side-effect-{pk}`, `actuality` actual, `subject` the patient, `encounter` the
-  treatment session (by identifier `urn:ketacare:treatment-session`, no Encounter read here).
+  treatment session: `Encounter/tx-{session}` (readable at `/fhir/Encounter/tx-{session}`), with
+  the identifier `urn:ketacare:treatment-session` kept for clients that matched on it.
 - `event.text` = the side effect as recorded (from the clinic's list, or "Other: …"); no code
   system is claimed because shared/reference names none for these terms.
 - `severity` (adverse-event-severity: mild/moderate/severe) and `seriousness`
@@ -62,6 +63,7 @@ def adverse_event_to_fhir(effect: SideEffect) -> dict[str, Any]:
             "event": {"text": effect.label},
             "subject": patient_reference(session.patient_id),
             "encounter": {
+                "reference": f"Encounter/tx-{session.pk}",
                 "identifier": {"system": SESSION_SYSTEM, "value": str(session.pk)},
                 "display": f"Treatment session {session.pk}",
             },
