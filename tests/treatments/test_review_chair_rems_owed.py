@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from ketacare.treatments import actions
 from ketacare.treatments.models import SessionStatus
-from ketacare.treatments.rems_form import clinic_rows, is_rems_session
+from ketacare.treatments.rems_form import build_form, clinic_rows, is_rems_session
 from tests.treatments.session_helpers import actor, dosed, ready_session
+from tests.treatments.test_rems_form import run_esketamine
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +42,38 @@ def test_a_session_with_one_device_then_stopped_still_owes_its_form(world: Any) 
     actions.do_record_device(actor(world.nurse_a), session)
     session.refresh_from_db()
     assert is_rems_session(session)
+
+
+def test_a_session_stopped_before_any_device_does_not_make_the_next_one_a_repeat(
+    world: Any,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ketacare.treatments.models import TreatmentSession
+    from tests.treatments.session_helpers import appointment
+
+    session = run_esketamine(world)
+    # An earlier visit of the same course: the dose was set, no device was taken.
+    appt = appointment(world.patient_a, session.plan, "Chair 5")
+    earlier = actions.do_check_in(actor(world.nurse_a), world.clinic_a, world.patient_a, appt.pk)
+    earlier = dosed(world.nurse_a, earlier)
+    actions.do_stop_session(actor(world.nurse_a), earlier, "Patient declined the spray")
+    TreatmentSession.objects.filter(pk=earlier.pk).update(
+        dosing_started_at=session.dosing_started_at - timedelta(days=3),
+        checked_in_at=timezone.now() - timedelta(days=3),
+    )
+    assert build_form(session).by_code()["first_treatment"].value == "Yes"
+
+
+def test_a_session_after_one_with_devices_is_not_the_first_treatment(world: Any) -> None:
+    from tests.treatments.session_helpers import appointment
+
+    first = run_esketamine(world)
+    appt = appointment(world.patient_a, first.plan, "Chair 5")
+    session = actions.do_check_in(actor(world.nurse_a), world.clinic_a, world.patient_a, appt.pk)
+    session = dosed(world.nurse_a, session)
+    actions.do_record_device(actor(world.nurse_a), session)
+    session.refresh_from_db()
+    assert build_form(session).by_code()["first_treatment"].value == "No"

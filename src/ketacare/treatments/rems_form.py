@@ -168,6 +168,8 @@ def _who(user: Any) -> str:
 
 def _patient_fields(session: TreatmentSession) -> list[FormField]:
     p = session.patient
+    # An earlier treatment is an earlier session in which a device was taken (as for
+    # `is_rems_session`): a visit stopped before the first device gave no SPRAVATO.
     earlier = (
         TreatmentSession.objects.filter(
             patient=p,
@@ -175,6 +177,7 @@ def _patient_fields(session: TreatmentSession) -> list[FormField]:
             dosing_started_at__isnull=False,
             dosing_started_at__lt=session.dosing_started_at,
         )
+        .filter(Exists(DeviceAdministration.objects.filter(dose__session=OuterRef("pk"))))
         .exclude(pk=session.pk)
         .exists()
     )
