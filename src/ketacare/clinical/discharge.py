@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ketacare.clinical.sedation import PRE_DISCHARGE_WINDOW_MIN
 from ketacare.clinical.vitals import DEFAULT_LIMITS, VitalLimits, VitalSigns, evaluate_reading
 
 # CADSS-6 at or below this counts as resolved (each item 0-4; a total of 0-1 means at most one
@@ -45,6 +46,12 @@ class DischargeInputs:
     # Scored again before discharge (clinical.sedation "pre_discharge" timepoint, §10): False
     # refuses; None when the protocol does not ask for scores (not checked).
     pre_discharge_scored: bool | None = None
+    # Minutes on the observation clock when the newest BP was taken (negative: before the clock
+    # started). A discharge judges a BP from the pre-discharge window, not the ~40-minute one:
+    # BP "then as clinically warranted until values are consistently at a safe level" (§6b
+    # [LABEL] S4), "BP at a safe, stable level" to leave (§6c), the REMS form's BP before
+    # discharge (§6d); racemic: vitals back to baseline (§11 [PRACTICE] P5). None: not checked.
+    latest_bp_observed_min: float | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,14 @@ def discharge_readiness(inputs: DischargeInputs) -> DischargeDecision:
                 hard.append(reason)
     if inputs.latest_vitals is None or inputs.latest_vitals.systolic_mmhg is None:
         missing.append("No blood pressure recorded before discharge.")
+    elif inputs.latest_bp_observed_min is not None and inputs.observation_started_at is not None:
+        opens = max(0, inputs.min_observation_min - PRE_DISCHARGE_WINDOW_MIN)
+        if inputs.latest_bp_observed_min < opens:
+            missing.append(
+                f"No blood pressure since {opens} min on the observation clock (the last was at "
+                f"{int(inputs.latest_bp_observed_min)} min): take one before discharge "
+                "(clinical.md §6b-d, §11)."
+            )
     if inputs.latest_vitals is not None:
         # Every sign's newest value, not just the newest reading with a BP: a low SpO2 or
         # respiratory rate sent after the last BP must still hold discharge (§6c, §10).

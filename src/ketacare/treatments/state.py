@@ -141,6 +141,11 @@ def readiness(
             dissociation_resolved_at_or_below=monitoring.dissociation_resolved_at_or_below,
             baseline_cadss6=pic.baseline.cadss6 if pic.baseline else None,
             pre_discharge_scored=None if end is None else end.status == Status.DONE,
+            latest_bp_observed_min=(
+                (pic.latest_bp.taken_at - session.observation_started_at).total_seconds() / 60
+                if pic.latest_bp is not None and session.observation_started_at is not None
+                else None
+            ),
         )
     )
 
