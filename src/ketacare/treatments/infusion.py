@@ -37,6 +37,9 @@ def _rate(value: Any, *, required: bool) -> Decimal | None:
         raise ActionError(
             "rate_ml_per_h", f"A rate of {rate} mL/h is not possible (0–{MAX_RATE_ML_PER_H})."
         )
+    # Stored to 0.01 mL/h: a finer figure is refused, not rounded to another rate (or to 0).
+    if rate != rate.quantize(Decimal("0.01")):
+        raise ActionError("rate_ml_per_h", f"{rate} mL/h: at most two decimals.")
     return rate.quantize(Decimal("0.01"))
 
 
