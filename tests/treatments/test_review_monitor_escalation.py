@@ -43,3 +43,19 @@ def test_alerts_of_one_chair_due_together_escalate_in_one_notice_and_email(world
     assert len(entries.get().detail["alerts"]) == 5
     # The next pass has nothing left to escalate.
     assert escalate_unacknowledged(start + timedelta(minutes=11)) == 0
+
+
+def test_with_no_prescriber_to_call_the_alert_is_not_marked_escalated(world: Any) -> None:
+    from ketacare.accounts.models import Membership, Role
+
+    nurse = world.nurse_a
+    session = dosed(nurse, ready_session(world.prescriber_a, nurse, world.patient_a))
+    actions.do_record_vitals(actor(nurse), session, {"heart_rate_bpm": 131})
+    alert = SessionAlert.objects.get(session=session)
+    Membership.objects.filter(clinic=world.clinic_a, role=Role.PRESCRIBER).update(is_active=False)
+    assert escalate_unacknowledged(alert.raised_at + timedelta(minutes=6)) == 0
+    alert.refresh_from_db()
+    assert alert.escalated_at is None  # the board must not say "escalated": nobody was called
+    Membership.objects.filter(clinic=world.clinic_a, role=Role.PRESCRIBER).update(is_active=True)
+    assert escalate_unacknowledged(alert.raised_at + timedelta(minutes=7)) == 1
+    assert StaffNotice.objects.get().user == world.prescriber_a

@@ -13,6 +13,7 @@ Registered in `core.watch.WATCHERS`.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -36,6 +37,7 @@ from ketacare.treatments.models import (
 from ketacare.treatments.state import session_monitoring
 
 WATCH = Actor(label="watch:alert-escalation")
+logger = logging.getLogger("ketacare.schedule")
 
 
 def prescriber_on_duty(session: TreatmentSession, now: datetime) -> User | None:
@@ -116,6 +118,16 @@ def _escalate_group(
 ) -> int:
     """Claim `alerts` (one session's) and call the prescriber once; how many were claimed."""
     prescriber = prescriber_on_duty(session, now)
+    if prescriber is None:
+        # Nobody to call: left unclaimed (the board must not say "escalated"), tried again on
+        # every pass until the clinic has an active prescriber.
+        logger.warning(
+            "clinic %s has no active prescriber: %d alert(s) of session %s not escalated",
+            session.clinic_id,
+            len(alerts),
+            session.pk,
+        )
+        return 0
     with transaction.atomic():
         ids = [a.pk for a in alerts]
         claimed = SessionAlert.objects.filter(
