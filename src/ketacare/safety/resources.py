@@ -65,7 +65,7 @@ def parse_extra_lines(text: str) -> list[CrisisLine]:
 
 def resources_for(clinic: Clinic | None) -> CrisisResources:
     if clinic is None:
-        return CrisisResources(CRISIS_LINES, "", "", "", DEFAULT_CLINIC_HOURS)
+        return deployment_resources()
     from ketacare.safety.rota import settings_for
 
     saved = settings_for(clinic)
@@ -133,3 +133,41 @@ def crisis_sms(clinic: Clinic | None) -> str:
     others = [line for line in found.lines if line.tel and line != found.emergency]
     first = f"{others[0].name} {others[0].tel}; " if others else ""
     return f"Crisis: {first}emergency: your local emergency number."
+
+
+def deployment_resources() -> CrisisResources:
+    """The lines for a page that knows no clinic (the portal's sign-in, an unknown link): what
+    is right for every clinic of this installation, never another country's numbers.
+
+    - every clinic in the US (or no clinic yet): the US lines;
+    - every clinic in one other country: "local emergency number" and the extra lines that
+      all of them list (a national line such as Samaritans);
+    - clinics in several countries: "local emergency number" only.
+    No clinic's own number: the page does not know whose patient is reading."""
+    from ketacare.safety.escalation_models import SafetySettings
+
+    clinics = Clinic.objects.count()
+    saved = list(SafetySettings.objects.values_list("country", "extra_lines"))
+    countries = {country.upper() for country, _ in saved}
+    if len(saved) < clinics:  # a clinic without saved settings is on the US default
+        countries.add("US")
+    if countries <= {"US"}:
+        return CrisisResources(CRISIS_LINES, "", "", "", DEFAULT_CLINIC_HOURS)
+    shared: tuple[CrisisLine, ...] = ()
+    if len(countries) == 1:
+        per_clinic = []
+        for _, text in saved:
+            try:
+                per_clinic.append({(line.name, line.tel): line for line in parse_extra_lines(text)})
+            except ValueError:  # the settings form refuses this; such a clinic shares nothing
+                per_clinic.append({})
+        common = set.intersection(*(set(lines) for lines in per_clinic))
+        shared = tuple(line for key, line in per_clinic[0].items() if key in common)
+    return CrisisResources(
+        lines=(LOCAL_EMERGENCY, *shared),
+        clinic_name="",
+        clinic_phone="",
+        clinic_tel="",
+        hours=DEFAULT_CLINIC_HOURS,
+        emergency=LOCAL_EMERGENCY,
+    )
