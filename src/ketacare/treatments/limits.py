@@ -114,7 +114,8 @@ SPECS: tuple[LimitSpec, ...] = (
               "clinical.md §7e [EVIDENCE] S37 (IV: every 10 min during, 15 after — the "
               "protocol's profile); esketamine 'as clinically warranted' §6b [LABEL] S4",
               "PRACTICE", None, "Blank: the protocol's interval. Set: the longest gap allowed "
-              "while a patient is monitored (the shorter of this and the protocol's).",
+              "between blood pressures while a patient is monitored (the shorter of this and "
+              "the protocol's).",
               optional=True),
     LimitSpec("bp_check_early_min", "A timed BP check counts from this long before it", TIMING,
               "min", 0, 20, "clinical.md §6b [LABEL] S4, S9 (esketamine BP '~40 min' after "

@@ -1,5 +1,7 @@
 """ "Vitals overdue": the watch pass raises an alert when a monitored session's interval has
-passed without a reading, and closes it once a reading arrives.
+passed without a blood pressure, and closes it once one arrives. The interval times the BP
+(IV: "BP every 10 min during the infusion and every 15 min after", clinical.md §7e [EVIDENCE]
+S37), so a monitor streaming SpO2 alone, or a score typed alone, does not answer it.
 
 The interval is the protocol's (its monitoring profile), capped by the clinic's longest gap
 (`treatments.limits`, clinical.md §7e, §9). One alert per session and due time: the unique
@@ -51,7 +53,7 @@ def _due(session: TreatmentSession, monitoring: ClinicMonitoring) -> datetime | 
     if since is None:
         return None
     interval = vitals_interval(session, session_protocol(session), monitoring.vitals_interval_min)
-    last = getattr(session, "last_taken_at", None)
+    last = getattr(session, "last_bp_at", None)
     return next_vitals_due(last, since, interval)
 
 
@@ -74,7 +76,6 @@ def raise_overdue_vitals(now: datetime | None = None) -> int:
         TreatmentSession.objects.filter(status__in=MONITORED)
         .select_related("plan", "clinic")
         .annotate(
-            last_taken_at=Max("readings__taken_at", filter=Q(readings__phase=ReadingPhase.DURING)),
             last_bp_at=Max(
                 "readings__taken_at",
                 filter=Q(
@@ -110,7 +111,7 @@ def _message(code: str, local: datetime, minutes: int) -> tuple[str, str]:
             "Esketamine label: BP pre-dose and ~40 min post-dose; clinical.md §6b [LABEL] S4, S9",
         )
     return (
-        f"Vitals overdue: due at {local:%H:%M}, none recorded since "
+        f"Vitals overdue: due at {local:%H:%M}, no blood pressure recorded since "
         f"({minutes} min late). Take a full set now.",
         "Protocol monitoring profile; clinical.md §7e, §9 [PRACTICE]",
     )
@@ -167,7 +168,9 @@ def _close_answered(now: datetime) -> int:
                 systolic_mmhg__isnull=False,
             )
         else:
-            answers = alert.session.readings.filter(taken_at__gt=alert.due_at)
+            answers = alert.session.readings.filter(
+                taken_at__gt=alert.due_at, systolic_mmhg__isnull=False
+            )
         reading = answers.order_by("taken_at", "pk").first()
         if reading is None:
             continue

@@ -171,15 +171,18 @@ def next_due(
     monitoring: ClinicMonitoring | None = None,
     last_bp: VitalReading | None = None,
 ) -> datetime | None:
-    """The next vitals due: the interval after the last reading, or a label-timed BP check
-    (esketamine ~40 min) not yet answered by `last_bp` (the newest BP after dosing), if
-    earlier."""
+    """The next vitals due: the interval after `last_bp` (the newest BP after dosing), or a
+    label-timed BP check (esketamine ~40 min) not yet answered by it, if earlier.
+
+    The interval times the blood pressure (IV: "BP every 10 min during the infusion and every
+    15 min after", clinical.md §7e [EVIDENCE] S37): a SpO2 streamed alone by a monitor, or a
+    score typed alone, does not answer it. `last` is kept for callers; it no longer counts."""
     since = session.observation_started_at or session.dosing_started_at
     if since is None:
         return None
     monitoring = monitoring or session_monitoring(session)
     interval_due = next_vitals_due(
-        last.taken_at if last else None,
+        last_bp.taken_at if last_bp else None,
         since,
         vitals_interval(session, protocol, monitoring.vitals_interval_min),
     )
