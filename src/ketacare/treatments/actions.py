@@ -45,6 +45,7 @@ from ketacare.plans.actions import plan_dose
 from ketacare.plans.models import PlanStatus
 from ketacare.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 from ketacare.treatments.checks import automatic_checks, manual_items
+from ketacare.treatments.dosing_gate import refuse_more_drug_if_blocked
 from ketacare.treatments.limits import clinic_monitoring
 from ketacare.treatments.locking import refuse_if_locked
 from ketacare.treatments.models import (
@@ -602,6 +603,8 @@ def do_record_device(actor: Actor, session: TreatmentSession) -> DeviceAdministr
         previous = list(dose.devices.order_by("number"))
         if len(previous) >= dose.devices_planned:
             raise ActionError("device", f"All {dose.devices_planned} devices are recorded.")
+        if previous:  # a block raised after the first device stops the next one
+            refuse_more_drug_if_blocked(session, field="device")
         interval = dose.device_interval_min or 5
         if previous:
             earliest = previous[-1].given_at + timedelta(minutes=interval)

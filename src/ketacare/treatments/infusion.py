@@ -1,7 +1,9 @@
 """Rate changes and pauses of an IV infusion, each with its reason; shown on the session page.
 
 Allowed while the infusion runs (status dosing, a dose without devices). A pause must be
-resumed before the rate changes again; resuming may set a new rate. Audit:
+resumed before the rate changes again; resuming may set a new rate. While a crisis dosing
+block stands (a high flag raised during the infusion), only a pause is allowed: no resume and
+no rate change until a prescriber clears it (`dosing_gate`). Audit:
 `treatments.session.infusion_<kind>`.
 """
 
@@ -17,6 +19,7 @@ from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
+from ketacare.treatments.dosing_gate import refuse_more_drug_if_blocked
 from ketacare.treatments.locking import lock_row
 from ketacare.treatments.models import DoseRecord, SessionStatus, TreatmentSession
 from ketacare.treatments.models_chair import InfusionEvent, InfusionEventKind
@@ -79,6 +82,8 @@ def do_infusion_event(
             raise ActionError("kind", "The infusion is not paused.")
         if kind == InfusionEventKind.RATE and paused:
             raise ActionError("kind", "The infusion is paused: resume it (with the new rate).")
+        if kind != InfusionEventKind.PAUSE:
+            refuse_more_drug_if_blocked(session, field="kind")
         event = InfusionEvent.objects.create(
             session=session,
             kind=kind,
