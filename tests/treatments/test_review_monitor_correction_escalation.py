@@ -1,9 +1,6 @@
-"""Review finding outside this reviewer's files (`treatments/corrections.py`), shown here and
-reported: correcting a reading whose value still alerts closes the original alert as "no action
-needed" and raises a new one with a fresh clock, so the escalation to the prescriber is pushed
-back by the full escalation time on every correction (and an alert already escalated is
-escalated a second time). Marked xfail (strict) until corrections.py carries the superseded
-alert's raised/escalated times over."""
+"""Correcting a reading whose value still alerts closes the original alert as superseded and
+raises a new one, which keeps the original's clock: the escalation to the prescriber is not
+pushed back by a correction, and an alert already escalated is not escalated again."""
 
 from __future__ import annotations
 
@@ -22,7 +19,6 @@ from tests.treatments.session_helpers import actor, dosed, ready_session
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(strict=True, reason="corrections.py re-raises with a fresh clock (reported)")
 def test_correcting_a_still_alerting_reading_keeps_the_escalation_clock(world: Any) -> None:
     nurse = world.nurse_a
     session = dosed(nurse, ready_session(world.prescriber_a, nurse, world.patient_a))
@@ -35,4 +31,19 @@ def test_correcting_a_still_alerting_reading_keeps_the_escalation_clock(world: A
     assert open_alert.code == "hr_out_of_range"
     # The HR has been out of range since minute 1: the prescriber is called at minute 6.
     assert escalate_unacknowledged(start + timedelta(minutes=7)) == 1
+    assert StaffNotice.objects.count() == 1
+
+
+def test_correcting_an_escalated_alert_does_not_call_the_prescriber_again(world: Any) -> None:
+    nurse = world.nurse_a
+    session = dosed(nurse, ready_session(world.prescriber_a, nurse, world.patient_a))
+    start = session.dosing_started_at
+    with time_machine.travel(start + timedelta(minutes=1), tick=False):
+        reading = actions.do_record_vitals(actor(nurse), session, {"heart_rate_bpm": 131})
+    assert escalate_unacknowledged(start + timedelta(minutes=7)) == 1
+    with time_machine.travel(start + timedelta(minutes=8), tick=False):
+        do_correct_reading(actor(nurse), session, reading.pk, {"heart_rate_bpm": 133}, "typo")
+    alert = SessionAlert.objects.get(session=session, acknowledged_at__isnull=True)
+    assert alert.escalated_at is not None and alert.escalated_to_id == world.prescriber_a.pk
+    assert escalate_unacknowledged(start + timedelta(minutes=20)) == 0
     assert StaffNotice.objects.count() == 1

@@ -1,7 +1,9 @@
 """Correcting a vital-sign reading: the original is kept (shown struck through, with who,
 when and why), a new reading takes its place, and the alerts are re-evaluated on the
 corrected value — open alerts of the original are closed as superseded, the corrected
-values raise their own. Audit: `treatments.session.vitals_corrected`.
+values raise their own; one of the same kind keeps the superseded alert's raised and
+escalated times (the value was out of range all along).
+Audit: `treatments.session.vitals_corrected`.
 
 From the dose on until the session is signed and locked, any reading can be corrected:
 - a pre-dose reading (a mistyped baseline would skew every "rise from baseline" alert): the
@@ -97,6 +99,10 @@ def do_correct_reading(
         # are compared with).
         raised = () if baseline else alerts_for(corrected, pic.baseline, limits)
         limits_used = asdict(limits)
+        # A value that still alerts after the correction has been out of range all along: the
+        # new alert keeps the superseded one's clock (raised, escalated), so a correction
+        # neither delays the call to the prescriber nor makes it twice.
+        still = {alert.code: alert for alert in closed}
         SessionAlert.objects.bulk_create(
             SessionAlert(
                 session=session,
@@ -106,8 +112,8 @@ def do_correct_reading(
                 field=a.field,
                 message=a.message,
                 source=a.source,
-                raised_at=now,
                 limits_used=limits_used,
+                **_clock(still.get(a.code), now),
                 **(_closed_with(actor, reason) if closed_session else {}),
             )
             for a in raised
@@ -138,6 +144,16 @@ def do_correct_reading(
             },
         )
     return corrected
+
+
+def _clock(superseded: SessionAlert | None, now: Any) -> dict[str, Any]:
+    if superseded is None:
+        return {"raised_at": now}
+    return {
+        "raised_at": superseded.raised_at,
+        "escalated_at": superseded.escalated_at,
+        "escalated_to_id": superseded.escalated_to_id,
+    }
 
 
 def _closed_with(actor: Actor, reason: str) -> dict[str, Any]:
