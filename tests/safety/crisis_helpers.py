@@ -15,7 +15,16 @@ from ketacare.safety.crisis_models import CrisisRecord
 from ketacare.safety.models import RiskFlag
 from tests.evaluations.evaluation_helpers import actor
 
-__all__ = ["actor", "high_flag", "steps_done_data"]
+__all__ = ["actor", "high_flag", "plan_in_crisis", "steps_done_data"]
+
+CRISIS_PLAN = {
+    "warning_signs": "Not sleeping, pulling away from friends",
+    "coping_strategies": "Walk the dog, cold shower, breathing app",
+    "distractions": "Coffee shop on Main St; call my brother about football",
+    "help_contacts": "Sister Maya 555-0101",
+    "professionals": "Clinic 555-0100; 988",
+    "safe_environment": "Sister keeps the stored medication",
+}
 
 
 def high_flag(patient: Patient, user: User | None = None) -> RiskFlag:
@@ -40,3 +49,10 @@ def record_all(user: User, crisis: CrisisRecord) -> None:
 
     for kind, data in steps_done_data().items():
         do_record_step(actor(user), crisis, kind, data)
+    plan_in_crisis(user, crisis)  # the disposition is "outpatient with safety plan"
+
+
+def plan_in_crisis(user: User, crisis: CrisisRecord) -> None:
+    from ketacare.safety.plan_actions import do_save_plan
+
+    do_save_plan(actor(user), crisis.patient, CRISIS_PLAN, crisis=crisis)

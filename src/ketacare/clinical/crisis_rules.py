@@ -75,8 +75,13 @@ def follow_up_check(
     return Decision(True)
 
 
-def close_check(done: set[str], summary: str) -> Decision:
-    """What is missing before a crisis record may be closed."""
+def close_check(
+    done: set[str], summary: str, *, disposition: str = "", plan_in_crisis: bool = True
+) -> Decision:
+    """What is missing before a crisis record may be closed. An outpatient disposition is
+    "outpatient with safety plan" (issue #7 item 4; Stanley–Brown, clinical.md §16c, S51): the
+    patient's safety plan must have been written or reviewed with them since the record
+    opened (`plan_in_crisis`), not merely exist from months before."""
     labels = {
         Step.STAY: "who stayed with the patient",
         Step.MEANS: "means restriction",
@@ -84,6 +89,11 @@ def close_check(done: set[str], summary: str) -> Decision:
         Step.DISPOSITION: "the disposition",
     }
     missing = [f"Record {labels[s]} first." for s in REQUIRED_BEFORE_CLOSE if s not in done]
+    if disposition == Disposition.OUTPATIENT and not plan_in_crisis:
+        missing.append(
+            "An outpatient disposition needs the safety plan written or reviewed with the "
+            "patient during this crisis: save it before closing."
+        )
     if not summary.strip():
         missing.append("Write the close-out summary.")
     return Decision(not missing, tuple(missing))

@@ -91,6 +91,9 @@ def _walk_through(
             "note": "Admitted to County Behavioral",
         }
     do_record_step(prescriber, crisis, "disposition", disposition)
+    if outpatient:  # "outpatient with safety plan": written with the patient before close-out
+        plan = PLANS[crisis.pk % len(PLANS)]
+        do_save_plan(nurse, crisis.patient, plan, crisis=crisis)
     do_record_step(
         nurse, crisis, "contact", {"who": "Partner (emergency contact)", "method": "phone"}
     )
@@ -106,6 +109,10 @@ def _backdate(crisis: CrisisRecord) -> None:
     shift = timezone.now() - start
     if shift <= timedelta(hours=1):
         return
+    for plan in SafetyPlanVersion.objects.filter(crisis=crisis):
+        SafetyPlanVersion.objects.filter(pk=plan.pk).update(
+            created_at=plan.created_at - shift + timedelta(hours=2)
+        )
     for step in CrisisStep.objects.filter(record=crisis):
         CrisisStep.objects.filter(pk=step.pk).update(
             occurred_at=step.occurred_at - shift + timedelta(minutes=10),
@@ -199,7 +206,8 @@ def load_safety(clinic: Clinic, progress: Callable[[str], None] = lambda _: None
     with_plans = {c.patient_id for c in CrisisRecord.objects.filter(patient__clinic=clinic)}
     with_plans |= {p.pk for p in chosen[6:9]}
     today = clinic_today(clinic)
-    for index, patient in enumerate(patients.filter(pk__in=with_plans).order_by("mrn")):
+    planned = patients.filter(pk__in=with_plans).exclude(safety_plans__isnull=False)
+    for index, patient in enumerate(planned.order_by("mrn")):
         author = therapist if index % 2 else nurse
         plan = do_save_plan(author, patient, PLANS[index % len(PLANS)])
         if index % 3 == 0:  # a reviewed plan: version 2 with a change

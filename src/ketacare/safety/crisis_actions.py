@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
@@ -22,7 +23,13 @@ from ketacare.clinical.crisis_rules import Disposition, Step, close_check, follo
 from ketacare.measures.models import Assessment, AssessmentStatus
 from ketacare.measures.scheduling import clinic_today
 from ketacare.patients.models import Patient
-from ketacare.safety.crisis_models import CrisisRecord, CrisisStatus, CrisisStep, DosingBlock
+from ketacare.safety.crisis_models import (
+    CrisisRecord,
+    CrisisStatus,
+    CrisisStep,
+    DosingBlock,
+    SafetyPlanVersion,
+)
 from ketacare.safety.escalation_models import (
     EscalationEvent,
     EscalationState,
@@ -222,7 +229,14 @@ def do_close_crisis(actor: Actor, crisis: CrisisRecord, summary: str) -> CrisisR
         crisis = _locked(crisis)
         if crisis.status == CrisisStatus.CLOSED:
             raise ActionError("summary", "This crisis record is already closed.")
-        decision = close_check(steps_done(crisis), summary)
+        decision = close_check(
+            steps_done(crisis),
+            summary,
+            disposition=crisis.disposition,
+            plan_in_crisis=SafetyPlanVersion.objects.filter(patient_id=crisis.patient_id)
+            .filter(Q(crisis=crisis) | Q(created_at__gte=crisis.opened_at))
+            .exists(),
+        )
         if not decision.ok:
             field = "summary" if not summary and len(decision.reasons) == 1 else "steps"
             raise ActionError(field, " ".join(decision.reasons))
