@@ -142,9 +142,14 @@ def test_only_a_prescriber_clears_a_hold(world: Any, as_user: Any) -> None:
         ready_session(world.prescriber_a, world.nurse_a, world.patient_a),
         systolic_mmhg=150,
     )
-    data = {"decision": "proceed", "note": "ok"}
+    data = {"decision": "proceed", "note": "Known hypertensive, usual BP"}
     assert as_user(world.nurse_a).post(_url(session, "hold/"), data).status_code == 403
-    assert as_user(world.prescriber_a).post(_url(session, "hold/"), data).status_code == 302
+    prescriber = as_user(world.prescriber_a)
+    terse = prescriber.post(_url(session, "hold/"), data | {"note": "ok"})
+    assert terse.status_code == 400 and 'data-field="note"' in terse.content.decode()
+    session.refresh_from_db()
+    assert session.hold_cleared_at is None
+    assert prescriber.post(_url(session, "hold/"), data).status_code == 302
     session.refresh_from_db()
     assert session.hold_cleared_at is not None
 

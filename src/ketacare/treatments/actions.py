@@ -377,10 +377,9 @@ def do_record_checks(
 def do_clear_hold(
     actor: Actor, session: TreatmentSession, proceed: bool, note: str
 ) -> TreatmentSession:
-    """A prescriber's documented decision on a pre-dose hold: proceed, or do not dose today."""
-    note = (note or "").strip()
-    if not note:
-        raise ActionError("note", "Document the reason for the decision.")
+    """A prescriber's documented decision on a pre-dose hold: proceed, or do not dose today.
+    The reason is one a reader of the chart can act on (`meaningful_reason`), not "ok"."""
+    note = meaningful_reason("note", note, "Document the decision on the hold")
     now = timezone.now()
     with transaction.atomic():
         session = _locked(session)
