@@ -7,6 +7,7 @@ enough (and is never read or written here), so CSRF does not apply and the views
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -84,6 +85,23 @@ def media_type(request: HttpRequest) -> str:
     return request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
 
 
+def _non_finite_path(node: Any, path: str) -> str | None:
+    """The FHIRPath-style place of the first NaN/Infinity in a parsed body, else None."""
+    if isinstance(node, float):
+        return None if math.isfinite(node) else path
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found = _non_finite_path(value, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found = _non_finite_path(value, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
 def read_json_body(request: HttpRequest) -> Any:
     """The request body as JSON, or 415/400 naming what is wrong with it."""
     if media_type(request) not in JSON_TYPES:
@@ -92,8 +110,20 @@ def read_json_body(request: HttpRequest) -> Any:
             "not-supported",
             "Send the resource as application/fhir+json (or application/json).",
         )
+    odd: list[str] = []  # NaN, Infinity, or a number too large for a float (1e400)
+
+    def constant(name: str) -> float:
+        odd.append(name)
+        return float(name)
+
+    def number(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            odd.append(text)
+        return value
+
     try:
-        return json.loads(request.body.decode("utf-8"))
+        body = json.loads(request.body.decode("utf-8"), parse_constant=constant, parse_float=number)
     except UnicodeDecodeError as problem:
         raise FhirError(400, "structure", "The body is not UTF-8 text.") from problem
     except json.JSONDecodeError as problem:
@@ -103,3 +133,14 @@ def read_json_body(request: HttpRequest) -> Any:
             f"The body is not valid JSON: {problem.msg} (line {problem.lineno}, "
             f"column {problem.colno}).",
         ) from problem
+    if odd:  # not JSON numbers (RFC 8259 §6) and no FHIR value can hold them: say where
+        root = body.get("resourceType", "") if isinstance(body, dict) else ""
+        where = _non_finite_path(body, str(root) or "$") or ""
+        raise FhirError(
+            400,
+            "value",
+            f"{odd[0][:40]} is not a number a FHIR value can hold"
+            + (f" ({where})." if where else "."),
+            where,
+        )
+    return body
