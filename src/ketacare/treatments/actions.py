@@ -263,6 +263,9 @@ def clean_vitals(values: Mapping[str, Any]) -> dict[str, Any]:
     for name in VITAL_FIELDS:
         if name == "temperature_c":
             temp = _decimal(name, values.get(name))
+            # Stored to 0.1 °C: a finer figure is refused, not rounded to another temperature.
+            if temp is not None and temp != temp.quantize(Decimal("0.1")):
+                raise ActionError(name, f"{temp} °C: enter the temperature to one decimal.")
             out[name] = temp.quantize(Decimal("0.1")) if temp is not None else None
         else:
             out[name] = _int(name, values.get(name))
