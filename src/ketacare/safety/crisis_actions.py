@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
-from ketacare.accounts.models import Role
+from ketacare.accounts.models import Membership
 from ketacare.accounts.permissions import MATRIX, Perm
 from ketacare.clinical.crisis_rules import Disposition, Step, close_check, follow_up_check
 from ketacare.measures.models import Assessment, AssessmentStatus
@@ -332,21 +332,31 @@ CLEAR_REASON_CHARS = 10
 CLEAR_REASON_WORDS = 2
 
 
-def may_clear(actor: Actor) -> bool:
-    return bool(actor.role) and Role(actor.role) in MATRIX[Perm.DOSING_BLOCK_CLEAR]
+def may_clear(actor: Actor, clinic_id: int) -> bool:
+    """The person holds a role that may clear blocks in the patient's clinic, read from their
+    membership, not from the role the caller states."""
+    if actor.user_id is None:
+        return False
+    return Membership.objects.filter(
+        user_id=actor.user_id,
+        clinic_id=clinic_id,
+        role__in=[str(r) for r in MATRIX[Perm.DOSING_BLOCK_CLEAR]],
+        is_active=True,
+        user__is_active=True,
+    ).exists()
 
 
 def do_clear_dosing_block(actor: Actor, block: DosingBlock, reason: str) -> DosingBlock:
     """A prescriber clears a dosing block with a documented reason. Dosing stays blocked for
     the rest of the day the block was raised (`clinical.crisis_rules.dosing_block`)."""
-    if not may_clear(actor):
-        raise ActionError("reason", "Only a prescriber may clear a dosing block.")
     reason = (reason or "").strip()
     if not reason:
         raise ActionError("reason", "reason: document why dosing may resume.")
     now = timezone.now()
     with transaction.atomic():
         block = DosingBlock.objects.select_for_update().select_related("patient").get(pk=block.pk)
+        if not may_clear(actor, block.patient.clinic_id):
+            raise ActionError("reason", "Only a prescriber of the clinic may clear a dosing block.")
         if block.cleared_at is not None:
             raise ActionError("reason", "This dosing block is already cleared.")
         # "ok" is not a documented reason: the same few-words floor as any other documented
