@@ -1,6 +1,7 @@
-"""Review: escalation calls the prescriber once per chair and pass, not once per reading. A
-monitor posting an out-of-range SpO2 every few seconds raises an alert per reading; when
-nobody acknowledges them, the prescriber gets one notice and one email naming them all."""
+"""Review: escalation calls the prescriber once per chair and pass, not once per alert. A
+monitor posting an out-of-range SpO2 every few seconds repeats one open alert, a worsening
+raises another; when nobody acknowledges them, the prescriber gets one notice and one email
+naming them all."""
 
 from __future__ import annotations
 
@@ -29,18 +30,21 @@ def test_alerts_of_one_chair_due_together_escalate_in_one_notice_and_email(world
             actions.do_record_vitals(actor(nurse), session, {"spo2_pct": 89})
     with time_machine.travel(start + timedelta(minutes=1, seconds=20), tick=False):
         actions.do_record_vitals(actor(nurse), session, {"spo2_pct": 85})  # critical
-    assert SessionAlert.objects.filter(session=session, code="spo2_low").count() == 5
+        actions.do_record_vitals(actor(nurse), session, {"heart_rate_bpm": 131})
+    # The four 89 % readings are one alert (three repeats); 85 % is a new, critical one.
+    assert SessionAlert.objects.filter(session=session, code="spo2_low").count() == 2
+    assert SessionAlert.objects.filter(session=session).count() == 3
 
-    assert escalate_unacknowledged(start + timedelta(minutes=10)) == 5
+    assert escalate_unacknowledged(start + timedelta(minutes=10)) == 3
     assert not SessionAlert.objects.filter(session=session, escalated_at__isnull=True).exists()
     notice = StaffNotice.objects.get()
     assert notice.user == world.prescriber_a
     assert "SpO2 85" in notice.message  # the most severe alert leads
-    assert "4 more" in notice.message
+    assert "2 more" in notice.message
     assert NotificationLog.objects.filter(purpose="treatments.alert_escalated").count() == 1
     entries = AuditEntry.objects.filter(action="treatments.alert.escalated")
     assert entries.count() == 1
-    assert len(entries.get().detail["alerts"]) == 5
+    assert len(entries.get().detail["alerts"]) == 3
     # The next pass has nothing left to escalate.
     assert escalate_unacknowledged(start + timedelta(minutes=11)) == 0
 

@@ -2,7 +2,9 @@
 when and why), a new reading takes its place, and the alerts are re-evaluated on the
 corrected value — open alerts of the original are closed as superseded, the corrected
 values raise their own; one of the same kind keeps the superseded alert's raised and
-escalated times (the value was out of range all along).
+escalated times (the value was out of range all along). An open alert that later readings
+repeated is not closed (they raised it too), and a corrected value whose code is still open
+raises no second alert (`readings.repeated_by`).
 Audit: `treatments.session.vitals_corrected`.
 
 From the dose on until the session is signed and locked, any reading can be corrected:
@@ -36,7 +38,7 @@ from ketacare.treatments.models import (
     TreatmentSession,
     VitalReading,
 )
-from ketacare.treatments.readings import alerts_for
+from ketacare.treatments.readings import alerts_for, open_alerts, repeated_by
 from ketacare.treatments.state import clinic_limits, current_readings, picture
 
 # From the dose on (pre-dose vitals are corrected by recording the checks again) until signed.
@@ -83,9 +85,11 @@ def do_correct_reading(
             correction_reason=reason,
             **cleaned,
         )
+        # An alert later readings repeated (`readings.repeat`) stands for them too: it stays
+        # open, only one the original raised alone is superseded.
         closed = list(
             SessionAlert.objects.select_for_update().filter(
-                reading=original, acknowledged_at__isnull=True
+                reading=original, acknowledged_at__isnull=True, repeat_count=0
             )
         )
         for alert in closed:
@@ -98,6 +102,11 @@ def do_correct_reading(
         # The same rules as a new reading; a baseline raises none (it is what later readings
         # are compared with).
         raised = () if baseline else alerts_for(corrected, pic.baseline, limits)
+        if raised and not closed_session:
+            # Nor a second open alert of a code still open (as for a new reading): the value
+            # is already on the board in the alert it repeats.
+            standing = open_alerts(session, {a.code for a in raised})
+            raised = [a for a in raised if repeated_by(standing.get(a.code, []), a.level) is None]
         limits_used = asdict(limits)
         # A value that still alerts after the correction has been out of range all along: the
         # new alert keeps the superseded one's clock (raised, escalated), so a correction

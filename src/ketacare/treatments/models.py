@@ -264,7 +264,12 @@ class AlertAction(models.TextChoices):
 
 
 class SessionAlert(models.Model):
-    """An alert a reading raised; open until acknowledged with the action taken."""
+    """An alert a reading raised; open until acknowledged with the action taken.
+
+    While it is open, later readings raising the same code at the same or a lower level
+    repeat it instead of raising another (`readings.store_readings`): `reading` stays the
+    first, `raised_at` the escalation clock's start; `repeat_count`, `last_reading` and
+    `last_value_at` follow the newest, and `message` shows its value."""
 
     session = models.ForeignKey(TreatmentSession, on_delete=models.CASCADE, related_name="alerts")
     reading = models.ForeignKey(
@@ -287,6 +292,12 @@ class SessionAlert(models.Model):
     # Escalated to the prescriber on duty when not acknowledged in time (claimed once).
     escalated_at = models.DateTimeField(null=True, blank=True)
     escalated_to = _who("escalated to")
+    # Readings that repeated it while open (0: only the first), and the newest of them.
+    repeat_count = models.PositiveIntegerField(default=0)
+    last_reading = models.ForeignKey(
+        VitalReading, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    last_value_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["session", "raised_at", "pk"]

@@ -10,27 +10,46 @@ row (`select_for_update`); `store_readings` then:
 - evaluates every reading against the clinic's limits and the pre-dose baseline
   (`clinical.vitals.evaluate_reading`, `evaluate_sedation`) and inserts the alerts in one
   statement, so an alert exists the moment its reading does;
+- except that a value repeating an alert still open is not a new alert (a monitor posting
+  SpO2 91 % every minute made 30 alerts to acknowledge one by one): while the session has an
+  open alert of the same code at the same or a higher level, the reading repeats that alert
+  (`repeat_count`, `last_reading`, the newest value in its message) and its `raised_at` (the
+  escalation clock) stays. A value more severe than every open alert of its code raises a new
+  alert (see `repeated_by`). Once acknowledged, the next value raises a new alert. Looking
+  for open alerts costs one query per call, and only when a reading raises an alert;
 - marks the session ready for discharge (or not) from the readings that now stand;
 - writes one audit entry `treatments.session.vitals_recorded` naming every reading and alert.
 
-The alerts of a reading depend only on that reading, the limits and the pre-dose baseline, so
-a batch raises exactly the alerts the same readings would raise one by one.
+The alerts of a reading depend only on that reading, the limits, the pre-dose baseline and
+the open alerts, so a batch raises and repeats exactly the alerts the same readings would
+one by one. Two calls for one session never both raise an alert one of them should have
+repeated: each runs under the session row lock its caller took, so the second finds the
+first's alert open.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
-from ketacare.clinical.vitals import Alert, VitalSigns, evaluate_reading, evaluate_sedation
+from ketacare.accounts.models import Clinic
+from ketacare.clinical.vitals import (
+    Alert,
+    AlertLevel,
+    VitalSigns,
+    evaluate_reading,
+    evaluate_sedation,
+)
 from ketacare.core.inserts import insert_rows
 from ketacare.plans.models import TreatmentPlan
 from ketacare.treatments.limits import ClinicMonitoring, from_dict
@@ -168,10 +187,23 @@ def store_readings(
     monitoring = session_monitoring(session, getattr(session, "clinic_monitoring_now", None))
     limits = monitoring.limits
     limits_used = asdict(limits)  # each alert keeps the limits that raised it
+    found = [(row, alerts_for(row, pic.baseline, limits)) for row in rows]
+    # Only a reading that raises something looks for open alerts: one query for the batch.
+    codes = {a.code for _, raised in found for a in raised}
+    open_by_code = open_alerts(session, codes) if codes else {}
     stored = []
-    for row in rows:
-        alerts = [
-            SessionAlert(
+    repeated: dict[int, SessionAlert] = {}  # open alerts already stored that these repeat
+    for row, raised in found:
+        alerts = []
+        for a in raised:
+            same_code = open_by_code.setdefault(a.code, [])
+            target = repeated_by(same_code, a.level)
+            if target is not None:
+                repeat(target, row, a, _zone(session))
+                if target.pk is not None:
+                    repeated[target.pk] = target
+                continue
+            alert = SessionAlert(
                 session=session,
                 reading=row,
                 code=a.code,
@@ -181,11 +213,22 @@ def store_readings(
                 source=a.source,
                 raised_at=now,
                 limits_used=limits_used,
+                last_reading=row,
+                last_value_at=row.taken_at,
             )
-            for a in alerts_for(row, pic.baseline, limits)
-        ]
+            same_code.append(alert)
+            alerts.append(alert)
         stored.append(Stored(row, alerts))
     SessionAlert.objects.bulk_create([a for s in stored for a in s.alerts])
+    for alert in repeated.values():
+        # Only the repeat's own columns: an escalation claiming the alert meanwhile (it takes
+        # no session lock) keeps its escalated_at/escalated_to.
+        SessionAlert.objects.filter(pk=alert.pk).update(
+            repeat_count=alert.repeat_count,
+            last_reading=alert.last_reading,
+            last_value_at=alert.last_value_at,
+            message=alert.message,
+        )
     readings = sorted([*standing, *rows], key=lambda r: (r.taken_at, r.pk))
     before = (session.status, session.ready_at)
     refresh_ready(session, now, readings, monitoring)
@@ -195,6 +238,8 @@ def store_readings(
         {"reading": rows[0].pk} if len(rows) == 1 else {"readings": [r.pk for r in rows]}
     )
     detail["alerts"] = [a.code for s in stored for a in s.alerts]
+    if repeated:
+        detail["alerts_repeated"] = sorted(repeated)
     detail.update(audit_detail or {})
     record(
         actor,
@@ -206,6 +251,97 @@ def store_readings(
         detail=detail,
     )
     return stored
+
+
+# Alert levels from the least to the most severe (`AlertLevel` is declared in that order).
+SEVERITY = {str(level): rank for rank, level in enumerate(AlertLevel)}
+
+
+def open_alerts(session: TreatmentSession, codes: set[str]) -> dict[str, list[SessionAlert]]:
+    """The session's open alerts of these codes raised by readings (a "vitals overdue"
+    alert, `due_at`, is about a time, not a value, and is never repeated), oldest first, with
+    the reading that raised each (its value is quoted as the first)."""
+    found: dict[str, list[SessionAlert]] = {}
+    rows = (
+        SessionAlert.objects.filter(
+            session=session, acknowledged_at__isnull=True, due_at__isnull=True, code__in=codes
+        )
+        .select_related("reading")
+        .order_by("raised_at", "pk")
+    )
+    for alert in rows:
+        found.setdefault(alert.code, []).append(alert)
+    return found
+
+
+def repeated_by(same_code: list[SessionAlert], level: str) -> SessionAlert | None:
+    """The open alert a new value of this code and level repeats, or None for a new alert.
+
+    The open alert of the same level takes it; failing that, a less severe value repeats
+    the more severe open alert (SpO2 back from 85 to 90 % while "critical" is open is still
+    that episode). A value more severe than every open alert of its code is a new alert on its
+    own clock, seen on the board as a new entry and escalated in its own right: upgrading the
+    level of the open alert would keep a clock that may already have run out — an alert
+    escalated as a warning is never escalated again, so the prescriber would not hear of the
+    worsening — and would change an entry the nurse has already seen.
+    (BP needs no level here: warning and critical are two codes, `bp_high` and
+    `bp_critical`, so a BP crossing 200/120 raises `bp_critical` anyway.)"""
+    rank = SEVERITY.get(level, 0)
+    same = [a for a in same_code if a.level == level]
+    if same:
+        return same[-1]
+    higher = [a for a in same_code if SEVERITY.get(a.level, 0) > rank]
+    if higher:
+        return max(higher, key=lambda a: (SEVERITY.get(a.level, 0), a.raised_at))
+    return None
+
+
+def repeat(alert: SessionAlert, row: VitalReading, raised: Alert, zone: ZoneInfo) -> None:
+    """Count `row` as a repeat of the open `alert`. The newest value by the time it was taken
+    goes in the message (a resent older reading counts but does not replace it)."""
+    alert.repeat_count += 1
+    base = _REPEATS.sub("", alert.message)
+    if alert.last_value_at is None or row.taken_at >= alert.last_value_at:
+        alert.last_reading, alert.last_value_at = row, row.taken_at
+        base = raised.message
+    since = timezone.localtime(alert.raised_at, zone).strftime("%H:%M")
+    times = "time" if alert.repeat_count == 1 else "times"
+    first = value_text(alert.reading, alert.field)
+    alert.message = f"{base} (repeated {alert.repeat_count} {times} since {since}" + (
+        f"; first {first})" if first else ")"
+    )
+
+
+# What `repeat` appends to a message (taken off before the count is written again).
+_REPEATS = re.compile(r" \(repeated \d+ times? since \d\d:\d\d(; first [^)]*)?\)$")
+
+
+def value_text(reading: VitalReading | None, field_name: str) -> str:
+    """A reading's value of an alert's field as the message quotes it ("91 %", "186/104")."""
+    if reading is None:
+        return ""
+    if field_name in ("systolic_mmhg", "diastolic_mmhg"):
+        if reading.systolic_mmhg is None:
+            return ""
+        return f"{reading.systolic_mmhg}/{reading.diastolic_mmhg}"
+    value = getattr(reading, field_name, None)
+    if value is None:
+        return ""
+    unit = {"spo2_pct": " %", "heart_rate_bpm": "/min", "resp_rate_per_min": "/min"}
+    return f"{value}{unit.get(field_name, '')}"
+
+
+def _zone(session: TreatmentSession) -> ZoneInfo:
+    """The clinic's time zone for "since 10:04": read by `lock_session`, or from the clinic
+    the caller loaded with the session."""
+    name = getattr(session, "clinic_time_zone", None)
+    if name is None:
+        clinic: Clinic = session.clinic
+        name = clinic.time_zone
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError):  # an unknown zone name: the server's, as clinic_zone does
+        return ZoneInfo(str(timezone.get_current_timezone()))
 
 
 def lock_session(session_id: int, clinic_id: int) -> TreatmentSession | None:
@@ -247,12 +383,14 @@ def _lock_sql() -> str:
     session = TreatmentSession._meta.db_table
     plan = TreatmentPlan._meta.db_table
     settings = ClinicMonitoringSettings._meta.db_table
+    clinic = Clinic._meta.db_table
     return (
         f"SELECT s.*, p.protocol_code AS plan__protocol_code, "  # noqa: S608  (model table names)
         f"p.protocol_version AS plan__protocol_version, "
         f"p.protocol_changes AS plan__protocol_changes, "
         f"(SELECT m.{connection.ops.quote_name('values')} FROM {settings} m "
-        f"WHERE m.clinic_id = s.clinic_id) AS clinic_monitoring_values "
+        f"WHERE m.clinic_id = s.clinic_id) AS clinic_monitoring_values, "
+        f"(SELECT c.time_zone FROM {clinic} c WHERE c.id = s.clinic_id) AS clinic_time_zone "
         f"FROM {session} s JOIN {plan} p ON p.id = s.plan_id "
         f"WHERE s.id = %s AND s.clinic_id = %s"
     )
