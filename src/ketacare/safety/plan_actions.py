@@ -5,7 +5,8 @@ the review reminder.
 - A patient link is a random token (only its hash is stored), expiring after
   `KETACARE_SAFETY_PLAN_LINK_DAYS` days (default 90), showing one patient's current plan.
 - `remind_due_reviews(now)` (a watcher of the worker's watch pass) emails the clinician who
-  wrote the current version once its review date has come; the one-per-version reminder row
+  wrote the current version (if they have left the clinic: the patient's prescriber, else the
+  director) once its review date has come; the one-per-version reminder row
   is the claim, so two workers never send twice.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -21,12 +22,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
+from ketacare.accounts.models import Membership
 from ketacare.clinical.crisis_rules import review_due_on
 from ketacare.measures.scheduling import clinic_today
 from ketacare.notify.delivery import queue_notification
@@ -196,18 +198,60 @@ def _enqueue(log_id: int) -> None:
     send_notification.enqueue(log_id)
 
 
+REMINDER_PAGE = 200  # plans read per query; a pass reads every candidate
+
+
+def _due_candidates(now: datetime) -> Iterator[SafetyPlanVersion]:
+    """Current versions without a reminder whose review date may have come somewhere (the
+    clinic's own date is checked by the caller), earliest first, paging on so that many plans
+    due tomorrow in one zone cannot hold back those due today in another."""
+    after: tuple[date, int] | None = None
+    while True:
+        rows = _current_versions().filter(
+            review_due_on__lte=now.date() + timedelta(days=1), reminder__isnull=True
+        )
+        if after is not None:
+            rows = rows.filter(
+                Q(review_due_on__gt=after[0]) | Q(review_due_on=after[0], pk__gt=after[1])
+            )
+        page = list(
+            rows.select_related("patient__clinic", "created_by").order_by("review_due_on", "pk")[
+                :REMINDER_PAGE
+            ]
+        )
+        yield from page
+        if len(page) < REMINDER_PAGE:
+            return
+        after = (page[-1].review_due_on, page[-1].pk)
+
+
+def review_reminder_to(plan: SafetyPlanVersion) -> str:
+    """Who is reminded: the clinician who wrote the version while they still work at the
+    patient's clinic; else the patient's prescriber; else the clinic's director. Never someone
+    who has left (the reminder would reach nobody who can act)."""
+    from ketacare.safety.rota import director_of, patient_prescriber
+
+    clinic = plan.patient.clinic
+    for person in (plan.created_by, patient_prescriber(plan.patient), director_of(clinic)):
+        if person is not None and person.is_active and _works_at(person.pk, clinic.pk):
+            return person.email
+    return ""
+
+
+def _works_at(user_id: int, clinic_id: int) -> bool:
+    return Membership.objects.filter(
+        user_id=user_id, clinic_id=clinic_id, is_active=True, user__is_active=True
+    ).exists()
+
+
 def remind_due_reviews(now: datetime) -> int:
-    """Email the author of each current plan whose review date has come (once per version)."""
+    """Email a clinician (`review_reminder_to`) for each current plan whose review date has
+    come in the clinic's time zone, once per version."""
     sent = 0
-    candidates = (
-        _current_versions()
-        .filter(review_due_on__lte=now.date() + timedelta(days=1), reminder__isnull=True)
-        .select_related("patient__clinic", "created_by")[:200]
-    )
-    for plan in candidates:
+    for plan in _due_candidates(now):
         if plan.review_due_on > clinic_today(plan.patient.clinic, now):
             continue
-        to = plan.created_by.email if plan.created_by is not None else ""
+        to = review_reminder_to(plan)
         try:
             with transaction.atomic():
                 SafetyPlanReminder.objects.create(plan=plan, sent_at=now, to=to)
