@@ -147,6 +147,21 @@ def test_open_list_by_level_then_age(world: Any, as_user: Any) -> None:
     assert table.index("tag-high") < table.index("tag-low")
     only_low = as_user(world.director_a).get("/safety/?level=low").content.decode()
     assert "tag-high" not in only_low[only_low.index('data-testid="open-flags"') :]
+    typo = as_user(world.director_a).get("/safety/?level=hihg")
+    body = typo.content.decode()
+    assert typo.status_code == 400 and 'data-field="level"' in body and "not a level" in body
+    assert "tag-high" in body and "tag-low" in body  # says so, and shows all
+
+
+def test_open_list_says_when_it_shows_only_part(world: Any, as_user: Any, monkeypatch: Any) -> None:
+    from ketacare.safety import views
+
+    monkeypatch.setattr(views, "LIST_LIMIT", 1)
+    raise_flag(world.patient_a, level="low")
+    raise_flag(world.patient_a, level="high")
+    body = as_user(world.director_a).get("/safety/").content.decode()
+    assert 'data-testid="open-flags-more"' in body and "first 1 of 2" in body
+    assert "tag-high" in body and "tag-low" not in body.split('data-testid="open-flags"')[1]
 
 
 def test_settings_page_is_the_admins_and_checks_input(world: Any, as_user: Any) -> None:

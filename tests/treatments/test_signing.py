@@ -95,7 +95,9 @@ def test_every_write_action_refuses_on_a_locked_session(world: Any) -> None:
     session = _sign_both(world, session)
     attempts: dict[str, Callable[[], Any]] = {
         "record_checks": lambda: actions.do_record_checks(nurse, session, {}, NORMAL),
-        "clear_hold": lambda: actions.do_clear_hold(nurse, session, True, "Known hypertensive, fine"),
+        "clear_hold": lambda: actions.do_clear_hold(
+            nurse, session, True, "Known hypertensive, fine"
+        ),
         "start_dose": lambda: actions.do_start_dose(nurse, session, {}),
         "record_device": lambda: actions.do_record_device(nurse, session),
         "end_infusion": lambda: actions.do_end_infusion(nurse, session),

@@ -83,18 +83,37 @@ def banner(request: ClinicRequest) -> JsonResponse:
     return response
 
 
+LIST_LIMIT = 500  # rows on the page; the page says when more are open
+
+
 @staff_view()
 @require_GET
 def open_list(request: ClinicRequest) -> HttpResponse:
     flags = open_flags(request.clinic)
     level = request.GET.get("level", "")
+    status = 200
+    problem = ""
     if level in ("high", "moderate", "low"):
         flags = flags.filter(level=level)
+    elif level:  # a mistyped filter must not pass for "all levels" without saying so
+        problem = f"'{level[:20]}' is not a level: choose High, Moderate or Low. Showing all."
+        level, status = "", 400
     now = timezone.now()
-    rows = [(f, now - f.raised_at) for f in flags.select_related("escalation")[:500]]
-    audit(request, "safety.flags.listed", detail={"level": level, "count": len(rows)})
-    context = {"rows": rows, "level": level, "on_call": on_call_at(request.clinic, now)}
-    return render(request, "safety/open_list.html", context)
+    total = flags.count()
+    rows = [(f, now - f.raised_at) for f in flags.select_related("escalation")[:LIST_LIMIT]]
+    audit(
+        request,
+        "safety.flags.listed",
+        detail={"level": level, "count": len(rows), "open": total},
+    )
+    context = {
+        "rows": rows,
+        "level": level,
+        "problem": problem,
+        "total": total,
+        "on_call": on_call_at(request.clinic, now),
+    }
+    return render(request, "safety/open_list.html", context, status=status)
 
 
 @staff_view()
