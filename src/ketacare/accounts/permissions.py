@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ketacare.accounts.models import Role
 
 if TYPE_CHECKING:
+    from ketacare.accounts.audit import Actor
     from ketacare.accounts.models import Membership
 
 
@@ -169,3 +170,19 @@ def has_perm(membership: Membership | None, perm: Perm) -> bool:
 
 def perms_for(role: str) -> frozenset[Perm]:
     return frozenset(p for p, roles in MATRIX.items() if Role(role) in roles)
+
+
+def actor_may(actor: Actor, clinic_id: int, perm: Perm) -> bool:
+    """The acting person holds `perm` in this clinic, read from their active membership (an
+    action's own check, not the role a caller states; pages check too)."""
+    from ketacare.accounts.models import Membership
+
+    if actor.user_id is None:
+        return False
+    return Membership.objects.filter(
+        user_id=actor.user_id,
+        clinic_id=clinic_id,
+        role__in=[str(role) for role in MATRIX[perm]],
+        is_active=True,
+        user__is_active=True,
+    ).exists()

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
+from ketacare.accounts.permissions import Perm, actor_may
 from ketacare.clinical.vitals import VitalSigns, implausible
 from ketacare.measures.scheduling import clinic_today
 from ketacare.treatments.models import TreatmentSession
@@ -106,6 +107,12 @@ class EntryConflict(ActionError):
         self.current = current
 
 
+def _require_staff(actor: Actor, session: TreatmentSession, field: str) -> None:
+    """The form is the chair staff's (the pages check `SESSION_RUN` too; so does the action)."""
+    if not actor_may(actor, session.clinic_id, Perm.SESSION_RUN):
+        raise ActionError(field, "Only the clinic's chair staff complete the REMS form.")
+
+
 def do_save_rems_entries(
     actor: Actor,
     session: TreatmentSession,
@@ -121,6 +128,7 @@ def do_save_rems_entries(
     now = timezone.now()
     with transaction.atomic():
         session, form_row = _locked(session)
+        _require_staff(actor, session, "entries")
         form = build_form(session, form_row)
         fields = form.by_code()
         entries = dict(form_row.entries)
@@ -173,6 +181,7 @@ def do_submit_rems_form(
     now = timezone.now()
     with transaction.atomic():
         session, form_row = _locked(session)
+        _require_staff(actor, session, "submitted_on")
         if session.status not in CLOSED:
             raise ActionError(
                 "submitted_on", "The session is still running: submit after discharge."

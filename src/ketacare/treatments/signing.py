@@ -12,6 +12,7 @@ from django.utils import timezone
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Membership, Role
+from ketacare.accounts.permissions import Perm, actor_may
 from ketacare.treatments.models import CLOSED_SESSION_STATUSES, TreatmentSession
 from ketacare.treatments.models_chair import SessionAddendum, SessionSignature, SignerRole
 from ketacare.treatments.substance_ledger import session_log_problems
@@ -90,6 +91,8 @@ def do_add_addendum(actor: Actor, session: TreatmentSession, text: str) -> Sessi
         session = TreatmentSession.objects.select_for_update().get(pk=session.pk)
         if session.status not in CLOSED_SESSION_STATUSES:
             raise ActionError("text", "Addenda are for finished sessions; record it at the chair.")
+        if not actor_may(actor, session.clinic_id, Perm.SESSION_SIGN):
+            raise ActionError("text", "Only the clinic's nurses and prescribers write addenda.")
         addendum = SessionAddendum.objects.create(
             session=session, text=text, by_id=actor.user_id, at=timezone.now()
         )
