@@ -75,6 +75,15 @@ def _page(
     error: str = "",
     **bound: Any,
 ) -> HttpResponse:
+    if status != 200:  # a refused entry shows the patient's session again: that is a read
+        audit(
+            request,
+            "treatments.session.viewed",
+            object_type="session",
+            object_id=session.pk,
+            patient_id=session.patient_id,
+            detail={"shown_after": "refused input", "status": status},
+        )
     protocol = session_protocol(session)
     readings = current_readings(session)
     pic = picture(readings)

@@ -53,6 +53,15 @@ def _page(
     entries: EntriesForm | None = None,
     submit: SubmitForm | None = None,
 ) -> HttpResponse:
+    if status != 200:  # a refused entry shows the patient's form again: that is a read
+        audit(
+            request,
+            "treatments.rems_form.viewed",
+            object_type="session",
+            object_id=session.pk,
+            patient_id=session.patient_id,
+            detail={"shown_after": "refused input", "status": status},
+        )
     form = build_form(session)
     today = clinic_today(session.clinic)
     editable = [f for f in form.fields if f.editable] if not form.submitted else []
