@@ -37,3 +37,18 @@ def test_a_rate_with_two_decimals_is_kept(world: Any) -> None:
     )
     event.refresh_from_db()
     assert str(event.rate_ml_per_h) == "42.25"
+
+
+def test_a_pause_never_resumed_ends_with_the_dosing_in_the_timeline(world: Any) -> None:
+    from ketacare.treatments import actions
+
+    session = dosed(
+        world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
+    )
+    nurse = actor(world.nurse_a)
+    infusion.do_infusion_event(nurse, session, "pause", reason="BP 182/104, prescriber called")
+    [open_pause] = infusion.timeline(session)
+    assert open_pause.stop is None and not open_pause.ended_with_dosing
+    ended = actions.do_end_infusion(nurse, session)
+    [pause] = infusion.timeline(ended)
+    assert pause.stop == ended.dosing_ended_at and pause.ended_with_dosing

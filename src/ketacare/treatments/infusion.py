@@ -112,6 +112,8 @@ class InfusionLine:
     rate: Decimal | None
     reason: str
     by: str
+    # A pause the infusion never came back from: it ended when dosing ended (`stop`).
+    ended_with_dosing: bool = False
 
 
 def timeline(session: TreatmentSession) -> list[InfusionLine]:
@@ -132,7 +134,16 @@ def timeline(session: TreatmentSession) -> list[InfusionLine]:
             continue
         lines.append(InfusionLine(e.kind, e.at, None, e.rate_ml_per_h, e.reason, e.by.display_name))
     if pause is not None:
+        ended = session.dosing_ended_at
         lines.append(
-            InfusionLine("pause", pause.at, None, None, pause.reason, pause.by.display_name)
+            InfusionLine(
+                "pause",
+                pause.at,
+                ended,
+                None,
+                pause.reason,
+                pause.by.display_name,
+                ended_with_dosing=ended is not None,
+            )
         )
     return lines
