@@ -28,3 +28,15 @@ def test_the_board_shows_the_whole_alert_message_with_its_action(world: Any, as_
     board = as_user(world.nurse_a).get("/chairs/live/").content.decode()
     assert alert.message in board
     assert "…" not in board
+
+
+def test_the_repeat_badge_says_readings_in_words_not_only_in_a_tooltip(
+    world: Any, as_user: Any
+) -> None:
+    session = _monitored(world)
+    for _ in range(3):
+        actions.do_record_vitals(actor(world.nurse_a), session, {"spo2_pct": 90})
+    board = as_user(world.nurse_a).get("/chairs/live/").content.decode()
+    assert (
+        '<strong class="ts-repeats" data-testid="board-alert-repeats">×3 readings</strong>' in board
+    )
