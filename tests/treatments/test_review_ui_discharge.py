@@ -1,0 +1,30 @@
+"""A refused discharge is seen without scrolling: the discharge form posts to the page's
+discharge section and the refusal takes the focus, so the nurse who tapped "Discharge" at the
+foot of a long session page lands on what is missing, not at the top of the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.treatments.session_helpers import dosed, ready_session
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_refused_discharge_opens_on_the_refusal(world: Any, as_user: Any) -> None:
+    session = dosed(
+        world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
+    )
+    url = f"/patients/{session.patient_id}/sessions/{session.pk}/"
+    nurse = as_user(world.nurse_a)
+    nurse.post(url + "end-infusion/")
+    page = nurse.get(url).content.decode()
+    assert f'action="{url}discharge/#discharge"' in page
+    refused = nurse.post(url + "discharge/", {"escort_confirmed": "on"})
+    assert refused.status_code == 400
+    assert (
+        '<div class="alert alert-error" role="alert" tabindex="-1" data-autofocus '
+        'data-testid="discharge-refused">'
+    ) in refused.content.decode()
