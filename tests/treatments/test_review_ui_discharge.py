@@ -4,6 +4,7 @@ foot of a long session page lands on what is missing, not at the top of the page
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,18 @@ def test_a_refused_discharge_opens_on_the_refusal(world: Any, as_user: Any) -> N
     refused = nurse.post(url + "discharge/", {"escort_confirmed": "on"})
     assert refused.status_code == 400
     assert (
-        '<div class="alert alert-error" role="alert" tabindex="-1" data-autofocus '
+        '<div class="alert alert-danger" role="alert" tabindex="-1" data-autofocus '
         'data-testid="discharge-refused">'
     ) in refused.content.decode()
+
+
+def test_chair_refusals_use_an_alert_class_the_stylesheet_colours() -> None:
+    """`alert-error` has no rule in any stylesheet: a refusal in it printed black on white."""
+    import ketacare
+
+    root = Path(ketacare.__file__).parent
+    css = (root / "core" / "static" / "ketacare" / "app.css").read_text()
+    assert ".alert-danger {" in css and ".alert-error" not in css
+    for name in ("session.html", "limits.html", "refused.html"):
+        template = (root / "templates" / "treatments" / name).read_text()
+        assert "alert-error" not in template and "alert alert-danger" in template, name
