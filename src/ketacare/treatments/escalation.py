@@ -129,6 +129,10 @@ def _escalate_group(
         )
         return 0
     with transaction.atomic():
+        # The session row first, as every action at the chair takes it before an alert: a
+        # claim holding the alerts while waiting for the session (its notice refers to it)
+        # deadlocked with a nurse acknowledging or repeating one of them at that moment.
+        TreatmentSession.objects.select_for_update().filter(pk=session.pk).exists()
         ids = [a.pk for a in alerts]
         claimed = SessionAlert.objects.filter(
             pk__in=ids, escalated_at__isnull=True, acknowledged_at__isnull=True
