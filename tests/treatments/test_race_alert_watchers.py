@@ -18,12 +18,14 @@ from typing import Any
 
 import psycopg
 import pytest
+import time_machine
 from django.db import connection, connections
 from django.db.models import Model
 
 from ketacare.treatments import actions
 from ketacare.treatments.escalation import escalate_unacknowledged
 from ketacare.treatments.models import SessionAlert, StaffNotice, TreatmentSession
+from ketacare.treatments.overdue import raise_overdue_vitals
 from tests.treatments.session_helpers import actor, dosed, ready_session
 
 pytestmark = [
@@ -146,3 +148,36 @@ def test_a_repeat_reading_while_the_escalation_watcher_claims_the_alert(world: A
     assert alert.repeat_count == 1
     assert alert.escalated_to == world.prescriber_a
     assert SessionAlert.objects.filter(session=session).count() == 1
+
+
+def test_acknowledging_an_overdue_alert_while_the_watcher_closes_it(world: Any) -> None:
+    session = actions.do_end_infusion(actor(world.nurse_a), monitored(world))
+    start = session.observation_started_at
+    assert start is not None
+    assert raise_overdue_vitals(start + timedelta(minutes=40)) >= 1
+    overdue = SessionAlert.objects.filter(session=session, due_at__isnull=False).order_by("pk")
+    alert = overdue.first()
+    assert alert is not None
+    # A blood pressure arrives: the next pass closes the overdue alert as answered.
+    with time_machine.travel(start + timedelta(minutes=40, seconds=30), tick=False):
+        actions.do_record_vitals(
+            actor(world.nurse_a), session, {"systolic_mmhg": 122, "diastolic_mmhg": 78}
+        )
+    errors: list[BaseException] = []
+    with holding_alert(alert) as queued:
+        watcher = in_thread(lambda: raise_overdue_vitals(start + timedelta(minutes=41)), errors)
+        queued(1)
+        nurse = in_thread(
+            lambda: actions.do_acknowledge_alert(
+                actor(world.nurse_a), session, alert.pk, "repeat_5min"
+            ),
+            errors,
+        )
+        queued(2)
+    watcher.join()
+    nurse.join()
+    # The watcher closed it first; the nurse is told so, cleanly (not a deadlock victim).
+    assert [str(e) for e in errors] == ["This alert is already acknowledged."]
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is not None
+    assert alert.action == "none_needed"

@@ -175,6 +175,15 @@ def _close_answered(now: datetime) -> int:
         if reading is None:
             continue
         with transaction.atomic():
+            # The session row before the alert, in the order every action at the chair takes
+            # them: claiming the alert first and then waiting for the session deadlocked with
+            # a nurse acknowledging this alert at that moment.
+            session = (
+                TreatmentSession.objects.select_for_update(of=("self",))
+                .select_related("plan")
+                .filter(pk=alert.session_id)
+                .first()
+            )
             claimed = SessionAlert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
                 acknowledged_at=now,
                 action=AlertAction.NONE_NEEDED,
@@ -185,13 +194,7 @@ def _close_answered(now: datetime) -> int:
             # Closing it may leave nothing holding discharge: mark the session ready now
             # rather than at its next reading or acknowledgement.
             # (Only a session still monitored; a closed or signed one is left as it is.)
-            session = (
-                TreatmentSession.objects.select_for_update()
-                .select_related("plan")
-                .filter(pk=alert.session_id, status__in=MONITORED)
-                .first()
-            )
-            if session is not None:
+            if session is not None and session.status in MONITORED:
                 before = (session.status, session.ready_at)
                 refresh_ready(session, now)
                 if (session.status, session.ready_at) != before:
