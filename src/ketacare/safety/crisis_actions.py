@@ -108,7 +108,10 @@ def do_open_crisis(actor: Actor, patient: Patient, reason: str) -> CrisisRecord:
 
 
 def _locked(crisis: CrisisRecord) -> CrisisRecord:
-    locked = CrisisRecord.objects.select_for_update().select_related("patient__clinic")
+    # Only the crisis row: without `of`, the joined patient and clinic rows were locked too,
+    # and every insert pointing at them (the watcher paging about this patient's flag, any
+    # audit entry of the clinic) waited for this transaction.
+    locked = CrisisRecord.objects.select_for_update(of=("self",)).select_related("patient__clinic")
     return locked.get(pk=crisis.pk)
 
 
@@ -257,7 +260,11 @@ def do_close_crisis(actor: Actor, crisis: CrisisRecord, summary: str) -> CrisisR
         crisis.save(update_fields=["status", "closed_at", "closed_by", "summary"])
         _audit(actor, "safety.crisis.closed", crisis, {"disposition": crisis.disposition})
         if crisis.flag_id is not None:
-            flag = RiskFlag.objects.select_for_update().get(pk=crisis.flag_id)
+            # NO KEY UPDATE: it still excludes an acknowledgment at the same moment, but lets
+            # the watcher escalating this flag write its events (their foreign key checks the
+            # flag) and let go of the escalation row this close-out then stops; FOR UPDATE
+            # made the two wait for each other (a deadlock).
+            flag = RiskFlag.objects.select_for_update(no_key=True).get(pk=crisis.flag_id)
             if flag.status != FlagStatus.RESOLVED:
                 flag.status = FlagStatus.RESOLVED
                 acknowledging = flag.acknowledged_at is None
