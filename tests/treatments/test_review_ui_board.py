@@ -40,3 +40,19 @@ def test_the_repeat_badge_says_readings_in_words_not_only_in_a_tooltip(
     assert (
         '<strong class="ts-repeats" data-testid="board-alert-repeats">×3 readings</strong>' in board
     )
+
+
+def test_the_board_carries_its_update_time_in_the_clinics_24_hour_clock(
+    world: Any, as_user: Any
+) -> None:
+    from datetime import datetime
+
+    import time_machine
+
+    from ketacare.measures.scheduling import clinic_zone
+
+    _monitored(world)
+    at = datetime(2026, 12, 3, 18, 51, 39, tzinfo=clinic_zone(world.clinic_a))
+    with time_machine.travel(at, tick=False):
+        board = as_user(world.nurse_a).get("/chairs/live/").content.decode()
+    assert 'data-testid="board" data-updated="18:51:39"' in board

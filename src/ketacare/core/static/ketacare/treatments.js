@@ -5,6 +5,10 @@
   if (!board) return;
   var url = board.getAttribute("data-board-url");
   var status = document.querySelector("[data-board-status]");
+  function stamp() {
+    var tiles = board.querySelector("[data-updated]");
+    if (status && tiles) status.textContent = "Last update " + tiles.getAttribute("data-updated");
+  }
   function refresh() {
     fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
       .then(function (r) {
@@ -13,11 +17,14 @@
       })
       .then(function (html) {
         board.innerHTML = html;
-        if (status) status.textContent = "Last update " + new Date().toLocaleTimeString();
+        stamp();
       })
       .catch(function () {
         if (status) status.textContent = "Connection lost — retrying.";
       });
   }
+  // The server's time in the clinic's zone and 24-hour clock, like every time on the tiles:
+  // the tablet's own clock and locale may differ (it read 12:51:39 PM beside 07:51).
+  stamp();
   setInterval(refresh, 10000);
 })();
