@@ -99,7 +99,10 @@ class DischargeRefused(ActionError):
 
 def _locked(session: TreatmentSession) -> TreatmentSession:
     locked = (
-        TreatmentSession.objects.select_for_update()
+        # Only the session row (`of`): a plain FOR UPDATE on this join also locked the plan,
+        # patient and clinic rows, serialising every chair action of the clinic and holding up
+        # each insert that points at them (audit entries, the feed, the watchers' notices).
+        TreatmentSession.objects.select_for_update(of=("self",))
         .select_related("plan", "patient", "clinic")
         .get(pk=session.pk)
     )

@@ -16,7 +16,10 @@ def refuse_if_locked(session: TreatmentSession) -> None:
 def lock_row(session: TreatmentSession) -> TreatmentSession:
     """Lock the session row for this transaction and refuse if it is signed and locked."""
     locked = (
-        TreatmentSession.objects.select_for_update()
+        # Only the session row (`of`): a plain FOR UPDATE on this join also locked the plan,
+        # patient and clinic rows, serialising every chair action of the clinic and holding up
+        # each insert that points at them (audit entries, the feed, the watchers' notices).
+        TreatmentSession.objects.select_for_update(of=("self",))
         .select_related("plan", "patient", "clinic")
         .get(pk=session.pk)
     )
