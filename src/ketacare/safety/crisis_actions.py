@@ -361,7 +361,11 @@ def do_clear_dosing_block(actor: Actor, block: DosingBlock, reason: str) -> Dosi
         raise ActionError("reason", "reason: document why dosing may resume.")
     now = timezone.now()
     with transaction.atomic():
-        block = DosingBlock.objects.select_for_update().select_related("patient").get(pk=block.pk)
+        block = (
+            DosingBlock.objects.select_for_update(of=("self",))
+            .select_related("patient")
+            .get(pk=block.pk)
+        )
         if not may_clear(actor, block.patient.clinic_id):
             raise ActionError("reason", "Only a prescriber of the clinic may clear a dosing block.")
         if block.cleared_at is not None:
