@@ -154,3 +154,19 @@ def test_a_label_timed_bp_check_is_due_until_a_bp_answers_it() -> None:
     assert bp_check_due(start, (40, 90), start + timedelta(minutes=41)) == start + timedelta(
         minutes=90
     )
+
+
+def test_a_bp_alert_names_the_number_that_crossed_its_limit() -> None:
+    from ketacare.clinical.vitals import VitalSigns, evaluate_reading
+
+    def message(sbp: int, dbp: int) -> str:
+        [alert] = [
+            a
+            for a in evaluate_reading(VitalSigns(systolic_mmhg=sbp, diastolic_mmhg=dbp))
+            if a.code.startswith("bp_")
+        ]
+        return alert.message
+
+    assert message(176, 112).startswith("BP 176/112: diastolic 112 at or above 110")
+    assert message(184, 96).startswith("BP 184/96: systolic 184 at or above 180")
+    assert message(186, 114).startswith("BP 186/114: systolic and diastolic at or above 180/110")

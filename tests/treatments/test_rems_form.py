@@ -115,6 +115,14 @@ def test_every_section_6d_field_is_on_the_form_read_from_the_record(world: Any) 
     assert fields["serious_adverse_events"].editable
 
 
+def test_the_monitoring_provider_carries_their_credentials_once(world: Any) -> None:
+    world.nurse_a.credentials = "RN"
+    world.nurse_a.save()
+    session = run_esketamine(world)
+    value = build_form(session).by_code()["monitoring_hcp"].value
+    assert value == f"{world.nurse_a.full_name}, RN"  # was "…, RN, RN"
+
+
 def test_medication_classes_come_from_the_signed_evaluation(world: Any) -> None:
     session = run_esketamine(world)
     evaluation = Evaluation.objects.filter(patient=world.patient_a).first()

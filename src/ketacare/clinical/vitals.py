@@ -190,6 +190,16 @@ def pre_dose_hold(reading: VitalSigns, limits: VitalLimits = DEFAULT_LIMITS) -> 
     return Decision(not reasons, tuple(reasons))
 
 
+def _bp_over(sbp: int, dbp: int, systolic_at: int, diastolic_at: int) -> str:
+    """Which number crossed its limit, so "BP 176/112" does not read as above 180."""
+    high_s, high_d = sbp >= systolic_at, dbp >= diastolic_at
+    if high_s and high_d:
+        return f"systolic and diastolic at or above {systolic_at}/{diastolic_at}"
+    if high_s:
+        return f"systolic {sbp} at or above {systolic_at}"
+    return f"diastolic {dbp} at or above {diastolic_at}"
+
+
 def evaluate_reading(
     reading: VitalSigns,
     limits: VitalLimits = DEFAULT_LIMITS,
@@ -205,8 +215,9 @@ def evaluate_reading(
                     "bp_critical",
                     AlertLevel.CRITICAL,
                     "systolic_mmhg",
-                    f"BP {sbp}/{dbp} is at or above {limits.systolic_critical_at}/"
-                    f"{limits.diastolic_critical_at}: pause dosing, call the prescriber, check "
+                    f"BP {sbp}/{dbp}: "
+                    + _bp_over(sbp, dbp, limits.systolic_critical_at, limits.diastolic_critical_at)
+                    + ": pause dosing, call the prescriber, check "
                     "for chest pain, headache, visual change or confusion.",
                     "clinical.md §9 [PRACTICE] P2",
                 )
@@ -217,8 +228,9 @@ def evaluate_reading(
                     "bp_high",
                     AlertLevel.WARNING,
                     "systolic_mmhg",
-                    f"BP {sbp}/{dbp} is at or above {limits.systolic_alert_at}/"
-                    f"{limits.diastolic_alert_at}: repeat in 5 minutes; pause and notify the "
+                    f"BP {sbp}/{dbp}: "
+                    + _bp_over(sbp, dbp, limits.systolic_alert_at, limits.diastolic_alert_at)
+                    + ": repeat in 5 minutes; pause and notify the "
                     "prescriber if it persists.",
                     "clinical.md §6b [LABEL] S3, §9 [PRACTICE] P2",
                 )

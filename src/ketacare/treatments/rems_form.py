@@ -162,8 +162,7 @@ def _hhmm(session: TreatmentSession, when: datetime) -> str:
 def _who(user: Any) -> str:
     if user is None:
         return ""
-    creds = getattr(user, "credentials", "")
-    return f"{user.display_name}{', ' + creds if creds else ''}"
+    return str(user.display_name)  # the name with its credentials ("Sam Okafor, RN")
 
 
 def _patient_fields(session: TreatmentSession) -> list[FormField]:
