@@ -48,3 +48,19 @@ def test_call_and_text_buttons_sit_in_their_own_row(world: Any) -> None:
     assert any('href="tel:988"' in row and 'href="sms:988"' in row for row in rows)
     assert all('href="tel:' in row or 'href="sms:' in row for row in rows)
     assert not re.search(r"</a>\s*\(", lines)  # no bare number link followed by its hours
+
+
+def test_crisis_bar_links_say_call_for_screen_readers(world: Any) -> None:
+    from django.template.loader import render_to_string
+
+    from ketacare.safety.crisis import CRISIS_LINES
+
+    html = render_to_string("portal/_crisis_bar.html", {"bar_lines": CRISIS_LINES[:2]})
+    assert f'aria-label="Call {CRISIS_LINES[0].name}, {CRISIS_LINES[0].tel}"' in html
+
+
+def test_the_plan_link_page_has_a_main_heading(world: Any) -> None:
+    do_save_plan(actor(world.nurse_a), world.patient_a, PLAN)
+    issued = do_issue_plan_link(actor(world.nurse_a), world.patient_a)
+    body = Client().get(f"/sp/{issued.token}/").content.decode()
+    assert '<h1 class="sr-only">My safety plan</h1>' in body

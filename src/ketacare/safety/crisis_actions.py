@@ -76,7 +76,8 @@ def _block(actor: Actor, patient: Patient, crisis: CrisisRecord, flag: RiskFlag 
 
 def open_for_flag(actor: Actor, flag: RiskFlag) -> CrisisRecord | None:
     """A high-risk flag opens a crisis record and blocks dosing (inside the flag's transaction).
-    A patient with a crisis record already open gets the flag linked to a new block only."""
+    Every high flag opens its own record and block, even while another record of the patient is
+    open: each disclosure is evaluated and closed on its own."""
     if flag.level != RiskLevel.HIGH:
         return None
     patient = flag.patient
