@@ -219,7 +219,7 @@ def test_risk_words_in_a_message_show_crisis_help_and_reach_the_staff_inbox(
     phone.get_by_label("Message").fill("Some nights I want to die.")
     phone.get_by_role("button", name="Send").click()
     expect(phone.get_by_test_id("crisis-panel")).to_be_visible()
-    expect(phone.get_by_role("link", name="Call 988")).to_be_visible()
+    expect(phone.get_by_role("link", name="Call 988", exact=True)).to_be_visible()
     check_accessibility(phone, "thread with crisis panel")
     screenshot(phone, "portal-risk-message-phone")
 
