@@ -17,8 +17,7 @@ from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
-from ketacare.accounts.models import Membership
-from ketacare.accounts.permissions import MATRIX, Perm
+from ketacare.accounts.permissions import Perm, actor_may
 from ketacare.clinical.crisis_rules import Disposition, Step, close_check, follow_up_check
 from ketacare.measures.models import Assessment, AssessmentStatus
 from ketacare.measures.scheduling import clinic_today
@@ -341,17 +340,9 @@ CLEAR_REASON_WORDS = 2
 
 
 def may_clear(actor: Actor, clinic_id: int) -> bool:
-    """The person holds a role that may clear blocks in the patient's clinic, read from their
-    membership, not from the role the caller states."""
-    if actor.user_id is None:
-        return False
-    return Membership.objects.filter(
-        user_id=actor.user_id,
-        clinic_id=clinic_id,
-        role__in=[str(r) for r in MATRIX[Perm.DOSING_BLOCK_CLEAR]],
-        is_active=True,
-        user__is_active=True,
-    ).exists()
+    """The person may clear blocks in the patient's clinic, read from their membership, not
+    from the role the caller states."""
+    return actor_may(actor, clinic_id, Perm.DOSING_BLOCK_CLEAR)
 
 
 def do_clear_dosing_block(actor: Actor, block: DosingBlock, reason: str) -> DosingBlock:
