@@ -312,7 +312,7 @@ def alert_probe(
             api, "/fhir/Observation", observation(session, f"{systolic}/{diastolic}", n, None)
         )
         expect(answer.status == 201, f"probe POST → 201 (got {answer.status})")
-        wanted = f"BP {systolic}/{diastolic} is at or above"
+        wanted = f"BP {systolic}/{diastolic}: systolic and diastolic at or above"
         while True:
             page = board.get("/chairs/live/")
             expect(page.status == 200, f"board fragment (got {page.status})")
