@@ -212,3 +212,26 @@ def test_phase_needs_a_protocol():
     with pytest.raises(ValueError, match=r"^phase:"):
         calculate_dose(IV.dose, weight_kg=70, phase="induction")
     assert calculate_dose(IV, weight_kg=70, phase="maintenance").dose_mg == D("35.0")
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "first"),
+    [("esketamine_trd_us", 84, 56), ("esketamine_trd_eu_65plus", 84, 28)],
+)
+def test_a_chosen_esketamine_dose_still_starts_at_the_label_start_dose(
+    code: str, value: int, first: int
+) -> None:
+    """84 mg only after an initial 56 mg dose (§5a [LABEL]; 28 mg for EU ≥ 65, §5b): the plan's
+    own dose applies from the second session."""
+    calc = calculate_dose(LIBRARY[code], value=value, first_session=True)
+    assert calc.dose_mg == first and calc.devices == first // 28
+    assert any(f"not the plan's {value} mg" in line for line in calc.formula)
+    assert any("from the next session" in w for w in calc.warnings)
+    assert calculate_dose(LIBRARY[code], value=value).dose_mg == value
+
+
+def test_a_chosen_dose_at_or_below_the_start_dose_is_kept() -> None:
+    calc = calculate_dose(LIBRARY["esketamine_trd_eu_65plus"], value=28, first_session=True)
+    assert calc.dose_mg == 28 and not any("start dose" in w for w in calc.warnings)
+    # MDSI starts at 84 mg (§5c): nothing to cap.
+    assert calculate_dose(LIBRARY["esketamine_mdsi_us"], value=84, first_session=True).dose_mg == 84

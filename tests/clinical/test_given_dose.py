@@ -97,3 +97,31 @@ def test_esketamine_first_session_is_never_above_the_start_dose() -> None:
     assert "only after an initial 56 mg dose" in decision.reasons[0]
     same = judge_given_dose(D(56), D(56), by_prescriber=False, first_session_max_mg=D(56), **ESK)
     assert same.allowed
+
+
+EU65 = {"kind": DoseKind.DEVICES_28MG, "plan_doses_mg": (D(28), D(56), D(84))}
+
+
+@pytest.mark.parametrize(
+    ("previous", "given", "allowed"),
+    [
+        (D(28), D(56), True),  # one device up
+        (D(28), D(84), False),  # two devices up (§5b: 28 mg steps)
+        (D(56), D(84), True),  # the US label's 56 → 84 mg
+        (D(84), D(28), True),  # going down is not limited here
+        (None, D(84), True),  # no earlier session with a device taken
+    ],
+)
+def test_esketamine_goes_up_one_device_per_session(
+    previous: D | None, given: D, allowed: bool
+) -> None:
+    decision = judge_given_dose(given, D(84), by_prescriber=True, previous_dose_mg=previous, **EU65)
+    assert decision.allowed is allowed
+    if not allowed:
+        assert decision.field == "given_mg"
+        assert "more than one 28 mg device above the 28 mg taken" in decision.reasons[0]
+
+
+def test_the_step_rule_is_for_esketamine_only() -> None:
+    decision = judge_given_dose(D(70), D(70), by_prescriber=True, previous_dose_mg=D(35), **IV)
+    assert decision.allowed

@@ -100,10 +100,56 @@ def test_esketamine_doses_are_the_plans_devices(world: Any) -> None:
     assert "only after an initial 56 mg dose" in err.message
 
 
-def test_a_prescriber_may_give_84_mg_when_it_is_not_the_first_session(world: Any) -> None:
+def _earlier_session(world: Any, session: Any, devices: int) -> Any:
+    """`session` dosed with `devices` devices taken and discharged the day before; then a new
+    session of the same plan, checked in and through its checks."""
+    import time_machine
+    from django.utils import timezone
+
+    from ketacare.treatments.models import TreatmentSession
+    from tests.treatments.session_helpers import appointment
+
+    start = timezone.now() - timezone.timedelta(days=1)
+    session = actions.do_start_dose(actor(world.nurse_a), session, LOT | {"given_mg": "56"})
+    for n in range(devices):
+        with time_machine.travel(start + timezone.timedelta(minutes=5 * n), tick=False):
+            actions.do_record_device(actor(world.nurse_a), session)
+    TreatmentSession.objects.filter(pk=session.pk).update(
+        status=SessionStatus.DISCHARGED, dosing_started_at=start
+    )
+    appt = appointment(world.patient_a, session.plan, chair_name="Chair 2")
+    later = actions.do_check_in(
+        actor(world.nurse_a), world.patient_a.clinic, world.patient_a, appt.pk
+    )
+    return checks_ok(world.nurse_a, later)
+
+
+def test_a_plan_dose_of_84_mg_still_starts_at_56_mg(world: Any) -> None:
+    """The plan's own dose does not lift the label's start dose (§5a: 84 mg only after an
+    initial 56 mg dose): the first session is calculated at 56 mg and 84 is refused."""
     session = _esk(world)
     plan = session.plan
-    plan.dose_value = Decimal(56)  # the plan sets its own dose: no first-session start dose
+    plan.dose_value = Decimal(84)
+    plan.save(update_fields=["dose_value"])
+    session.refresh_from_db()
+    calc = actions.session_dose(session)
+    assert calc.dose_mg == 56
+    assert any("label's start dose 56 mg, not the plan's 84 mg" in f for f in calc.formula)
+    assert any("84 mg may be given from the next session" in w for w in calc.warnings)
+    for who in (world.nurse_a, world.prescriber_a):
+        err = _refused(who, session, {"given_mg": "84", "deviation_reason": GOOD_REASON})
+        assert err.field == "given_mg" and "only after an initial 56 mg dose" in err.message
+    # At the next session the plan's 84 mg is the dose.
+    later = _earlier_session(world, session, devices=2)
+    assert actions.session_dose(later).dose_mg == 84
+    later = actions.do_start_dose(actor(world.nurse_a), later, LOT | {"given_mg": "84"})
+    assert later.dose.intended_mg == 84
+
+
+def test_a_prescriber_may_give_84_mg_when_it_is_not_the_first_session(world: Any) -> None:
+    session = _earlier_session(world, _esk(world), devices=2)
+    plan = session.plan
+    plan.dose_value = Decimal(56)
     plan.save(update_fields=["dose_value"])
     session.refresh_from_db()
     err = _refused(world.nurse_a, session, {"given_mg": "84", "deviation_reason": GOOD_REASON})
@@ -114,6 +160,16 @@ def test_a_prescriber_may_give_84_mg_when_it_is_not_the_first_session(world: Any
         LOT | {"given_mg": "84", "deviation_reason": "Tolerated 56 mg well; no response yet"},
     )
     assert session.dose.devices_planned == 3 and session.dose.intended_mg == 84
+
+
+def test_esketamine_goes_up_one_device_at_a_time(world: Any) -> None:
+    """Only one device was taken last time (stopped at 28 mg): 84 mg now is two steps up."""
+    session = _earlier_session(world, _esk(world), devices=1)
+    err = _refused(world.prescriber_a, session, {"given_mg": "84", "deviation_reason": GOOD_REASON})
+    assert err.field == "given_mg"
+    assert "more than one 28 mg device above the 28 mg taken at the last session" in err.message
+    session = actions.do_start_dose(actor(world.nurse_a), session, LOT | {"given_mg": "56"})
+    assert session.dose.intended_mg == 56
 
 
 def test_the_esketamine_dose_given_is_the_devices_taken(world: Any) -> None:

@@ -253,6 +253,17 @@ def calculate_dose(
             raise ValueError(f"value: {_fmt(chosen)} {rule.unit} is not one of the steps {steps}")
         if rule.kind is DoseKind.DEVICES_28MG and chosen % rule.device_mg != 0:
             raise ValueError(f"value: {chosen} mg is not a whole number of {rule.device_mg} mg")
+    # Esketamine's first session is the label's start dose whatever dose the plan chose: "84 mg
+    # only after an initial 56 mg dose" (clinical.md §5a [LABEL]); 28 mg for the EU ≥ 65 start
+    # (§5b [LABEL-EU]). A higher plan dose applies from the next session on.
+    start_cap = None
+    if (
+        first_session
+        and rule.kind is DoseKind.DEVICES_28MG
+        and rule.first_session_value is not None
+        and chosen > rule.first_session_value
+    ):
+        start_cap, chosen = chosen, rule.first_session_value
 
     concentration = rule.concentration_mg_per_ml
     if concentration_mg_per_ml is not None:
@@ -323,6 +334,16 @@ def calculate_dose(
         dose = chosen
         what = "esketamine" if rule.kind is DoseKind.DEVICES_28MG else "fixed dose"
         formula.append(f"{what} {_fmt(dose)} mg (whatever the weight)")
+        if start_cap is not None:
+            formula.append(
+                f"first session: the label's start dose {_fmt(dose)} mg, not the plan's "
+                f"{_fmt(start_cap)} mg (clinical.md §5a [LABEL])"
+            )
+            warnings.append(
+                f"First session: {_fmt(dose)} mg, the label's start dose. The plan's "
+                f"{_fmt(start_cap)} mg may be given from the next session, after an initial "
+                f"{_fmt(dose)} mg dose."
+            )
 
     dose_capped = False
     if rule.max_dose_mg is not None:
@@ -431,6 +452,7 @@ def judge_given_dose(
     plan_doses_mg: tuple[Decimal, ...] = (),
     max_dose_mg: Decimal | None = None,
     first_session_max_mg: Decimal | None = None,
+    previous_dose_mg: Decimal | None = None,
 ) -> GivenDoseDecision:
     """May `given_mg` be recorded as the dose to give, against the `planned_mg` the plan
     calculated? Pure: the caller says whether the person is a prescriber of the clinic.
@@ -441,7 +463,9 @@ def judge_given_dose(
       (`plan_doses_mg`: the protocol's steps, e.g. 56 or 84 mg; 28 mg only where the protocol
       allows it, e.g. the EU ≥ 65 start, §5b); at the first session of a course never above
       the label's start dose (`first_session_max_mg`: "84 mg only after an initial 56 mg
-      dose", §5a [LABEL]);
+      dose", §5a [LABEL]); never more than one device above the dose taken at the plan's last
+      session that had one (`previous_dose_mg`: "all dose changes in 28 mg steps", §5b
+      [LABEL-EU]; the US label's 56 → 84 mg is one such step);
     - never above the protocol's maximum dose (`max_dose_mg`, a clinic setting), if it has one;
     - above the planned dose only when a prescriber records it (a dose below the plan may be
       given by the nurse; both need a documented reason, checked by the caller)."""
@@ -472,6 +496,13 @@ def judge_given_dose(
                 f"{given} mg is above the {_fmt(first_session_max_mg.normalize())} mg start dose "
                 "at the first session: a higher dose only after an initial "
                 f"{_fmt(first_session_max_mg.normalize())} mg dose (clinical.md §5a [LABEL])."
+            )
+        if previous_dose_mg is not None and given_mg > previous_dose_mg + device_mg:
+            step = _fmt(device_mg.normalize())
+            return refuse(
+                f"{given} mg is more than one {step} mg device above the "
+                f"{_fmt(previous_dose_mg.normalize())} mg taken at the last session: esketamine "
+                f"doses go up in {step} mg steps (clinical.md §5b [LABEL-EU], §5a [LABEL])."
             )
     if max_dose_mg is not None and given_mg > max_dose_mg:
         return refuse(

@@ -459,7 +459,9 @@ def plan_dose(
         concentration_mg_per_ml=_plain(strength) if strength is not None else None,
         value=_plain(value) if value is not None else None,
         basis=plan.weight_basis or None,
-        first_session=first_session and plan.dose_value is None,
+        # A chosen esketamine dose above the label's start dose still starts at it
+        # (calculate_dose); any other chosen value is the prescriber's.
+        first_session=first_session,
     )
 
 

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
@@ -519,6 +520,7 @@ def do_start_dose(
             plan_doses_mg=_plan_doses(rule, calc),
             max_dose_mg=rule.max_dose_mg,
             first_session_max_mg=_first_session_max(protocol, session),
+            previous_dose_mg=_previous_device_dose(session, rule),
         )
         if not decision.allowed:
             raise ActionError(decision.field, " ".join(decision.reasons))
@@ -579,12 +581,29 @@ def do_start_dose(
 
 
 def _first_session_max(protocol: Protocol, session: TreatmentSession) -> Decimal | None:
-    """The label's start dose when today is the first session and the plan sets no dose of its
-    own (the same test the calculation uses for its first-session dose); else None."""
+    """The label's start dose when today is the plan's first session, whatever dose the plan
+    chose ("84 mg only after an initial 56 mg dose", clinical.md §5a [LABEL]); else None."""
     floor = protocol.label_floor
-    if floor is None or session.plan.dose_value is not None or not _first_session(session):
+    if floor is None or not _first_session(session):
         return None
     return floor.start_dose_mg
+
+
+def _previous_device_dose(session: TreatmentSession, rule: DoseRule) -> Decimal | None:
+    """Esketamine: the dose taken (devices × device mg) at the plan's latest earlier session
+    where at least one device was taken; None for other drugs or when there is none."""
+    if rule.kind is not DoseKind.DEVICES_28MG:
+        return None
+    earlier = (
+        DoseRecord.objects.filter(session__plan_id=session.plan_id)
+        .exclude(session_id=session.pk)
+        .annotate(taken=Count("devices"))
+        .filter(taken__gt=0)
+        .order_by("-session__dosing_started_at", "-pk")
+        .values_list("taken", flat=True)
+        .first()
+    )
+    return rule.device_mg * earlier if earlier else None
 
 
 def _plan_doses(rule: DoseRule, calc: DoseCalculation) -> tuple[Decimal, ...]:
