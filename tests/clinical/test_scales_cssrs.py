@@ -71,7 +71,19 @@ def test_q2_yes_makes_q3_to_q5_required() -> None:
 def test_q6_yes_makes_q6b_required() -> None:
     result = score("cssrs_recent", q(q1=0, q2=0, q6=1))
     assert result.missing_items == ("cssrs_recent-6b",)
-    assert result.risk_level is None
+
+
+def test_q6_yes_without_q6b_is_at_least_moderate_and_raises_a_flag() -> None:
+    """Suicidal behaviour ever is moderate when more than 3 months ago and high when recent
+    (§16b): with Q6b unanswered the screen is at least moderate, never "no level"."""
+    from ketacare.clinical.risk import decide_flag
+
+    answers = q(q1=0, q2=0, q6=1)
+    result = score("cssrs_recent", answers)
+    assert not result.complete and result.risk_level == "moderate"
+    assert any("timing unknown" in line for line in result.explanation)
+    decision = decide_flag("cssrs_recent", answers, result.risk_level)
+    assert decision is not None and decision.level == "moderate"
 
 
 def test_high_risk_is_reported_even_when_other_answers_are_missing() -> None:

@@ -101,6 +101,12 @@ def _triggers(answers: Mapping[str, int]) -> list[tuple[RiskLevel, str]]:
         found.append(
             (RiskLevel.MODERATE, "Q6 Yes, Q6b No: suicidal behaviour more than 3 months ago")
         )
+    if "6" in yes and _q("6b") not in answers:
+        # Behaviour ever is moderate at the least (more than 3 months ago) and high if recent
+        # (§16b): unanswered Q6b cannot lower it below moderate.
+        found.append(
+            (RiskLevel.MODERATE, "Q6 Yes, Q6b not answered: suicidal behaviour, timing unknown")
+        )
     if "1" in yes:
         found.append((RiskLevel.LOW, "Q1 Yes: wish to be dead (past month)"))
     if "2" in yes:
