@@ -71,7 +71,27 @@ def test_missing_scores_and_no_dose_are_reasons_too() -> None:
             latest_cadss6=None,
         )
     )
-    assert len(decision.missing) == 4 and decision.minutes_observed is None
+    assert len(decision.missing) == 5 and decision.minutes_observed is None
+    assert any("No pulse oximetry (SpO2)" in m for m in decision.missing)
+
+
+def test_discharge_needs_a_pulse_oximetry_reading_from_the_pre_discharge_window() -> None:
+    """Respiratory status including pulse oximetry at each session (§6b [LABEL]); as for the
+    BP, the ~40-minute SpO2 does not clear a discharge at 2 hours."""
+    no_spo2 = discharge_readiness(
+        replace(READY, latest_vitals=VitalSigns(systolic_mmhg=128, diastolic_mmhg=80))
+    )
+    assert not no_spo2.allowed
+    assert no_spo2.missing == (
+        "No pulse oximetry (SpO2) recorded since dosing: take one before discharge "
+        "(clinical.md §6b: respiratory status including pulse oximetry at each session).",
+    )
+    old = discharge_readiness(replace(READY, latest_spo2_observed_min=40))
+    assert not old.allowed
+    assert (
+        "No SpO2 since 90 min on the observation clock (the last was at 40 min)" in (old.missing[0])
+    )
+    assert discharge_readiness(replace(READY, latest_spo2_observed_min=95)).allowed
 
 
 def test_sedation_must_return_to_the_pre_dose_score() -> None:

@@ -162,7 +162,7 @@ def test_dissociation_resolves_at_the_setting_or_back_to_baseline() -> None:
         "observation_started_at": datetime(2026, 1, 1, 9, tzinfo=UTC),
         "min_observation_min": 120,
         "esketamine": True,
-        "latest_vitals": VitalSigns(systolic_mmhg=120, diastolic_mmhg=80),
+        "latest_vitals": VitalSigns(systolic_mmhg=120, diastolic_mmhg=80, spo2_pct=98),
         "baseline_vitals": VitalSigns(systolic_mmhg=120, diastolic_mmhg=80),
         "latest_moaas": 5,
         "baseline_moaas": 5,

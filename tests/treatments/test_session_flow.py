@@ -251,6 +251,65 @@ def test_prescriber_override_is_recorded_with_what_it_waived(world: Any) -> None
     assert any("Dissociation" in m for m in session.discharge_missing)
 
 
+def test_an_override_needs_a_real_reason(world: Any) -> None:
+    """ "ok" is not a documented decision: the override reason needs a few words."""
+    session = dosed(
+        world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
+    )
+    session = actions.do_end_infusion(actor(world.nurse_a), session)
+    for reason in ("ok", "fine"):
+        with pytest.raises(ActionError) as err:
+            actions.do_discharge(
+                actor(world.prescriber_a), session, override_reason=reason, may_override=True
+            )
+        assert err.value.field == "override_reason" and "at least 2 words" in err.value.message
+    session.refresh_from_db()
+    assert session.status != SessionStatus.DISCHARGED
+
+
+def test_racemic_escort_may_be_overridden_with_a_reason(world: Any) -> None:
+    session = dosed(
+        world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
+    )
+    session = actions.do_end_infusion(actor(world.nurse_a), session)
+    _age(session, 130)
+    actions.do_record_vitals(actor(world.nurse_a), session, NORMAL)
+    session = actions.do_discharge(
+        actor(world.prescriber_a),
+        session,
+        override_reason="Medical transport booked by the clinic, driver waiting at reception",
+        may_override=True,
+    )
+    assert session.status == SessionStatus.DISCHARGED
+    assert any("Escort" in m for m in session.discharge_missing)
+
+
+def test_esketamine_escort_is_never_overridden(world: Any) -> None:
+    """The label's 'leaves with arranged transport' (clinical.md §6c): no override waives it."""
+    session = ready_session(
+        world.prescriber_a, world.nurse_a, world.patient_a, route="esketamine_nasal"
+    )
+    session = dosed(world.nurse_a, session)
+    start = timezone.now()
+    for minutes in (0, 5):
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            actions.do_record_device(actor(world.nurse_a), session)
+    with time_machine.travel(start + timedelta(minutes=125), tick=False):
+        actions.do_record_vitals(actor(world.nurse_a), session, NORMAL)
+        with pytest.raises(actions.DischargeRefused) as err:
+            actions.do_discharge(
+                actor(world.prescriber_a),
+                session,
+                override_reason="Patient insists on taking the bus home alone",
+                may_override=True,
+            )
+        assert err.value.field == "override_reason"
+        assert err.value.reasons[0] == "No override is possible:"
+        assert any("Escort" in r for r in err.value.reasons)
+        session = actions.do_discharge(actor(world.nurse_a), session, escort_confirmed=True)
+    assert session.status == SessionStatus.DISCHARGED
+
+
 def test_stop_before_dose_aborts_and_needs_a_reason(world: Any) -> None:
     session = ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     with pytest.raises(ActionError):

@@ -52,6 +52,10 @@ class DischargeInputs:
     # [LABEL] S4), "BP at a safe, stable level" to leave (§6c), the REMS form's BP before
     # discharge (§6d); racemic: vitals back to baseline (§11 [PRACTICE] P5). None: not checked.
     latest_bp_observed_min: float | None = None
+    # The same for the newest SpO2: "respiratory status including pulse oximetry at each
+    # session" (§6b [LABEL] S4, S13), monitoring until respiratory depression has resolved (§6b
+    # [REMS] S6); racemic: no extra oxygen need (§11 [PRACTICE] P5). None: not checked.
+    latest_spo2_observed_min: float | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,19 @@ def discharge_readiness(inputs: DischargeInputs) -> DischargeDecision:
                 f"{int(inputs.latest_bp_observed_min)} min): take one before discharge "
                 "(clinical.md §6b-d, §11)."
             )
+    if inputs.latest_vitals is None or inputs.latest_vitals.spo2_pct is None:
+        missing.append(
+            "No pulse oximetry (SpO2) recorded since dosing: take one before discharge "
+            "(clinical.md §6b: respiratory status including pulse oximetry at each session)."
+        )
+    elif inputs.latest_spo2_observed_min is not None and inputs.observation_started_at is not None:
+        opens = max(0, inputs.min_observation_min - PRE_DISCHARGE_WINDOW_MIN)
+        if inputs.latest_spo2_observed_min < opens:
+            missing.append(
+                f"No SpO2 since {opens} min on the observation clock (the last was at "
+                f"{int(inputs.latest_spo2_observed_min)} min): take one before discharge "
+                "(clinical.md §6b-c, §11)."
+            )
     if inputs.latest_vitals is not None:
         # Every sign's newest value, not just the newest reading with a BP: a low SpO2 or
         # respiratory rate sent after the last BP must still hold discharge (§6c, §10).
@@ -140,10 +157,16 @@ def discharge_readiness(inputs: DischargeInputs) -> DischargeDecision:
     if inputs.open_alerts:
         missing.append(f"{inputs.open_alerts} alert(s) not yet acknowledged.")
     if not inputs.escort_confirmed:
-        missing.append(
+        escort = (
             "Escort / safe transport home not confirmed (clinical.md §6c, §11: no driving "
             "until the next day after sleep)."
         )
+        missing.append(escort)
+        if inputs.esketamine:
+            # The label's "leaves with arranged transport" (§6c [LABEL] S2, S4): confirmed by
+            # the person who sees it arranged, never waived. Racemic (§11 [PRACTICE] P7): a
+            # prescriber's documented override.
+            hard.append(escort)
     return DischargeDecision(not missing, tuple(missing), observed, tuple(hard))
 
 

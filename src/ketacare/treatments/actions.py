@@ -760,6 +760,9 @@ def do_discharge(
             # this clinic on the record.
             if not may_override or not _has_role(actor, session.clinic_id, Role.PRESCRIBER):
                 raise ActionError("override_reason", "Only a prescriber may override a refusal.")
+            override_reason = meaningful_reason(
+                "override_reason", override_reason, "Overriding the discharge refusal"
+            )
             if decision.not_overridable:
                 raise DischargeRefused(
                     ["No override is possible:", *decision.not_overridable], "override_reason"

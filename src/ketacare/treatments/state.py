@@ -90,6 +90,7 @@ class Picture:
     latest: VitalReading | None
     # Every sign's newest value (latest_signs): what discharge judges.
     latest_vitals: VitalSigns | None = None
+    latest_spo2: VitalReading | None = None
 
 
 def picture(readings: list[VitalReading]) -> Picture:
@@ -104,6 +105,7 @@ def picture(readings: list[VitalReading]) -> Picture:
         latest_cadss6=cadss.cadss6 if cadss else None,
         latest=readings[-1] if readings else None,
         latest_vitals=latest_signs(during),
+        latest_spo2=_latest(during, "spo2_pct"),
     )
 
 
@@ -144,6 +146,11 @@ def readiness(
             latest_bp_observed_min=(
                 (pic.latest_bp.taken_at - session.observation_started_at).total_seconds() / 60
                 if pic.latest_bp is not None and session.observation_started_at is not None
+                else None
+            ),
+            latest_spo2_observed_min=(
+                (pic.latest_spo2.taken_at - session.observation_started_at).total_seconds() / 60
+                if pic.latest_spo2 is not None and session.observation_started_at is not None
                 else None
             ),
         )
