@@ -166,6 +166,32 @@ def test_depression_with_psychotic_features_implies_psychosis_history() -> None:
     assert "psychosis_history" in found(clean(diagnosis_codes=frozenset({"F333"})), ESK)
 
 
+@pytest.mark.parametrize("code", ["F30.2", "F31.2", "F31.5", "F31.64", "F06.2"])
+def test_mood_and_organic_disorders_with_psychotic_features_imply_psychosis_history(
+    code: str,
+) -> None:
+    """Psychosis is a label warning (§3b) and a common racemic exclusion (§3c), whatever
+    disorder carries it; F31.x stays bipolar too."""
+    by_code = found(clean(diagnosis_codes=frozenset({code})), IV)
+    assert "psychosis_history" in by_code and code in by_code["psychosis_history"].detail
+    if code.startswith("F31"):
+        assert "mania_without_mood_stabiliser" in by_code
+
+
+def test_substance_induced_psychosis_implies_psychosis_history_and_nothing_else_does() -> None:
+    """F1x.[129]5x is exactly the substance-induced psychotic disorders of the tabular."""
+    import re
+
+    from ketacare.clinical.eligibility.inputs import implied_by
+
+    for code in icd.get_all_codes(with_dots=True):
+        if not re.match(r"^F1\d\.", code):
+            continue
+        psychotic = "psychotic" in icd.get_description(code).lower()
+        assert ("psychosis_history" in implied_by(code)) is psychotic, code
+    assert "psychosis_history" in found(clean(diagnosis_codes=frozenset({"F12.259"})), IV)
+
+
 def test_family_history_of_psychosis_is_a_caution() -> None:
     """clinical.md §3c (psyon.cz exclusion list) [PRACTICE]."""
     evaluation = history("family_history_psychosis")
@@ -202,6 +228,11 @@ def test_diagnosis_prefixes_are_the_icd10cm_categories_they_claim() -> None:
         "F31": "Bipolar disorder",
         "F32.3": "Major depressive disorder, single episode, severe with psychotic features",
         "F33.3": "Major depressive disorder, recurrent, severe with psychotic symptoms",
+        "F30.2": "Manic episode, severe with psychotic symptoms",
+        "F31.2": "Bipolar disorder, current episode manic severe with psychotic features",
+        "F31.5": "Bipolar disorder, current episode depressed, severe, with psychotic features",
+        "F31.64": "Bipolar disorder, current episode mixed, severe, with psychotic features",
+        "F06.2": "Psychotic disorder with delusions due to known physiological condition",
     }
     for prefix, _ in DIAGNOSIS_IMPLIES:
         if prefix == "F2":

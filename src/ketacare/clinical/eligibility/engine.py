@@ -23,12 +23,12 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ketacare.clinical.eligibility.inputs import (
-    DIAGNOSIS_IMPLIES,
     MEDICAL_HISTORY,
     Evaluation,
     Indication,
     SexAtBirth,
     TriState,
+    implied_by,
 )
 from ketacare.clinical.eligibility.policy import DEFAULT_POLICY, EligibilityPolicy
 from ketacare.clinical.eligibility.rules import RULES
@@ -104,12 +104,7 @@ class EligibilityDecision:
 def _origin(evaluation: Evaluation, key: str) -> str:
     if key in evaluation.medical_history:
         return "on the medical-history checklist"
-    codes = sorted(
-        code
-        for code in evaluation.diagnosis_codes
-        for prefix, keys in DIAGNOSIS_IMPLIES
-        if code.startswith(prefix) and key in keys
-    )
+    codes = sorted(code for code in evaluation.diagnosis_codes if key in implied_by(code))
     return f"implied by diagnosis {', '.join(codes)}"
 
 

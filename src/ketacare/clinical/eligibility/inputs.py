@@ -9,6 +9,7 @@ silently drop out of the check.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -113,14 +114,36 @@ MEDICAL_HISTORY: Mapping[str, HistoryItem] = MappingProxyType(
 # ICD-10-CM code prefix -> checklist keys it implies (codes checked against the April 2026
 # tabular in simple-icd-10-cm, see tests). F2x = schizophrenia spectrum and other psychotic
 # disorders; F30 manic episode; F31 bipolar disorder; F32.3/F33.3 = depression with psychotic
-# features.
+# features; F30.2/F31.2/F31.5/F31.64 = manic, bipolar depressed or mixed episode with psychotic
+# features; F06.2 = psychotic disorder with delusions due to another condition (psychosis is a
+# label warning, §3b, and a common racemic exclusion, §3c). A prefix implies every key of every
+# prefix it starts with (F31.2 is bipolar and psychosis).
 DIAGNOSIS_IMPLIES: tuple[tuple[str, frozenset[str]], ...] = (
     ("F2", frozenset({"schizophrenia_spectrum", "psychosis_history"})),
     ("F30", frozenset({"mania_history"})),
+    ("F30.2", frozenset({"psychosis_history"})),
     ("F31", frozenset({"bipolar_disorder"})),
+    ("F31.2", frozenset({"psychosis_history"})),
+    ("F31.5", frozenset({"psychosis_history"})),
+    ("F31.64", frozenset({"psychosis_history"})),
     ("F32.3", frozenset({"psychosis_history"})),
     ("F33.3", frozenset({"psychosis_history"})),
+    ("F06.2", frozenset({"psychosis_history"})),
 )
+
+# Substance-induced psychotic disorder: F10-F19, use level 1 (abuse), 2 (dependence) or 9
+# (use), then 5 (e.g. F10.159, F12.259, F15.959).
+_SUBSTANCE_PSYCHOSIS = re.compile(r"^F1\d\.[129]5")
+
+
+def implied_by(code: str) -> frozenset[str]:
+    """The checklist keys one ICD-10-CM code implies."""
+    keys = {
+        key for prefix, implied in DIAGNOSIS_IMPLIES if code.startswith(prefix) for key in implied
+    }
+    if _SUBSTANCE_PSYCHOSIS.match(code):
+        keys.add("psychosis_history")
+    return frozenset(keys)
 
 
 @dataclass(frozen=True)
@@ -174,11 +197,5 @@ class Evaluation:
     @property
     def conditions(self) -> frozenset[str]:
         """Ticked checklist keys plus those the diagnosis codes imply."""
-        implied = {
-            key
-            for code in self.diagnosis_codes
-            for prefix, keys in DIAGNOSIS_IMPLIES
-            if code.startswith(prefix)
-            for key in keys
-        }
+        implied = {key for code in self.diagnosis_codes for key in implied_by(code)}
         return self.medical_history | implied

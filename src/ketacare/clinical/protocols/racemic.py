@@ -229,9 +229,11 @@ PTSD_IV = Protocol(
     review_points=(
         ReviewPoint(
             code="end_of_induction",
-            # Response = >= 30% CAPS-5 reduction (Feder 2021, S41; §12, §15a).
+            # Response = >= 30% CAPS-5 reduction (Feder 2021, S41; §12, §15a). CAPS-5 is a
+            # clinician interview KetaCare does not administer; the review reads the PCL-5,
+            # its self-report counterpart (§15a), rather than falling back to the PHQ-9.
             after_session=6,
-            scale="caps5",
+            scale="pcl5",
             what="Response (≥30% CAPS-5 reduction; PCL-5 for self-report)?",
             source="clinical.md §12, §15a; S41",
             tag=Tag.EVIDENCE,
@@ -363,7 +365,9 @@ IM_DEPRESSION = Protocol(
             code="induction",
             kind=PhaseKind.INDUCTION,
             label="Ascending doses",
-            # Weekly ascending 0.25 / 0.5 / 1 mg/kg (SC, anxiety; [EVIDENCE] S42; §8, §15b).
+            # Weekly ascending doses (SC 0.25 / 0.5 / 1 mg/kg in anxiety, [EVIDENCE] S42; §8,
+            # §15b). The IM steps stop at 0.75 mg/kg, the highest IM dose of the KAP study (§8):
+            # 1 mg/kg is SC evidence only.
             frequencies=(WEEKLY,),
             sessions=3,
             min_interval_hours=GAP_WEEKLY_H,
