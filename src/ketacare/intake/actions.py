@@ -24,6 +24,7 @@ from django.utils import timezone
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic
+from ketacare.clinical.risk_words import find_risk_phrases
 from ketacare.intake.emails import ACK_PURPOSE, acknowledgement, queue_email
 from ketacare.intake.models import (
     ConsultationRequest,
@@ -71,6 +72,8 @@ def allowed_next(status: str) -> list[str]:
 class Submission:
     consultation: ConsultationRequest | None
     duplicate: bool
+    # What they wrote has risk words: the thank-you page leads with the crisis lines.
+    risk_words: bool = False
 
 
 def dedupe_key(clinic: Clinic, email: str, phone: str, day: date) -> str:
@@ -100,6 +103,7 @@ def do_submit_request(
     if not data.get("consent_to_contact"):
         raise ActionError("consent_to_contact", "Consent to be contacted is required.")
     key = dedupe_key(clinic, data.get("email", ""), data.get("phone", ""), clinic_day(clinic, now))
+    risk = find_risk_phrases(f"{data.get('other_text', '')}\n{data.get('message', '')}")
     consultation: ConsultationRequest | None = None
     with transaction.atomic():
         if not _already_submitted(key):
@@ -117,6 +121,7 @@ def do_submit_request(
                         other_text=data.get("other_text", ""),
                         referring_clinician=data.get("referring_clinician", ""),
                         message=data.get("message", ""),
+                        risk_phrases=list(risk.found),
                         consent_to_contact=True,
                         consent_text_version=CURRENT_CONTACT_CONSENT,
                         consented_at=now,
@@ -137,7 +142,7 @@ def do_submit_request(
                 object_type="consultation_request",
                 object_id=consultation.pk,
                 clinic_id=clinic.pk,
-                detail={"emailed": bool(consultation.email)},
+                detail={"emailed": bool(consultation.email), "risk_words": risk.concerning},
             )
             if consultation.email:
                 subject, body = acknowledgement(clinic)
@@ -151,7 +156,7 @@ def do_submit_request(
                 )
         if data.get("newsletter") and data.get("email"):
             do_request_subscription(clinic, data["email"], network=network, now=now)
-    return Submission(consultation, duplicate=consultation is None)
+    return Submission(consultation, duplicate=consultation is None, risk_words=risk.concerning)
 
 
 # --- the intake queue -------------------------------------------------------------------------

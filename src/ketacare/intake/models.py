@@ -67,6 +67,9 @@ class ConsultationRequest(models.Model):
     other_text = models.CharField(max_length=200, blank=True)
     referring_clinician = models.CharField(max_length=200, blank=True)
     message = models.TextField(max_length=MESSAGE_MAX, blank=True)
+    # Phrases of `clinical.risk_words` found in what the person wrote (message, "other"): the
+    # request goes to the top of the queue with a warning; it never replaces reading it.
+    risk_phrases = models.JSONField(default=list, blank=True)
 
     consent_to_contact = models.BooleanField()
     consent_text_version = models.CharField(max_length=40)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
@@ -128,10 +129,15 @@ def consultation(request: HttpRequest, clinic_slug: str) -> HttpResponse:
     if spam.over_submit_limit(request):
         return _page(request, "intake_public/too_many.html", clinic, status=429)
     spam.count_submission(request)
-    do_submit_request(clinic, form.cleaned_data, network=spam.coarse_network(client_ip(request)))
+    done = do_submit_request(
+        clinic, form.cleaned_data, network=spam.coarse_network(client_ip(request))
+    )
     target = reverse("intake_public:thanks", kwargs={"clinic_slug": clinic.slug})
-    if form.cleaned_data.get("newsletter"):
-        target += "?newsletter=1"
+    shown = {"newsletter": "1"} if form.cleaned_data.get("newsletter") else {}
+    if done.risk_words:
+        shown["help"] = "1"  # the crisis lines first (no content of the request in the link)
+    if shown:
+        target += "?" + urlencode(shown)
     return _public(redirect(target))
 
 
@@ -151,6 +157,7 @@ def thanks(request: HttpRequest, clinic_slug: str) -> HttpResponse:
         "intake_public/thanks.html",
         clinic,
         newsletter=request.GET.get("newsletter") == "1",
+        help_first=request.GET.get("help") == "1",
     )
 
 

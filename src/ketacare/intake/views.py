@@ -59,9 +59,18 @@ def queue(request: ClinicRequest) -> HttpResponse:
         default=Value(len(OPEN_STATUSES)),
         output_field=IntegerField(),
     )
+    # Open requests whose words suggest suicide or self-harm (clinical.risk_words) come first.
+    urgent = Case(
+        When(Q(status__in=OPEN_STATUSES) & ~Q(risk_phrases=[]), then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
     requests = requests.annotate(
-        attempt_count=Count("attempts"), last_attempt_at=Max("attempts__at"), stage=stage
-    ).order_by("stage", "submitted_at", "pk")
+        attempt_count=Count("attempts"),
+        last_attempt_at=Max("attempts__at"),
+        stage=stage,
+        urgent=urgent,
+    ).order_by("urgent", "stage", "submitted_at", "pk")
     page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
     tabs = [
         (OPEN, "Open", sum(counts.get(s, 0) for s in OPEN_STATUSES)),
@@ -114,6 +123,7 @@ def _detail(
         "intake/detail.html",
         {
             "consultation": consultation,
+            "open_statuses": [str(s) for s in OPEN_STATUSES],
             "attempts": consultation.attempts.select_related("by"),
             "changes": consultation.status_changes.select_related("by"),
             "attempt_form": attempt_form or ContactAttemptForm(),
