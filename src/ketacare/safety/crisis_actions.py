@@ -2,7 +2,8 @@
 (`safety.crisis.*`, `safety.dosing.*`); a refused input raises `ActionError` naming the field.
 
 A high-risk flag opens a crisis record and a dosing block in the transaction that raised it
-(`open_for_flag`, connected to `risk_flag_raised` in `crisis_receivers`).
+(`open_for_flag`, connected to `risk_flag_raised` in `crisis_receivers`), or joins the
+patient's open record; closing the record resolves every flag of it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ketacare.measures.models import Assessment, AssessmentStatus
 from ketacare.measures.scheduling import clinic_today
 from ketacare.patients.models import Patient
 from ketacare.safety.crisis_models import (
+    CrisisFlag,
     CrisisRecord,
     CrisisStatus,
     CrisisStep,
@@ -75,12 +77,33 @@ def _block(actor: Actor, patient: Patient, crisis: CrisisRecord, flag: RiskFlag 
 
 def open_for_flag(actor: Actor, flag: RiskFlag) -> CrisisRecord | None:
     """A high-risk flag opens a crisis record and blocks dosing (inside the flag's transaction).
-    Every high flag opens its own record and block, even while another record of the patient is
-    open: each disclosure is evaluated and closed on its own."""
+
+    One crisis episode per patient at a time: while a record of the patient is open, a new
+    high flag joins it (`CrisisFlag`) instead of opening a second record to work through and
+    close — a portal PHQ-9 with item 9 = 3 and the C-SSRS that follows it are one crisis. The
+    flag stays its own record and escalates on its own. A new dosing block is added only when
+    every block of the open record has already been cleared: a prescriber's clearance covered
+    what was known then, not this new disclosure."""
     if flag.level != RiskLevel.HIGH:
         return None
     patient = flag.patient
     with transaction.atomic():
+        # Two high flags at once (the PHQ-9 and the C-SSRS of one visit, two pages) must not
+        # both find no open record: the patient row is the lock they queue on. NO KEY UPDATE,
+        # so rows that only point at the patient (audit entries, the escalation watcher's
+        # notices) are not held up.
+        Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).first()
+        crisis = (
+            CrisisRecord.objects.filter(patient=patient, status=CrisisStatus.OPEN)
+            .order_by("opened_at", "pk")
+            .first()
+        )
+        if crisis is not None:
+            # The close-out holds this row while it resolves the record's flags: a flag joins
+            # a record still open once that is settled, or opens a new one.
+            crisis = _locked(crisis)
+            if crisis.status == CrisisStatus.OPEN:
+                return _join(actor, crisis, flag)
         crisis = CrisisRecord.objects.create(
             patient=patient,
             flag=flag,
@@ -91,6 +114,29 @@ def open_for_flag(actor: Actor, flag: RiskFlag) -> CrisisRecord | None:
         _audit(actor, "safety.crisis.opened", crisis, {"flag": flag.pk, "source": flag.source})
         _block(actor, patient, crisis, flag)
     return crisis
+
+
+def _join(actor: Actor, crisis: CrisisRecord, flag: RiskFlag) -> CrisisRecord:
+    CrisisFlag.objects.create(crisis=crisis, flag=flag, joined_at=flag.raised_at)
+    _audit(actor, "safety.crisis.flag_joined", crisis, {"flag": flag.pk, "source": flag.source})
+    if not DosingBlock.objects.filter(crisis=crisis, cleared_at__isnull=True).exists():
+        _block(actor, crisis.patient, crisis, flag)
+    return crisis
+
+
+def crisis_of(flag: RiskFlag) -> CrisisRecord | None:
+    """The crisis record a flag belongs to: the one it opened, or the open one it joined."""
+    opened = CrisisRecord.objects.filter(flag_id=flag.pk).first()
+    if opened is not None:
+        return opened
+    link = CrisisFlag.objects.filter(flag_id=flag.pk).select_related("crisis").first()
+    return link.crisis if link is not None else None
+
+
+def crisis_flag_ids(crisis: CrisisRecord) -> list[int]:
+    """Every flag of a crisis record: the one that opened it first, then those that joined."""
+    joined = list(crisis.joined.values_list("flag_id", flat=True))
+    return ([crisis.flag_id] if crisis.flag_id is not None else []) + joined
 
 
 def do_open_crisis(actor: Actor, patient: Patient, reason: str) -> CrisisRecord:
@@ -137,7 +183,7 @@ def _text(data: Mapping[str, Any], name: str, message: str) -> str:
 
 def _cssrs(crisis: CrisisRecord, value: Any) -> Assessment | None:
     """The C-SSRS screen an evaluation links: this patient's, complete, and done for this
-    crisis (at or after it opened, or the screen whose flag opened it). An old screen says
+    crisis (at or after it opened, or a screen whose flag opened or joined it). An old screen says
     nothing about the risk now (clinical.md §16b: precautions until a clinician evaluates)."""
     if value in (None, ""):
         return None
@@ -156,7 +202,9 @@ def _cssrs(crisis: CrisisRecord, value: Any) -> Assessment | None:
         raise ActionError("assessment", "assessment: that C-SSRS screen is incomplete.")
     # Screens are timed to the minute on the forms, so a crisis opened within the minute counts.
     opened = crisis.opened_at.replace(second=0, microsecond=0)
-    triggering = crisis.flag is not None and crisis.flag.assessment_id == found.pk
+    triggering = RiskFlag.objects.filter(
+        pk__in=crisis_flag_ids(crisis), assessment_id=found.pk
+    ).exists()
     if found.administered_at < opened and not triggering:
         raise ActionError(
             "assessment",
@@ -225,7 +273,8 @@ def steps_done(crisis: CrisisRecord) -> set[str]:
 
 
 def do_close_crisis(actor: Actor, crisis: CrisisRecord, summary: str) -> CrisisRecord:
-    """Close with a summary once every required step is recorded; the flag is resolved."""
+    """Close with a summary once every required step is recorded; every flag of the record
+    (the one that opened it and those that joined it) is resolved."""
     summary = (summary or "").strip()
     now = timezone.now()
     with transaction.atomic():
@@ -259,33 +308,40 @@ def do_close_crisis(actor: Actor, crisis: CrisisRecord, summary: str) -> CrisisR
         crisis.summary = summary
         crisis.save(update_fields=["status", "closed_at", "closed_by", "summary"])
         _audit(actor, "safety.crisis.closed", crisis, {"disposition": crisis.disposition})
-        if crisis.flag_id is not None:
-            # NO KEY UPDATE: it still excludes an acknowledgment at the same moment, but lets
-            # the watcher escalating this flag write its events (their foreign key checks the
-            # flag) and let go of the escalation row this close-out then stops; FOR UPDATE
-            # made the two wait for each other (a deadlock).
-            flag = RiskFlag.objects.select_for_update(no_key=True).get(pk=crisis.flag_id)
-            if flag.status != FlagStatus.RESOLVED:
-                flag.status = FlagStatus.RESOLVED
-                acknowledging = flag.acknowledged_at is None
-                if acknowledging:
-                    flag.acknowledged_at, flag.acknowledged_by_id = now, actor.user_id
-                    flag.action_taken = f"Crisis record closed: {summary}"[:2000]
-                flag.save(
-                    update_fields=["status", "acknowledged_at", "acknowledged_by", "action_taken"]
-                )
-                if acknowledging:
-                    _acknowledged_by_close(actor, flag, now)
-                record(
-                    actor,
-                    "safety.flag.resolved",
-                    object_type="risk_flag",
-                    object_id=flag.pk,
-                    patient_id=flag.patient_id,
-                    clinic_id=crisis.patient.clinic_id,
-                    detail={"crisis": crisis.pk},
-                )
+        for flag_id in crisis_flag_ids(crisis):
+            _resolve_by_close(actor, crisis, flag_id, summary, now)
     return crisis
+
+
+def _resolve_by_close(
+    actor: Actor, crisis: CrisisRecord, flag_id: int, summary: str, now: datetime
+) -> None:
+    """Closing the crisis resolves each of its flags (the one that opened it and those that
+    joined it); one nobody had acknowledged yet is acknowledged by the close-out."""
+    # NO KEY UPDATE: it still excludes an acknowledgment at the same moment, but lets the
+    # watcher escalating this flag write its events (their foreign key checks the flag) and
+    # let go of the escalation row this close-out then stops; FOR UPDATE made the two wait
+    # for each other (a deadlock).
+    flag = RiskFlag.objects.select_for_update(no_key=True).get(pk=flag_id)
+    if flag.status == FlagStatus.RESOLVED:
+        return
+    flag.status = FlagStatus.RESOLVED
+    acknowledging = flag.acknowledged_at is None
+    if acknowledging:
+        flag.acknowledged_at, flag.acknowledged_by_id = now, actor.user_id
+        flag.action_taken = f"Crisis record closed: {summary}"[:2000]
+    flag.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "action_taken"])
+    if acknowledging:
+        _acknowledged_by_close(actor, flag, now)
+    record(
+        actor,
+        "safety.flag.resolved",
+        object_type="risk_flag",
+        object_id=flag.pk,
+        patient_id=flag.patient_id,
+        clinic_id=crisis.patient.clinic_id,
+        detail={"crisis": crisis.pk},
+    )
 
 
 def _acknowledged_by_close(actor: Actor, flag: RiskFlag, now: datetime) -> None:

@@ -2,7 +2,7 @@
 
 - `CrisisRecord`: opened by a high-risk flag (or by a clinician from the chart); every step is
   a `CrisisStep` row, time-stamped with its author, never changed or deleted. Once closed, only
-  addenda may be added.
+  addenda may be added. A high-risk flag raised while it is open joins it (`CrisisFlag`).
 - `DosingBlock`: no dose for the patient that day, and until a prescriber clears it with a
   documented reason (`clinical.crisis_rules.dosing_block`).
 - `SafetyPlanVersion`: the Stanley–Brown plan; every save is a new version, the newest is the
@@ -78,6 +78,26 @@ class CrisisRecord(models.Model):
 
     def __str__(self) -> str:
         return f"crisis record {self.pk} ({self.status})"
+
+
+class CrisisFlag(models.Model):
+    """A high-risk flag raised while the patient's crisis record was already open: it joins
+    that record instead of opening a second one (one crisis episode per patient at a time).
+    The flag stays its own record (its source is evidence, and it escalates on its own until
+    acknowledged); the crisis work, its dosing block and its close-out are shared. The flag
+    that opened the record is `CrisisRecord.flag`, not a row here."""
+
+    crisis = models.ForeignKey(CrisisRecord, on_delete=models.CASCADE, related_name="joined")
+    flag = models.OneToOneField(
+        "safety.RiskFlag", on_delete=models.CASCADE, related_name="joined_crisis"
+    )
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["joined_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"flag {self.flag_id} joined crisis record {self.crisis_id}"
 
 
 STEP_CHOICES = [

@@ -33,6 +33,7 @@ from ketacare.safety.crisis_forms import (
 )
 from ketacare.safety.crisis_models import CrisisRecord, CrisisStatus, DosingBlock
 from ketacare.safety.dosing_block import active_blocks
+from ketacare.safety.models import RiskFlag
 
 STEP_TITLES = {
     Step.STAY: "1. Stay with the patient",
@@ -82,10 +83,13 @@ def _page(
     latest = {s.kind: s for s in steps}
     # Only the screens the evaluation step accepts (actions._cssrs): done for this crisis.
     opened = crisis.opened_at.replace(second=0, microsecond=0)
-    trigger = crisis.flag.assessment_id if crisis.flag is not None else None
+    flags = list(
+        RiskFlag.objects.filter(pk__in=actions.crisis_flag_ids(crisis)).order_by("raised_at", "pk")
+    )
+    triggers = [f.assessment_id for f in flags if f.assessment_id is not None]
     cssrs = list(
         Assessment.objects.filter(
-            Q(administered_at__gte=opened) | Q(pk=trigger),
+            Q(administered_at__gte=opened) | Q(pk__in=triggers),
             patient=crisis.patient,
             scale_code=actions.CSSRS_CODE,
             complete=True,
@@ -107,6 +111,7 @@ def _page(
     context = {
         "patient": crisis.patient,
         "crisis": crisis,
+        "joined_flags": [f for f in flags if f.pk != crisis.flag_id],
         "sections": sections,
         "closing": [s for s in steps if s.kind == Step.CLOSE],
         "addenda": [s for s in steps if s.kind == Step.ADDENDUM],

@@ -15,14 +15,14 @@ from datetime import date
 
 from ketacare.clinical.protocols import Protocol, RequiredCheck
 from ketacare.clinical.risk import cssrs_before_dose
-from ketacare.clinical.scales.cssrs import CODE as CSSRS_CODE
 from ketacare.evaluations.gates import readiness
 from ketacare.measures.models import Assessment, AssessmentStatus
 from ketacare.measures.scheduling import clinic_today, clinic_zone
+from ketacare.measures.screens import answer_minute, screen_after
 from ketacare.patients.models import BodyMeasurement, Patient
 from ketacare.plans.models import PlanStatus
 from ketacare.safety.models import FlagStatus, RiskFlag, RiskLevel
-from ketacare.treatments.models import TreatmentSession
+from ketacare.treatments.models import CheckResult, TreatmentSession
 
 
 @dataclass(frozen=True)
@@ -150,24 +150,58 @@ def automatic_checks(
     return out
 
 
+def standing_problems(session: TreatmentSession) -> list[str]:
+    """The recorded checklist's problems that still stand now, for the dosing gate.
+
+    A typed item answered "no" stands until the nurse records the checklist again. An automatic
+    item is a reading of the chart, so it is read again now: one that failed when the checklist
+    was recorded (no C-SSRS yet) and is met since (the screen was recorded) no longer stands,
+    and one met then but failing now does. Vitals and a BP hold are not touched: they are the
+    session's own (`on_hold`, cleared only by a prescriber). The gate
+    (`treatments.actions.dosing_blockers`) still reads the stored `check_problems`; it would
+    call this instead (not wired here: that module is not this change's)."""
+    from ketacare.treatments.state import session_protocol
+
+    if session.checks_at is None:  # no checklist recorded: the gate says so itself
+        return []
+    typed = [
+        f"{c.label}: answered no."
+        for c in session.checks.filter(
+            automatic=False, result=CheckResult.NO, at=session.checks_at
+        ).order_by("pk")
+    ]
+    protocol = session_protocol(session)
+    weight_based = protocol.dose_for(session.plan.phase).is_weight_based
+    live = [
+        f"{a.label}: {a.detail}"
+        for a in automatic_checks(session, protocol, weight_based=weight_based)
+        if not a.ok
+    ]
+    return typed + live
+
+
 def _cssrs_check(patient: Patient) -> AutoCheck:
     """A risk answer that asked for a C-SSRS screen (a flag with `requires_cssrs`, whatever
     its status now: acknowledging the flag does not do the screen) holds dosing until a
-    C-SSRS is recorded after it (clinical.risk.cssrs_before_dose; clinical.md §16a)."""
-    required = (
+    C-SSRS is recorded after it (clinical.risk.cssrs_before_dose; clinical.md §16a).
+
+    "After" is read by `measures.screens.screen_after`: to the minute the forms give, then in
+    the order the two were recorded, so a screen given in the same minute right after the
+    PHQ-9 counts and one recorded before it never does."""
+    flag = (
         RiskFlag.objects.filter(patient=patient, requires_cssrs=True)
-        .order_by("-raised_at")
-        .values_list("raised_at", flat=True)
+        .select_related("assessment")
+        .order_by("-raised_at", "-pk")
         .first()
     )
-    screened = (
-        Assessment.objects.filter(patient=patient, scale_code=CSSRS_CODE, complete=True)
-        .exclude(status=AssessmentStatus.ENTERED_IN_ERROR)
-        .order_by("-administered_at")
-        .values_list("administered_at", flat=True)
-        .first()
-    )
-    decision = cssrs_before_dose(required, screened)
+    if flag is None:
+        decision = cssrs_before_dose(None, None)
+    else:
+        screen = screen_after(patient.pk, flag.assessment, flag.raised_at)
+        decision = cssrs_before_dose(
+            answer_minute(flag.assessment, flag.raised_at),
+            screen.administered_at if screen is not None else None,
+        )
     return AutoCheck(
         "cssrs_after_risk_answer",
         "C-SSRS screen done after any risk answer",
