@@ -550,6 +550,21 @@ def _rems_history(
 
 def delete_sessions(sessions: QuerySet[TreatmentSession]) -> None:
     """Delete sessions and everything hanging off them (their rows protect each other)."""
+    from ketacare.treatments.models_substances import SubstanceEntry
+
+    # Drug someone recorded on a staged session: its log entries and their corrections go too
+    # (a correction protects the entry it corrects, and need not name the session).
+    ids = set(SubstanceEntry.objects.filter(session__in=sessions).values_list("pk", flat=True))
+    while True:
+        more = set(
+            SubstanceEntry.objects.filter(corrects_id__in=ids).values_list("pk", flat=True)
+        )
+        if more <= ids:
+            break
+        ids |= more
+    entries = SubstanceEntry.objects.filter(pk__in=ids)
+    while entries.exists():
+        entries.filter(corrections__isnull=True).delete()
     RemsMonitoringForm.objects.filter(session__in=sessions).delete()
     DeviceAdministration.objects.filter(dose__session__in=sessions).delete()
     DoseRecord.objects.filter(session__in=sessions).delete()

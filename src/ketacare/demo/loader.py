@@ -27,6 +27,7 @@ from ketacare.demo.plans_demo import load_plans
 from ketacare.demo.portal_demo import load_portal, portal_logins, remove_portal_demo
 from ketacare.demo.safety_demo import load_safety
 from ketacare.demo.schedule_demo import load_appointments, setup_clinic
+from ketacare.demo.substances_demo import load_substances
 from ketacare.intake.demo import load_requests
 from ketacare.patients.actions import next_mrn
 from ketacare.patients.models import Allergy, BodyMeasurement, Diagnosis, Patient
@@ -137,6 +138,9 @@ def remove_demo() -> None:
         from ketacare.demo.aftercare_demo import remove_aftercare
 
         remove_aftercare(clinics)  # notes and tasks protect sessions, patients and users
+        from ketacare.demo.substances_demo import remove_substances
+
+        remove_substances(clinics)  # the log and lots protect sessions, clinics and users
         sessions = TreatmentSession.objects.filter(clinic__in=clinics)
         RemsMonitoringForm.objects.filter(session__in=sessions).delete()
         DeviceAdministration.objects.filter(dose__session__in=sessions).delete()
@@ -212,6 +216,7 @@ def load_demo(progress: Callable[[str], None] = lambda _: None) -> None:
             courses = load_plans(clinic, calendar, rng, progress)
             load_appointments(clinic, calendar, courses, rng, progress)
             load_chair_history(clinic, calendar, courses, random.Random(SEED + index), progress)
+            load_substances(clinic, random.Random(SEED + 50 + index), progress)
             setup_escalation(clinic)  # on-call rota, escalation list, director (#7)
         for clinic in clinics:
             load_safety(clinic, progress)
