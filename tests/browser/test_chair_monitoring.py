@@ -11,7 +11,7 @@ from django.utils import timezone
 from ketacare.treatments import actions
 from ketacare.treatments.models import TreatmentSession, VitalReading
 from tests.conftest import World
-from tests.treatments.session_helpers import actor, dosed, ready_session
+from tests.treatments.session_helpers import actor, dosed, infused, ready_session
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +20,7 @@ def _session_with_history(world: World) -> TreatmentSession:
     session = dosed(
         world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     )
-    session = actions.do_end_infusion(actor(world.nurse_a), session)
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(session))
     values = [(128, 80, 76, 98), (150, 92, 84, 97), (172, 104, 96, 95), (186, 108, 101, 94)]
     for sbp, dbp, hr, spo2 in values:
         actions.do_record_vitals(

@@ -13,7 +13,7 @@ from ketacare.treatments import actions
 from ketacare.treatments.models import TreatmentSession
 from ketacare.treatments.models_substances import SubstanceEntry
 from tests.conftest import PASSWORD, World
-from tests.treatments.session_helpers import NORMAL, actor, dosed, ready_session
+from tests.treatments.session_helpers import NORMAL, actor, dosed, infused, ready_session
 from tests.treatments.substance_helpers import vial_lot
 
 pytestmark = pytest.mark.browser
@@ -65,7 +65,7 @@ def test_a_nurse_records_drug_waste_side_effect_and_prints_the_sheet(
     from ketacare.treatments import infusion as infusion_actions
 
     infusion_actions.do_infusion_event(actor(world.nurse_a), session, "resume", "8", "")
-    session = actions.do_end_infusion(actor(world.nurse_a), session)
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(session))
     TreatmentSession.objects.filter(pk=session.pk).update(
         observation_started_at=timezone.now() - timedelta(minutes=125)
     )

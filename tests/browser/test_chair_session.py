@@ -30,6 +30,7 @@ from tests.treatments.session_helpers import (
     appointment,
     consent,
     dosed,
+    infused,
     phq9_today,
     ready_session,
 )
@@ -224,7 +225,7 @@ def test_board_shows_an_alert_entered_in_another_browser_and_nurse_acknowledges_
     )
     from ketacare.treatments import actions
 
-    actions.do_end_infusion(actor(world.nurse_a), session)
+    actions.do_end_infusion(actor(world.nurse_a), infused(session))
     sign_in(page, world.nurse_a)
     page.goto("/chairs/")
     tile = page.get_by_test_id(f"tile-{session.pk}")

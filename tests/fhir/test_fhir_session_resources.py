@@ -26,6 +26,7 @@ from tests.treatments.session_helpers import (
     appointment,
     consent,
     dosed,
+    infused,
     phq9_today,
     ready_session,
 )
@@ -135,7 +136,7 @@ def test_an_iv_dose_reads_as_a_medication_administration(
     dose = session.dose
     running = get(nurse, f"/fhir/MedicationAdministration/dose-{dose.pk}")
     assert running["status"] == "in-progress" and "end" not in running["effectivePeriod"]
-    actions.do_end_infusion(actor(session.checked_in_by), session)
+    actions.do_end_infusion(actor(session.checked_in_by), infused(session))
     body = get(nurse, f"/fhir/MedicationAdministration/dose-{dose.pk}")
     MedicationAdministration.model_validate(body)
     assert body["status"] == "completed" and "end" in body["effectivePeriod"]

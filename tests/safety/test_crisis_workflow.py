@@ -127,6 +127,22 @@ def test_outpatient_follow_up_must_be_24_to_72_hours_out(world: Any, hours: int,
         assert err.value.field == "follow_up_at"
 
 
+def test_the_follow_up_window_is_named_in_the_clinics_time(world: Any) -> None:
+    """The refusal names the allowed window on the clinic's clock, not UTC."""
+    from zoneinfo import ZoneInfo
+
+    clinic = world.patient_a.clinic
+    clinic.time_zone = "America/New_York"
+    clinic.save(update_fields=["time_zone"])
+    crisis = CrisisRecord.objects.get(flag=high_flag(world.patient_a))
+    now = timezone.now().replace(second=0, microsecond=0)
+    data = {"disposition": "outpatient", "occurred_at": now, "follow_up_at": now}
+    with pytest.raises(ActionError) as err:
+        do_record_step(actor(world.prescriber_a), crisis, "disposition", data)
+    local = (now + timedelta(hours=24)).astimezone(ZoneInfo("America/New_York"))
+    assert f"between {local:%Y-%m-%d %H:%M} and" in err.value.message
+
+
 def test_emergency_transfer_needs_no_follow_up(world: Any) -> None:
     crisis = CrisisRecord.objects.get(flag=high_flag(world.patient_a))
     do_record_step(

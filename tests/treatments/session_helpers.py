@@ -95,3 +95,17 @@ def dosed(nurse: User, session: TreatmentSession, given: Any = None) -> Treatmen
         session,
         {"lot_number": "LOT-1", "expiry": date(2099, 1, 1), "given_mg": given or calc.dose_mg},
     )
+
+
+def infused(session: TreatmentSession) -> TreatmentSession:
+    """Move the start of the session's infusion back by its planned minutes, so that "Infusion
+    stopped now" finds it complete (it is refused clearly before the planned time)."""
+    from ketacare.treatments.models import DoseRecord
+    from ketacare.treatments.state import session_protocol
+
+    planned = session_protocol(session).dose_for(session.plan.phase).duration_min or 0
+    start = timezone.now() - timedelta(minutes=planned)
+    DoseRecord.objects.filter(session=session).update(started_at=start)
+    TreatmentSession.objects.filter(pk=session.pk).update(dosing_started_at=start)
+    session.refresh_from_db()
+    return session

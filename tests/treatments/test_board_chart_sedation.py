@@ -20,7 +20,7 @@ from ketacare.treatments.state import readiness
 from ketacare.treatments.trends import DOWN, STEADY, UP, arrow, trends
 from ketacare.treatments.views_board import board_rows
 from tests.conftest import make_patient
-from tests.treatments.session_helpers import actor, dosed, ready_session
+from tests.treatments.session_helpers import actor, dosed, infused, ready_session
 
 T0 = datetime(2026, 3, 4, 15, tzinfo=UTC)
 
@@ -114,7 +114,7 @@ def test_board_shows_elapsed_due_trends_and_ready(world: Any, as_user: Any) -> N
     session = dosed(
         world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     )
-    session = actions.do_end_infusion(actor(world.nurse_a), session)
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(session))
     actions.do_record_vitals(
         actor(world.nurse_a), session, {"systolic_mmhg": 140, "diastolic_mmhg": 80}
     )
@@ -194,7 +194,7 @@ def test_discharge_needs_scores_from_the_pre_discharge_timepoint(world: Any) -> 
     session = dosed(
         world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     )
-    session = actions.do_end_infusion(actor(world.nurse_a), session)
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(session))
     full = {"systolic_mmhg": 124, "diastolic_mmhg": 78, "heart_rate_bpm": 72, "spo2_pct": 98}
     actions.do_record_vitals(actor(world.nurse_a), session, full | {"moaas": 5, "cadss6": 0})
     # Move everything back two hours: the scores were taken at the start of observation.

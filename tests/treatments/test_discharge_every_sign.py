@@ -19,7 +19,7 @@ from ketacare.treatments import actions
 from ketacare.treatments.models import SessionAlert, SessionStatus
 from ketacare.treatments.readings import standing_readings
 from ketacare.treatments.state import current_readings, picture
-from tests.treatments.session_helpers import NORMAL, actor, dosed, ready_session
+from tests.treatments.session_helpers import NORMAL, actor, dosed, infused, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def _acknowledge_all(nurse: Any, session: Any) -> None:
 def test_a_low_spo2_after_the_last_bp_holds_discharge(world: Any) -> None:
     nurse = world.nurse_a
     session = dosed(nurse, ready_session(world.prescriber_a, nurse, world.patient_a))
-    session = _observed_for(actions.do_end_infusion(actor(nurse), session), 125)
+    session = _observed_for(actions.do_end_infusion(actor(nurse), infused(session)), 125)
     actions.do_record_vitals(actor(nurse), session, NORMAL)
     actions.do_record_vitals(actor(nurse), session, {"spo2_pct": 86, "resp_rate_per_min": 7})
     _acknowledge_all(nurse, session)  # acknowledged, but the values still stand

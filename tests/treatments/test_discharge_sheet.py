@@ -16,7 +16,7 @@ from ketacare.scheduling.models import ClinicHours
 from ketacare.treatments import actions
 from ketacare.treatments.models import TreatmentSession
 from tests.page_text import without_tokens
-from tests.treatments.session_helpers import NORMAL, actor, dosed, ready_session
+from tests.treatments.session_helpers import NORMAL, actor, dosed, infused, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def _monitoring(world: Any) -> TreatmentSession:
     session = dosed(
         world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     )
-    session = actions.do_end_infusion(actor(world.nurse_a), session)
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(session))
     TreatmentSession.objects.filter(pk=session.pk).update(
         observation_started_at=timezone.now() - timedelta(minutes=125)
     )

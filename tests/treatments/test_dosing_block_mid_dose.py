@@ -16,7 +16,7 @@ from ketacare.treatments import actions, infusion
 from ketacare.treatments.models import DeviceAdministration, SessionStatus
 from ketacare.treatments.models_chair import InfusionEvent
 from tests.safety.crisis_helpers import high_flag
-from tests.treatments.session_helpers import actor, checks_ok, dosed, ready_session
+from tests.treatments.session_helpers import actor, checks_ok, dosed, infused, ready_session
 
 pytestmark = pytest.mark.django_db
 LOT = {"lot_number": "LOT-1", "expiry": date(2099, 1, 1)}
@@ -72,5 +72,5 @@ def test_an_infusion_can_be_paused_but_not_resumed_or_changed_under_a_block(worl
         "rate",
         "pause",
     ]
-    ended = actions.do_end_infusion(nurse, session)
+    ended = actions.do_end_infusion(nurse, infused(session))
     assert ended.status == SessionStatus.MONITORING

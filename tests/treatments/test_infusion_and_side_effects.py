@@ -15,7 +15,7 @@ from ketacare.accounts.audit import AuditEntry
 from ketacare.treatments import actions, infusion, side_effects
 from ketacare.treatments.models import SessionAlert, SessionStatus
 from ketacare.treatments.models_chair import InfusionEvent, SideEffect
-from tests.treatments.session_helpers import actor, dosed, ready_session
+from tests.treatments.session_helpers import actor, dosed, infused, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_infusion_changes_refuse_bad_input_and_wrong_state(world: Any) -> None:
         assert err.value.field == field, (kind, rate, reason)
     with pytest.raises(ActionError, match="not paused"):
         infusion.do_infusion_event(nurse, session, "resume", None, "")
-    actions.do_end_infusion(nurse, session)
+    actions.do_end_infusion(nurse, infused(session))
     with pytest.raises(ActionError, match="running"):
         infusion.do_infusion_event(nurse, session, "pause", None, "late")
     assert not InfusionEvent.objects.exists()

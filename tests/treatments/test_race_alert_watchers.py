@@ -26,7 +26,7 @@ from ketacare.treatments import actions
 from ketacare.treatments.escalation import escalate_unacknowledged
 from ketacare.treatments.models import SessionAlert, StaffNotice, TreatmentSession
 from ketacare.treatments.overdue import raise_overdue_vitals
-from tests.treatments.session_helpers import actor, dosed, ready_session
+from tests.treatments.session_helpers import actor, dosed, infused, ready_session
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -151,7 +151,7 @@ def test_a_repeat_reading_while_the_escalation_watcher_claims_the_alert(world: A
 
 
 def test_acknowledging_an_overdue_alert_while_the_watcher_closes_it(world: Any) -> None:
-    session = actions.do_end_infusion(actor(world.nurse_a), monitored(world))
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(monitored(world)))
     start = session.observation_started_at
     assert start is not None
     assert raise_overdue_vitals(start + timedelta(minutes=40)) >= 1

@@ -11,7 +11,7 @@ import pytest
 from ketacare.accounts.actions import ActionError
 from ketacare.treatments import actions
 from ketacare.treatments.models import SessionStatus, TreatmentSession
-from tests.treatments.session_helpers import NORMAL, actor, checks_ok, dosed, ready_session
+from tests.treatments.session_helpers import NORMAL, actor, checks_ok, dosed, infused, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,7 @@ def test_a_nurse_cannot_override_a_discharge_refusal_whatever_the_caller_says(
     session = dosed(
         world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     )
-    session = actions.do_end_infusion(actor(world.nurse_a), session)
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(session))
     _age(session, 130)
     actions.do_record_vitals(actor(world.nurse_a), session, NORMAL | {"cadss6": 3})
     with pytest.raises(ActionError) as err:

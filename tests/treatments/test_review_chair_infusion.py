@@ -10,7 +10,7 @@ import pytest
 from ketacare.accounts.actions import ActionError
 from ketacare.treatments import infusion
 from ketacare.treatments.models_chair import InfusionEvent
-from tests.treatments.session_helpers import actor, dosed, ready_session
+from tests.treatments.session_helpers import actor, dosed, infused, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +49,6 @@ def test_a_pause_never_resumed_ends_with_the_dosing_in_the_timeline(world: Any) 
     infusion.do_infusion_event(nurse, session, "pause", reason="BP 182/104, prescriber called")
     [open_pause] = infusion.timeline(session)
     assert open_pause.stop is None and not open_pause.ended_with_dosing
-    ended = actions.do_end_infusion(nurse, session)
+    ended = actions.do_end_infusion(nurse, infused(session))
     [pause] = infusion.timeline(ended)
     assert pause.stop == ended.dosing_ended_at and pause.ended_with_dosing

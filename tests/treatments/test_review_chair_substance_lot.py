@@ -15,7 +15,7 @@ from ketacare.treatments import actions, signing
 from ketacare.treatments import substance_actions as sa
 from ketacare.treatments.models import TreatmentSession
 from ketacare.treatments.substance_ledger import session_log_problems
-from tests.treatments.session_helpers import NORMAL, actor, checks_ok, ready_session
+from tests.treatments.session_helpers import NORMAL, actor, checks_ok, infused, ready_session
 from tests.treatments.substance_helpers import vial_lot
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def _discharged_from(world: Any, lot_id: int) -> TreatmentSession:
     calc = actions.session_dose(session)
     nurse = actor(world.nurse_a)
     session = actions.do_start_dose(nurse, session, {"lot_id": lot_id, "given_mg": calc.dose_mg})
-    session = actions.do_end_infusion(nurse, session)
+    session = actions.do_end_infusion(nurse, infused(session))
     TreatmentSession.objects.filter(pk=session.pk).update(
         observation_started_at=timezone.now() - timedelta(minutes=125)
     )

@@ -13,7 +13,7 @@ import time_machine
 from ketacare.treatments import actions
 from ketacare.treatments.models import SessionAlert
 from ketacare.treatments.overdue import raise_overdue_vitals
-from tests.treatments.session_helpers import actor, dosed, ready_session
+from tests.treatments.session_helpers import actor, dosed, infused, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def test_spo2_alone_does_not_answer_the_bp_interval(world: Any, as_user: Any) -> None:
     nurse = world.nurse_a
     session = dosed(nurse, ready_session(world.prescriber_a, nurse, world.patient_a))
-    session = actions.do_end_infusion(actor(nurse), session)
+    session = actions.do_end_infusion(actor(nurse), infused(session))
     start = session.observation_started_at
     with time_machine.travel(start + timedelta(minutes=2), tick=False):
         actions.do_record_vitals(

@@ -16,7 +16,7 @@ from ketacare.treatments import actions
 from ketacare.treatments.models import SessionAlert, SessionStatus, TreatmentSession
 from ketacare.treatments.overdue import raise_overdue_vitals
 from ketacare.treatments.side_effects import do_record_side_effect
-from tests.treatments.session_helpers import NORMAL, actor, dosed, ready_session
+from tests.treatments.session_helpers import NORMAL, actor, dosed, infused, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 def _ready(world: Any) -> TreatmentSession:
     nurse = world.nurse_a
     session = dosed(nurse, ready_session(world.prescriber_a, nurse, world.patient_a))
-    session = actions.do_end_infusion(actor(nurse), session)
+    session = actions.do_end_infusion(actor(nurse), infused(session))
     TreatmentSession.objects.filter(pk=session.pk).update(
         observation_started_at=timezone.now() - timedelta(minutes=125)
     )

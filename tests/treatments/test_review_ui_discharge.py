@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.treatments.session_helpers import dosed, ready_session
+from tests.treatments.session_helpers import dosed, infused, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +20,7 @@ def test_a_refused_discharge_opens_on_the_refusal(world: Any, as_user: Any) -> N
     )
     url = f"/patients/{session.patient_id}/sessions/{session.pk}/"
     nurse = as_user(world.nurse_a)
+    infused(session)
     nurse.post(url + "end-infusion/")
     page = nurse.get(url).content.decode()
     assert f'action="{url}discharge/#discharge"' in page

@@ -17,7 +17,7 @@ from ketacare.treatments import actions
 from ketacare.treatments.models import TreatmentSession
 from tests.conftest import make_patient
 from tests.safety.helpers import raise_flag
-from tests.treatments.session_helpers import NORMAL, actor, dosed, ready_session
+from tests.treatments.session_helpers import NORMAL, actor, dosed, infused, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def _discharged(world: Any) -> TreatmentSession:
     session = dosed(
         world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     )
-    session = actions.do_end_infusion(actor(world.nurse_a), session)
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(session))
     TreatmentSession.objects.filter(pk=session.pk).update(
         observation_started_at=timezone.now() - timedelta(minutes=125)
     )

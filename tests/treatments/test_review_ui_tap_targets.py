@@ -10,7 +10,7 @@ import pytest
 
 import ketacare
 from ketacare.treatments import actions
-from tests.treatments.session_helpers import actor, dosed, ready_session
+from tests.treatments.session_helpers import actor, dosed, infused, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def test_the_escort_checkbox_row_is_a_44px_tap_target(world: Any, as_user: Any) 
     session = dosed(
         world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     )
-    actions.do_end_infusion(actor(world.nurse_a), session)
+    actions.do_end_infusion(actor(world.nurse_a), infused(session))
     url = f"/patients/{session.patient_id}/sessions/{session.pk}/"
     page = as_user(world.nurse_a).get(url).content.decode()
     assert "ketacare/treatments.css" in page

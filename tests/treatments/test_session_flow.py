@@ -22,6 +22,7 @@ from tests.treatments.session_helpers import (
     answers_for,
     checks_ok,
     dosed,
+    infused,
     ready_session,
 )
 
@@ -99,7 +100,7 @@ def test_iv_dose_records_formula_and_observation_starts_at_end_of_infusion(world
     dose = session.dose
     assert dose.calculated_mg == 35  # 0.5 mg/kg x 70 kg
     assert any("70" in line for line in dose.formula)
-    session = actions.do_end_infusion(actor(world.nurse_a), session)
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(session))
     assert session.status == SessionStatus.MONITORING
     assert session.observation_started_at is not None
 
@@ -162,7 +163,7 @@ def test_discharge_is_refused_listing_what_is_missing(world: Any) -> None:
     session = dosed(
         world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     )
-    session = actions.do_end_infusion(actor(world.nurse_a), session)
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(session))
     with pytest.raises(actions.DischargeRefused) as err:
         actions.do_discharge(actor(world.nurse_a), session)
     text = " ".join(err.value.reasons)
@@ -174,7 +175,7 @@ def test_iv_session_from_check_in_to_discharge(world: Any) -> None:
     session = dosed(
         world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     )
-    session = actions.do_end_infusion(actor(world.nurse_a), session)
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(session))
     _age(session, 125)
     actions.do_record_vitals(actor(world.nurse_a), session, NORMAL)
     session.refresh_from_db()
@@ -232,7 +233,7 @@ def test_prescriber_override_is_recorded_with_what_it_waived(world: Any) -> None
     session = dosed(
         world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     )
-    session = actions.do_end_infusion(actor(world.nurse_a), session)
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(session))
     _age(session, 130)
     actions.do_record_vitals(actor(world.nurse_a), session, NORMAL | {"cadss6": 3})
     with pytest.raises(ActionError) as err:
@@ -256,7 +257,7 @@ def test_an_override_needs_a_real_reason(world: Any) -> None:
     session = dosed(
         world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     )
-    session = actions.do_end_infusion(actor(world.nurse_a), session)
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(session))
     for reason in ("ok", "fine"):
         with pytest.raises(ActionError) as err:
             actions.do_discharge(
@@ -271,7 +272,7 @@ def test_racemic_escort_may_be_overridden_with_a_reason(world: Any) -> None:
     session = dosed(
         world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     )
-    session = actions.do_end_infusion(actor(world.nurse_a), session)
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(session))
     _age(session, 130)
     actions.do_record_vitals(actor(world.nurse_a), session, NORMAL)
     session = actions.do_discharge(

@@ -15,6 +15,7 @@ from tests.treatments.session_helpers import (
     appointment,
     consent,
     dosed,
+    infused,
     phq9_today,
     ready_session,
 )
@@ -111,6 +112,7 @@ def test_discharge_button_lists_the_refusal_reasons(world: Any, as_user: Any) ->
         world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     )
     nurse = as_user(world.nurse_a)
+    infused(session)
     nurse.post(_url(session, "end-infusion/"))
     response = nurse.post(_url(session, "discharge/"), {"escort_confirmed": "on"})
     assert response.status_code == 400

@@ -17,7 +17,7 @@ from ketacare.treatments import substance_actions as sa
 from ketacare.treatments.locking import LOCKED_MESSAGE
 from ketacare.treatments.models import SessionAlert, SessionStatus, TreatmentSession
 from ketacare.treatments.models_chair import SessionAddendum, SessionSignature
-from tests.treatments.session_helpers import NORMAL, actor, dosed, ready_session
+from tests.treatments.session_helpers import NORMAL, actor, dosed, infused, ready_session
 from tests.treatments.substance_helpers import vial_lot
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def _discharged(world: Any) -> TreatmentSession:
     session = dosed(
         world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     )
-    session = actions.do_end_infusion(actor(world.nurse_a), session)
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(session))
     TreatmentSession.objects.filter(pk=session.pk).update(
         observation_started_at=timezone.now() - timedelta(minutes=125)
     )

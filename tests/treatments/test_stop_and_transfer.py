@@ -20,7 +20,7 @@ from ketacare.treatments import actions, infusion
 from ketacare.treatments.discharge_sheet import sheet_available
 from ketacare.treatments.models import SessionAlert, SessionStatus, TreatmentSession
 from ketacare.treatments.rems_form import build_form, owed_sessions
-from tests.treatments.session_helpers import NORMAL, actor, dosed, ready_session
+from tests.treatments.session_helpers import NORMAL, actor, dosed, infused, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -161,7 +161,7 @@ def _message(who: Any, session: TreatmentSession, reason: str, given: str) -> st
 
 
 def test_there_is_nothing_to_stop_once_dosing_has_ended(world: Any) -> None:
-    session = actions.do_end_infusion(actor(world.nurse_a), _iv_dosing(world))
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(_iv_dosing(world)))
     with pytest.raises(ActionError) as err:
         actions.do_stop_session(actor(world.nurse_a), session, HIGH_BP)
     assert err.value.field == "reason" and "transfer out" in err.value.message
@@ -199,7 +199,7 @@ def test_a_transfer_before_any_drug_is_refused(world: Any) -> None:
 
 
 def test_a_transfer_out_ends_the_session_without_discharge(world: Any) -> None:
-    session = actions.do_end_infusion(actor(world.nurse_a), _iv_dosing(world))
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(_iv_dosing(world)))
     with pytest.raises(ActionError) as err:
         actions.do_transfer_out(actor(world.nurse_a), session, "ED")
     assert err.value.field == "reason" and "10 characters" in err.value.message
@@ -289,7 +289,7 @@ def test_the_page_offers_abort_before_a_drug_then_stop_dosing_and_transfer(
 
 
 def test_a_stop_after_dosing_ended_is_shown_on_the_page(world: Any, as_user: Any) -> None:
-    session = actions.do_end_infusion(actor(world.nurse_a), _iv_dosing(world))
+    session = actions.do_end_infusion(actor(world.nurse_a), infused(_iv_dosing(world)))
     response = as_user(world.nurse_a).post(_url(session, "stop/"), {"reason": HIGH_BP})
     assert response.status_code == 400
     assert 'data-testid="error"' in response.content.decode()

@@ -23,7 +23,7 @@ from ketacare.treatments.limits import defaults, do_set_limits
 from ketacare.treatments.models import SessionAlert, StaffNotice
 from ketacare.treatments.overdue import raise_overdue_vitals
 from tests.conftest import make_staff
-from tests.treatments.session_helpers import actor, dosed, ready_session
+from tests.treatments.session_helpers import actor, dosed, infused, ready_session
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def _iv_monitoring(world: Any) -> Any:
     session = dosed(
         world.nurse_a, ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
     )
-    return actions.do_end_infusion(actor(world.nurse_a), session)
+    return actions.do_end_infusion(actor(world.nurse_a), infused(session))
 
 
 def test_both_watchers_are_registered() -> None:

@@ -33,6 +33,9 @@ class Status(StrEnum):
     DUE = "due"
     OVERDUE = "overdue"
     UPCOMING = "upcoming"
+    # The session has ended (discharged, transferred out, aborted) without this score: a fact
+    # of the record, no longer a prompt.
+    NOT_SCORED = "not_scored"
 
 
 @dataclass(frozen=True)
@@ -63,12 +66,14 @@ def timepoints(
     min_observation_min: int,
     scored_observed_min: Sequence[float] | None = None,
     observed_now: float | None = None,
+    ended: bool = False,
 ) -> tuple[Timepoint, ...]:
     """The three timepoints and their status. `scored_at_min`: minutes from the first dose of
     each reading that has both scores; `minutes_now`: None before the first dose. The
     pre-discharge timepoint runs on the observation clock (`scored_observed_min`,
     `observed_now`: minutes from its start; for esketamine the same as from the first dose, for
-    an infusion from its end) and defaults to the first-dose figures."""
+    an infusion from its end) and defaults to the first-dose figures. Once the session has
+    `ended`, a timepoint not scored is `NOT_SCORED`, never due or upcoming."""
     if scored_observed_min is None:
         scored_observed_min, observed_now = scored_at_min, minutes_now
     low, high = PEAK_WINDOW_MIN
@@ -105,4 +110,12 @@ def timepoints(
         end_status,
         f"From {opens} min after the first dose, before the patient leaves (clinical.md §10, §6c).",
     )
-    return (pre, peak, end)
+    points: tuple[Timepoint, ...] = (pre, peak, end)
+    if ended:
+        points = tuple(
+            t
+            if t.status is Status.DONE
+            else Timepoint(t.code, t.label, Status.NOT_SCORED, t.detail)
+            for t in points
+        )
+    return points

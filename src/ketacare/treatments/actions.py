@@ -27,6 +27,7 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic, Membership, Role
 from ketacare.clinical.dosing import DoseCalculation, judge_given_dose
+from ketacare.clinical.infusion import InfusionChange, judge_infusion_end
 from ketacare.clinical.protocols import (
     ESKETAMINE_DEVICE_MG,
     DoseKind,
@@ -44,12 +45,18 @@ from ketacare.measures.scheduling import clinic_today, clinic_zone
 from ketacare.patients.models import BodyMeasurement, Patient
 from ketacare.plans.actions import plan_dose
 from ketacare.plans.models import PlanStatus
-from ketacare.scheduling.models import Appointment, AppointmentStatus, AppointmentType
+from ketacare.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    Resource,
+)
 from ketacare.treatments.checks import automatic_checks, manual_items
 from ketacare.treatments.dosing_gate import refuse_more_drug_if_blocked
 from ketacare.treatments.limits import clinic_monitoring
 from ketacare.treatments.locking import refuse_if_locked
 from ketacare.treatments.models import (
+    ACTIVE_SESSION_STATUSES,
     AlertAction,
     CheckResult,
     DeviceAdministration,
@@ -168,6 +175,38 @@ def _has_role(actor: Actor, clinic_id: int, *roles: str) -> bool:
 # --- check-in -------------------------------------------------------------------------------
 
 
+def _refuse_occupied_chair(clinic: Clinic, appointment: Appointment) -> None:
+    """One patient per chair: refused while another session of this clinic on the
+    appointment's chair is still running (not discharged, aborted or transferred out). The
+    chair's row is locked first, so two check-ins to one chair at once cannot both pass."""
+    if appointment.resource_id is None:
+        return
+    chair = (
+        Resource.objects.select_for_update()
+        .filter(clinic=clinic, pk=appointment.resource_id)
+        .first()
+    )
+    if chair is None:
+        return
+    running = (
+        TreatmentSession.objects.filter(
+            clinic=clinic,
+            appointment__resource_id=chair.pk,
+            status__in=ACTIVE_SESSION_STATUSES,
+        )
+        .select_related("patient")
+        .order_by("created_at")
+        .first()
+    )
+    if running is not None:
+        raise ActionError(
+            "appointment",
+            f"{chair.name} is in use: {running.patient.display_name}'s session there is "
+            f"“{running.get_status_display()}”. Discharge, transfer or end that session first, "
+            "or move this appointment to a free chair in the schedule.",
+        )
+
+
 def do_check_in(
     actor: Actor, clinic: Clinic, patient: Patient, appointment_id: object
 ) -> TreatmentSession:
@@ -204,6 +243,7 @@ def do_check_in(
             )
         if TreatmentSession.objects.filter(appointment=appointment).exists():
             raise ActionError("appointment", "This appointment already has a session.")
+        _refuse_occupied_chair(clinic, appointment)
         plan = appointment.plan
         if plan is None or plan.patient_id != patient.pk:
             raise ActionError("appointment", "The appointment is not linked to a treatment plan.")
@@ -657,8 +697,39 @@ def do_record_device(actor: Actor, session: TreatmentSession) -> DeviceAdministr
     return device
 
 
+def _refuse_incomplete_infusion(
+    session: TreatmentSession, protocol: Protocol, dose: DoseRecord, now: datetime
+) -> None:
+    """ "Infusion stopped now" records the whole dose as given: refused while the infusion has
+    clearly not run its planned time (pauses excluded, rate changes weighed;
+    `clinical.infusion.judge_infusion_end`). An infusion stopped early is recorded with the
+    amount from the pump, through "Stop dosing early"."""
+    planned = protocol.dose_for(session.plan.phase).duration_min
+    if planned is None:  # a bolus: nothing to time
+        return
+    planned_rate = None
+    intended = dose.intended_mg if dose.intended_mg is not None else dose.given_mg
+    if dose.concentration_mg_per_ml and intended:
+        planned_rate = intended / dose.concentration_mg_per_ml * 60 / planned
+    events = session.infusion_events.order_by("at", "pk")
+    judged = judge_infusion_end(
+        started_at=dose.started_at,
+        now=now,
+        planned_min=planned,
+        changes=[InfusionChange(e.kind, e.at, e.rate_ml_per_h) for e in events],
+        planned_rate_ml_per_h=planned_rate,
+    )
+    if not judged.complete:
+        raise ActionError(
+            "end",
+            f"{' '.join(judged.reasons)} If it was stopped early, use “Stop dosing early” and "
+            "enter the amount given from the pump.",
+        )
+
+
 def do_end_infusion(actor: Actor, session: TreatmentSession) -> TreatmentSession:
-    """The infusion has stopped: monitoring begins and, for IV, the observation clock."""
+    """The infusion has run its course: monitoring begins and, for IV, the observation clock.
+    Refused clearly before the planned time (`_refuse_incomplete_infusion`)."""
     now = timezone.now()
     with transaction.atomic():
         session = _locked(session)
@@ -666,9 +737,10 @@ def do_end_infusion(actor: Actor, session: TreatmentSession) -> TreatmentSession
         dose = DoseRecord.objects.select_for_update().get(session=session)
         if dose.devices_planned:
             raise ActionError("end", "Record each device; dosing ends with the last one.")
+        protocol = session_protocol(session)
+        _refuse_incomplete_infusion(session, protocol, dose, now)
         dose.stopped_at = now
         dose.save(update_fields=["stopped_at"])
-        protocol = session_protocol(session)
         if protocol.monitoring.observation_from == ObservationStart.END_OF_INFUSION:
             session.observation_started_at = now
         session.dosing_ended_at, session.dosing_ended_by_id = now, actor.user_id

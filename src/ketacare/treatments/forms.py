@@ -144,8 +144,16 @@ class DoseForm(forms.Form):
 
 
 class AckForm(forms.Form):
+    """One alert's acknowledgement. Each open alert has its own form on the session page:
+    `alert_id` gives its fields ids of their own (the field names stay `action` and `note`)."""
+
     action = forms.ChoiceField(label="Action taken", choices=[("", "—"), *AlertAction.choices])
     note = forms.CharField(required=False, max_length=500)
+
+    def __init__(self, *args: Any, alert_id: int | None = None, **kwargs: Any) -> None:
+        if alert_id is not None:
+            kwargs.setdefault("auto_id", f"id_alert{alert_id}_%s")
+        super().__init__(*args, **kwargs)
 
 
 class DischargeForm(forms.Form):

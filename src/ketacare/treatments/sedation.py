@@ -41,6 +41,7 @@ def sedation_timepoints(
         min_observation_min=protocol.monitoring.min_observation_min,
         scored_observed_min=_minutes(during, observed),
         observed_now=(now - observed).total_seconds() / 60 if observed else None,
+        ended=not session.is_active,
     )
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
+from ketacare.measures.scheduling import clinic_zone
 from ketacare.treatments.locking import lock_row
 from ketacare.treatments.models import SessionAlert, SessionStatus
 from ketacare.treatments.models_chair import Severity, SideEffect, SideEffectCode
@@ -40,6 +41,40 @@ def _when(data: Mapping[str, Any], name: str, default: datetime | None) -> datet
     if value > timezone.now() + timedelta(minutes=5):
         raise ActionError(name, "This time is in the future.")
     return value
+
+
+# Times are typed to the minute (and a blank one is "now", to the second): a minute's slack
+# keeps "onset 10:05, given now" from being refused at 10:05:40.
+SLACK = timedelta(minutes=1)
+
+
+def _refuse_out_of_order(
+    session: Any, onset: datetime, given_at: datetime | None, onset_typed: bool = True
+) -> None:
+    """The onset falls within the session (not before the check-in nor before the dose
+    started) and the intervention for it not before the onset; the error names the field."""
+    zone = clinic_zone(session.clinic)
+
+    def hm(moment: datetime) -> str:
+        return f"{timezone.localtime(moment, zone):%H:%M}"
+
+    checked_in = session.checked_in_at
+    if checked_in is not None and onset < checked_in - SLACK:
+        raise ActionError(
+            "onset_at", f"The onset ({hm(onset)}) is before the check-in ({hm(checked_in)})."
+        )
+    started = session.dosing_started_at
+    if onset < started - SLACK:
+        raise ActionError(
+            "onset_at", f"The onset ({hm(onset)}) is before the dose started ({hm(started)})."
+        )
+    if given_at is not None and given_at < onset - SLACK:
+        raise ActionError(
+            "intervention_at",
+            f"The intervention time ({hm(given_at)}) is before the side effect's onset "
+            f"({hm(onset)}{'' if onset_typed else ', now'}): enter when the drug was given "
+            "for it.",
+        )
 
 
 def do_record_side_effect(actor: Actor, session: Any, data: Mapping[str, Any]) -> SideEffect:
@@ -69,8 +104,9 @@ def do_record_side_effect(actor: Actor, session: Any, data: Mapping[str, Any]) -
         session = lock_row(session)
         if session.dosing_started_at is None:
             raise ActionError("code", "Side effects are recorded once the dose has started.")
-        if onset is not None and onset < session.dosing_started_at - timedelta(minutes=1):
-            raise ActionError("onset_at", "The onset is before the dose started.")
+        _refuse_out_of_order(
+            session, onset or now, given_at, data.get("onset_at") not in (None, "")
+        )
         effect = SideEffect.objects.create(
             session=session,
             code=code,

@@ -7,6 +7,7 @@ change re-renders the page with the bound form, the field named, status 400.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -68,6 +69,32 @@ def _to(session: TreatmentSession, anchor: str = "") -> HttpResponse:
     return HttpResponseRedirect(url + (f"#{anchor}" if anchor else ""))
 
 
+def _minutes_observed(session: TreatmentSession, now: datetime) -> int | None:
+    """Minutes on the observation clock: until now while the session runs; once it has ended,
+    until the discharge (or the transfer out or abort), the figure it ended with."""
+    start = session.observation_started_at
+    if start is None:
+        return None
+    until = now if session.is_active else (session.discharged_at or session.ended_at or now)
+    return max(0, int((until - start).total_seconds() // 60))
+
+
+def _alerts_with_forms(session: TreatmentSession, bound: dict[str, Any]) -> list[Any]:
+    """The session's alerts, newest first; each open one carries its own acknowledgement form
+    (`ack_form`): the refused one (`bound["ack"]` for `bound["ack_alert"]`) keeps what was typed
+    and its errors, every other one is blank."""
+    alerts = list(session.alerts.select_related("acknowledged_by").order_by("-raised_at"))
+    refused = bound.get("ack")
+    for alert in alerts:
+        if alert.is_open:
+            alert.ack_form = (  # type: ignore[attr-defined]  # for the template only
+                refused
+                if refused is not None and bound.get("ack_alert") == alert.pk
+                else AckForm(alert_id=alert.pk)
+            )
+    return alerts
+
+
 def _page(
     request: HttpRequest,
     session: TreatmentSession,
@@ -99,10 +126,13 @@ def _page(
         "readings": readings,
         "baseline": pic.baseline,
         "checks": list(session.checks.select_related("by").order_by("-at", "pk")[:40]),
-        "alerts": list(session.alerts.select_related("acknowledged_by").order_by("-raised_at")),
+        "alerts": _alerts_with_forms(session, bound),
         "dose": dose,
         "devices": list(dose.devices.all()) if dose is not None else [],
-        "next_due": next_due(session, protocol, pic.latest, last_bp=pic.latest_bp),
+        # Live prompts only while the session runs; an ended one shows its final figures.
+        "next_due": next_due(session, protocol, pic.latest, last_bp=pic.latest_bp)
+        if session.is_active
+        else None,
         "blockers": actions.dosing_blockers(session)
         if session.status == SessionStatus.PRE_DOSE
         else [],
@@ -110,9 +140,7 @@ def _page(
         "decision": readiness(session, now, readings=readings)
         if session.status in (SessionStatus.MONITORING, SessionStatus.READY)
         else None,
-        "minutes_observed": int((now - session.observation_started_at).total_seconds() // 60)
-        if session.observation_started_at
-        else None,
+        "minutes_observed": _minutes_observed(session, now),
         "instructions": DISCHARGE_INSTRUCTIONS,
         "can_run": has_perm(membership, Perm.SESSION_RUN),
         "can_clear": has_perm(membership, Perm.SESSION_CLEAR_HOLD),
@@ -120,8 +148,6 @@ def _page(
         "hold_form": bound.get("hold") or HoldForm(),
         "dose_form": bound.get("dose") or DoseForm(),
         "vitals_form": bound.get("vitals") or VitalsForm(),
-        "ack_form": bound.get("ack") or AckForm(),
-        "ack_alert": bound.get("ack_alert"),
         "discharge_form": bound.get("discharge") or DischargeForm(),
         "stop_form": bound.get("stop") or StopForm(),
         "transfer_form": bound.get("transfer") or TransferForm(),
@@ -133,6 +159,7 @@ def _page(
         "sedation": sedation_timepoints(session, protocol, readings, now),
         "error": error,
         "refusal": bound.get("refusal"),
+        "end_error": bound.get("end_error", ""),
         "rems_owed": is_rems_session(session),
     }
     from ketacare.treatments.views_chair import chair_context
@@ -265,7 +292,8 @@ def end_infusion(request: HttpRequest, patient_id: str, session_id: int) -> Http
     try:
         actions.do_end_infusion(actor_from_request(request), session)
     except ActionError as exc:
-        return _page(request, session, status=400, error=exc.message)
+        # Shown next to the button, with "Stop dosing early" opened below it.
+        return _page(request, session, status=400, end_error=exc.message)
     return _to(session, "dose")
 
 
@@ -291,7 +319,7 @@ def acknowledge(
 ) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.SESSION_RUN)
     session = _session(patient, session_id)
-    form = AckForm(request.POST)
+    form = AckForm(request.POST, alert_id=alert_id)
     if not form.is_valid():
         return _page(request, session, status=400, ack=form, ack_alert=alert_id)
     try:
@@ -303,6 +331,8 @@ def acknowledge(
             form.cleaned_data["note"],
         )
     except ActionError as exc:
+        if exc.field in ("alert", "session"):  # no open alert (or locked): no form to carry it
+            return _page(request, session, status=400, error=exc.message)
         form.add_error("action" if exc.field == "action" else None, exc.message)
         return _page(request, session, status=400, ack=form, ack_alert=alert_id)
     return _to(session, "alerts")
