@@ -21,7 +21,7 @@ from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.permissions import Perm, actor_may
 from ketacare.clinical.crisis_rules import Disposition, Step, close_check, follow_up_check
 from ketacare.measures.models import Assessment, AssessmentStatus
-from ketacare.measures.scheduling import clinic_today
+from ketacare.measures.scheduling import clinic_today, clinic_zone
 from ketacare.patients.models import Patient
 from ketacare.safety.crisis_models import (
     CrisisFlag,
@@ -254,7 +254,11 @@ def do_record_step(
             elif timezone.is_naive(follow_up):
                 follow_up = timezone.make_aware(follow_up)
             if disposition == Disposition.OUTPATIENT:
-                decision = follow_up_check(when, follow_up)
+                # In the clinic's time, so the window the refusal names is the clinic's clock.
+                zone = clinic_zone(crisis.patient.clinic)
+                decision = follow_up_check(
+                    when.astimezone(zone), follow_up.astimezone(zone) if follow_up else None
+                )
                 if not decision.ok:
                     raise ActionError("follow_up_at", "follow_up_at: " + decision.reasons[0])
             step.disposition, step.follow_up_at = disposition, follow_up
