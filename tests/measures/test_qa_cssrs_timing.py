@@ -223,11 +223,6 @@ def test_a_chart_problem_arising_after_the_checklist_stands(world: Any) -> None:
     assert any("C-SSRS" in p for p in standing_problems(session))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="treatments.actions.dosing_blockers reads the stored check_problems; wiring it to "
-    "checks.standing_problems is needed in treatments/actions.py (not this change's file)",
-)
 def test_the_dose_starts_once_the_screen_is_recorded_without_re_entering_the_checklist(
     world: Any,
 ) -> None:

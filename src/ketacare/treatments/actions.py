@@ -51,7 +51,7 @@ from ketacare.scheduling.models import (
     AppointmentType,
     Resource,
 )
-from ketacare.treatments.checks import automatic_checks, manual_items
+from ketacare.treatments.checks import automatic_checks, manual_items, standing_problems
 from ketacare.treatments.dosing_gate import refuse_more_drug_if_blocked
 from ketacare.treatments.limits import clinic_monitoring
 from ketacare.treatments.locking import refuse_if_locked
@@ -490,7 +490,9 @@ def dosing_blockers(session: TreatmentSession) -> list[str]:
     """Why the dose may not start now (empty: it may)."""
     if session.status != SessionStatus.PRE_DOSE:
         return [f"The pre-dose checks are not done (status: {session.get_status_display()})."]
-    blockers = list(session.check_problems) if not session.checks_passed else []
+    # The checklist's problems as they stand now: a typed "no" until the checklist is recorded
+    # again, the chart's automatic items read again (a C-SSRS recorded since counts).
+    blockers = standing_problems(session) if not session.checks_passed else []
     if session.on_hold and session.hold_cleared_at is None:
         blockers += [*session.hold_reasons, "A prescriber must document the decision to proceed."]
     return blockers

@@ -158,8 +158,7 @@ def standing_problems(session: TreatmentSession) -> list[str]:
     was recorded (no C-SSRS yet) and is met since (the screen was recorded) no longer stands,
     and one met then but failing now does. Vitals and a BP hold are not touched: they are the
     session's own (`on_hold`, cleared only by a prescriber). The gate
-    (`treatments.actions.dosing_blockers`) still reads the stored `check_problems`; it would
-    call this instead (not wired here: that module is not this change's)."""
+    (`treatments.actions.dosing_blockers`) reads this, not the stored `check_problems`."""
     from ketacare.treatments.state import session_protocol
 
     if session.checks_at is None:  # no checklist recorded: the gate says so itself
