@@ -4,7 +4,8 @@ Flag (`flag-{pk}`):
 - `status` active while the flag is open or acknowledged, inactive once resolved;
 - `category` flag-category `safety`; `code` = the flag's source (urn:ketacare:risk-flag-source)
   with the level and reason as text;
-- `period.start` = raised; `period.end` = when the crisis record that resolved it was closed;
+- `period.start` = raised; `period.end` once resolved: when its crisis record was closed (a
+  high flag), else when a clinician resolved it (`resolved_at`, safety.resolve);
 - `subject` the patient; `author` (display only) who raised it.
 Searches: `patient`, `status` (active | inactive).
 
@@ -70,13 +71,15 @@ def parse_risk_id(resource_id: str) -> int | None:
 
 
 def flag_to_fhir(flag: RiskFlag) -> dict[str, Any]:
-    crisis = getattr(flag, "crisis_record", None)
-    end = crisis.closed_at if crisis is not None and flag.status == FlagStatus.RESOLVED else None
+    end = None
+    if flag.status == FlagStatus.RESOLVED:
+        crisis = getattr(flag, "crisis_record", None)
+        end = crisis.closed_at if crisis is not None else flag.resolved_at
     return prune(
         {
             "resourceType": "Flag",
             "id": f"flag-{flag.pk}",
-            "meta": {"lastUpdated": instant(flag.acknowledged_at or flag.raised_at)},
+            "meta": {"lastUpdated": instant(end or flag.acknowledged_at or flag.raised_at)},
             "status": "active" if flag.status in ACTIVE else "inactive",
             "category": [concept(FLAG_CATEGORY, "safety", "Safety")],
             "code": concept(

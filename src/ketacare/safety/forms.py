@@ -1,4 +1,5 @@
-"""Forms for flags (manual flag, acknowledgment) and the clinic's safety settings."""
+"""Forms for flags (manual flag, acknowledgment, resolution) and the clinic's safety
+settings."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ketacare.accounts.models import Clinic, User
 from ketacare.safety.escalation import ACK_ACTIONS
 from ketacare.safety.escalation_models import WEEKDAYS, OnCallOverride, OnCallSlot, SafetySettings
 from ketacare.safety.models import RiskLevel
+from ketacare.safety.resolve import NOTE_MAX_CHARS
 from ketacare.safety.resources import parse_extra_lines
 
 
@@ -42,6 +44,24 @@ class AcknowledgeForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Who you spoke to, when, and what was agreed.",
+    )
+
+
+class ActionCheckedText(forms.CharField):
+    """Marked required on the page, but a blank value is the action's to refuse: it checks
+    the flag first (not acknowledged, crisis record, already resolved), then the note."""
+
+    def validate(self, value: Any) -> None:
+        return None
+
+
+class ResolveForm(forms.Form):
+    """Parses only; `resolve.do_resolve_flag` validates (its messages name the field)."""
+
+    resolution_note = ActionCheckedText(
+        label="Resolution note",
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": NOTE_MAX_CHARS}),
+        help_text="Why the flag can close: what was done, the screen's result, what was agreed.",
     )
 
 

@@ -67,6 +67,13 @@ class RiskFlag(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     action_taken = models.TextField(blank=True)
+    # Set by `resolve.do_resolve_flag` (a flag without a crisis record). A flag resolved by
+    # closing its crisis record keeps its resolution on that record (closed_at/by, summary).
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-raised_at"]

@@ -1,5 +1,5 @@
 """The risk timeline on the chart: every flag, screen, notification, escalation,
-acknowledgment (and, from the crisis workflow, disposition) in time order.
+acknowledgment, resolution (and, from the crisis workflow, disposition) in time order.
 
 Extensible: a source is a function `source(patient) -> list[TimelineEntry]`; append its dotted
 path to TIMELINE_SOURCES (the crisis workflow adds its records this way).
@@ -25,7 +25,7 @@ RISK_SCALES = ("phq9", "qids_sr16", "cssrs_recent")
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # flag, screen, notified, escalated, acknowledged, disposition, …
+    kind: str  # flag, screen, notified, escalated, acknowledged, resolved, disposition, …
     title: str
     detail: str = ""
     level: str = ""
@@ -33,17 +33,33 @@ class TimelineEntry:
 
 
 def flag_entries(patient: Patient) -> list[TimelineEntry]:
-    return [
-        TimelineEntry(
-            at=f.raised_at,
-            kind="flag",
-            title=f"{f.get_level_display()} risk flag raised — {f.get_source_display()}",
-            detail=f.reason,
-            level=f.level,
-            url=reverse("safety:flag", args=[f.pk]),
+    """Each flag when raised, and when resolved with the Resolve action (a crisis record's
+    close-out is on the timeline through `crisis_entries`)."""
+    entries = []
+    for f in RiskFlag.objects.filter(patient=patient).select_related("resolved_by"):
+        url = reverse("safety:flag", args=[f.pk])
+        entries.append(
+            TimelineEntry(
+                at=f.raised_at,
+                kind="flag",
+                title=f"{f.get_level_display()} risk flag raised — {f.get_source_display()}",
+                detail=f.reason,
+                level=f.level,
+                url=url,
+            )
         )
-        for f in RiskFlag.objects.filter(patient=patient)
-    ]
+        if f.resolved_at is not None:
+            who = f.resolved_by.display_name if f.resolved_by else "someone"
+            entries.append(
+                TimelineEntry(
+                    at=f.resolved_at,
+                    kind="resolved",
+                    title=f"{f.get_level_display()} risk flag resolved by {who}",
+                    detail=f.resolution_note,
+                    url=url,
+                )
+            )
+    return entries
 
 
 def screen_entries(patient: Patient) -> list[TimelineEntry]:

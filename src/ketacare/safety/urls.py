@@ -11,6 +11,7 @@ urlpatterns = [
     path("banner/", views.banner, name="banner"),
     path("notifications/", views.notifications, name="notifications"),
     path("flags/<int:flag_id>/", views.flag_detail, name="flag"),
+    path("flags/<int:flag_id>/resolve/", views.flag_resolve, name="resolve"),
     path("settings/", views.settings_page, name="settings"),
     path("rota/", views.rota_page, name="rota"),
     path("rota/<str:kind>/<int:row_id>/remove/", views.rota_remove, name="rota_remove"),

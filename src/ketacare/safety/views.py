@@ -1,5 +1,5 @@
-"""Staff pages for risk flags: the open-flag list, the banner poll, one flag (acknowledge),
-my notifications, a manual flag on a chart, and the clinic's safety settings and rota."""
+"""Staff pages for risk flags: the open-flag list, the banner poll, one flag (acknowledge,
+resolve), my notifications, a manual flag on a chart, and the clinic's safety settings and rota."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -37,10 +38,17 @@ from ketacare.safety.forms import (
     ManualFlagForm,
     OnCallOverrideForm,
     OnCallSlotForm,
+    ResolveForm,
     SafetySettingsForm,
     clinic_staff,
 )
-from ketacare.safety.models import FlagSource, FlagStatus, RiskFlag
+from ketacare.safety.models import FlagSource, FlagStatus, RiskFlag, RiskLevel
+from ketacare.safety.resolve import (
+    RESOLVE_PERM,
+    do_resolve_flag,
+    resolve_refusal,
+    screened_since,
+)
 from ketacare.safety.rota import on_call_at, settings_for
 
 LIST_SLOTS = 6
@@ -49,7 +57,9 @@ LIST_SLOTS = 6
 def _clinic_flag(request: ClinicRequest, flag_id: int) -> RiskFlag:
     flag = (
         RiskFlag.objects.filter(pk=flag_id, patient__clinic=request.clinic)
-        .select_related("patient", "raised_by", "acknowledged_by", "assessment")
+        .select_related(
+            "patient", "raised_by", "acknowledged_by", "resolved_by", "assessment", "crisis_record"
+        )
         .first()
     )
     if flag is None:
@@ -134,7 +144,6 @@ def notifications(request: ClinicRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def flag_detail(request: ClinicRequest, flag_id: int) -> HttpResponse:
     flag = _clinic_flag(request, flag_id)
-    can_ack = has_perm(request.membership, Perm.SAFETY_FLAG_ACKNOWLEDGE)
     form = AcknowledgeForm(request.POST or None)
     if request.method == "POST":
         require(request, Perm.SAFETY_FLAG_ACKNOWLEDGE)
@@ -154,6 +163,34 @@ def flag_detail(request: ClinicRequest, flag_id: int) -> HttpResponse:
             else:
                 messages.success(request, "Flag acknowledged; the escalation has stopped.")
                 return redirect("safety:flag", flag_id=flag.pk)
+    return _flag_page(request, flag, form, ResolveForm())
+
+
+@staff_view()
+@require_http_methods(["GET", "POST"])
+def flag_resolve(request: ClinicRequest, flag_id: int) -> HttpResponse:
+    """Resolve a flag without a crisis record (`resolve.do_resolve_flag`); the form is on the
+    flag's page, which a GET goes back to."""
+    flag = _clinic_flag(request, flag_id)
+    if request.method == "GET":
+        return redirect(reverse("safety:flag", args=[flag.pk]) + "#resolve")
+    require(request, RESOLVE_PERM)
+    form = ResolveForm(request.POST)
+    if form.is_valid():
+        try:
+            do_resolve_flag(actor_from_request(request), flag, form.cleaned_data["resolution_note"])
+        except ActionError as problem:
+            form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+            flag = _clinic_flag(request, flag_id)  # re-read: someone may have resolved it
+        else:
+            messages.success(request, "Flag resolved with your note.")
+            return redirect("safety:flag", flag_id=flag.pk)
+    return _flag_page(request, flag, AcknowledgeForm(), form)
+
+
+def _flag_page(
+    request: ClinicRequest, flag: RiskFlag, form: AcknowledgeForm, resolve_form: ResolveForm
+) -> HttpResponse:
     audit(
         request,
         "safety.flag.viewed",
@@ -161,11 +198,29 @@ def flag_detail(request: ClinicRequest, flag_id: int) -> HttpResponse:
         object_id=flag.pk,
         patient_id=flag.patient_id,
     )
+    can_ack = has_perm(request.membership, Perm.SAFETY_FLAG_ACKNOWLEDGE)
+    crisis = getattr(flag, "crisis_record", None)
+    # A crisis record's close-out resolves its flag, and every high flag's (resolve.py).
+    by_crisis = crisis is not None or flag.level == RiskLevel.HIGH
+    # The resolve card: an acknowledged flag resolved by no crisis record, for the roles that
+    # may acknowledge.
+    can_resolve = (
+        has_perm(request.membership, RESOLVE_PERM)
+        and flag.status == FlagStatus.ACKNOWLEDGED
+        and not by_crisis
+    )
     context: dict[str, Any] = {
         "flag": flag,
         "patient": flag.patient,
         "form": form,
+        "resolve_form": resolve_form,
+        "crisis": crisis,
+        "by_crisis": by_crisis,
         "can_ack": can_ack and flag.status == FlagStatus.OPEN,
+        "can_resolve": can_resolve,
+        "resolve_blocked": resolve_refusal(flag) if can_resolve else "",
+        # The dosing gate's reading: a complete screen at or after the flag was raised.
+        "screened_at": screened_since(flag) if flag.requires_cssrs else None,
         "can_screen": has_perm(request.membership, Perm.ASSESSMENT_RATE_CLINICIAN),
         "events": EscalationEvent.objects.filter(flag=flag).select_related("recipient", "actor"),
         "escalation": FlagEscalation.objects.filter(flag=flag).first(),
@@ -173,7 +228,8 @@ def flag_detail(request: ClinicRequest, flag_id: int) -> HttpResponse:
             "created_at"
         ),
     }
-    return render(request, "safety/flag.html", context, status=400 if form.errors else 200)
+    status = 400 if form.errors or resolve_form.errors else 200
+    return render(request, "safety/flag.html", context, status=status)
 
 
 @staff_view(Perm.SAFETY_FLAG_RAISE)

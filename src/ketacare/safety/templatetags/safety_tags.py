@@ -24,7 +24,7 @@ def risk_flags_alert(patient: Patient) -> dict[str, Any]:
 def safety_section(patient: Patient) -> dict[str, Any]:
     flags = list(
         RiskFlag.objects.filter(patient=patient)
-        .select_related("assessment", "raised_by", "acknowledged_by")
+        .select_related("assessment", "raised_by", "acknowledged_by", "resolved_by")
         .order_by("-raised_at")[:20]
     )
     return {"patient": patient, "flags": flags}
