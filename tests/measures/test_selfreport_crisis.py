@@ -82,19 +82,19 @@ def test_an_autosaved_risk_answer_reveals_the_panel_at_once(world: Any, client: 
     assert crisis_panel_shown(client.get(f"/r/{issued.token}/").content.decode())
 
 
-def test_a_risk_answer_left_in_an_unsent_form_raises_a_flag_later(
+def test_a_risk_answer_kept_in_an_unsent_form_raises_its_flag_at_once(
     world: Any, client: Client
 ) -> None:
+    """The answer is the warning sign: its flag is raised when it is saved, not when (or if)
+    the form is sent; the abandoned-form sweep then has nothing left to raise."""
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         issued = issue(world.patient_a, ["phq9"])
         client.post(f"/r/{issued.token}/draft/", {"scale": "phq9", "phq9-9": "3"})
-        assert flag_abandoned_risk_answers() == 0  # they may still be answering
+        flag = RiskFlag.objects.get()
         traveller.shift(timedelta(minutes=31))
-        assert flag_abandoned_risk_answers() == 1
-        assert flag_abandoned_risk_answers() == 0  # once
-    flag = RiskFlag.objects.get()
+        assert flag_abandoned_risk_answers() == 0
     assert flag.level == "high" and flag.source == "phq9_item9" and flag.assessment is None
-    assert "did not send" in flag.reason
+    assert "saved but not yet sent" in flag.reason and flag.requires_cssrs
 
 
 def test_i_need_help_now_raises_a_high_flag_shows_crisis_lines_and_is_audited(

@@ -126,6 +126,9 @@ def test_save_and_finish_later_with_a_risk_answer_shows_the_crisis_panel_next(
     assert 'href="tel:988"' in body and 'href="tel:911"' in body
     # It stays while that questionnaire is open, as on a /r/ link.
     assert 'data-testid="crisis-panel"' in c.get("/portal/questionnaires/").content.decode()
+    # And the care team has the flag now, not only once (or if) the form is sent.
+    flag = RiskFlag.objects.get(patient=world.patient_a)
+    assert flag.level == "high" and "saved but not yet sent" in flag.reason
 
 
 def test_save_and_finish_later_without_a_risk_answer_shows_no_panel(

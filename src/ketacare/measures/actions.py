@@ -14,7 +14,7 @@ from django.utils import timezone
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.clinical import scales
-from ketacare.clinical.risk import decide_flag
+from ketacare.clinical.risk import FlagDecision, decide_flag
 from ketacare.measures import scheduling
 from ketacare.measures.models import (
     Assessment,
@@ -67,7 +67,12 @@ def do_record_assessment(
     administered_at: datetime | None = None,
     allow_incomplete: bool = False,
     fhir_response: dict[str, Any] | None = None,
+    draft_flag_id: int | None = None,
 ) -> Assessment:
+    """Score and store one administration; raise the risk flag it calls for in the same
+    transaction. `draft_flag_id`: the flag a risk answer kept in this questionnaire's draft
+    already raised (`selfreport_actions._draft_flag`); a decision no higher than that flag's
+    level links this assessment to it instead of raising a second flag."""
     if context not in Context.values:
         raise ActionError("context", f"Context must be one of: {', '.join(Context.values)}.")
     if episode is not None and episode.patient_id != patient.pk:
@@ -121,6 +126,10 @@ def do_record_assessment(
             detail={"scale": scale_code, "source": source, "complete": result.complete},
         )
         decision = decide_flag(scale_code, clean, result.risk_level)
+        if decision is not None and _linked_to_draft_flag(
+            actor, patient, assessment, decision, draft_flag_id
+        ):
+            decision = None
         if decision is not None:
             do_raise_flag(
                 actor,
@@ -135,6 +144,43 @@ def do_record_assessment(
             _close_due_items(assessment)
         scheduling.on_assessment_recorded(assessment)
     return assessment
+
+
+_FLAG_LEVELS = ("low", "moderate", "high")
+
+
+def _linked_to_draft_flag(
+    actor: Actor,
+    patient: Patient,
+    assessment: Assessment,
+    decision: FlagDecision,
+    flag_id: int | None,
+) -> bool:
+    """Link `assessment` to the flag its draft raised when that flag is this patient's, has
+    no assessment yet, and is at least as high as `decision`. True when linked."""
+    from ketacare.safety.models import RiskFlag
+
+    if flag_id is None:
+        return False
+    flag = (
+        RiskFlag.objects.select_for_update()
+        .filter(pk=flag_id, patient=patient, assessment__isnull=True, source=decision.source)
+        .first()
+    )
+    if flag is None or _FLAG_LEVELS.index(flag.level) < _FLAG_LEVELS.index(decision.level):
+        return False
+    flag.assessment = assessment
+    flag.save(update_fields=["assessment"])
+    record(
+        actor,
+        "safety.flag.assessment_linked",
+        object_type="risk_flag",
+        object_id=flag.pk,
+        patient_id=patient.pk,
+        clinic_id=patient.clinic_id,
+        detail={"assessment": assessment.pk, "level": decision.level},
+    )
+    return True
 
 
 def _close_due_items(assessment: Assessment) -> None:

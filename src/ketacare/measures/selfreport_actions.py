@@ -8,7 +8,8 @@ The patient is not signed in: their actions are audited with the actor label
 Progress lives in `SelfReportLink.draft`: `{scale: {link_id: value}}` for answers not yet
 submitted, plus one reserved key `"_meta"` holding `submitted` ({scale: assessment id}),
 `crisis` (crisis resources have been shown), `saved_at` ({scale: ISO time}), `flagged`
-(scales whose unfinished risk answer raised a flag) and `help_at`.
+(scales whose unfinished risk answer raised a flag), `draft_flags` ({scale: {id, level}} of
+those flags, which the submission links its assessment to) and `help_at`.
 """
 
 from __future__ import annotations
@@ -412,9 +413,15 @@ def _mark_crisis(link: SelfReportLink, ip: str, trigger: str, scale_code: str) -
 
 
 def _merge_draft(
-    fresh: SelfReportLink, scale_code: str, answers: Mapping[str, int | None], ip: str
+    fresh: SelfReportLink,
+    scale_code: str,
+    answers: Mapping[str, int | None],
+    ip: str,
+    *,
+    raise_flag: bool = False,
 ) -> None:
-    """Merge `answers` into the locked link's draft and save it (inside a transaction)."""
+    """Merge `answers` into the locked link's draft and save it (inside a transaction).
+    `raise_flag`: a risk answer kept in the draft also raises its flag now (`_draft_flag`)."""
     if scale_code not in fresh.scale_codes or scale_code in submitted(fresh):
         raise ActionError("submitted", "This questionnaire is not open on this link.")
     given = {**draft_answers(fresh, scale_code), **answers}
@@ -424,9 +431,49 @@ def _merge_draft(
         fresh,
         saved_at={**meta(fresh).get("saved_at", {}), scale_code: timezone.now().isoformat()},
     )
-    if risk_decision(scale_code, merged) is not None:
+    decision = risk_decision(scale_code, merged)
+    if decision is not None:
         _mark_crisis(fresh, ip, "answer", scale_code)
+        if raise_flag:
+            _draft_flag(fresh, scale_code, decision, ip)
     fresh.save(update_fields=["draft"])
+
+
+_LEVELS = ("low", "moderate", "high")
+
+
+def draft_flag_id(link: SelfReportLink, scale_code: str) -> int | None:
+    """The flag a risk answer kept in this link's draft of `scale_code` raised, if any."""
+    found = meta(link).get("draft_flags", {}).get(scale_code)
+    return int(found["id"]) if isinstance(found, dict) and "id" in found else None
+
+
+def _draft_flag(fresh: SelfReportLink, scale_code: str, decision: FlagDecision, ip: str) -> None:
+    """A risk answer kept in a draft ("Save and finish later", or a submission refused for a
+    missing answer) raises its flag now: a patient who never sends the form is still seen
+    (issue 7: no warning sign unseen). Once per questionnaire, again only for a higher level;
+    the submission then links its assessment to this flag instead of raising a second one
+    (`measures.actions.do_record_assessment`, `draft_flag`)."""
+    from ketacare.safety.actions import do_raise_flag
+
+    flags = dict(meta(fresh).get("draft_flags", {}))
+    earlier = flags.get(scale_code)
+    if isinstance(earlier, dict) and _LEVELS.index(earlier["level"]) >= _LEVELS.index(
+        decision.level
+    ):
+        return
+    flag = do_raise_flag(
+        patient_actor(fresh, ip),
+        fresh.patient,
+        level=decision.level,
+        source=decision.source,
+        reason=f"{decision.reason} Answered in a questionnaire saved but not yet sent.",
+        requires_cssrs=decision.requires_cssrs,
+    )
+    flags[scale_code] = {"id": flag.pk, "level": decision.level}
+    # `flagged`: the abandoned-form sweep (measures.tasks) has nothing left to raise for it.
+    flagged = [c for c in meta(fresh).get("flagged", []) if c != scale_code]
+    set_meta(fresh, draft_flags=flags, flagged=[*flagged, scale_code])
 
 
 def do_save_draft(
@@ -438,7 +485,7 @@ def do_save_draft(
     """
     with transaction.atomic():
         fresh = _locked(link)
-        _merge_draft(fresh, scale_code, answers, ip)
+        _merge_draft(fresh, scale_code, answers, ip, raise_flag=True)
     link.draft = fresh.draft
     return crisis_shown(fresh)
 
@@ -473,6 +520,12 @@ def do_submit_scale(
                 done = _submit_locked(actor, fresh, scale_code, ip)
         except ActionError as problem:
             refused = problem
+            # The answers stay in the draft: a risk answer among them raises its flag now.
+            decision = risk_decision(scale_code, draft_answers(fresh, scale_code))
+            if decision is not None:
+                _draft_flag(fresh, scale_code, decision, ip)
+                fresh.save(update_fields=["draft"])
+                link.draft = fresh.draft
     if refused is not None:
         raise refused
     link.draft, link.scale_codes, link.completed_at = (
@@ -497,6 +550,7 @@ def _submit_locked(actor: Actor, fresh: SelfReportLink, scale_code: str, ip: str
         context=fresh.context,
         source=Source.SELF_REPORT,
         episode=fresh.episode,
+        draft_flag_id=draft_flag_id(fresh, scale_code),
     )
     draft = {k: v for k, v in fresh.draft.items() if k != scale_code}
     fresh.draft = draft
