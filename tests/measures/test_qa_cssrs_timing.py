@@ -351,3 +351,23 @@ def test_a_flag_joining_after_the_block_was_cleared_blocks_dosing_again(world: A
     assert crisis_of(flag) == crisis
     assert DosingBlock.objects.filter(crisis=crisis, flag=flag, cleared_at=None).exists()
     assert dosing_block_reasons(world.patient_a)
+
+
+def test_a_joined_flag_links_to_its_crisis_and_ends_in_fhir_when_it_closes(
+    world: Any, as_user: Any, api_client: Any, token_for: Any
+) -> None:
+    """The flag page of a joined flag links to the crisis record it joined, and once the
+    record is closed FHIR gives the flag its period end like the flag that opened it."""
+    first, second = _portal_phq9_then_high_cssrs(world)
+    crisis = CrisisRecord.objects.get(patient=world.patient_a)
+    page = as_user(world.nurse_a).get(f"/safety/flags/{second.pk}/").content.decode()
+    assert 'data-testid="crisis-link"' in page and "the crisis record it joined" in page
+    page = as_user(world.nurse_a).get(f"/safety/flags/{first.pk}/").content.decode()
+    assert "Open its crisis record" in page
+    record_all(world.prescriber_a, crisis)
+    do_close_crisis(actor(world.prescriber_a), crisis, "Evaluated; outpatient with plan.")
+    crisis.refresh_from_db()
+    api = api_client(token_for(world.prescriber_a))
+    body = api.get(f"/fhir/Flag/flag-{second.pk}").json()
+    assert body["status"] == "inactive"
+    assert body["period"]["end"].startswith(crisis.closed_at.isoformat()[:16])

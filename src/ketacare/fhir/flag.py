@@ -70,10 +70,19 @@ def parse_risk_id(resource_id: str) -> int | None:
     return int(match["pk"]) if match else None
 
 
+def flag_crisis(flag: RiskFlag) -> Any:
+    """The crisis record of a flag: the one it opened, else the one it joined (CrisisFlag)."""
+    opened = getattr(flag, "crisis_record", None)
+    if opened is not None:
+        return opened
+    joined = getattr(flag, "joined_crisis", None)
+    return joined.crisis if joined is not None else None
+
+
 def flag_to_fhir(flag: RiskFlag) -> dict[str, Any]:
     end = None
     if flag.status == FlagStatus.RESOLVED:
-        crisis = getattr(flag, "crisis_record", None)
+        crisis = flag_crisis(flag)
         end = crisis.closed_at if crisis is not None else flag.resolved_at
     return prune(
         {
@@ -112,13 +121,15 @@ def run_flag_search(clinic: Clinic, search: Search) -> QuerySet[RiskFlag]:
         if "inactive" in wanted:
             match |= Q(status=FlagStatus.RESOLVED)
         rows = rows.filter(match)
-    return rows.select_related("raised_by", "crisis_record").order_by("-raised_at", "-pk")
+    return rows.select_related("raised_by", "crisis_record", "joined_crisis__crisis").order_by(
+        "-raised_at", "-pk"
+    )
 
 
 def flag_row(clinic: Clinic, pk: int) -> RiskFlag | None:
     return (
         RiskFlag.objects.filter(pk=pk, patient__clinic=clinic)
-        .select_related("raised_by", "crisis_record")
+        .select_related("raised_by", "crisis_record", "joined_crisis__crisis")
         .first()
     )
 

@@ -23,6 +23,7 @@ from ketacare.notify.models import NotificationLog
 from ketacare.patients.access import access_patient
 from ketacare.safety.actions import do_raise_flag
 from ketacare.safety.banner import banner_for, open_flags
+from ketacare.safety.crisis_actions import crisis_of
 from ketacare.safety.escalation import do_acknowledge, flag_reference
 from ketacare.safety.escalation_models import (
     EscalationContact,
@@ -199,7 +200,7 @@ def _flag_page(
         patient_id=flag.patient_id,
     )
     can_ack = has_perm(request.membership, Perm.SAFETY_FLAG_ACKNOWLEDGE)
-    crisis = getattr(flag, "crisis_record", None)
+    crisis = crisis_of(flag)  # the record it opened, or the open one it joined
     # A crisis record's close-out resolves its flag, and every high flag's (resolve.py).
     by_crisis = crisis is not None or flag.level == RiskLevel.HIGH
     # The resolve card: an acknowledged flag resolved by no crisis record, for the roles that
