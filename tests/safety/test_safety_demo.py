@@ -24,6 +24,12 @@ def test_demo_has_resolved_crises_an_open_moderate_flag_and_plans(db: Any) -> No
         flags = RiskFlag.objects.filter(patient__clinic=clinic)
         assert flags.filter(level="moderate", status="open").count() == 1
         assert not flags.filter(level="high", status="open").exists()
+        # Past moderate and low flags were resolved with a note after acknowledgment (the
+        # FHIR Flag is inactive); only the recent one is open.
+        assert not flags.filter(level__in=["moderate", "low"], status="acknowledged").exists()
+        for flag in flags.filter(level__in=["moderate", "low"], status="resolved"):
+            assert flag.resolved_at and flag.resolution_note
+            assert flag.resolved_at >= flag.acknowledged_at
         # Every closed flag went through the workflow: acknowledged by someone, with an
         # action, on the timeline; past item-9 flags were followed by their C-SSRS screen.
         for flag in flags.exclude(status="open"):

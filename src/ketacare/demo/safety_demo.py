@@ -32,6 +32,7 @@ from ketacare.safety.escalation import do_acknowledge
 from ketacare.safety.escalation_models import EscalationEvent
 from ketacare.safety.models import FlagStatus, RiskFlag
 from ketacare.safety.plan_actions import do_save_plan
+from ketacare.safety.resolve import do_resolve_flag
 
 PLANS = (
     {
@@ -156,6 +157,14 @@ def _screen_and_acknowledge(flag: RiskFlag, user: User, actor: Actor) -> None:
         "cssrs",
         "Called the patient: C-SSRS screen low risk; safety plan reviewed, crisis lines given.",
         now=at,
+    )
+    # Resolved at the next visit, through the same action a clinician uses.
+    flag.refresh_from_db()
+    do_resolve_flag(
+        actor,
+        flag,
+        "Seen at the next visit: no suicidal thoughts since; safety plan in place.",
+        now=min(at + timedelta(days=3), timezone.now()),
     )
 
 
