@@ -170,3 +170,16 @@ def test_a_bp_alert_names_the_number_that_crossed_its_limit() -> None:
     assert message(176, 112).startswith("BP 176/112: diastolic 112 at or above 110")
     assert message(184, 96).startswith("BP 184/96: systolic 184 at or above 180")
     assert message(186, 114).startswith("BP 186/114: systolic and diastolic at or above 180/110")
+
+
+def test_a_repeat_is_due_5_minutes_after_the_value_until_a_later_bp_answers_it() -> None:
+    """clinical.md §9: out of range → repeat in 5 min."""
+    from datetime import UTC, datetime, timedelta
+
+    from ketacare.clinical.vitals import repeat_due
+
+    high = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
+    assert repeat_due(high, None) == high + timedelta(minutes=5)
+    assert repeat_due(high, high) == high + timedelta(minutes=5)  # the high BP itself
+    assert repeat_due(high, high + timedelta(minutes=4)) is None
+    assert repeat_due(None, high) is None

@@ -300,3 +300,43 @@ def test_the_clinic_sets_how_early_a_bp_answers_the_timed_check(world: Any) -> N
         )
     assert raise_overdue_vitals(start + timedelta(minutes=43)) == 1  # answered and closed
     assert not SessionAlert.objects.get(code="bp_check_overdue").is_open
+
+
+def test_an_alert_acknowledged_repeat_in_5_minutes_makes_the_repeat_the_next_vitals(
+    world: Any, as_user: Any
+) -> None:
+    """clinical.md §9: out of range → repeat in 5 min. The board's next vitals is that
+    repeat, not the protocol interval, until a BP taken after the high one answers it."""
+    session = _iv_monitoring(world)
+    start = session.observation_started_at
+    high_at = start + timedelta(minutes=2)
+    with time_machine.travel(high_at, tick=False):
+        actions.do_record_vitals(
+            actor(world.nurse_a), session, {"systolic_mmhg": 186, "diastolic_mmhg": 112}
+        )
+        for alert in SessionAlert.objects.filter(session=session):  # the BP and its rise
+            actions.do_acknowledge_alert(
+                actor(world.nurse_a), session, alert.pk, "repeat_5min", "Patient calm, repeating."
+            )
+    repeat = timezone.localtime(high_at + timedelta(minutes=5))
+    with time_machine.travel(high_at + timedelta(minutes=1), tick=False):
+        html = as_user(world.nurse_a).get("/chairs/live/").content.decode()
+        page = (
+            as_user(world.nurse_a)
+            .get(f"/patients/{session.patient_id}/sessions/{session.pk}/")
+            .content.decode()
+        )
+    assert f'next vitals <span class="">{repeat:%H:%M}' in html
+    assert f"{repeat:%H:%M}" in page
+    # Six minutes on, the repeat is overdue on the board.
+    with time_machine.travel(high_at + timedelta(minutes=6), tick=False):
+        html = as_user(world.nurse_a).get("/chairs/live/").content.decode()
+    assert f'next vitals <span class="ts-overdue">{repeat:%H:%M} overdue' in html
+    # The repeat answers it: the protocol interval applies again.
+    with time_machine.travel(high_at + timedelta(minutes=5), tick=False):
+        actions.do_record_vitals(
+            actor(world.nurse_a), session, {"systolic_mmhg": 150, "diastolic_mmhg": 90}
+        )
+    with time_machine.travel(high_at + timedelta(minutes=6), tick=False):
+        html = as_user(world.nurse_a).get("/chairs/live/").content.decode()
+    assert f'next vitals <span class="">{repeat:%H:%M}' not in html

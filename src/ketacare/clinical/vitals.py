@@ -346,6 +346,23 @@ def next_vitals_due(
     return anchor + timedelta(minutes=interval_min)
 
 
+# Out of range → "(1) repeat in 5 min" (clinical.md §9, suggested behaviour [PRACTICE] P2; the
+# alert action "Repeated the reading in 5 minutes").
+REPEAT_AFTER_MIN = 5
+
+
+def repeat_due(
+    alert_value_at: datetime | None, last_bp_at: datetime | None, minutes: int = REPEAT_AFTER_MIN
+) -> datetime | None:
+    """When the repeat of an out-of-range value, acknowledged with "repeat in 5 minutes", is
+    due: `minutes` after that value, until a blood pressure taken after it answers it (None)."""
+    if alert_value_at is None:
+        return None
+    if last_bp_at is not None and last_bp_at > alert_value_at:
+        return None
+    return alert_value_at + timedelta(minutes=minutes)
+
+
 # A label-timed BP check ("~40 min after dosing") counts as done by a BP taken from this many
 # minutes before it on. Not in any source [PRACTICE]: the default is the start of the 30-60
 # min window around the peak that `clinical.sedation` uses for the ~40-minute scores, and each

@@ -8,7 +8,13 @@ from datetime import datetime
 
 from ketacare.clinical.discharge import DischargeDecision, DischargeInputs, discharge_readiness
 from ketacare.clinical.protocols import ObservationStart, Protocol
-from ketacare.clinical.vitals import VitalLimits, VitalSigns, bp_check_due, next_vitals_due
+from ketacare.clinical.vitals import (
+    VitalLimits,
+    VitalSigns,
+    bp_check_due,
+    next_vitals_due,
+    repeat_due,
+)
 from ketacare.plans.actions import plan_protocol
 from ketacare.treatments.limits import ClinicMonitoring, clinic_monitoring, from_dict
 from ketacare.treatments.models import ReadingPhase, SessionStatus, TreatmentSession, VitalReading
@@ -177,9 +183,12 @@ def next_due(
     last: VitalReading | None,
     monitoring: ClinicMonitoring | None = None,
     last_bp: VitalReading | None = None,
+    repeat_from: datetime | None = None,
 ) -> datetime | None:
     """The next vitals due: the interval after `last_bp` (the newest BP after dosing), or a
-    label-timed BP check (esketamine ~40 min) not yet answered by it, if earlier.
+    label-timed BP check (esketamine ~40 min) not yet answered by it, or the 5-minute repeat
+    of an alert acknowledged "repeat in 5 minutes" (`repeat_from`: its value's time, see
+    `repeat_asked`) not yet answered by a BP, whichever is earliest.
 
     The interval times the blood pressure (IV: "BP every 10 min during the infusion and every
     15 min after", clinical.md §7e [EVIDENCE] S37): a SpO2 streamed alone by a monitor, or a
@@ -199,7 +208,28 @@ def next_due(
         last_bp.taken_at if last_bp else None,
         monitoring.bp_check_early_min,
     )
-    return min((d for d in (interval_due, check_due) if d is not None), default=None)
+    again = repeat_due(repeat_from, last_bp.taken_at if last_bp else None)
+    return min((d for d in (interval_due, check_due, again) if d is not None), default=None)
+
+
+def repeat_asked(session_ids: list[int]) -> dict[int, datetime]:
+    """Per session, the time of the newest value whose alert was acknowledged "repeat in 5
+    minutes" (one query for the board)."""
+    from django.db.models import Max
+    from django.db.models.functions import Coalesce
+
+    from ketacare.treatments.models import AlertAction, SessionAlert
+
+    rows = (
+        SessionAlert.objects.filter(
+            session_id__in=session_ids,
+            action=AlertAction.REPEAT_5MIN,
+            acknowledged_at__isnull=False,
+        )
+        .values("session_id")
+        .annotate(at=Max(Coalesce("last_value_at", "raised_at")))
+    )
+    return {row["session_id"]: row["at"] for row in rows}
 
 
 def observation_note(protocol: Protocol) -> str:

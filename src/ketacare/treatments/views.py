@@ -48,6 +48,7 @@ from ketacare.treatments.state import (
     observation_note,
     picture,
     readiness,
+    repeat_asked,
     session_protocol,
 )
 
@@ -130,7 +131,13 @@ def _page(
         "dose": dose,
         "devices": list(dose.devices.all()) if dose is not None else [],
         # Live prompts only while the session runs; an ended one shows its final figures.
-        "next_due": next_due(session, protocol, pic.latest, last_bp=pic.latest_bp)
+        "next_due": next_due(
+            session,
+            protocol,
+            pic.latest,
+            last_bp=pic.latest_bp,
+            repeat_from=repeat_asked([session.pk]).get(session.pk),
+        )
         if session.is_active
         else None,
         "blockers": actions.dosing_blockers(session)

@@ -28,7 +28,13 @@ from ketacare.treatments.models import (
 )
 from ketacare.treatments.models_monitoring import StaffNotice
 from ketacare.treatments.sedation import first_dose_at
-from ketacare.treatments.state import next_due, picture, session_monitoring, session_protocol
+from ketacare.treatments.state import (
+    next_due,
+    picture,
+    repeat_asked,
+    session_monitoring,
+    session_protocol,
+)
 from ketacare.treatments.tile_readings import tile_readings
 from ketacare.treatments.trends import Trend, trends
 
@@ -63,6 +69,7 @@ def board_rows(clinic: Any, now: datetime) -> list[BoardRow]:
     )
     # Only the readings a tile shows (not every reading of every session): one query.
     readings = tile_readings(s.pk for s in sessions)
+    repeats = repeat_asked([s.pk for s in sessions])  # one query
     rows = []
     current: ClinicMonitoring | None = None
     for s in sessions:
@@ -71,7 +78,14 @@ def board_rows(clinic: Any, now: datetime) -> list[BoardRow]:
         protocol = session_protocol(s)
         shown = readings.get(s.pk, [])
         pic = picture(shown)
-        due = next_due(s, protocol, pic.latest, session_monitoring(s, current), pic.latest_bp)
+        due = next_due(
+            s,
+            protocol,
+            pic.latest,
+            session_monitoring(s, current),
+            pic.latest_bp,
+            repeat_from=repeats.get(s.pk),
+        )
         started = first_dose_at(s)
         rows.append(
             BoardRow(
