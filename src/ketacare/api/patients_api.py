@@ -149,7 +149,7 @@ def add_measurement(
     request: HttpRequest, patient_id: str, payload: MeasurementIn
 ) -> Status[MeasurementOut]:
     patient = access_patient(request, patient_id, Perm.MEASUREMENT_RECORD)
-    form = MeasurementForm(form_data(payload))
+    form = MeasurementForm(form_data(payload), patient=patient)
     raise_form_errors(form)
     m = actions.do_record_measurement(actor_from_request(request), patient, form.save(commit=False))
     return Status(

@@ -117,6 +117,8 @@ class MeasurementIn(Schema):
     height_cm: Decimal | None = None
     measured_at: datetime | None = None
     note: str = ""
+    # Needed when the weight is more than 10 % from the patient's last one (a 422 says so).
+    confirm_weight: bool = False
 
 
 class MeasurementOut(Schema):

@@ -18,6 +18,10 @@ class MeasurementLimits:
     weight_kg_max: Decimal = Decimal("350")
     height_cm_min: Decimal = Decimal("100")
     height_cm_max: Decimal = Decimal("250")
+    # A weight this far (as a fraction) from the patient's last one is asked to be confirmed,
+    # never refused: a pounds/kilograms slip (× 2.2) or a wrong chart moves a weight-based dose
+    # with it. A data-entry check, not a clinical threshold.
+    weight_change_confirm: Decimal = Decimal("0.10")
 
 
 DEFAULT_LIMITS = MeasurementLimits()
@@ -31,6 +35,25 @@ def check_weight(weight_kg: Decimal, limits: MeasurementLimits = DEFAULT_LIMITS)
             "check the unit (kilograms, not pounds)."
         )
     return None
+
+
+def weight_change_to_confirm(
+    weight_kg: Decimal, previous_kg: Decimal | None, limits: MeasurementLimits = DEFAULT_LIMITS
+) -> str | None:
+    """The reason to ask for confirmation when `weight_kg` differs from the previous weight
+    by more than the limit's fraction, or None."""
+    if previous_kg is None or previous_kg <= 0:
+        return None
+    change = (weight_kg - previous_kg) / previous_kg
+    if abs(change) <= limits.weight_change_confirm:
+        return None
+    pct = (abs(change) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    way = "more" if change > 0 else "less"
+    return (
+        f"{weight_kg} kg is {pct} % {way} than the last weight, {previous_kg} kg: check the "
+        "scale and the unit (kilograms, not pounds). Weight-based doses follow it. If it is "
+        "right, confirm it."
+    )
 
 
 def check_height(height_cm: Decimal, limits: MeasurementLimits = DEFAULT_LIMITS) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from ketacare.clinical.anthropometry import check_height, check_weight
+from ketacare.clinical.anthropometry import check_height, check_weight, weight_change_to_confirm
 from ketacare.patients.icd import CodeProblem, lookup
 from ketacare.patients.models import Allergy, BodyMeasurement, Diagnosis, Patient
 
@@ -156,6 +156,32 @@ class MeasurementForm(forms.ModelForm):
         model = BodyMeasurement
         fields = ["weight_kg", "height_cm", "measured_at", "note"]
         labels = {"weight_kg": "Weight (kg)", "height_cm": "Height (cm)"}
+
+    def __init__(self, *args: Any, patient: Patient | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+
+    def clean(self) -> dict[str, Any]:
+        """A weight far from the patient's last one needs `confirm_weight` (a checkbox shown
+        with the question; `confirm_weight: true` in the API)."""
+        cleaned = super().clean() or self.cleaned_data
+        weight = cleaned.get("weight_kg")
+        if weight is None or self.patient is None or self.patient.pk is None:
+            return cleaned
+        previous = (
+            BodyMeasurement.objects.filter(patient=self.patient)
+            .order_by("-measured_at", "-pk")
+            .values_list("weight_kg", flat=True)
+            .first()
+        )
+        problem = weight_change_to_confirm(weight, previous)
+        confirmed = str(self.data.get("confirm_weight", "")).lower() in ("on", "true", "1")
+        if problem and not confirmed:
+            self.fields["confirm_weight"] = forms.BooleanField(
+                required=False, label=f"Yes, {weight} kg is right"
+            )
+            self.add_error("weight_kg", problem)
+        return cleaned
 
     def clean_weight_kg(self) -> Decimal:
         weight: Decimal = self.cleaned_data["weight_kg"]

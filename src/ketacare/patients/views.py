@@ -252,7 +252,7 @@ def allergy_none_known(request: ClinicRequest, patient_id: str) -> HttpResponse:
 @require_POST
 def measurement_add(request: ClinicRequest, patient_id: str) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.MEASUREMENT_RECORD)
-    form = MeasurementForm(request.POST)
+    form = MeasurementForm(request.POST, patient=patient)
     if not form.is_valid():
         return _chart_with_errors(request, patient_id, "measurement", form)
     actions.do_record_measurement(actor_from_request(request), patient, form.save(commit=False))
