@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
@@ -50,9 +50,12 @@ class IntegrationNoteForm(forms.Form):
         *args: Any,
         appointments: list[tuple[str, str]],
         sessions: list[tuple[str, str]],
+        today: date | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if today is not None:  # the date picker offers no later day (the action refuses it)
+            self.fields["held_on"].widget.attrs["max"] = today.isoformat()
         self.fields["appointment"].choices = [("", "— none —"), *appointments]  # type: ignore[attr-defined]  # ChoiceField
         self.fields["treatment_sessions"].choices = sessions  # type: ignore[attr-defined]
 
@@ -89,7 +92,11 @@ class HabitLogForm(forms.Form):
         label="Woke up", required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
     active_minutes = forms.IntegerField(
-        label="Active minutes", required=False, min_value=0, max_value=1440
+        label="Active minutes",
+        required=False,
+        min_value=0,
+        max_value=1440,
+        error_messages={"max_value": "At most 1440: a day has 1440 minutes."},
     )
     activity_kind = forms.CharField(label="Kind of activity", required=False, max_length=60)
     drinks = forms.DecimalField(
@@ -109,9 +116,13 @@ class HabitLogForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        # Cross-field checks only look at fields that were read without error: a value refused
+        # on its own (out of range, not a time) is absent from `data`, and reporting it again
+        # as "missing" would contradict the real error on the same field.
         bed: time | None = data.get("bed_time")
         wake: time | None = data.get("wake_time")
-        if (bed is None) != (wake is None) and not self.errors:
+        times_read = not ({"bed_time", "wake_time"} & self.errors.keys())
+        if (bed is None) != (wake is None) and times_read:
             missing = "wake_time" if wake is None else "bed_time"
             self.add_error(missing, "Give both bed and wake times, or neither.")
         elif bed is not None and wake is not None:
@@ -119,7 +130,11 @@ class HabitLogForm(forms.Form):
                 sleep_minutes(bed, wake)
             except ValueError as exc:
                 self.add_error("wake_time", str(exc).split(": ", 1)[-1])
-        if data.get("activity_kind") and data.get("active_minutes") is None:
+        if (
+            data.get("activity_kind")
+            and data.get("active_minutes") is None
+            and "active_minutes" not in self.errors
+        ):
             self.add_error("active_minutes", "How many minutes of this activity?")
         return data
 

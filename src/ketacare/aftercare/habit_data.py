@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html import escape
 
 from django.utils import timezone
 
@@ -33,13 +34,29 @@ def day_logs(patient: Patient, start: date, end: date) -> list[DayLog]:
 
 @dataclass(frozen=True)
 class WeekRow:
+    """One week for the tables. `active_days` and `therapy_days` count the days on which that
+    habit was logged: WeekSummary adds unlogged days in as 0, so a week with none of them
+    must show "not logged" (None below), never 0."""
+
     summary: WeekSummary
     complete: bool
     results: list[tuple[HabitGoal, GoalResult]]
+    active_days: int = 0
+    therapy_days: int = 0
 
     @property
     def start(self) -> date:
         return self.summary.start
+
+    @property
+    def active_minutes(self) -> int | None:
+        """The week's total over the days with active minutes logged; None if there are none."""
+        return self.summary.active_minutes if self.active_days else None
+
+    @property
+    def therapy_sessions(self) -> int | None:
+        """Sessions over the days with therapy answered (yes or no); None if there are none."""
+        return self.summary.therapy_sessions if self.therapy_days else None
 
 
 def week_rows(patient: Patient, today: date, weeks: int = 12) -> list[WeekRow]:
@@ -53,13 +70,22 @@ def week_rows(patient: Patient, today: date, weeks: int = 12) -> list[WeekRow]:
         start = this_monday - timedelta(weeks=n)
         end = start + timedelta(days=6)
         summary = week_summary(start, logs)
+        days = [log for log in logs if start <= log.day <= end]
         complete = end < today
         results = [
             (g, evaluate_goal(g.kind, g.target, summary, complete=complete))
             for g in goals
             if g.starts_on <= end and (g.ends_on is None or g.ends_on >= start)
         ]
-        rows.append(WeekRow(summary, complete, results))
+        rows.append(
+            WeekRow(
+                summary,
+                complete,
+                results,
+                active_days=sum(1 for log in days if log.active_minutes is not None),
+                therapy_days=sum(1 for log in days if log.therapy is not None),
+            )
+        )
     return rows
 
 
@@ -78,6 +104,28 @@ def _goal_lines(
         for g in goals
         if g.kind == kind
     ]
+
+
+# measures.svg was written for rating scales: its legend calls the plotted points "Score" and
+# an empty chart says "No scores to plot", with no parameter to change either. The habit charts
+# plot minutes, hours and drinks, so those words are replaced here; the legend entries after
+# the renamed one move right by the extra width (the legend lays text out at 6.2 px a letter).
+SVG_POINT_LEGEND = ">Score</text>"
+SVG_NO_POINTS = ">No scores to plot</text>"
+SVG_LEGEND_PX_PER_CHAR = 6.2
+NOTHING_LOGGED = "Nothing logged in these weeks"
+
+
+def name_points(markup: str, legend: str, empty: str) -> str:
+    """The chart with its points named `legend` in the legend and `empty` shown when there
+    are none."""
+    markup = markup.replace(SVG_NO_POINTS, f">{escape(empty)}</text>")
+    head, found, tail = markup.partition(SVG_POINT_LEGEND)
+    if not found or not tail.endswith("</svg>"):
+        return markup
+    shift = SVG_LEGEND_PX_PER_CHAR * (len(legend) - len("Score"))
+    rest = tail.removesuffix("</svg>")
+    return f'{head}>{escape(legend)}</text><g transform="translate({shift:.1f} 0)">{rest}</g></svg>'
 
 
 def habit_charts(patient: Patient, weeks: int = 12) -> list[tuple[str, str]]:
@@ -105,9 +153,12 @@ def habit_charts(patient: Patient, weeks: int = 12) -> list[tuple[str, str]]:
     charts = []
     active = [
         svg.Point(
-            mid(r), r.summary.active_minutes, f"Week of {r.start}: {r.summary.active_minutes} min"
+            mid(r),
+            minutes,
+            f"Week of {r.start}: {minutes} min ({r.active_days} of 7 days logged)",
         )
         for r in rows
+        if (minutes := r.active_minutes) is not None
     ]
     top = max(
         [p.value for p in active]
@@ -117,17 +168,21 @@ def habit_charts(patient: Patient, weeks: int = 12) -> list[tuple[str, str]]:
     charts.append(
         (
             "Active minutes a week",
-            svg.trajectory_svg(
-                title="Active minutes a week",
-                points=active,
-                y_min=0,
-                y_max=top * 1.1,
-                lines=[
-                    span(""),
-                    *_goal_lines(goals, GoalKind.ACTIVE_MINUTES_WEEK_MIN, 1, "Goal ≥", today),
-                ],
-                chart_id=f"habit-active-{patient.pk}",
-                frame=frame,
+            name_points(
+                svg.trajectory_svg(
+                    title="Active minutes a week",
+                    points=active,
+                    y_min=0,
+                    y_max=top * 1.1,
+                    lines=[
+                        span(""),
+                        *_goal_lines(goals, GoalKind.ACTIVE_MINUTES_WEEK_MIN, 1, "Goal ≥", today),
+                    ],
+                    chart_id=f"habit-active-{patient.pk}",
+                    frame=frame,
+                ),
+                "Active minutes in the week",
+                NOTHING_LOGGED,
             ),
         )
     )
@@ -143,14 +198,21 @@ def habit_charts(patient: Patient, weeks: int = 12) -> list[tuple[str, str]]:
     charts.append(
         (
             "Average sleep (hours a night)",
-            svg.trajectory_svg(
-                title="Average sleep (hours a night)",
-                points=sleep,
-                y_min=0,
-                y_max=12,
-                lines=[span(""), *_goal_lines(goals, GoalKind.SLEEP_AVG_MIN, 60, "Goal ≥", today)],
-                chart_id=f"habit-sleep-{patient.pk}",
-                frame=frame,
+            name_points(
+                svg.trajectory_svg(
+                    title="Average sleep (hours a night)",
+                    points=sleep,
+                    y_min=0,
+                    y_max=12,
+                    lines=[
+                        span(""),
+                        *_goal_lines(goals, GoalKind.SLEEP_AVG_MIN, 60, "Goal ≥", today),
+                    ],
+                    chart_id=f"habit-sleep-{patient.pk}",
+                    frame=frame,
+                ),
+                "Average hours of sleep a night",
+                NOTHING_LOGGED,
             ),
         )
     )
@@ -158,7 +220,8 @@ def habit_charts(patient: Patient, weeks: int = 12) -> list[tuple[str, str]]:
         svg.Point(
             mid(r),
             float(r.summary.drinks),
-            f"Week of {r.start}: {fmt_drinks(r.summary.drinks)} drinks",
+            f"Week of {r.start}: {fmt_drinks(r.summary.drinks)} drinks "
+            f"({r.summary.drink_days_logged} of 7 days logged)",
         )
         for r in rows
         if r.summary.drinks is not None
@@ -171,17 +234,21 @@ def habit_charts(patient: Patient, weeks: int = 12) -> list[tuple[str, str]]:
     charts.append(
         (
             "Standard drinks a week",
-            svg.trajectory_svg(
-                title="Standard drinks a week",
-                points=drinks,
-                y_min=0,
-                y_max=dtop * 1.1,
-                lines=[
-                    span(""),
-                    *_goal_lines(goals, GoalKind.DRINKS_WEEK_MAX, 1, "Limit ≤", today),
-                ],
-                chart_id=f"habit-drinks-{patient.pk}",
-                frame=frame,
+            name_points(
+                svg.trajectory_svg(
+                    title="Standard drinks a week",
+                    points=drinks,
+                    y_min=0,
+                    y_max=dtop * 1.1,
+                    lines=[
+                        span(""),
+                        *_goal_lines(goals, GoalKind.DRINKS_WEEK_MAX, 1, "Limit ≤", today),
+                    ],
+                    chart_id=f"habit-drinks-{patient.pk}",
+                    frame=frame,
+                ),
+                "Standard drinks in the week",
+                NOTHING_LOGGED,
             ),
         )
     )
@@ -189,14 +256,18 @@ def habit_charts(patient: Patient, weeks: int = 12) -> list[tuple[str, str]]:
     charts.append(
         (
             "PHQ-9",
-            svg.trajectory_svg(
-                title="PHQ-9 over the same weeks",
-                points=[svg.Point(s.on, s.total, f"{s.on}: PHQ-9 {s.total}") for s in scores],
-                y_min=0,
-                y_max=27,
-                lines=[span("")],
-                chart_id=f"habit-phq9-{patient.pk}",
-                frame=frame,
+            name_points(
+                svg.trajectory_svg(
+                    title="PHQ-9 over the same weeks",
+                    points=[svg.Point(s.on, s.total, f"{s.on}: PHQ-9 {s.total}") for s in scores],
+                    y_min=0,
+                    y_max=27,
+                    lines=[span("")],
+                    chart_id=f"habit-phq9-{patient.pk}",
+                    frame=frame,
+                ),
+                "PHQ-9 total",
+                "No PHQ-9 in these weeks",
             ),
         )
     )

@@ -21,6 +21,7 @@ from ketacare.aftercare.models import (
     NoteStatus,
     RiskAnswer,
 )
+from ketacare.measures.scheduling import clinic_today
 from ketacare.patients.models import Patient
 from ketacare.safety.actions import do_raise_flag
 from ketacare.safety.models import FlagSource, RiskLevel
@@ -79,7 +80,10 @@ def do_save_note(
     note: IntegrationNote | None = None,
 ) -> IntegrationNote:
     """Create (note=None) or update a draft. `values`: a form's cleaned_data with
-    kind, held_on, appointment (id or None), treatment_sessions (ids), the text fields, risk."""
+    kind, held_on, appointment (id or None), treatment_sessions (ids), the text fields, risk.
+
+    A held_on after today at the clinic is refused (ActionError on "held_on"), before anything
+    is saved or flagged."""
     with transaction.atomic():
         if note is not None:
             note = IntegrationNote.objects.select_for_update().get(pk=note.pk)
@@ -89,6 +93,19 @@ def do_save_note(
                 raise ActionError("patient", "This note belongs to another patient.")
         if values.get("risk") not in RiskAnswer.values:
             raise ActionError("risk", "Answer the risk check.")
+        held_on = values.get("held_on")
+        if held_on is None:
+            raise ActionError("held_on", "When was the session held?")
+        # A note records a session that took place: a future date is a typing slip, and saving
+        # it would raise a risk flag for a disclosure that cannot have been made yet. "Today"
+        # is the clinic's, so a late-evening note is not refused on a server in another zone.
+        today = clinic_today(patient.clinic)
+        if held_on > today:
+            raise ActionError(
+                "held_on",
+                f"{held_on.isoformat()} is in the future (today at the clinic is "
+                f"{today.isoformat()}): write the note once the session has been held.",
+            )
         sessions = _linked_sessions(patient, values.get("treatment_sessions") or [])
         appt = _appointment(patient, values.get("appointment"))
         creating = note is None
@@ -97,7 +114,7 @@ def do_save_note(
                 clinic_id=patient.clinic_id, patient=patient, therapist_id=_user_id(actor)
             )
         note.kind = values["kind"]
-        note.held_on = values["held_on"]
+        note.held_on = held_on
         note.appointment = appt
         note.risk = values["risk"]
         for name in TEXT_FIELDS:

@@ -116,7 +116,7 @@ def note_new(request: ClinicRequest, patient_id: str) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.INTEGRATION_WRITE)
     choices = _choices(patient)
     if request.method == "POST":
-        form = IntegrationNoteForm(request.POST, **choices)
+        form = IntegrationNoteForm(request.POST, today=clinic_today(patient.clinic), **choices)
         if form.is_valid():
             try:
                 note = do_save_note(actor_from_request(request), patient, _values(form))
@@ -126,8 +126,9 @@ def note_new(request: ClinicRequest, patient_id: str) -> HttpResponse:
                 messages.success(request, "Integration note saved as a draft.")
                 return redirect("aftercare_patient:note", patient.pk, note.pk)
     else:
+        today = clinic_today(patient.clinic)
         form = IntegrationNoteForm(
-            initial={"held_on": clinic_today(patient.clinic), "kind": "integration"}, **choices
+            initial={"held_on": today, "kind": "integration"}, today=today, **choices
         )
     return render(
         request, "aftercare/integration_form.html", {"patient": patient, "form": form, "note": None}
@@ -145,7 +146,7 @@ def note_detail(request: ClinicRequest, patient_id: str, pk: int) -> HttpRespons
         choices = _choices(patient)
         if request.method == "POST":
             access_patient(request, patient_id, Perm.INTEGRATION_WRITE)
-            form = IntegrationNoteForm(request.POST, **choices)
+            form = IntegrationNoteForm(request.POST, today=clinic_today(patient.clinic), **choices)
             if form.is_valid():
                 try:
                     do_save_note(actor_from_request(request), patient, _values(form), note=note)
@@ -155,7 +156,9 @@ def note_detail(request: ClinicRequest, patient_id: str, pk: int) -> HttpRespons
                     messages.success(request, "Draft saved.")
                     return redirect("aftercare_patient:note", patient.pk, note.pk)
         else:
-            form = IntegrationNoteForm(initial=_initial(note), **choices)
+            form = IntegrationNoteForm(
+                initial=_initial(note), today=clinic_today(patient.clinic), **choices
+            )
     elif request.method == "POST":
         return HttpResponse("This note is signed: add an addendum.", status=409)
     audit(
