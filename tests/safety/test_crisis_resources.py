@@ -86,3 +86,15 @@ def test_patient_help_raises_one_high_flag_and_audits_every_press(world: Any) ->
     assert RiskFlag.objects.count() == 1
     assert AuditEntry.objects.filter(action="safety.patient.help_requested").count() == 2
     assert FlagEscalation.objects.get(flag=flag).step >= 1
+
+
+def test_the_crisis_text_line_link_fills_in_home(world: Any, client: Any) -> None:
+    """"Text HOME to 741741": the link opens the message with HOME in it (the ?&body= form
+    that iOS and Android both read); 988's link has no body."""
+    from ketacare.safety.crisis import CRISIS_LINES
+
+    text_line = next(line for line in CRISIS_LINES if line.sms == "741741")
+    assert text_line.sms_href == "sms:741741?&body=HOME"
+    assert next(line for line in CRISIS_LINES if line.sms == "988").sms_href == "sms:988"
+    page = client.get(f"/c/{world.clinic_a.slug}/consultation/thanks/").content.decode()
+    assert 'href="sms:741741?&amp;body=HOME"' in page

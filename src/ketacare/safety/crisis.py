@@ -13,6 +13,7 @@ US numbers only: a clinic elsewhere needs its own list before patients use self-
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,14 @@ class CrisisLine:
     sms: str = ""
     note: str = ""
     source: str = ""
+    sms_body: str = ""  # the text a line asks for ("HOME"), filled into the message
+
+    @property
+    def sms_href(self) -> str:
+        """The sms: link; with a body in the "?&body=" form both iOS and Android read."""
+        if not self.sms:
+            return ""
+        return f"sms:{self.sms}" + (f"?&body={quote(self.sms_body)}" if self.sms_body else "")
 
 
 EMERGENCY = CrisisLine(
@@ -47,6 +56,7 @@ CRISIS_TEXT_LINE = CrisisLine(
     name="Crisis Text Line",
     action="Text HOME to 741741.",
     sms="741741",
+    sms_body="HOME",
     source="clinical.md §16d: [PRACTICE; weak source]",
 )
 
