@@ -53,3 +53,18 @@ def test_progress_page_shows_own_final_scores_with_a_chart(portal: Any, world: A
 def test_no_scores_yet(portal: Any) -> None:
     body = portal.client(portal.a).get("/portal/progress/").content.decode()
     assert "after your first questionnaire" in body
+
+
+def test_a_latest_score_that_raised_a_risk_flag_is_not_called_an_improvement(
+    portal: Any, world: Any
+) -> None:
+    """Minutes after an item-9 answer, "a 36 % improvement" is the wrong message: the
+    sentence says the care team has been told and points to the crisis lines instead."""
+    record(world.patient_a, 22, 30)
+    answers = phq9_total(14)
+    answers["phq9-9"] = 3  # thoughts of being better off dead, nearly every day
+    answers["phq9-8"] = max(0, answers["phq9-8"] - 3)
+    do_record_assessment(SYSTEM, world.patient_a, "phq9", answers)
+    body = portal.client(portal.a).get("/portal/progress/").content.decode()
+    assert "improvement" not in body
+    assert "your care team has been told" in body and "crisis lines on this page" in body

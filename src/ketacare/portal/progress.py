@@ -21,6 +21,13 @@ from ketacare.patients.models import Patient
 SKIP = frozenset({"cssrs_recent"})
 
 
+RISK_SENTENCE = (
+    "Your {name} went from {first} to {latest}. Your last answers also told us about thoughts "
+    "of death or of hurting yourself: your care team has been told and will contact you. If "
+    "you might act on them, use the crisis lines on this page now."
+)
+
+
 def sentence(name: str, first: int, latest: int, higher_is_better: bool = False) -> str:
     """One plain-language sentence about the change from `first` to `latest`."""
     if first == latest:
@@ -58,6 +65,16 @@ def for_patient(patient: Patient) -> list[ScaleProgress]:
     for a in final:
         if a.scale_code in scales.SCALES:
             by_scale.setdefault(a.scale_code, []).append(a)
+    # A latest score whose answers raised a risk flag (PHQ-9 item 9, QIDS item 12) is not
+    # called an improvement: the flag, not the total, is what the care team acts on.
+    from ketacare.safety.models import RiskFlag
+
+    latest_ids = [items[-1].pk for items in by_scale.values()]
+    flagged = set(
+        RiskFlag.objects.filter(assessment_id__in=latest_ids).values_list(
+            "assessment_id", flat=True
+        )
+    )
     result = []
     for code, items in by_scale.items():
         scale = scales.get_scale(code)
@@ -86,7 +103,9 @@ def for_patient(patient: Patient) -> list[ScaleProgress]:
             ScaleProgress(
                 code=code,
                 name=name,
-                sentence=sentence(name, first, latest, code in HIGHER_IS_BETTER)
+                sentence=RISK_SENTENCE.format(name=name, first=first, latest=latest)
+                if items[-1].pk in flagged and len(items) > 1
+                else sentence(name, first, latest, code in HIGHER_IS_BETTER)
                 if len(items) > 1
                 else f"Your first {name} score is {latest}.",
                 rows=rows,
