@@ -159,3 +159,29 @@ def test_visit_due_when_the_plan_interval_has_passed_and_nothing_is_booked(
     )
     visits = client.get("/aftercare/followup/").content.decode().split('data-testid="visits"')[1]
     assert "Lovelace" in visits and "every 7 days" in visits
+
+
+def test_a_booster_row_says_when_the_patient_is_in_a_crisis_or_has_a_flag(
+    world: Any, as_user: Any
+) -> None:
+    """A booster is not the next step for a patient in a suicide-risk crisis: the row says so
+    and links to the crisis record (an unresolved flag: to the chart)."""
+    from ketacare.safety.actions import do_raise_flag
+    from ketacare.safety.crisis_models import CrisisRecord
+
+    course(world, [20, 9, 4, 10])
+    client = as_user(world.prescriber_a)
+    page = client.get("/aftercare/followup/").content.decode()
+    assert 'data-testid="booster-crisis"' not in page and 'data-testid="booster-flag"' not in page
+    do_raise_flag(
+        actor(world.nurse_a), world.patient_a, level="moderate", source="manual", reason="Worried"
+    )
+    page = client.get("/aftercare/followup/").content.decode()
+    assert 'data-testid="booster-flag"' in page and "Unresolved risk flag" in page
+    do_raise_flag(
+        actor(world.nurse_a), world.patient_a, level="high", source="manual", reason="Plan"
+    )
+    assert CrisisRecord.objects.filter(patient=world.patient_a, status="open").exists()
+    page = client.get("/aftercare/followup/").content.decode()
+    assert 'data-testid="booster-crisis"' in page and 'data-testid="booster-flag"' not in page
+    assert f"/patients/{world.patient_a.pk}/crisis/" in page

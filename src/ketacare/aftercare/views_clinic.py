@@ -78,6 +78,21 @@ def followup_page(request: ClinicRequest) -> HttpResponse:
         .order_by("created_at", "pk")[:200]
     )
     visits = visits_due(request.clinic, today)
+    # A booster is not the next step for a patient in a suicide-risk crisis: say so in the row.
+    from ketacare.safety.crisis_models import CrisisRecord
+    from ketacare.safety.models import FlagStatus, RiskFlag
+
+    listed = {i.patient.pk for i in boosters}
+    in_crisis = set(
+        CrisisRecord.objects.filter(patient_id__in=listed, status="open").values_list(
+            "patient_id", flat=True
+        )
+    )
+    flagged = set(
+        RiskFlag.objects.filter(patient_id__in=listed)
+        .exclude(status=FlagStatus.RESOLVED)
+        .values_list("patient_id", flat=True)
+    )
     audit(
         request,
         "aftercare.followup.listed",
@@ -89,6 +104,8 @@ def followup_page(request: ClinicRequest) -> HttpResponse:
         "aftercare/followup.html",
         {
             "boosters": boosters,
+            "in_crisis": in_crisis,
+            "flagged": flagged - in_crisis,
             "relapses": relapses,
             "tasks": tasks,
             "visits": visits,
