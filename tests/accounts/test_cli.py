@@ -108,6 +108,13 @@ def test_demo_loads_two_clinics_once_and_refreshes_on_request(db: Any) -> None:
         assert P.objects.filter(clinic=clinic).count() == PATIENTS_PER_CLINIC
         roles = set(clinic.memberships.values_list("role", flat=True))
         assert roles == {"admin", "prescriber", "nurse", "therapist", "intake", "director"}
+    # Preferred names are real short forms ("Chris"), never a cut first name ("Cha").
+    from ketacare.demo.loader import NICKNAMES
+
+    for given, preferred in P.objects.exclude(preferred_name="").values_list(
+        "legal_given_name", "preferred_name"
+    ):
+        assert NICKNAMES[given] == preferred
     again = io.StringIO()
     call_command("demo", stdout=again)
     assert "already loaded" in again.getvalue()

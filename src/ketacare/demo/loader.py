@@ -37,6 +37,37 @@ DEMO_PASSWORD = "ketacare-demo-2026"  # noqa: S105  (public demo login, printed 
 SEED = 20261122
 PATIENTS_PER_CLINIC = 40
 DEMO = Actor(label="demo-loader")
+# A few patients go by a short form of their first name (it was the first three letters).
+NICKNAMES = {
+    "Alexander": "Alex",
+    "Alexandra": "Alex",
+    "Anthony": "Tony",
+    "Benjamin": "Ben",
+    "Christopher": "Chris",
+    "Christina": "Chris",
+    "Daniel": "Dan",
+    "Elizabeth": "Liz",
+    "Jennifer": "Jen",
+    "Jonathan": "Jon",
+    "Joseph": "Joe",
+    "Katherine": "Kate",
+    "Kimberly": "Kim",
+    "Margaret": "Maggie",
+    "Matthew": "Matt",
+    "Michael": "Mike",
+    "Nicholas": "Nick",
+    "Patricia": "Pat",
+    "Rebecca": "Becca",
+    "Richard": "Rick",
+    "Robert": "Rob",
+    "Samantha": "Sam",
+    "Stephanie": "Steph",
+    "Thomas": "Tom",
+    "Timothy": "Tim",
+    "Victoria": "Tori",
+    "William": "Will",
+    "Zachary": "Zach",
+}
 
 
 @dataclass(frozen=True)
@@ -243,7 +274,7 @@ def _make_patient(
         mrn=next_mrn(clinic),
         legal_given_name=given,
         legal_family_name=family,
-        preferred_name=given[:3] if rng.random() < 0.1 and len(given) > 4 else "",
+        preferred_name=NICKNAMES.get(given, "") if rng.random() < 0.4 else "",
         pronouns=pronouns,
         birth_date=born,
         sex_at_birth=sex,
