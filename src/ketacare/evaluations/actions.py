@@ -129,29 +129,43 @@ def do_start_evaluation(actor: Actor, patient: Patient, route: str, indication: 
     return evaluation
 
 
-def validate_sections(data: Mapping[str, Any], today: date | None = None) -> None:
-    """Refuse what the engine or a clinician would reject, naming the field."""
+class SectionProblems(ActionError):
+    """Every refused field of an evaluation at once; `field` and `message` are the first, so a
+    caller that knows only `ActionError` sees what it always saw."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__(*problems[0])
+        self.problems = problems
+
+
+def section_problems(data: Mapping[str, Any], today: date | None = None) -> list[tuple[str, str]]:
+    """(field, message) for what the engine or a clinician would reject, at most one per field,
+    in the order the checks run."""
     today = today or _today()
+    found: dict[str, str] = {}
+
+    def refuse(name: str, message: str) -> None:
+        found.setdefault(name, message)
+
     unknown = sorted(set(data) - EDITABLE_FIELDS)
     if unknown:
-        raise ActionError(unknown[0], f"{unknown[0]}: not a field of the evaluation.")
+        refuse(unknown[0], f"{unknown[0]}: not a field of the evaluation.")
     if "indication" in data and data["indication"] not in IndicationChoice.values:
-        raise ActionError("indication", f"indication: “{data['indication']}” is not known.")
+        refuse("indication", f"indication: “{data['indication']}” is not known.")
     history = data.get("medical_history", [])
     if not isinstance(history, list | tuple | set | frozenset):
-        raise ActionError("medical_history", "medical_history: expected a list of checklist keys.")
-    for key in history:
-        if key not in MEDICAL_HISTORY:
-            raise ActionError("medical_history", f"medical_history: unknown checklist key “{key}”.")
+        refuse("medical_history", "medical_history: expected a list of checklist keys.")
+    else:
+        for key in history:
+            if key not in MEDICAL_HISTORY:
+                refuse("medical_history", f"medical_history: unknown checklist key “{key}”.")
     for name in ("current_episode_started_on", "substance_last_used_on"):
         value = data.get(name)
         if value is not None and value > today:
-            raise ActionError(name, f"{name}: {value} is in the future.")
+            refuse(name, f"{name}: {value} is in the future.")
     sys_, dia = data.get("systolic_mmhg"), data.get("diastolic_mmhg")
     if sys_ is not None and dia is not None and dia >= sys_:
-        raise ActionError(
-            "diastolic_mmhg", f"diastolic_mmhg: {dia} is not below the systolic {sys_} mmHg."
-        )
+        refuse("diastolic_mmhg", f"diastolic_mmhg: {dia} is not below the systolic {sys_} mmHg.")
     limits = {
         "systolic_mmhg": (40, 300),
         "diastolic_mmhg": (20, 200),
@@ -162,13 +176,22 @@ def validate_sections(data: Mapping[str, Any], today: date | None = None) -> Non
     for name, (low, high) in limits.items():
         value = data.get(name)
         if value is not None and not low <= value <= high:
-            raise ActionError(name, f"{name}: {value} is outside {low}-{high}.")
+            refuse(name, f"{name}: {value} is outside {low}-{high}.")
     from ketacare.clinical.anthropometry import check_height, check_weight
 
     for name, check in (("weight_kg", check_weight), ("height_cm", check_height)):
         value = data.get(name)
         if value is not None and (problem := check(Decimal(value))):
-            raise ActionError(name, f"{name}: {problem}")
+            refuse(name, f"{name}: {problem}")
+    return list(found.items())
+
+
+def validate_sections(data: Mapping[str, Any], today: date | None = None) -> None:
+    """Refuse what the engine or a clinician would reject, naming every field at fault
+    (`SectionProblems`)."""
+    problems = section_problems(data, today)
+    if problems:
+        raise SectionProblems(problems)
 
 
 def do_update_evaluation(

@@ -7,6 +7,7 @@ clinic's `EligibilityPolicy` from its stored changes; `run` calls `decide`. Noth
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,6 +25,7 @@ from ketacare.evaluations.models import (
     ClinicEligibilityPolicy,
     CurrentMedication,
     Evaluation,
+    IndicationChoice,
     RemsEnrollment,
 )
 
@@ -112,6 +114,21 @@ def run(evaluation: Evaluation, overrides: Mapping[str, str] | None = None) -> E
         policy_for(evaluation.patient.clinic),
         overrides or {},
     )
+
+
+# The engine writes the indication by its code ("Route: …; indication: trd."); stored decisions
+# keep the engine's words, and the page shows the indication's label instead.
+_INDICATION_CODE = re.compile(r"(?<=ndication: )([a-z_]+)(?=\.)")
+
+
+def readable_detail(detail: str) -> str:
+    """A finding's detail with every indication code replaced by its label."""
+
+    def label(match: re.Match[str]) -> str:
+        code = match[1]
+        return str(IndicationChoice(code).label) if code in IndicationChoice.values else code
+
+    return _INDICATION_CODE.sub(label, detail)
 
 
 def finding_dict(finding: el.Finding) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.accounts.request import ClinicRequest
 from ketacare.clinical.findings import RACEMIC_ROUTES, Route
 from ketacare.clinical.scales import SCALES
+from ketacare.core.form_errors import add_refusal, add_refusals, without_prefix
 from ketacare.evaluations import actions, engine
 from ketacare.evaluations.forms import (
     AddendumForm,
@@ -99,7 +100,16 @@ def _others(patient: Patient, evaluation: Evaluation | None) -> list[Evaluation]
 
 def grouped(findings: list[dict[str, Any]]) -> list[tuple[str, str, str, list[dict[str, Any]]]]:
     return [
-        (key, title, hint, [f for f in findings if f["severity"] == key])
+        (
+            key,
+            title,
+            hint,
+            [
+                {**f, "detail": engine.readable_detail(f["detail"])}
+                for f in findings
+                if f["severity"] == key
+            ],
+        )
         for key, title, hint in SEVERITY_GROUPS
     ]
 
@@ -182,7 +192,13 @@ def start(request: ClinicRequest, patient_id: str) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.EVALUATION_EDIT)
     form = StartForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
+        messages.error(
+            request,
+            "; ".join(
+                f"{form[k].label}: {v[0]}" if k in form.fields else str(v[0])
+                for k, v in form.errors.items()
+            ),
+        )
         return _to(patient)
     try:
         evaluation = actions.do_start_evaluation(
@@ -219,10 +235,20 @@ def edit(request: ClinicRequest, patient_id: str, evaluation_id: int) -> HttpRes
             if problem.field == "evaluation":
                 messages.error(request, problem.message)
                 return _to(patient, evaluation)
-            form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+            add_refusals(form, getattr(problem, "problems", [(problem.field, problem.message)]))
         else:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return _to(patient, evaluation)
+    else:
+        # A value the form cannot read must not hide the clinical problems of the others.
+        add_refusals(
+            form,
+            [
+                (name, message)
+                for name, message in actions.section_problems(form.cleaned_data)
+                if name not in form.errors
+            ],
+        )
     return _page(request, patient, evaluation, form=form, status=400)
 
 
@@ -250,7 +276,7 @@ def _child_action(
             if problem.field == "evaluation":
                 messages.error(request, problem.message)
                 return _to(patient, evaluation, anchor)
-            form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+            add_refusal(form, problem.field, problem.message)
         else:
             messages.success(request, "Added.")
             return _to(patient, evaluation, anchor)
@@ -362,7 +388,7 @@ def decision(request: ClinicRequest, patient_id: str, evaluation_id: int) -> Htt
             "declined_reason": declined,
             "error": error,
             # The field is shown by position on the page; the message need not repeat its key.
-            "error_text": _without_field_prefix(error),
+            "error_text": without_prefix(error.message, error.field) if error else "",
             "can": _can(request),
             "addenda": evaluation.addenda.select_related("author"),
             "addendum_form": AddendumForm(),
@@ -401,9 +427,7 @@ def consent(request: ClinicRequest, patient_id: str) -> HttpResponse:
             try:
                 actions.do_record_consent(actor_from_request(request), patient, form.cleaned_data)
             except ActionError as problem:
-                form.add_error(
-                    problem.field if problem.field in form.fields else None, problem.message
-                )
+                add_refusal(form, problem.field, problem.message)
             else:
                 messages.success(request, "Consent recorded.")
                 return redirect("evaluations:consent", patient_id=patient.pk)
@@ -422,7 +446,8 @@ def consent(request: ClinicRequest, patient_id: str) -> HttpResponse:
             "form": form,
             "consents": Consent.objects.filter(patient=patient).select_related("recorded_by"),
             "risks": CONSENT_RISKS,
-            "racemic_routes": sorted(r.value for r in RACEMIC_ROUTES),
+            # By name, without the "(off-label)" every one of them carries: the sentence says it.
+            "racemic_routes": sorted(r.label.removesuffix(" (off-label)") for r in RACEMIC_ROUTES),
             "can": _can(request),
         },
         status=400 if form.errors else 200,
@@ -451,9 +476,7 @@ def rems(request: ClinicRequest, patient_id: str) -> HttpResponse:
                     form.cleaned_data["enrolled_on"],
                 )
             except ActionError as problem:
-                form.add_error(
-                    problem.field if problem.field in form.fields else None, problem.message
-                )
+                add_refusal(form, problem.field, problem.message)
             else:
                 messages.success(request, "REMS enrolment recorded.")
                 return redirect("evaluations:rems", patient_id=patient.pk)
@@ -476,10 +499,3 @@ def rems(request: ClinicRequest, patient_id: str) -> HttpResponse:
         },
         status=400 if form.errors else 200,
     )
-
-
-def _without_field_prefix(error: ActionError | None) -> str:
-    if error is None:
-        return ""
-    prefix = f"{error.field}: "
-    return error.message[len(prefix) :] if error.message.startswith(prefix) else error.message

@@ -24,6 +24,7 @@ from ketacare.accounts.request import ClinicRequest
 from ketacare.clinical.findings import Route
 from ketacare.clinical.protocols import Frequency
 from ketacare.clinical.scales import SCALES
+from ketacare.core.form_errors import add_refusal, labelled
 from ketacare.evaluations.models import EligibilityDecision, EvaluationStatus
 from ketacare.measures.scheduling import clinic_today, clinic_zone
 from ketacare.patients.access import access_patient
@@ -38,6 +39,15 @@ from ketacare.plans.forms import (
 )
 from ketacare.plans.models import PLAN_TRANSITIONS, PlanStatus, TreatmentPlan
 from ketacare.plans.protocols import available_protocols
+
+# The dose calculation names the input it refuses ("concentration_mg_per_ml: …"); the panel
+# shows the label the prescriber typed it under.
+PANEL_LABELS = {
+    **{name: str(field.label) for name, field in PersonaliseForm.base_fields.items()},
+    "value": "Dose",
+    "weight_kg": "Weight (kg)",
+    "height_cm": "Height (cm)",
+}
 
 
 def eligible_routes(patient: Patient) -> list[Route]:
@@ -113,7 +123,7 @@ def dose_panel(plan: TreatmentPlan, patient: Patient) -> dict[str, Any]:
             first_session=plan.revision == 0 or plan.status == PlanStatus.DRAFT,
         )
     except ValueError as problem:
-        panel["problem"] = str(problem)
+        panel["problem"] = labelled(PANEL_LABELS, str(problem))
     return panel
 
 
@@ -213,8 +223,8 @@ def new(request: ClinicRequest, patient_id: str) -> HttpResponse:
                 actor_from_request(request), patient, form.cleaned_data["protocol"]
             )
         except ActionError as problem:
-            form.add_error(
-                problem.field if problem.field in form.fields else "protocol", problem.message
+            add_refusal(
+                form, problem.field if problem.field in form.fields else "protocol", problem.message
             )
         else:
             messages.success(request, "Draft plan created: personalise it, then sign.")
@@ -246,7 +256,7 @@ def edit(request: ClinicRequest, patient_id: str, plan_id: int) -> HttpResponse:
             else:
                 actions.do_revise_plan(actor, plan, form.values(), form.cleaned_data["reason"])
         except ActionError as problem:
-            form.add_error(form.error_field(problem.field), problem.message)
+            add_refusal(form, form.error_field(problem.field), problem.message, named=problem.field)
         else:
             messages.success(request, "Draft saved." if is_draft else "Revision saved.")
             return _to(plan)
@@ -285,7 +295,7 @@ def set_status(request: ClinicRequest, patient_id: str, plan_id: int) -> HttpRes
                 form.cleaned_data["reason"],
             )
         except ActionError as problem:
-            form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+            add_refusal(form, problem.field, problem.message)
         else:
             messages.success(request, "Status changed.")
             return _to(plan)
@@ -307,7 +317,7 @@ def set_phase(request: ClinicRequest, patient_id: str, plan_id: int) -> HttpResp
                 form.cleaned_data["reason"],
             )
         except ActionError as problem:
-            form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+            add_refusal(form, problem.field, problem.message)
         else:
             messages.success(request, "Phase changed.")
             return _to(plan)

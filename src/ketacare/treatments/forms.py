@@ -6,9 +6,16 @@ from typing import Any
 
 from django import forms
 
+from ketacare.accounts.actions import ActionError
 from ketacare.clinical.sedation import CADSS6_ITEMS, cadss6_total
+from ketacare.clinical.vitals import VitalSigns, implausible
+from ketacare.core.form_errors import add_refusals
 from ketacare.treatments.checks import CheckItem
 from ketacare.treatments.models import AlertAction, CheckResult
+
+# The readings of VitalSigns (the rest of the quick fields are the MOAA/S and CADSS-6 scores).
+READINGS = ("systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_pct")
+READINGS_MORE = ("resp_rate_per_min", "temperature_c")
 
 
 def _number(label: str, *, decimal: bool = False, required: bool = False) -> forms.Field:
@@ -50,6 +57,7 @@ class VitalsForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        add_refusals(self, self.value_problems(data))
         items = {n: data.get(f"cadss_{n}") for n in CADSS6_ITEMS}
         rated = {n: v for n, v in items.items() if v is not None}
         if not rated:
@@ -66,6 +74,26 @@ class VitalsForm(forms.Form):
         data["cadss6"] = total
         return data
 
+    def value_problems(self, data: dict[str, Any]) -> list[tuple[str, str]]:
+        """Every typed value the chair's rules refuse, at once: `clean_vitals` (which the action
+        runs again) stops at the first, and a nurse with six wrong values would send the form
+        six times. The rules and their words are the action's own."""
+        from ketacare.treatments.actions import clean_vitals  # the action module imports much
+
+        typed = {name: data.get(name) for name in (*READINGS, *READINGS_MORE) if name in data}
+        problems = implausible(VitalSigns(**typed))
+        named = {name for name, _ in problems}
+        # One at a time, so one refused value does not hide the next.
+        for name in ("temperature_c", "moaas", "cadss6"):
+            value = data.get(name)
+            if value is None or name in named or name in self.errors:
+                continue
+            try:
+                clean_vitals({name: value})
+            except ActionError as exc:
+                problems.append((exc.field, exc.message))
+        return [(name, message) for name, message in problems if name not in self.errors]
+
     def quick_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in VitalsForm.base_fields]
 
@@ -79,9 +107,12 @@ class VitalsForm(forms.Form):
 class ChecksForm(VitalsForm):
     """The checklist items of the session's protocol, then the pre-dose vitals."""
 
-    def __init__(self, *args: Any, items: list[CheckItem], **kwargs: Any):
+    def __init__(
+        self, *args: Any, items: list[CheckItem], scores_required: bool = False, **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
         self.items = items
+        self.scores_required = scores_required
         for item in items:
             choices = [c for c in CheckResult.choices if item.allow_na or c[0] != CheckResult.NA]
             self.fields[item.code] = forms.ChoiceField(
@@ -90,6 +121,28 @@ class ChecksForm(VitalsForm):
             self.fields[f"{item.code}_note"] = forms.CharField(
                 label="Note", required=False, max_length=500
             )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # What `do_record_checks` refuses one at a time (in its words), shown all at once.
+        problems: list[tuple[str, str]] = []
+        for item in self.items:
+            result = data.get(item.code)
+            if item.code in self.errors:
+                continue
+            if result not in CheckResult.values:
+                problems.append((item.code, "Answer this check."))
+            elif result == CheckResult.NA and not item.allow_na:
+                problems.append((item.code, "This check cannot be “not applicable”."))
+        for name in READINGS:
+            if data.get(name) is None and name not in self.errors:
+                problems.append((name, "Needed before dosing."))
+        if self.scores_required:
+            for name in ("moaas", "cadss6"):
+                if data.get(name) is None and name not in self.errors:
+                    problems.append((name, "The protocol asks for a pre-dose score."))
+        add_refusals(self, problems)
+        return data
 
     def answers(self) -> dict[str, tuple[str, str]]:
         data = self.cleaned_data

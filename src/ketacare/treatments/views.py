@@ -22,6 +22,8 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import actor_from_request, audit
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.clinical.discharge import DISCHARGE_INSTRUCTIONS
+from ketacare.clinical.protocols import RequiredCheck
+from ketacare.core.form_errors import add_refusal
 from ketacare.patients.access import access_patient
 from ketacare.patients.models import Patient
 from ketacare.treatments import actions
@@ -183,8 +185,7 @@ def _page(
 def _refused(
     request: HttpRequest, session: TreatmentSession, key: str, form: forms.Form, exc: ActionError
 ) -> HttpResponse:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
+    add_refusal(form, exc.field, exc.message)
     bound: dict[str, Any] = {key: form}
     locked = exc.field == "session"  # signed and locked: no form is shown to carry it
     return _page(request, session, status=400, error=exc.message if locked else "", **bound)
@@ -232,7 +233,12 @@ def check_in(request: HttpRequest, patient_id: str) -> HttpResponse:
 def record_checks(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.SESSION_RUN)
     session = _session(patient, session_id)
-    form = ChecksForm(request.POST, items=manual_items(session_protocol(session)))
+    protocol = session_protocol(session)
+    form = ChecksForm(
+        request.POST,
+        items=manual_items(protocol),
+        scores_required=RequiredCheck.SEDATION_DISSOCIATION in protocol.monitoring.required_checks,
+    )
     if not form.is_valid():
         return _page(request, session, status=400, checks=form)
     try:

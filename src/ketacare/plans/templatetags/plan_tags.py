@@ -49,3 +49,22 @@ def plan_section(context: template.Context, patient: Patient) -> dict[str, Any]:
         out["last"] = found
         out["routes"] = eligible_routes(patient)
     return out
+
+
+@register.filter
+def protocol_name(plan: TreatmentPlan) -> str:
+    """The name of the protocol version the plan was written under (its code if unknown)."""
+    try:
+        return plan_protocol(plan).name
+    except (KeyError, ValueError):
+        return plan.protocol_code
+
+
+@register.filter
+def phase_label(plan: TreatmentPlan, code: str | None = None) -> str:
+    """The label of the plan's phase (or of the phase `code` of its protocol)."""
+    code = code or plan.phase
+    try:
+        return plan_protocol(plan).phase(code).label
+    except (KeyError, ValueError):
+        return code
