@@ -177,9 +177,14 @@ class MeasurementForm(forms.ModelForm):
         problem = weight_change_to_confirm(weight, previous)
         confirmed = str(self.data.get("confirm_weight", "")).lower() in ("on", "true", "1")
         if problem and not confirmed:
-            self.fields["confirm_weight"] = forms.BooleanField(
-                required=False, label=f"Yes, {weight} kg is right"
-            )
+            # The question goes right under the weight it is about.
+            confirm = forms.BooleanField(required=False, label=f"Yes, {weight} kg is right")
+            ordered: dict[str, forms.Field] = {}
+            for name, field in self.fields.items():
+                ordered[name] = field
+                if name == "weight_kg":
+                    ordered["confirm_weight"] = confirm
+            self.fields = ordered
             self.add_error("weight_kg", problem)
         return cleaned
 
