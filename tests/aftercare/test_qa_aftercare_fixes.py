@@ -258,3 +258,16 @@ def test_portal_week_summary_says_not_logged_instead_of_zero(world: Any, frozen:
     assert "Days logged: 2 of 7" in two_ago
     assert "Active: 45 minutes (1 day logged)" in two_ago
     assert "Therapy sessions: 0 (1 day logged)" in two_ago
+
+
+def test_the_note_form_names_the_dosing_sessions_route_in_words(world: Any, as_user: Any) -> None:
+    """The sessions a note can be linked to read "IV racemic ketamine", not "iv_racemic"."""
+    from tests.aftercare.helpers import dosed_session
+
+    dosed_session(world, world.patient_a)
+    page = (
+        as_user(world.therapist_a)
+        .get(f"/patients/{world.patient_a.pk}/aftercare/integration/new/")
+        .content.decode()
+    )
+    assert "IV racemic ketamine" in page and "· iv_racemic ·" not in page

@@ -119,3 +119,20 @@ def test_overview_lists_records_and_opens_one(world: Any, as_user: Any) -> None:
     r = client.post(url + "crisis/open/", {"reason": "Disclosed a plan in session"})
     assert r.status_code == 302
     assert "Crisis record of" in client.get(url).content.decode()
+
+
+def test_a_future_step_time_is_shown_once_under_its_field_in_words(
+    world: Any, as_user: Any
+) -> None:
+    """The refusal sits under the time field without the code's name for it, and the summary
+    at the top names the field by its label; the same words are not repeated."""
+    crisis = CrisisRecord.objects.get(flag=high_flag(world.patient_a))
+    later = (timezone.localtime() + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+    r = as_user(world.nurse_a).post(
+        _url(crisis, "step/stay/"), {"stay-who": "Sam Okafor, RN", "stay-occurred_at": later}
+    )
+    body = r.content.decode()
+    assert r.status_code == 400 and not CrisisStep.objects.exists()
+    assert "occurred_at:" not in body and "occurred_at cannot" not in body
+    assert body.count("the time cannot be in the future.") == 2  # the summary and the field
+    assert 'value="Sam Okafor, RN"' in body  # nothing typed is lost

@@ -22,6 +22,7 @@ from ketacare.accounts.request import ClinicRequest
 from ketacare.aftercare.forms import AddendumForm, IntegrationNoteForm
 from ketacare.aftercare.integration import do_add_addendum, do_save_note, do_sign_note
 from ketacare.aftercare.models import IntegrationNote, NoteStatus
+from ketacare.evaluations.models import RouteChoice
 from ketacare.measures.scheduling import clinic_today, clinic_zone
 from ketacare.patients.access import access_patient
 from ketacare.patients.models import Patient
@@ -37,9 +38,12 @@ def _choices(patient: Patient) -> dict[str, list[tuple[str, str]]]:
     ).order_by("-starts_at")[:30]
     sessions = TreatmentSession.objects.filter(patient=patient).order_by("-created_at")[:30]
 
+    def route_label(route: str) -> str:
+        return str(RouteChoice(route).label) if route in RouteChoice.values else route
+
     def when(s: TreatmentSession) -> str:
         at = s.dosing_started_at or s.created_at
-        return f"{at.astimezone(zone):%Y-%m-%d} · {s.route} · {s.get_status_display()}"
+        return f"{at.astimezone(zone):%Y-%m-%d} · {route_label(s.route)} · {s.get_status_display()}"
 
     return {
         "appointments": [

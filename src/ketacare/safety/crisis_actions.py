@@ -170,7 +170,7 @@ def _when(data: Mapping[str, Any], now: datetime) -> datetime:
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     if value > now + timedelta(minutes=5):
-        raise ActionError("occurred_at", "occurred_at cannot be in the future.")
+        raise ActionError("occurred_at", "occurred_at: the time cannot be in the future.")
     return value
 
 

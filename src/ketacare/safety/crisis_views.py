@@ -20,6 +20,7 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import actor_from_request, audit
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.clinical.crisis_rules import REQUIRED_BEFORE_CLOSE, Step
+from ketacare.core.form_errors import add_refusal, labelled
 from ketacare.measures.models import Assessment, AssessmentStatus
 from ketacare.patients.access import access_patient
 from ketacare.patients.models import Patient
@@ -198,20 +199,15 @@ def record_step(request: HttpRequest, patient_id: str, crisis_id: int, kind: str
     form = StepForm(request.POST, prefix=kind)
     if not form.is_valid():
         field = next(iter(form.errors))
-        return _page(
-            request,
-            crisis,
-            400,
-            f"{field}: {form.errors[field][0]}",
-            field,
-            kind,
-            **{f"step_{kind}": form},
-        )
+        # The summary at the top names the field by its label; the message is under the field.
+        summary = labelled(form, f"{field}: {form.errors[field][0]}")
+        return _page(request, crisis, 400, summary, field, kind, **{f"step_{kind}": form})
     try:
         actions.do_record_step(actor_from_request(request), crisis, kind, form.cleaned_data)
     except ActionError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        return _page(request, crisis, 400, exc.message, exc.field, kind, **{f"step_{kind}": form})
+        add_refusal(form, exc.field, exc.message)  # under its field, once, without the code name
+        summary = labelled(form, exc.message)
+        return _page(request, crisis, 400, summary, exc.field, kind, **{f"step_{kind}": form})
     return _to(crisis, kind)
 
 
