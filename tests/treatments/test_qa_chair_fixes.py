@@ -4,6 +4,7 @@ time before its side effect, and live prompts on an ended session's page."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -29,6 +30,7 @@ from tests.scheduling.sched_helpers import iv_plan
 from tests.treatments.session_helpers import (
     NORMAL,
     actor,
+    answers_for,
     appointment,
     dosed,
     infused,
@@ -343,3 +345,24 @@ def test_a_transferred_session_shows_unscored_timepoints_not_prompts(
     for status in ("upcoming", "due", "overdue"):
         assert f"ts-tp-{status}" not in body
     assert "not scored" in body
+
+
+def test_recorded_checks_are_shown_in_the_form_but_the_vitals_are_not(
+    world: Any, as_user: Any
+) -> None:
+    """After "Record checks" the radios show what was recorded (they came back blank), with a
+    note; the vitals are left empty, so an old reading is never stored again as a new one."""
+    session = ready_session(world.prescriber_a, world.nurse_a, world.patient_a)
+    answers = answers_for(session)
+    first_code = next(iter(answers))
+    answers[first_code] = ("no", "Ate breakfast at 8")
+    actions.do_record_checks(actor(world.nurse_a), session, answers, NORMAL)
+    body = as_user(world.nurse_a).get(_url(session)).content.decode()
+    assert 'data-testid="checks-recorded-note"' in body
+    radios = re.findall(rf'<input[^>]*name="{first_code}"[^>]*>', body)
+    chosen = [tag for tag in radios if "checked" in tag]
+    assert len(chosen) == 1 and 'value="no"' in chosen[0]
+    assert 'value="Ate breakfast at 8"' in body
+    vitals = re.findall(r'<input[^>]*name="systolic_mmhg"[^>]*>', body)
+    assert vitals and all("value=" not in tag for tag in vitals)
+    assert "Record the checks again" in body

@@ -55,6 +55,19 @@ from ketacare.treatments.state import (
 )
 
 
+def _last_answers(session: TreatmentSession) -> dict[str, str]:
+    """The checklist answers recorded last, to show them in the form (a nurse sees what was
+    recorded and changes only what changed). Not the vitals: recording the checklist again
+    takes them again, and an old reading must never be stored as a new one."""
+    if session.checks_at is None:
+        return {}
+    answers: dict[str, str] = {}
+    for check in session.checks.filter(at=session.checks_at, automatic=False):
+        answers[check.code] = check.result
+        answers[f"{check.code}_note"] = check.note
+    return answers
+
+
 def _session(patient: Patient, session_id: int) -> TreatmentSession:
     session = (
         TreatmentSession.objects.filter(patient=patient, clinic=patient.clinic, pk=session_id)
@@ -120,7 +133,9 @@ def _page(
     now = timezone.now()
     membership = getattr(request, "membership", None)
     dose = getattr(session, "dose", None) if session.dosing_started_at else None
-    checks_form = bound.get("checks") or ChecksForm(items=manual_items(protocol))
+    checks_form = bound.get("checks") or ChecksForm(
+        items=manual_items(protocol), initial=_last_answers(session)
+    )
     context: dict[str, Any] = {
         "patient": session.patient,
         "session": session,
