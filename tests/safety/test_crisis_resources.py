@@ -89,7 +89,7 @@ def test_patient_help_raises_one_high_flag_and_audits_every_press(world: Any) ->
 
 
 def test_the_crisis_text_line_link_fills_in_home(world: Any, client: Any) -> None:
-    """"Text HOME to 741741": the link opens the message with HOME in it (the ?&body= form
+    """ "Text HOME to 741741": the link opens the message with HOME in it (the ?&body= form
     that iOS and Android both read); 988's link has no body."""
     from ketacare.safety.crisis import CRISIS_LINES
 

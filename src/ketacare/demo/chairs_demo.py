@@ -556,9 +556,7 @@ def delete_sessions(sessions: QuerySet[TreatmentSession]) -> None:
     # (a correction protects the entry it corrects, and need not name the session).
     ids = set(SubstanceEntry.objects.filter(session__in=sessions).values_list("pk", flat=True))
     while True:
-        more = set(
-            SubstanceEntry.objects.filter(corrects_id__in=ids).values_list("pk", flat=True)
-        )
+        more = set(SubstanceEntry.objects.filter(corrects_id__in=ids).values_list("pk", flat=True))
         if more <= ids:
             break
         ids |= more
