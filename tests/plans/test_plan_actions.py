@@ -297,3 +297,18 @@ def test_signing_rechecks_eligibility(world):
     EligibilityDecision.objects.all().update(route="im_racemic")
     _refused("plan", actions.do_sign_plan, actor(world.prescriber_a), plan)
     assert TreatmentPlan.objects.get().status == PlanStatus.DRAFT
+
+
+def test_an_esketamine_plan_needs_an_evaluation_for_the_protocols_indication(world):
+    """The label doses TRD (56 mg start) and MDSI (84 mg from the first session) differently
+    (clinical.md §5a, §5c): a patient evaluated for TRD gets the TRD protocol, not MDSI's.
+    Racemic protocols are off-label whatever the indication: the route's decision is enough."""
+    from tests.evaluations.evaluation_helpers import signed
+
+    signed(world.prescriber_a, world.patient_a, "esketamine_nasal", indication="trd")
+    problem = _refused("protocol", draft, world.prescriber_a, world.patient_a, "esketamine_mdsi_us")
+    assert "evaluated for esketamine for treatment-resistant depression" in problem.message
+    assert "acute suicidal ideation" in problem.message
+    assert TreatmentPlan.objects.count() == 0
+    plan = draft(world.prescriber_a, world.patient_a, "esketamine_trd_us")
+    assert plan.protocol_code == "esketamine_trd_us"

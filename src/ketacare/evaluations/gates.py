@@ -20,6 +20,7 @@ from ketacare.evaluations.models import (
     Consent,
     EligibilityDecision,
     EvaluationStatus,
+    IndicationChoice,
     RemsEnrollment,
     RouteChoice,
 )
@@ -51,18 +52,23 @@ class Readiness:
         return not self.reasons
 
 
-def signed_decision(patient: Patient, route: str) -> EligibilityDecision | None:
-    """The decision of the latest signed evaluation for `route`."""
-    return (
-        EligibilityDecision.objects.filter(
-            evaluation__patient=patient,
-            evaluation__status=EvaluationStatus.SIGNED,
-            route=route,
-        )
-        .select_related("evaluation")
-        .order_by("-signed_at", "-pk")
-        .first()
+def signed_decision(
+    patient: Patient, route: str, indication: str | None = None
+) -> EligibilityDecision | None:
+    """The decision of the latest signed evaluation for `route` (and, when given, for that
+    `indication`: eligibility is judged per indication)."""
+    decisions = EligibilityDecision.objects.filter(
+        evaluation__patient=patient,
+        evaluation__status=EvaluationStatus.SIGNED,
+        route=route,
     )
+    if indication is not None:
+        decisions = decisions.filter(evaluation__indication=indication)
+    return decisions.select_related("evaluation").order_by("-signed_at", "-pk").first()
+
+
+def indication_label(value: str) -> str:
+    return str(IndicationChoice(value).label) if value in IndicationChoice.values else value
 
 
 def _route_label(route: str) -> str:

@@ -21,7 +21,7 @@ from ketacare.accounts.audit import Actor, record
 from ketacare.clinical.dosing import DoseCalculation, calculate_dose
 from ketacare.clinical.protocols import Protocol, WeightBasis
 from ketacare.clinical.scales import get_scale
-from ketacare.evaluations.gates import signed_decision
+from ketacare.evaluations.gates import indication_label, signed_decision
 from ketacare.measures.scheduling import clinic_today
 from ketacare.patients.models import Patient
 from ketacare.plans.models import (
@@ -223,6 +223,14 @@ def _locked(plan: TreatmentPlan) -> TreatmentPlan:
     return TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
 
 
+def _label_indication(protocol: Protocol) -> str | None:
+    """The indication the signed evaluation must be for. Esketamine: the protocol's own, since
+    the label doses TRD and MDSI differently (56 mg start vs 84 mg from the first session,
+    clinical.md §5a, §5c) and eligibility is judged for one of them. Racemic ketamine is
+    off-label whatever the indication (§1): a signed decision for the route is enough."""
+    return protocol.indication.value if protocol.route.is_esketamine else None
+
+
 def do_create_plan(
     actor: Actor, patient: Patient, protocol_code: str, values: Mapping[str, Any] | None = None
 ) -> TreatmentPlan:
@@ -232,8 +240,17 @@ def do_create_plan(
     if not is_available(clinic, protocol_code):
         raise ActionError("protocol", "Choose a protocol the clinic offers.")
     protocol = clinic_protocol(clinic, protocol_code)
-    decision = signed_decision(patient, protocol.route.value)
+    decision = signed_decision(patient, protocol.route.value, _label_indication(protocol))
     if decision is None or not decision.allows_treatment:
+        evaluated = signed_decision(patient, protocol.route.value)
+        if evaluated is not None and evaluated.allows_treatment:
+            raise ActionError(
+                "protocol",
+                f"{patient.display_name} was evaluated for esketamine for "
+                f"{evaluated.evaluation.get_indication_display().lower()}; this protocol is "
+                f"the label's dosing for {indication_label(protocol.indication.value).lower()} "
+                "(clinical.md §5a, §5c): evaluate them for it first.",
+            )
         raise ActionError(
             "protocol",
             f"{patient.display_name} has no signed eligibility decision allowing "
@@ -333,7 +350,8 @@ def do_sign_plan(actor: Actor, plan: TreatmentPlan, reason: str = "") -> PlanRev
         plan = _locked(plan)
         if plan.status != PlanStatus.DRAFT:
             raise ActionError("plan", "Only a draft plan can be signed.")
-        decision = signed_decision(plan.patient, plan.route)
+        indication = _label_indication(plan_protocol(plan))
+        decision = signed_decision(plan.patient, plan.route, indication)
         if decision is None or not decision.allows_treatment:
             raise ActionError("plan", "The patient no longer has a signed eligibility decision.")
         plan.status = PlanStatus.ACTIVE
