@@ -44,6 +44,9 @@ def test_active_minutes_goal() -> None:
     short = week_summary(MON, week(active_minutes=20))
     assert evaluate_goal("active_min_week", 150, short).met is False
     assert evaluate_goal("active_min_week", 150, short, complete=False).met is None
+    # A finished week with no day logged is not known, not "0 minutes, not met".
+    empty = evaluate_goal("active_min_week", 150, week_summary(MON, []))
+    assert empty.met is None and empty.value == "nothing logged"
 
 
 def test_drinks_goal_unknown_when_days_are_missing() -> None:

@@ -165,6 +165,10 @@ def evaluate_goal(
             return GoalResult(
                 kind, target, None, value, (f"Week not over; {target} minutes is the target.",)
             )
+        if week.logged_days == 0:  # a blank day is "not logged", never zero minutes
+            return GoalResult(
+                kind, target, None, "nothing logged", ("Not known: no day of the week logged.",)
+            )
         return GoalResult(kind, target, False, value, (f"Below the {target}-minute target.",))
     if kind is GoalKind.DRINKS_WEEK_MAX:
         total = week.drinks
