@@ -166,7 +166,7 @@ def test_a_high_flag_is_refused_even_when_no_record_names_it(world: Any, as_user
     assert f"/patients/{world.patient_a.pk}/crisis/" in page
 
 
-@pytest.mark.parametrize("note", ["", "   \n  "])
+@pytest.mark.parametrize("note", ["", "   \n  ", "ok", "resolved."])
 def test_resolve_is_refused_without_a_note_naming_the_field(
     world: Any, as_user: Any, note: str
 ) -> None:
@@ -177,7 +177,8 @@ def test_resolve_is_refused_without_a_note_naming_the_field(
     assert response.status_code == 400
     body = response.content.decode()
     # Next to the field, and listed at the top of the form.
-    assert '<p class="error" role="alert" data-field="resolution_note">resolution_note:' in body
+    assert '<p class="error" role="alert" data-field="resolution_note">write why' in body
+    assert "resolution_note:" not in body  # the field's label, not the code's name
     assert 'href="#id_resolution_note"' in body
     assert RiskFlag.objects.get(pk=flag.pk).status == FlagStatus.ACKNOWLEDGED
 
@@ -193,7 +194,7 @@ def test_a_note_over_the_acknowledgment_limit_is_refused_naming_the_field(
     assert (
         response.status_code == 400 and 'data-field="resolution_note"' in response.content.decode()
     )
-    do_resolve_flag(actor(world.nurse_a), flag, "x" * 2000)
+    do_resolve_flag(actor(world.nurse_a), flag, "Seen today, " + "x" * 1988)
     assert RiskFlag.objects.get(pk=flag.pk).status == FlagStatus.RESOLVED
 
 

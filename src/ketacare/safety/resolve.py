@@ -26,11 +26,14 @@ from ketacare.safety.crisis_models import CrisisRecord
 from ketacare.safety.escalation_models import EscalationState, FlagEscalation, StaffNotification
 from ketacare.safety.models import FlagStatus, RiskFlag, RiskLevel
 
-# The same rule as an acknowledgment's note (`escalation.do_acknowledge`): required, not
-# blank, at most this long.
+# Required, at most this long, and a few words at least, as every reason that closes a safety
+# step (a dosing-block clearance, a hold decision, a discharge override): "ok" says nothing.
 NOTE_MAX_CHARS = 2000
+NOTE_MIN_CHARS = 10
+NOTE_MIN_WORDS = 2
 NOTE_REQUIRED = (
-    "resolution_note: write why this flag can be resolved (what was done, what was agreed)."
+    "resolution_note: write why this flag can be resolved (what was done, what was agreed), "
+    f"in a few words (at least {NOTE_MIN_WORDS} words and {NOTE_MIN_CHARS} characters)."
 )
 NOTE_TOO_LONG = f"resolution_note: keep the note to at most {NOTE_MAX_CHARS} characters."
 # Who may resolve: the clinicians who may acknowledge a flag.
@@ -101,10 +104,10 @@ def do_resolve_flag(
         refusal = resolve_refusal(flag)
         if refusal:
             raise ActionError("flag", refusal)
-        if not note:
-            raise ActionError("resolution_note", NOTE_REQUIRED)
         if len(note) > NOTE_MAX_CHARS:
             raise ActionError("resolution_note", NOTE_TOO_LONG)
+        if len(note) < NOTE_MIN_CHARS or len(note.split()) < NOTE_MIN_WORDS:
+            raise ActionError("resolution_note", NOTE_REQUIRED)
         flag.status = FlagStatus.RESOLVED
         flag.resolved_by_id = actor.user_id
         flag.resolved_at = now

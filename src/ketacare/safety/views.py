@@ -19,6 +19,7 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Outcome, actor_from_request, audit
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.accounts.request import ClinicRequest
+from ketacare.core.form_errors import add_refusal
 from ketacare.notify.models import NotificationLog
 from ketacare.patients.access import access_patient
 from ketacare.safety.actions import do_raise_flag
@@ -181,7 +182,7 @@ def flag_resolve(request: ClinicRequest, flag_id: int) -> HttpResponse:
         try:
             do_resolve_flag(actor_from_request(request), flag, form.cleaned_data["resolution_note"])
         except ActionError as problem:
-            form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+            add_refusal(form, problem.field, problem.message)  # in words, not the code's name
             flag = _clinic_flag(request, flag_id)  # re-read: someone may have resolved it
         else:
             messages.success(request, "Flag resolved with your note.")
