@@ -137,3 +137,19 @@ def test_time_ticks_follow_the_span() -> None:
     months = time_ticks(date(2026, 1, 1).toordinal(), date(2026, 12, 31).toordinal())
     assert all(d.day == 1 for d in months) and len(months) <= 7
     assert re.match(r"\d{4}-\d{2}-01", months[0].isoformat())
+
+
+def test_the_points_legend_and_the_empty_text_can_be_named() -> None:
+    """Charts of things other than scores (habits) name their points and their empty state."""
+    from ketacare.measures.svg import trajectory_svg
+
+    markup = trajectory_svg(
+        title="Drinks",
+        points=[],
+        y_min=0,
+        y_max=10,
+        point_legend="Drinks <a week>",
+        empty_text="Nothing logged",
+    )
+    assert ">Drinks &lt;a week&gt;</text>" in markup and ">Nothing logged</text>" in markup
+    assert "Score" not in markup and "No scores to plot" not in markup

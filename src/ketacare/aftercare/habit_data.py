@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from html import escape
 
 from django.utils import timezone
 
@@ -106,26 +105,8 @@ def _goal_lines(
     ]
 
 
-# measures.svg was written for rating scales: its legend calls the plotted points "Score" and
-# an empty chart says "No scores to plot", with no parameter to change either. The habit charts
-# plot minutes, hours and drinks, so those words are replaced here; the legend entries after
-# the renamed one move right by the extra width (the legend lays text out at 6.2 px a letter).
-SVG_POINT_LEGEND = ">Score</text>"
-SVG_NO_POINTS = ">No scores to plot</text>"
-SVG_LEGEND_PX_PER_CHAR = 6.2
+# The habit charts plot minutes, hours and drinks, not scores: each names its points.
 NOTHING_LOGGED = "Nothing logged in these weeks"
-
-
-def name_points(markup: str, legend: str, empty: str) -> str:
-    """The chart with its points named `legend` in the legend and `empty` shown when there
-    are none."""
-    markup = markup.replace(SVG_NO_POINTS, f">{escape(empty)}</text>")
-    head, found, tail = markup.partition(SVG_POINT_LEGEND)
-    if not found or not tail.endswith("</svg>"):
-        return markup
-    shift = SVG_LEGEND_PX_PER_CHAR * (len(legend) - len("Score"))
-    rest = tail.removesuffix("</svg>")
-    return f'{head}>{escape(legend)}</text><g transform="translate({shift:.1f} 0)">{rest}</g></svg>'
 
 
 def habit_charts(patient: Patient, weeks: int = 12) -> list[tuple[str, str]]:
@@ -168,21 +149,19 @@ def habit_charts(patient: Patient, weeks: int = 12) -> list[tuple[str, str]]:
     charts.append(
         (
             "Active minutes a week",
-            name_points(
-                svg.trajectory_svg(
-                    title="Active minutes a week",
-                    points=active,
-                    y_min=0,
-                    y_max=top * 1.1,
-                    lines=[
-                        span(""),
-                        *_goal_lines(goals, GoalKind.ACTIVE_MINUTES_WEEK_MIN, 1, "Goal ≥", today),
-                    ],
-                    chart_id=f"habit-active-{patient.pk}",
-                    frame=frame,
-                ),
-                "Active minutes in the week",
-                NOTHING_LOGGED,
+            svg.trajectory_svg(
+                title="Active minutes a week",
+                points=active,
+                y_min=0,
+                y_max=top * 1.1,
+                lines=[
+                    span(""),
+                    *_goal_lines(goals, GoalKind.ACTIVE_MINUTES_WEEK_MIN, 1, "Goal ≥", today),
+                ],
+                chart_id=f"habit-active-{patient.pk}",
+                frame=frame,
+                point_legend="Active minutes in the week",
+                empty_text=NOTHING_LOGGED,
             ),
         )
     )
@@ -198,21 +177,19 @@ def habit_charts(patient: Patient, weeks: int = 12) -> list[tuple[str, str]]:
     charts.append(
         (
             "Average sleep (hours a night)",
-            name_points(
-                svg.trajectory_svg(
-                    title="Average sleep (hours a night)",
-                    points=sleep,
-                    y_min=0,
-                    y_max=12,
-                    lines=[
-                        span(""),
-                        *_goal_lines(goals, GoalKind.SLEEP_AVG_MIN, 60, "Goal ≥", today),
-                    ],
-                    chart_id=f"habit-sleep-{patient.pk}",
-                    frame=frame,
-                ),
-                "Average hours of sleep a night",
-                NOTHING_LOGGED,
+            svg.trajectory_svg(
+                title="Average sleep (hours a night)",
+                points=sleep,
+                y_min=0,
+                y_max=12,
+                lines=[
+                    span(""),
+                    *_goal_lines(goals, GoalKind.SLEEP_AVG_MIN, 60, "Goal ≥", today),
+                ],
+                chart_id=f"habit-sleep-{patient.pk}",
+                frame=frame,
+                point_legend="Average hours of sleep a night",
+                empty_text=NOTHING_LOGGED,
             ),
         )
     )
@@ -234,21 +211,19 @@ def habit_charts(patient: Patient, weeks: int = 12) -> list[tuple[str, str]]:
     charts.append(
         (
             "Standard drinks a week",
-            name_points(
-                svg.trajectory_svg(
-                    title="Standard drinks a week",
-                    points=drinks,
-                    y_min=0,
-                    y_max=dtop * 1.1,
-                    lines=[
-                        span(""),
-                        *_goal_lines(goals, GoalKind.DRINKS_WEEK_MAX, 1, "Limit ≤", today),
-                    ],
-                    chart_id=f"habit-drinks-{patient.pk}",
-                    frame=frame,
-                ),
-                "Standard drinks in the week",
-                NOTHING_LOGGED,
+            svg.trajectory_svg(
+                title="Standard drinks a week",
+                points=drinks,
+                y_min=0,
+                y_max=dtop * 1.1,
+                lines=[
+                    span(""),
+                    *_goal_lines(goals, GoalKind.DRINKS_WEEK_MAX, 1, "Limit ≤", today),
+                ],
+                chart_id=f"habit-drinks-{patient.pk}",
+                frame=frame,
+                point_legend="Standard drinks in the week",
+                empty_text=NOTHING_LOGGED,
             ),
         )
     )
@@ -256,18 +231,16 @@ def habit_charts(patient: Patient, weeks: int = 12) -> list[tuple[str, str]]:
     charts.append(
         (
             "PHQ-9",
-            name_points(
-                svg.trajectory_svg(
-                    title="PHQ-9 over the same weeks",
-                    points=[svg.Point(s.on, s.total, f"{s.on}: PHQ-9 {s.total}") for s in scores],
-                    y_min=0,
-                    y_max=27,
-                    lines=[span("")],
-                    chart_id=f"habit-phq9-{patient.pk}",
-                    frame=frame,
-                ),
-                "PHQ-9 total",
-                "No PHQ-9 in these weeks",
+            svg.trajectory_svg(
+                title="PHQ-9 over the same weeks",
+                points=[svg.Point(s.on, s.total, f"{s.on}: PHQ-9 {s.total}") for s in scores],
+                y_min=0,
+                y_max=27,
+                lines=[span("")],
+                chart_id=f"habit-phq9-{patient.pk}",
+                frame=frame,
+                point_legend="PHQ-9 total",
+                empty_text="No PHQ-9 in these weeks",
             ),
         )
     )

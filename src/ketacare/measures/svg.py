@@ -154,8 +154,11 @@ def trajectory_svg(
     description: str = "",
     chart_id: str = "chart",
     frame: Frame | None = None,
+    point_legend: str = "Score",
+    empty_text: str = "No scores to plot",
 ) -> str:
-    """The chart as an `<svg>` element (a string of markup, every text escaped)."""
+    """The chart as an `<svg>` element (a string of markup, every text escaped).
+    `point_legend` names the points in the legend; `empty_text` shows when there are none."""
     f = frame or Frame()
     ordered = sorted(points, key=lambda p: _days(p.when))
     moments = [_days(p.when) for p in ordered] + [_days(d) for d in session_dates]
@@ -283,11 +286,11 @@ def trajectory_svg(
     if not ordered:
         add(
             f'<text x="{(f.left + f.plot_right) / 2:.1f}" y="{(f.top + f.plot_bottom) / 2:.1f}" '
-            f'text-anchor="middle" fill="{MUTED}">No scores to plot</text>'
+            f'text-anchor="middle" fill="{MUTED}">{escape(empty_text)}</text>'
         )
 
     # Legend along the top.
-    legend: list[tuple[str, str]] = [("point", "Score")]
+    legend: list[tuple[str, str]] = [("point", point_legend)]
     legend += [
         (line.kind, line.legend or LEGENDS.get(line.kind, line.kind))
         for line in _distinct_kinds(lines)
