@@ -44,6 +44,7 @@ from ketacare.measures.models import (
     EpisodeStatus,
     Source,
 )
+from ketacare.measures.screens import screen_after
 from ketacare.patients.access import access_patient
 from ketacare.patients.models import Patient
 
@@ -428,18 +429,11 @@ def _detail_page(
             answers.append((item, value, shown))
     membership = request.membership
     needs_cssrs = _needs_cssrs(assessment)
-    cssrs_since = None
-    if needs_cssrs:
-        cssrs_since = (
-            Assessment.objects.filter(
-                patient=patient,
-                scale_code="cssrs_recent",
-                status=AssessmentStatus.FINAL,
-                administered_at__gte=assessment.administered_at,
-            )
-            .order_by("administered_at")
-            .first()
-        )
+    # The same reading as the dosing gate: a complete screen, not entered in error, given
+    # after the answer (an unfinished screen has no risk level and is not a screen).
+    cssrs_since = (
+        screen_after(patient.pk, assessment, assessment.recorded_at) if needs_cssrs else None
+    )
     return render(
         request,
         "measures/detail.html",
