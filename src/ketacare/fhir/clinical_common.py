@@ -18,10 +18,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from django.db.models import Model, QuerySet
+from django.utils import timezone
 
 from ketacare.accounts.models import Clinic, User
 from ketacare.fhir.measures_search import Search, patient_key
@@ -51,9 +52,17 @@ def page_of(sources: Sequence[Source], offset: int, count: int) -> tuple[int, li
     items: list[tuple[tuple[Moment, int, int], Source, Model]] = []
     for rank, source in enumerate(sources):
         for position, row in enumerate(source.rows[:end]):
-            items.append(((source.time(row), -rank, -position), source, row))
+            items.append(((_instant(source.time(row)), -rank, -position), source, row))
     items.sort(key=lambda item: item[0], reverse=True)
     return total, [source.to_fhir(row) for _, source, row in items[offset:end]]
+
+
+def _instant(moment: Moment) -> datetime:
+    """A sortable instant: a day (a habit log) counts from its start in the server's zone,
+    since Python cannot order a date against a date-time."""
+    if isinstance(moment, datetime):
+        return moment
+    return datetime.combine(moment, time.min, timezone.get_current_timezone())
 
 
 def in_clinic(rows: QuerySet[Any], clinic: Clinic, search: Search, path: str) -> QuerySet[Any]:
