@@ -30,7 +30,7 @@ from ketacare.measures.course import (
     response_at_or_below,
     session_dates_for,
 )
-from ketacare.measures.forms import short_name
+from ketacare.measures.forms import PRIMARY_SCALES, short_name
 from ketacare.measures.models import Assessment, AssessmentStatus, EpisodeOfCare
 from ketacare.measures.response_settings import response_rules_for
 from ketacare.measures.svg import Point, RefLine, Shade, trajectory_svg
@@ -68,6 +68,8 @@ class Panel:
     plotted: int = 0
     response_pct: float = 50
     remission: int | None = None
+    # Whether the chart carries baseline and response lines (scales a course is judged on).
+    course_lines: bool = False
 
     @property
     def short_name(self) -> str:
@@ -89,8 +91,17 @@ def _point_title(a: Assessment, short: str) -> str:
 def _reference_lines(
     scale: Scale, scores: list[Score], episodes: Sequence[EpisodeOfCare], rules: ResponseRules
 ) -> list[RefLine]:
-    """Baseline and response line per episode (over its span), and the remission threshold."""
+    """Baseline and response line per episode (over its span), and the remission threshold.
+
+    Baseline and response lines only on scales a course is judged on (`PRIMARY_SCALES`:
+    symptom totals where lower is better; response = a fall from baseline, clinical.md §12).
+    On MOAA/S a fall is deeper sedation (clinical.md §10), and CADSS, AUDIT-C and the
+    screeners are not followed against a treatment baseline: a "Response" line there would
+    name a worse or meaningless score a response.
+    """
     lines: list[RefLine] = []
+    if scale.code not in PRIMARY_SCALES:
+        return lines
     response_legend = f"Response ({rules.response_pct:g}% fall)"
     courses = [course_of(e, scores, rules, scale.code) for e in episodes]
     spans = []
@@ -150,6 +161,7 @@ def build_panels(
             list(reversed(rows)),
             response_pct=rules.response_pct,
             remission=rules.remission_at_or_below.get(code),
+            course_lines=code in PRIMARY_SCALES,
         )
         scores = [s for s in (as_score(a) for a in rows) if s is not None]
         panel.courses = [
