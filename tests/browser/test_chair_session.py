@@ -252,7 +252,7 @@ def test_board_shows_an_alert_entered_in_another_browser_and_nurse_acknowledges_
     screenshot(page, "chair-session-alert")
     for done in range(1, opened + 1):
         alert = page.locator("#alerts .ts-alert:not(.ts-alert-done)").first
-        alert.get_by_label("Action taken").select_option(label="Repeated the reading in 5 minutes")
+        alert.get_by_label("Action taken").select_option(label="Repeat the reading in 5 minutes")
         alert.get_by_role("button", name="Acknowledge").click()
         expect(page.locator("#alerts .ts-alert-done")).to_have_count(done)
     assert not SessionAlert.objects.filter(session=session, acknowledged_at__isnull=True)

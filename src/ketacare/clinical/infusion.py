@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-# How early an infusion may end and still count as the whole dose: the last 10 % of the planned
-# time, but never less than 3 minutes. A practice choice of this project (no source gives a
-# number): pumps and hand-set rates finish a few minutes either side of the plan, and a dose
-# within ~10 % is what a clinician records as "given as planned"; anything earlier is a stop
-# whose amount comes from the pump.
-EARLY_END_FRACTION = Decimal("0.10")
+# How early an infusion may end and still count as the whole dose: by default the last 10 % of
+# the planned time, but never less than 3 minutes. No source gives a number [PRACTICE]: pumps and
+# hand-set rates finish a few minutes either side of the plan, and a dose within ~10 % is what a
+# clinician records as "given as planned"; anything earlier is a stop whose amount comes from
+# the pump. Each clinic sets both (treatments.limits: "infusion_early_end_pct",
+# "infusion_early_end_min"); these are the defaults.
+EARLY_END_PCT = 10
 EARLY_END_MIN_MINUTES = 3
 
 
@@ -47,9 +48,12 @@ class InfusionEnd:
     reasons: tuple[str, ...]
 
 
-def early_end_allowance(planned_min: int) -> float:
-    """Minutes before the planned end that still count as complete."""
-    return max(float(EARLY_END_MIN_MINUTES), float(EARLY_END_FRACTION) * planned_min)
+def early_end_allowance(
+    planned_min: int, pct: int = EARLY_END_PCT, min_minutes: int = EARLY_END_MIN_MINUTES
+) -> float:
+    """Minutes before the planned end that still count as complete: `pct` % of the planned
+    time, but at least `min_minutes`."""
+    return max(float(min_minutes), pct / 100 * planned_min)
 
 
 def judge_infusion_end(
@@ -59,6 +63,8 @@ def judge_infusion_end(
     planned_min: int,
     changes: Sequence[InfusionChange] = (),
     planned_rate_ml_per_h: Decimal | None = None,
+    early_end_pct: int = EARLY_END_PCT,
+    early_end_min: int = EARLY_END_MIN_MINUTES,
 ) -> InfusionEnd:
     """Whether an infusion started at `started_at` and planned to run `planned_min` minutes may
     be recorded as complete at `now`. Pauses do not count as running time; with the planned
@@ -91,7 +97,7 @@ def judge_infusion_end(
     else:
         running += span
         equivalent += span * ratio
-    earliest = planned_min - early_end_allowance(planned_min)
+    earliest = planned_min - early_end_allowance(planned_min, early_end_pct, early_end_min)
     complete = equivalent >= earliest
     reasons: tuple[str, ...] = ()
     if not complete:

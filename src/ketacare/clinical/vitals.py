@@ -109,6 +109,10 @@ class VitalLimits:
     # MOAA/S <= 2 (responds only to shaking or pain): deep sedation; 0 = loss of consciousness
     # (§10, [LABEL] S3). The threshold 2 is the issue's default [PRACTICE].
     moaas_alert_at_or_below: int = 2
+    # Out of range → "(1) repeat in 5 min" (§9, suggested behaviour [PRACTICE] P2): how soon an
+    # out-of-range value is taken again; the alert's advice and, once acknowledged "repeated the
+    # reading", the next vitals due (`repeat_due`).
+    repeat_after_min: int = 5
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -135,7 +139,8 @@ DEFAULT_LIMITS = VitalLimits()
 
 # What a nurse may record as the action taken on an alert (§9 "suggested behaviour").
 ALERT_ACTIONS = (
-    ("repeat_5min", "Repeated the reading in 5 minutes"),
+    # The stored code predates the clinic setting; how soon is the clinic's "repeat_after_min".
+    ("repeat_5min", "Repeated the reading"),
     ("pause_infusion", "Paused the infusion"),
     ("notify_prescriber", "Notified the prescriber"),
     ("treat", "Treated (medication given; record it in the session)"),
@@ -230,7 +235,7 @@ def evaluate_reading(
                     "systolic_mmhg",
                     f"BP {sbp}/{dbp}: "
                     + _bp_over(sbp, dbp, limits.systolic_alert_at, limits.diastolic_alert_at)
-                    + ": repeat in 5 minutes; pause and notify the "
+                    + f": repeat in {limits.repeat_after_min} minutes; pause and notify the "
                     "prescriber if it persists.",
                     "clinical.md §6b [LABEL] S3, §9 [PRACTICE] P2",
                 )
@@ -346,16 +351,17 @@ def next_vitals_due(
     return anchor + timedelta(minutes=interval_min)
 
 
-# Out of range → "(1) repeat in 5 min" (clinical.md §9, suggested behaviour [PRACTICE] P2; the
-# alert action "Repeated the reading in 5 minutes").
-REPEAT_AFTER_MIN = 5
+# The default repeat time (VitalLimits.repeat_after_min; each clinic sets its own in
+# treatments.limits).
+REPEAT_AFTER_MIN = VitalLimits.repeat_after_min
 
 
 def repeat_due(
     alert_value_at: datetime | None, last_bp_at: datetime | None, minutes: int = REPEAT_AFTER_MIN
 ) -> datetime | None:
-    """When the repeat of an out-of-range value, acknowledged with "repeat in 5 minutes", is
-    due: `minutes` after that value, until a blood pressure taken after it answers it (None)."""
+    """When the repeat of an out-of-range value, acknowledged with "repeat the reading", is
+    due: `minutes` (the clinic's repeat time) after that value, until a blood pressure taken
+    after it answers it (None)."""
     if alert_value_at is None:
         return None
     if last_bp_at is not None and last_bp_at > alert_value_at:

@@ -76,6 +76,7 @@ from ketacare.treatments.readings import (  # noqa: F401  (MONITORED: views use 
 )
 from ketacare.treatments.state import (
     readiness,
+    session_monitoring,
     session_protocol,
     signs,
 )
@@ -714,12 +715,15 @@ def _refuse_incomplete_infusion(
     if dose.concentration_mg_per_ml and intended:
         planned_rate = intended / dose.concentration_mg_per_ml * 60 / planned
     events = session.infusion_events.order_by("at", "pk")
+    monitoring = session_monitoring(session)
     judged = judge_infusion_end(
         started_at=dose.started_at,
         now=now,
         planned_min=planned,
         changes=[InfusionChange(e.kind, e.at, e.rate_ml_per_h) for e in events],
         planned_rate_ml_per_h=planned_rate,
+        early_end_pct=monitoring.infusion_early_end_pct,
+        early_end_min=monitoring.infusion_early_end_min,
     )
     if not judged.complete:
         raise ActionError(

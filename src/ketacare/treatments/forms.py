@@ -198,15 +198,34 @@ class DoseForm(forms.Form):
 
 class AckForm(forms.Form):
     """One alert's acknowledgement. Each open alert has its own form on the session page:
-    `alert_id` gives its fields ids of their own (the field names stay `action` and `note`)."""
+    `alert_id` gives its fields ids of their own (the field names stay `action` and `note`).
+    `repeat_min`: the clinic's repeat time, named in the "repeat the reading" choice."""
 
     action = forms.ChoiceField(label="Action taken", choices=[("", "—"), *AlertAction.choices])
     note = forms.CharField(required=False, max_length=500)
 
-    def __init__(self, *args: Any, alert_id: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        alert_id: int | None = None,
+        repeat_min: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         if alert_id is not None:
             kwargs.setdefault("auto_id", f"id_alert{alert_id}_%s")
         super().__init__(*args, **kwargs)
+        if repeat_min is not None:
+            field = self.fields["action"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [
+                (
+                    value,
+                    f"Repeat the reading in {repeat_min} minutes"
+                    if value == AlertAction.REPEAT_5MIN
+                    else label,
+                )
+                for value, label in field.choices
+            ]
 
 
 class DischargeForm(forms.Form):

@@ -27,6 +27,7 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic
 from ketacare.clinical.discharge import DISSOCIATION_RESOLVED_AT_OR_BELOW
+from ketacare.clinical.infusion import EARLY_END_MIN_MINUTES, EARLY_END_PCT
 from ketacare.clinical.vitals import BP_CHECK_EARLY_MIN, DEFAULT_LIMITS, VitalLimits
 
 
@@ -122,6 +123,19 @@ SPECS: tuple[LimitSpec, ...] = (
               "dosing); how early counts is not in any source [PRACTICE] (default: the 30–60 "
               "min peak window of §10)", "PRACTICE", BP_CHECK_EARLY_MIN,
               "A missed timed BP raises 'BP check overdue'."),
+    LimitSpec("repeat_after_min", "Repeat an out-of-range reading after", TIMING, "min", 1, 30,
+              "clinical.md §9 suggested behaviour: out of range → repeat in 5 min [PRACTICE] P2",
+              "PRACTICE", DEFAULT_LIMITS.repeat_after_min,
+              "An alert acknowledged “Repeated the reading” makes the repeat the next vitals due, "
+              "this long after the value."),
+    LimitSpec("infusion_early_end_pct", "An infusion counts as complete in the last", TIMING,
+              "% of its planned time", 0, 30, "clinical.md §7a (0.5 mg/kg over 40 minutes); how "
+              "early counts as complete is in no source [PRACTICE]", "PRACTICE",
+              EARLY_END_PCT, "Earlier, “Infusion stopped now” is refused: record the amount from "
+              "the pump with “Stop dosing early”."),
+    LimitSpec("infusion_early_end_min", "… but never less than the last", TIMING, "min", 0, 15,
+              "clinical.md §7a; in no source [PRACTICE]", "PRACTICE", EARLY_END_MIN_MINUTES,
+              "For short infusions, where the percentage is only a minute or two."),
     LimitSpec("escalation_min", "Escalate an unacknowledged alert after", TIMING, "min", 1, 60,
               "clinical.md §9 suggested behaviour: repeat in 5 min, then notify the prescriber "
               "[PRACTICE]", "PRACTICE", ESCALATION_MINUTES_DEFAULT,
@@ -140,6 +154,8 @@ class ClinicMonitoring:
     vitals_interval_min: int | None
     escalation_min: int
     bp_check_early_min: int = BP_CHECK_EARLY_MIN
+    infusion_early_end_pct: int = EARLY_END_PCT
+    infusion_early_end_min: int = EARLY_END_MIN_MINUTES
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -148,6 +164,8 @@ class ClinicMonitoring:
             "vitals_interval_min": self.vitals_interval_min,
             "escalation_min": self.escalation_min,
             "bp_check_early_min": self.bp_check_early_min,
+            "infusion_early_end_pct": self.infusion_early_end_pct,
+            "infusion_early_end_min": self.infusion_early_end_min,
         }
 
 
@@ -164,6 +182,8 @@ def from_dict(values: Mapping[str, Any] | None) -> ClinicMonitoring:
         vitals_interval_min=merged["vitals_interval_min"],
         escalation_min=merged["escalation_min"],
         bp_check_early_min=merged["bp_check_early_min"],
+        infusion_early_end_pct=merged["infusion_early_end_pct"],
+        infusion_early_end_min=merged["infusion_early_end_min"],
     )
 
 

@@ -186,9 +186,10 @@ def next_due(
     repeat_from: datetime | None = None,
 ) -> datetime | None:
     """The next vitals due: the interval after `last_bp` (the newest BP after dosing), or a
-    label-timed BP check (esketamine ~40 min) not yet answered by it, or the 5-minute repeat
-    of an alert acknowledged "repeat in 5 minutes" (`repeat_from`: its value's time, see
-    `repeat_asked`) not yet answered by a BP, whichever is earliest.
+    label-timed BP check (esketamine ~40 min) not yet answered by it, or the repeat of an alert
+    acknowledged "repeated the reading" (`repeat_from`: its value's time, see `repeat_asked`;
+    due the clinic's `repeat_after_min` after it) not yet answered by a BP, whichever is
+    earliest.
 
     The interval times the blood pressure (IV: "BP every 10 min during the infusion and every
     15 min after", clinical.md §7e [EVIDENCE] S37): a SpO2 streamed alone by a monitor, or a
@@ -208,13 +209,15 @@ def next_due(
         last_bp.taken_at if last_bp else None,
         monitoring.bp_check_early_min,
     )
-    again = repeat_due(repeat_from, last_bp.taken_at if last_bp else None)
+    again = repeat_due(
+        repeat_from, last_bp.taken_at if last_bp else None, monitoring.limits.repeat_after_min
+    )
     return min((d for d in (interval_due, check_due, again) if d is not None), default=None)
 
 
 def repeat_asked(session_ids: list[int]) -> dict[int, datetime]:
-    """Per session, the time of the newest value whose alert was acknowledged "repeat in 5
-    minutes" (one query for the board)."""
+    """Per session, the time of the newest value whose alert was acknowledged "repeated the
+    reading" (one query for the board)."""
     from django.db.models import Max
     from django.db.models.functions import Coalesce
 

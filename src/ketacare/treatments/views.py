@@ -51,6 +51,7 @@ from ketacare.treatments.state import (
     picture,
     readiness,
     repeat_asked,
+    session_monitoring,
     session_protocol,
 )
 
@@ -101,12 +102,13 @@ def _alerts_with_forms(session: TreatmentSession, bound: dict[str, Any]) -> list
     and its errors, every other one is blank."""
     alerts = list(session.alerts.select_related("acknowledged_by").order_by("-raised_at"))
     refused = bound.get("ack")
+    repeat_min = session_monitoring(session).limits.repeat_after_min
     for alert in alerts:
         if alert.is_open:
             alert.ack_form = (  # type: ignore[attr-defined]  # for the template only
                 refused
                 if refused is not None and bound.get("ack_alert") == alert.pk
-                else AckForm(alert_id=alert.pk)
+                else AckForm(alert_id=alert.pk, repeat_min=repeat_min)
             )
     return alerts
 
@@ -347,7 +349,11 @@ def acknowledge(
 ) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.SESSION_RUN)
     session = _session(patient, session_id)
-    form = AckForm(request.POST, alert_id=alert_id)
+    form = AckForm(
+        request.POST,
+        alert_id=alert_id,
+        repeat_min=session_monitoring(session).limits.repeat_after_min,
+    )
     if not form.is_valid():
         return _page(request, session, status=400, ack=form, ack_alert=alert_id)
     try:

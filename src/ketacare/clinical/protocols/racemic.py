@@ -60,7 +60,8 @@ IV_MONITORING = MonitoringProfile(
         C.RESPONSIBLE_ADULT_ESCORT,
     ),
     notes=(
-        "Vital signs outside the clinic's thresholds: repeat in 5 min, pause/stop and notify "
+        "Vital signs outside the clinic's thresholds: repeat (the clinic's repeat time, 5 min by "
+        "default), pause/stop and notify "
         "the prescriber, document an override to resume, escalate if symptomatic "
         "([PRACTICE] §9).",
     ),
