@@ -9,6 +9,7 @@ live preview and the save call the same `measures.actions.score_answers`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,8 +61,8 @@ def scale_or_404(request: ClinicRequest, code: str) -> Scale:
 
 
 def flag_label(flag: str) -> str:
-    """ "item9_positive" -> "Item 9 positive"."""
-    text = flag.replace("_", " ").replace("item9", "item 9")
+    """ "item9_positive" -> "Item 9 positive", "item12_positive" -> "Item 12 positive"."""
+    text = re.sub(r"^item(\d+)", r"item \1", flag).replace("_", " ")
     return text[:1].upper() + text[1:]
 
 

@@ -27,6 +27,9 @@ from ketacare.patients.models import Patient
 register = template.Library()
 
 RECENT = 8  # assessments listed on the chart; the trajectories page lists them all
+# Suicide-item answers above 0, tagged beside the score: PHQ-9 item 9 (instruments.md §1) and
+# QIDS-SR16 item 12, which gets the same follow-up (instruments.md §7, platform policy).
+SAFETY_TAGS = {"item9_positive": "item 9 positive", "item12_positive": "item 12 positive"}
 HEAVY_FIELDS = ("answers", "explanation", "fhir_response")
 
 
@@ -63,6 +66,10 @@ class Latest:
     @property
     def short_name(self) -> str:
         return scale_short(self.latest.scale_code)
+
+    @property
+    def safety_tags(self) -> list[str]:
+        return [SAFETY_TAGS[f] for f in self.latest.flags or () if f in SAFETY_TAGS]
 
     @property
     def change(self) -> int | None:
