@@ -16,7 +16,12 @@ from ketacare.accounts.actions import ActionError
 from ketacare.clinical.infusion import early_end_allowance, judge_infusion_end
 from ketacare.treatments import actions
 from ketacare.treatments.limits import SPEC_BY_NAME, clean, defaults, do_set_limits
-from ketacare.treatments.models import SessionAlert, SessionStatus, TreatmentSession
+from ketacare.treatments.models import (
+    ClinicMonitoringSettings,
+    SessionAlert,
+    SessionStatus,
+    TreatmentSession,
+)
 from tests.treatments.session_helpers import actor, dosed, infused, ready_session
 
 pytestmark = pytest.mark.django_db
@@ -109,9 +114,7 @@ def test_the_clinics_repeat_time_sets_the_next_vitals_after_a_repeat(
         actions.do_record_vitals(
             actor(world.nurse_a), session, {"systolic_mmhg": 186, "diastolic_mmhg": 112}
         )
-        page = as_user(world.nurse_a).get(
-            f"/patients/{session.patient_id}/sessions/{session.pk}/"
-        )
+        page = as_user(world.nurse_a).get(f"/patients/{session.patient_id}/sessions/{session.pk}/")
         for alert in SessionAlert.objects.filter(session=session):
             actions.do_acknowledge_alert(
                 actor(world.nurse_a), session, alert.pk, "repeat_5min", "Patient calm, repeating."
@@ -143,3 +146,26 @@ def test_a_session_keeps_the_allowance_in_force_at_its_checks(world: Any) -> Non
     _set(world, infusion_early_end_pct=30)  # a later change does not apply to it
     with _at(session, 30), pytest.raises(ActionError, match="complete from 36 min"):
         actions.do_end_infusion(actor(world.nurse_a), session)
+
+
+def test_the_limits_form_names_every_field_at_fault_at_once(world: Any, as_user: Any) -> None:
+    """Bad input gets every problem shown together; nothing is saved and what was typed stays."""
+    with pytest.raises(ActionError) as err:
+        clean(_form(spo2_min="ninety", heart_rate_max=400, repeat_after_min=""))
+    assert [field for field, _ in err.value.problems] == [  # type: ignore[attr-defined]
+        "heart_rate_max",
+        "spo2_min",
+        "repeat_after_min",
+    ]
+    response = as_user(world.admin_a).post(
+        "/chairs/limits/", _form(spo2_min="ninety", heart_rate_max=400, repeat_after_min="")
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Nothing was saved: 3 fields need a change." in html
+    assert "Alert when SpO₂ is below: enter a whole number." in html
+    assert "Alert when HR is above: 400 is outside the sane range 80–200 /min." in html
+    assert "Repeat an out-of-range reading after: enter a value (default 5)." in html
+    assert html.count('aria-invalid="true"') == 3
+    assert 'value="ninety"' in html and 'value="400"' in html
+    assert not ClinicMonitoringSettings.objects.filter(clinic=world.clinic_a).exists()

@@ -198,28 +198,46 @@ def clinic_monitoring(clinic: Clinic | int) -> ClinicMonitoring:
     return from_dict(row.values if row else None)
 
 
+class LimitProblems(ActionError):
+    """Every field of a limits form at fault at once (`problems`: field, message in order);
+    `field` and `message` are the first of them."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__(*problems[0])
+        self.problems = problems
+
+
+def _parse(spec: LimitSpec, raw: Any) -> tuple[int | None, str]:
+    """One field's value, or the problem with it."""
+    text = "" if raw is None else str(raw).strip()
+    if text == "":
+        if spec.optional:
+            return None, ""
+        return None, f"{spec.label}: enter a value (default {spec.default})."
+    try:
+        value = int(text)
+    except ValueError:
+        return None, f"{spec.label}: enter a whole number."
+    if not spec.low <= value <= spec.high:
+        return None, (
+            f"{spec.label}: {value} is outside the sane range {spec.low}–{spec.high}"
+            f"{' ' + spec.unit if spec.unit else ''}."
+        )
+    return value, ""
+
+
 def clean(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Parse every field; raise ActionError naming the first field at fault."""
+    """Parse every field; raise LimitProblems naming every field at fault (then, once each
+    field is sane, the first pair of fields that contradict each other)."""
     out: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
     for spec in SPECS:
-        raw = data.get(spec.name)
-        text = "" if raw is None else str(raw).strip()
-        if text == "":
-            if spec.optional:
-                out[spec.name] = None
-                continue
-            raise ActionError(spec.name, f"{spec.label}: enter a value (default {spec.default}).")
-        try:
-            value = int(text)
-        except ValueError:
-            raise ActionError(spec.name, f"{spec.label}: enter a whole number.") from None
-        if not spec.low <= value <= spec.high:
-            raise ActionError(
-                spec.name,
-                f"{spec.label}: {value} is outside the sane range {spec.low}–{spec.high}"
-                f"{' ' + spec.unit if spec.unit else ''}.",
-            )
+        value, problem = _parse(spec, data.get(spec.name))
+        if problem:
+            problems.append((spec.name, problem))
         out[spec.name] = value
+    if problems:
+        raise LimitProblems(problems)
     try:
         from_dict(out)
     except ValueError as exc:

@@ -26,7 +26,15 @@ from ketacare.treatments.limits import SPECS, clinic_monitoring
 from ketacare.treatments.models import ClinicMonitoringSettings
 
 
+def _problems(error: ActionError | None) -> list[tuple[str, str]]:
+    """Every (field, message) of a refusal: all fields at fault, or the one."""
+    if error is None:
+        return []
+    return list(getattr(error, "problems", None) or [(error.field, error.message)])
+
+
 def _rows(values: Mapping[str, Any], error: ActionError | None) -> list[dict[str, Any]]:
+    by_field = dict(reversed(_problems(error)))  # the first message of a field wins
     rows = []
     for spec in SPECS:
         value = values.get(spec.name)
@@ -34,7 +42,7 @@ def _rows(values: Mapping[str, Any], error: ActionError | None) -> list[dict[str
             {
                 "spec": spec,
                 "value": "" if value is None else value,
-                "error": error.message if error and error.field == spec.name else "",
+                "error": by_field.get(spec.name, ""),
                 "changed": str("" if value is None else value)
                 != str("" if spec.default is None else spec.default),
             }
@@ -71,7 +79,7 @@ def limits_page(request: ClinicRequest) -> HttpResponse:
     row = ClinicMonitoringSettings.objects.filter(clinic=clinic).select_related("updated_by")
     context = {
         "rows": _rows(values, error),
-        "error": error,
+        "problems": [message for _, message in _problems(error)],
         "can_edit": can_edit,
         "saved": row.first(),
     }
