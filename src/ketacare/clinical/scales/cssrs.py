@@ -196,7 +196,8 @@ CSSRS_RECENT = Scale(
     clinician_rated=True,
     missing_policy=(
         "Q1, Q2 and Q6 always required; Q3-Q5 when Q2 is Yes; Q6b when Q6 is Yes. Incomplete "
-        "→ no risk level, except 'high' once the answers given already reach it."
+        "→ no risk level, except 'high' or 'moderate' once the answers given already reach it "
+        "(a floor: missing answers can only raise it; instruments.md §5, clinical.md §16b)."
     ),
     score_fn=score_cssrs,
 )
