@@ -125,7 +125,7 @@ def add_diagnosis(
     request: HttpRequest, patient_id: str, payload: DiagnosisIn
 ) -> Status[DiagnosisOut]:
     patient = access_patient(request, patient_id, Perm.DIAGNOSIS_EDIT)
-    form = DiagnosisForm(form_data(payload))
+    form = DiagnosisForm(form_data(payload), patient=patient)
     raise_form_errors(form)
     diagnosis = actions.do_add_diagnosis(
         actor_from_request(request), patient, form.save(commit=False)

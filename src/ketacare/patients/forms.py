@@ -106,6 +106,14 @@ class PatientForm(forms.ModelForm):
         return data
 
 
+def _before_birth(what: str, patient: Patient) -> str:
+    # A date before birth is a typing slip (a wrong year), never history to keep.
+    return (
+        f"{what} cannot be before the patient's date of birth "
+        f"({patient.birth_date:%d %b %Y}); check the year."
+    )
+
+
 def _required_text(value: str) -> str:
     value = value.strip()
     if not value:
@@ -121,6 +129,10 @@ class DiagnosisForm(forms.ModelForm):
         fields = ["icd10_code", "status", "is_primary", "treatment_resistant", "onset_date", "note"]
         widgets = {"onset_date": DateInput(), "note": forms.Textarea(attrs={"rows": 2})}
 
+    def __init__(self, *args: Any, patient: Patient | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+
     def clean_icd10_code(self) -> str:
         try:
             code, description = lookup(self.cleaned_data["icd10_code"])
@@ -133,6 +145,8 @@ class DiagnosisForm(forms.ModelForm):
         onset = self.cleaned_data.get("onset_date")
         if onset and onset > timezone.localdate():
             raise forms.ValidationError("Onset cannot be in the future.")
+        if onset and self.patient is not None and onset < self.patient.birth_date:
+            raise forms.ValidationError(_before_birth("Onset", self.patient))
         return onset
 
 
@@ -207,6 +221,10 @@ class MeasurementForm(forms.ModelForm):
         when = self.cleaned_data.get("measured_at") or timezone.now()
         if when > timezone.now() + timedelta(minutes=5):
             raise forms.ValidationError("A measurement cannot be in the future.")
+        if self.patient is not None and self.patient.pk is not None:
+            zone = timezone.get_current_timezone()
+            if when.astimezone(zone).date() < self.patient.birth_date:
+                raise forms.ValidationError(_before_birth("A measurement", self.patient))
         return when
 
 

@@ -183,7 +183,7 @@ def _chart_with_errors(
 @require_POST
 def diagnosis_add(request: ClinicRequest, patient_id: str) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.DIAGNOSIS_EDIT)
-    form = DiagnosisForm(request.POST)
+    form = DiagnosisForm(request.POST, patient=patient)
     if not form.is_valid():
         return _chart_with_errors(request, patient_id, "diagnosis", form)
     diagnosis = actions.do_add_diagnosis(
