@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -9,16 +10,32 @@ from ninja.errors import HttpError
 
 
 class FieldError(HttpError):
-    def __init__(self, field: str, message: str, status: int = 422):
+    """`field: message` first; `more` are the other problems of the same request, so a client
+    sees every one at once (as the pages show them), not one per attempt."""
+
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        status: int = 422,
+        *,
+        more: Sequence[tuple[str, str]] = (),
+    ):
         super().__init__(status, f"{field}: {message}")
         self.field = field
+        self.problems = [(field, message), *more]
 
 
 def raise_form_errors(form: forms.BaseForm) -> None:
     if form.is_valid():
         return
-    field, errors = next(iter(form.errors.items()))
-    raise FieldError(field if field != "__all__" else "body", str(errors[0]))
+    problems = [
+        (field if field != "__all__" else "body", str(message))
+        for field, errors in form.errors.items()
+        for message in errors
+    ]
+    (field, message), *more = problems
+    raise FieldError(field, message, more=more)
 
 
 def form_data(payload: Any, *, exclude_unset: bool = False) -> dict[str, Any]:

@@ -63,11 +63,12 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 
 @api.exception_handler(FieldError)
 def on_field_error(request: HttpRequest, exc: FieldError) -> HttpResponse:
-    message = str(exc.message)
-    field, _, text = message.partition(": ")
     return api.create_response(
         request,
-        {"error": message, "errors": [{"field": field, "message": text}]},
+        {
+            "error": str(exc.message),
+            "errors": [{"field": field, "message": text} for field, text in exc.problems],
+        },
         status=exc.status_code,
     )
 
