@@ -12,7 +12,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -65,6 +66,9 @@ def fhir_endpoint(*methods: str, authenticated: bool = True) -> Callable[[View],
             except Http404:
                 # access_patient() has already written the refusal to the audit log.
                 response = error_response(FhirError(404, "not-found", NOT_FOUND_MESSAGE))
+            except (RequestDataTooBig, TooManyFieldsSent):
+                # Raised when the body is first read; Django would answer an HTML 400 page.
+                response = error_response(_too_large())
             if authenticated:
                 # Answers carry patient data: no shared cache may keep them.
                 response["Cache-Control"] = "no-store"
@@ -73,6 +77,16 @@ def fhir_endpoint(*methods: str, authenticated: bool = True) -> Callable[[View],
         return wrapped
 
     return decorator
+
+
+def _too_large() -> FhirError:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return FhirError(
+        413,
+        "too-costly",
+        f"The body is larger than this server takes ({limit} bytes, or too many form fields); "
+        "nothing was stored. Send fewer entries per Bundle.",
+    )
 
 
 def _check_format(request: HttpRequest) -> None:
