@@ -77,6 +77,7 @@ def system_interaction(request: HttpRequest) -> HttpResponse:
     kind, raw_entries = _bundle(body)
     now = timezone.now()
     entries = [_read_entry(raw, i, now) for i, raw in enumerate(raw_entries)]
+    _refuse_conflicting_keys(entries, raw_entries)
     if kind == "transaction":
         problems = [e.error for e in entries if e.error is not None]
         if problems:
@@ -157,6 +158,48 @@ def _read_entry(raw: Any, index: int, now: datetime) -> Entry:
         return Entry(read_observation(raw["resource"], now, f"{where}.resource", header_key))
     except FhirError as error:
         return Entry(error=error)
+
+
+def _same_reading(a: Incoming, b: Incoming) -> bool:
+    return (a.kind, a.values, a.session_id, a.patient_id, a.taken_at) == (
+        b.kind,
+        b.values,
+        b.session_id,
+        b.patient_id,
+        b.taken_at,
+    )
+
+
+def _refuse_conflicting_keys(entries: list[Entry], raw_entries: list[Any]) -> None:
+    """An entry repeating an earlier entry's key with another reading is refused: answering it
+    with the earlier entry's Observation would drop its reading without a word (FHIR R4 §3.1.0.11:
+    a batch has no interdependent entries; a transaction's identities must not overlap). An
+    exact repeat keeps its documented answer, the earlier entry's Observation."""
+    first: dict[tuple[str, str], int] = {}
+    for i, entry in enumerate(entries):
+        incoming = entry.incoming
+        if incoming is None or incoming.key is None:
+            continue
+        j = first.setdefault(incoming.key, i)
+        earlier = entries[j].incoming
+        if j == i or earlier is None or _same_reading(earlier, incoming):
+            continue
+        resource = raw_entries[i].get("resource")
+        where = (
+            f"Bundle.entry[{i}].resource.identifier[0]"
+            if isinstance(resource, dict) and "identifier" in resource
+            else f"Bundle.entry[{i}].request.ifNoneExist"
+        )
+        key = f"{incoming.key[0]}|{incoming.key[1]}"
+        entry.incoming = None
+        entry.error = FhirError(
+            422,
+            "duplicate",
+            f"{where}: the identifier {key} is already the key of Bundle.entry[{j}], which "
+            "carries another reading; give each reading its own identifier. Nothing of this "
+            "entry was stored.",
+            where,
+        )
 
 
 def _store(
