@@ -512,8 +512,17 @@ def _plausible(incoming: Incoming) -> None:
 
 
 def if_none_exist_key(header: str, where: str = "If-None-Exist") -> tuple[str, str] | None:
-    """`identifier=system|value` (the only search KetaCare takes here), or None when empty."""
-    header = header.strip().removeprefix("?")
+    """`identifier=system|value` (the only search KetaCare takes here), or None when empty.
+
+    The query may start with `?` or `Observation?` (as many clients send
+    `entry.request.ifNoneExist`). FHIR search escaping applies (http.html#escaping): `\\,`,
+    `\\|`, `\\$` and `\\\\` are literal characters; an unescaped comma would be an OR of
+    several identifiers, which cannot be one message's key, so it is refused.
+    """
+    header = header.strip()
+    if header.startswith(f"{OBS}?"):
+        header = header[len(OBS) :]
+    header = header.removeprefix("?")
     if not header:
         return None
     pairs = parse_qsl(header, keep_blank_values=True)
@@ -524,12 +533,45 @@ def if_none_exist_key(header: str, where: str = "If-None-Exist") -> tuple[str, s
             f"{where}: give exactly one search, identifier=system|value.",
             where,
         )
-    system, bar, value = pairs[0][1].partition("|")
-    if not bar or not system or not value or len(system) > KEY_MAX or len(value) > KEY_MAX:
+    parts = _split_token(pairs[0][1], where)
+    if len(parts) != 2:
+        raise FhirError(
+            400, "invalid", f"{where}: the identifier must be system|value, both given.", where
+        )
+    system, value = parts
+    if not system or not value or len(system) > KEY_MAX or len(value) > KEY_MAX:
         raise FhirError(
             400, "invalid", f"{where}: the identifier must be system|value, both given.", where
         )
     return system, value
+
+
+def _split_token(text: str, where: str) -> list[str]:
+    """A token search value split at its unescaped `|`, with FHIR's escapes undone."""
+    parts, current, escaped = [], [], False
+    for char in text:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "|":
+            parts.append("".join(current))
+            current = []
+        elif char == ",":
+            raise FhirError(
+                400,
+                "invalid",
+                f"{where}: one identifier only; a comma asks for any of several (escape a comma "
+                "inside the value as \\,).",
+                where,
+            )
+        else:
+            current.append(char)
+    if escaped:
+        current.append("\\")
+    parts.append("".join(current))
+    return parts
 
 
 def issue_at(error: FhirError) -> Issue:
