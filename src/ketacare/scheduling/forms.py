@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from ketacare.accounts.models import Clinic, User
+from ketacare.measures.scheduling import clinic_zone
 from ketacare.patients.models import Patient
 from ketacare.plans.models import PlanStatus, TreatmentPlan
 from ketacare.scheduling.conflicts import MAX_APPOINTMENT
@@ -17,6 +18,22 @@ from ketacare.scheduling.models import AppointmentType, Resource
 from ketacare.scheduling.series import WEEKDAYS, local_datetime
 
 MAX_MINUTES = int(MAX_APPOINTMENT.total_seconds() // 60)
+# A date more than this far ahead is a typing slip in the year (3026 for 2026), not a plan: no
+# course or maintenance schedule is booked years ahead.
+MAX_DAYS_AHEAD = 2 * 366
+
+
+def check_day(day: date, zone: ZoneInfo) -> None:
+    """An appointment day before today (on the clinic's clock) or years ahead is refused."""
+    today = datetime.now(zone).date()
+    if day < today:
+        raise forms.ValidationError(
+            f"{day:%a %d %b %Y} is in the past; choose today or a later day."
+        )
+    if day > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise forms.ValidationError(
+            f"{day:%a %d %b %Y} is more than two years ahead; check the year."
+        )
 
 
 class DateInput(forms.DateInput):
@@ -143,6 +160,11 @@ class _WhenMixin:
         starts = local_datetime(day, at, self.zone)
         return starts, starts + timedelta(minutes=minutes)
 
+    def clean_date(self) -> date:
+        day: date = self.cleaned_data["date"]
+        check_day(day, self.zone)
+        return day
+
 
 class BookingForm(_WhenMixin, forms.Form):
     type = forms.ChoiceField(choices=AppointmentType.choices, label="Type")
@@ -228,7 +250,13 @@ class SeriesRowForm(forms.Form):
 
     def __init__(self, *args: Any, clinic: Clinic, **kw: Any):
         super().__init__(*args, **kw)
+        self.zone = clinic_zone(clinic)
         self.fields["resource"].queryset = resources_of(clinic)  # type: ignore[attr-defined]
+
+    def clean_date(self) -> date:
+        day: date = self.cleaned_data["date"]
+        check_day(day, self.zone)
+        return day
 
 
 SeriesRowFormSet = forms.formset_factory(SeriesRowForm, extra=0, max_num=60, validate_max=True)
