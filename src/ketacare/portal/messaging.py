@@ -27,13 +27,36 @@ MAX_BODY = 5000
 MAX_SUBJECT = 150
 
 
-def _clean_body(body: str) -> str:
+def _body_problem(body: str) -> str:
     text = (body or "").strip()
     if not text:
-        raise ActionError("body", "Write a message first.")
+        return "Write a message first."
     if len(text) > MAX_BODY:
-        raise ActionError("body", f"Messages can be at most {MAX_BODY} characters ({len(text)}).")
-    return text
+        return f"Messages can be at most {MAX_BODY} characters ({len(text)})."
+    return ""
+
+
+def _subject_problem(subject: str) -> str:
+    title = (subject or "").strip()
+    if not title:
+        return "Give your message a subject."
+    if len(title) > MAX_SUBJECT:
+        return f"The subject can be at most {MAX_SUBJECT} characters."
+    return ""
+
+
+def new_thread_problems(subject: str, body: str) -> dict[str, str]:
+    """Every problem of a first message at once ({field: message}), so the page shows the
+    subject's and the message's together instead of one per attempt."""
+    found = {"subject": _subject_problem(subject), "body": _body_problem(body)}
+    return {field: problem for field, problem in found.items() if problem}
+
+
+def _clean_body(body: str) -> str:
+    problem = _body_problem(body)
+    if problem:
+        raise ActionError("body", problem)
+    return (body or "").strip()
 
 
 def _audit(actor: Actor, action: str, thread: MessageThread, **detail: object) -> None:
@@ -69,13 +92,10 @@ def do_patient_send(
     now = timezone.now()
     with transaction.atomic():
         if thread is None:
-            title = (subject or "").strip()
-            if not title:
-                raise ActionError("subject", "Give your message a subject.")
-            if len(title) > MAX_SUBJECT:
-                raise ActionError(
-                    "subject", f"The subject can be at most {MAX_SUBJECT} characters."
-                )
+            problem = _subject_problem(subject)
+            if problem:
+                raise ActionError("subject", problem)
+            title = subject.strip()
             thread = MessageThread.objects.create(
                 clinic_id=patient.clinic_id, patient=patient, subject=title, created_at=now
             )

@@ -22,6 +22,8 @@ def thread_list(request: PortalRequest) -> HttpResponse:
     subject = request.POST.get("subject", "")
     body = request.POST.get("body", "")
     if request.method == "POST":
+        errors = messaging.new_thread_problems(subject, body)
+    if request.method == "POST" and not errors:
         try:
             sent = messaging.do_patient_send(
                 request.portal_actor, request.patient, body, subject=subject
