@@ -23,7 +23,9 @@ COMMUNICATION_PARAMS = ("patient", "sent")
 
 
 def parse_communication_id(resource_id: str) -> int | None:
-    return int(resource_id) if resource_id.isdigit() and len(resource_id) < 19 else None
+    # ASCII digits only: str.isdigit() also takes "²" (int() refuses it) and "١" (read as 1).
+    digits = resource_id.isascii() and resource_id.isdigit()
+    return int(resource_id) if digits and len(resource_id) < 19 else None
 
 
 def communication_to_fhir(message: Message) -> dict[str, Any]:

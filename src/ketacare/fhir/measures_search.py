@@ -35,7 +35,7 @@ from ketacare.fhir.observation import (
     with_observations,
 )
 from ketacare.fhir.outcome import FhirError
-from ketacare.fhir.patient_search import MAX_PAGE_SIZE, RESULT_PARAMS
+from ketacare.fhir.patient_search import MAX_PAGE_SIZE, RESULT_PARAMS, non_negative
 from ketacare.fhir.questionnaire import LOINC, questionnaire_codes, scale_for_canonical
 from ketacare.measures.models import Assessment
 
@@ -82,9 +82,7 @@ def parse_search(params: Iterable[tuple[str, str]], allowed: tuple[str, ...]) ->
                 continue
             if name in result:
                 raise _bad(f"Search parameter '{name}' is given more than once.")
-            if not value.isdigit():
-                raise _bad(f"Search parameter '{name}' must be a whole number of 0 or more.")
-            result[name] = int(value)
+            result[name] = non_negative(name, value)
             continue
         if name not in allowed:
             base, _, modifier = name.partition(":")

@@ -86,7 +86,7 @@ def parse_patient_search(
                 continue
             if name in result:
                 raise _bad(f"Search parameter '{name}' is given more than once.")
-            result[name] = _non_negative(name, value)
+            result[name] = non_negative(name, value)
             continue
         if name not in SEARCH_PARAMS:
             raise _bad(_unknown_message(name, allow_result_params))
@@ -120,10 +120,19 @@ def _unknown_message(name: str, allow_result_params: bool) -> str:
     return f"Unknown search parameter '{name}'. Supported: {', '.join(supported)}."
 
 
-def _non_negative(name: str, value: str) -> int:
-    if not value.isdigit():
+# `_count`/`_offset` above this are refused: no clinic has that many results, and a larger
+# number overflows the database's OFFSET (SQLite: 500 "datatype mismatch").
+MAX_RESULT_NUMBER = 10**9
+
+
+def non_negative(name: str, value: str) -> int:
+    # ASCII digits only: str.isdigit() also takes "²", which int() then refuses (a 500).
+    if not (value.isascii() and value.isdigit()):
         raise _bad(f"Search parameter '{name}' must be a whole number of 0 or more.")
-    return int(value)
+    number = int(value)
+    if number > MAX_RESULT_NUMBER:
+        raise _bad(f"Search parameter '{name}' must be at most {MAX_RESULT_NUMBER}.")
+    return number
 
 
 def _date_term(value: str) -> DateTerm:
