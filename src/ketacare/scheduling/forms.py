@@ -18,6 +18,7 @@ from ketacare.scheduling.models import AppointmentType, Resource
 from ketacare.scheduling.series import WEEKDAYS, local_datetime
 
 MAX_MINUTES = int(MAX_APPOINTMENT.total_seconds() // 60)
+Day = date
 # A date more than this far ahead is a typing slip in the year (3026 for 2026), not a plan: no
 # course or maintenance schedule is booked years ahead.
 MAX_DAYS_AHEAD = 2 * 366
@@ -253,8 +254,8 @@ class SeriesRowForm(forms.Form):
         self.zone = clinic_zone(clinic)
         self.fields["resource"].queryset = resources_of(clinic)  # type: ignore[attr-defined]
 
-    def clean_date(self) -> date:
-        day: date = self.cleaned_data["date"]
+    def clean_date(self) -> Day:  # `date` here is the field above, not the type
+        day: Day = self.cleaned_data["date"]
         check_day(day, self.zone)
         return day
 
