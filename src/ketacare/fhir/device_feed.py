@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
@@ -43,6 +43,8 @@ OBS = "Observation"
 FUTURE_SKEW = timedelta(minutes=5)
 # The longest identifier system/value we keep (ReceivedObservation columns).
 KEY_MAX = 255
+# A bound far above any vital sign (the plausible ranges are clinical.vitals.implausible's).
+MAX_VALUE = Decimal(10**6)
 
 
 @dataclass(frozen=True)
@@ -265,9 +267,14 @@ def _quantity(value: Any, where: str, kind_ucum: str, what: str) -> Decimal:
             "code-invalid",
         )
     try:
-        return Decimal(str(number))
+        decimal = Decimal(str(number))
     except InvalidOperation as problem:  # non-finite values are refused above; be safe
         raise structure(f"{where}.value", "must be a finite number.") from problem
+    if abs(decimal) >= MAX_VALUE:
+        # No vital sign comes near; rounding such a number to 0.1 °C raises InvalidOperation
+        # (28 significant digits), so it is refused here, before any arithmetic.
+        raise refuse(f"{where}.value", f"{number} is not a possible {what}.", "business-rule")
+    return decimal
 
 
 def _whole(value: Decimal, where: str, what: str) -> int:
@@ -284,9 +291,13 @@ def _date_time(value: Any, where: str) -> datetime:
             "must be a full date and time with seconds and a time zone (2026-12-02T14:05:00Z).",
         )
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as problem:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        # 0001-01-01T00:00:00+14:00 parses but is before year 1 in UTC: every later use of it
+        # (comparisons, the refusal's own message) would fail with OverflowError, a 500.
+        moment.astimezone(UTC)
+    except (ValueError, OverflowError) as problem:
         raise refuse(where, f"{text!r} is not a real date and time.") from problem
+    return moment
 
 
 # --- the Observation -----------------------------------------------------------------------
