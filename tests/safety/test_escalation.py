@@ -194,13 +194,20 @@ def test_acknowledging_stops_escalation_and_needs_an_action(world: Any) -> None:
     with pytest.raises(ActionError) as missing_note:
         do_acknowledge(SYSTEM, world.prescriber_a, flag, "called_patient", "   ")
     assert missing_note.value.field == "note"
+    # "ok" documents nothing: a few words, as every reason that closes a safety step.
+    with pytest.raises(ActionError) as terse:
+        do_acknowledge(SYSTEM, world.prescriber_a, flag, "called_patient", "ok")
+    assert terse.value.field == "note" and "at least 2 words and 10 characters" in (
+        terse.value.message
+    )
+    assert RiskFlag.objects.get(pk=flag.pk).status == "open"
     do_acknowledge(SYSTEM, world.prescriber_a, flag, "called_patient", "Spoke at 14:05, safe.")
     flag.refresh_from_db()
     assert flag.status == "acknowledged" and flag.acknowledged_by == world.prescriber_a
     assert flag.action_taken == "Called the patient: Spoke at 14:05, safe."
     assert not StaffNotification.objects.filter(flag=flag, read_at__isnull=True).exists()
     with pytest.raises(ActionError) as twice:
-        do_acknowledge(SYSTEM, world.nurse_a, flag, "other", "me too")
+        do_acknowledge(SYSTEM, world.nurse_a, flag, "other", "Called her too, safe.")
     assert twice.value.field == "flag"
     with time_machine.travel(T0 + timedelta(hours=1), tick=False):
         assert escalate_due() == 0

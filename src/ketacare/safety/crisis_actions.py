@@ -20,6 +20,8 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.permissions import Perm, actor_may
 from ketacare.clinical.crisis_rules import Disposition, Step, close_check, follow_up_check
+from ketacare.core import reasons
+from ketacare.core.reasons import is_few_words
 from ketacare.measures.models import Assessment, AssessmentStatus
 from ketacare.measures.scheduling import clinic_today, clinic_zone
 from ketacare.patients.models import Patient
@@ -395,10 +397,6 @@ def do_add_addendum(actor: Actor, crisis: CrisisRecord, note: str) -> CrisisStep
     return step
 
 
-CLEAR_REASON_CHARS = 10
-CLEAR_REASON_WORDS = 2
-
-
 def may_clear(actor: Actor, clinic_id: int) -> bool:
     """The person may clear blocks in the patient's clinic, read from their membership, not
     from the role the caller states."""
@@ -423,12 +421,11 @@ def do_clear_dosing_block(actor: Actor, block: DosingBlock, reason: str) -> Dosi
         if block.cleared_at is not None:
             raise ActionError("reason", "This dosing block is already cleared.")
         # "ok" is not a documented reason: the same few-words floor as any other documented
-        # decision at the chair (treatments.actions.meaningful_reason).
-        if len(reason) < CLEAR_REASON_CHARS or len(reason.split()) < CLEAR_REASON_WORDS:
+        # decision (core.reasons).
+        if not is_few_words(reason):
             raise ActionError(
                 "reason",
-                "reason: document why dosing may resume in a few words (at least "
-                f"{CLEAR_REASON_WORDS} words and {CLEAR_REASON_CHARS} characters).",
+                f"reason: document why dosing may resume in a few words ({reasons.FLOOR}).",
             )
         block.cleared_at, block.cleared_by_id, block.clear_reason = now, actor.user_id, reason
         block.save(update_fields=["cleared_at", "cleared_by", "clear_reason"])

@@ -31,6 +31,8 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import User
 from ketacare.clinical.escalation import escalation_due
+from ketacare.core import reasons
+from ketacare.core.reasons import is_few_words
 from ketacare.measures.scheduling import clinic_zone
 from ketacare.notify.delivery import queue_notification
 from ketacare.notify.models import Channel, NotificationLog
@@ -399,8 +401,11 @@ def do_acknowledge(
     if action not in labels:
         raise ActionError("action", "Choose the action taken.")
     note = note.strip()
-    if not note:
-        raise ActionError("note", "Describe what you did (who, when, what was agreed).")
+    if not is_few_words(note):
+        raise ActionError(
+            "note",
+            f"Describe what you did (who, when, what was agreed) in a few words ({reasons.FLOOR}).",
+        )
     if len(note) > 2000:
         raise ActionError("note", "Keep the description under 2000 characters.")
     with transaction.atomic():

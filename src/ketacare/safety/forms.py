@@ -43,7 +43,7 @@ class AcknowledgeForm(forms.Form):
         label="What you did",
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Who you spoke to, when, and what was agreed.",
+        help_text="Who you spoke to, when, and what was agreed (a few words at least).",
     )
 
 

@@ -21,19 +21,20 @@ from django.utils import timezone
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.permissions import Perm, actor_may
+from ketacare.core import reasons
+from ketacare.core.reasons import is_few_words
 from ketacare.measures.screens import screen_after
 from ketacare.safety.crisis_models import CrisisRecord
 from ketacare.safety.escalation_models import EscalationState, FlagEscalation, StaffNotification
 from ketacare.safety.models import FlagStatus, RiskFlag, RiskLevel
 
-# Required, at most this long, and a few words at least, as every reason that closes a safety
-# step (a dosing-block clearance, a hold decision, a discharge override): "ok" says nothing.
+# Required, at most this long, and a few words at least (core.reasons), as every reason that
+# closes a safety step (a dosing-block clearance, a hold decision, a discharge override): "ok"
+# says nothing.
 NOTE_MAX_CHARS = 2000
-NOTE_MIN_CHARS = 10
-NOTE_MIN_WORDS = 2
 NOTE_REQUIRED = (
     "resolution_note: write why this flag can be resolved (what was done, what was agreed), "
-    f"in a few words (at least {NOTE_MIN_WORDS} words and {NOTE_MIN_CHARS} characters)."
+    f"in a few words ({reasons.FLOOR})."
 )
 NOTE_TOO_LONG = f"resolution_note: keep the note to at most {NOTE_MAX_CHARS} characters."
 # Who may resolve: the clinicians who may acknowledge a flag.
@@ -106,7 +107,7 @@ def do_resolve_flag(
             raise ActionError("flag", refusal)
         if len(note) > NOTE_MAX_CHARS:
             raise ActionError("resolution_note", NOTE_TOO_LONG)
-        if len(note) < NOTE_MIN_CHARS or len(note.split()) < NOTE_MIN_WORDS:
+        if not is_few_words(note):
             raise ActionError("resolution_note", NOTE_REQUIRED)
         flag.status = FlagStatus.RESOLVED
         flag.resolved_by_id = actor.user_id

@@ -41,6 +41,8 @@ from ketacare.clinical.vitals import (
     implausible,
     pre_dose_hold,
 )
+from ketacare.core import reasons
+from ketacare.core.reasons import is_few_words
 from ketacare.measures.scheduling import clinic_today, clinic_zone
 from ketacare.patients.models import BodyMeasurement, Patient
 from ketacare.plans.actions import plan_dose
@@ -141,21 +143,12 @@ def _audit(
     )
 
 
-# A reason someone reading the chart later can act on: a few words, not "x" (a documentation
-# rule of this project, not a clinical number).
-MIN_REASON_CHARS = 10
-MIN_REASON_WORDS = 2
-
-
 def meaningful_reason(field: str, text: Any, what: str) -> str:
-    """`text` stripped, or an ActionError on `field` when it is shorter than a few words."""
+    """`text` stripped, or an ActionError on `field` when it is shorter than a few words
+    (`core.reasons`)."""
     reason = str(text or "").strip()
-    if len(reason) < MIN_REASON_CHARS or len(reason.split()) < MIN_REASON_WORDS:
-        raise ActionError(
-            field,
-            f"{what}: give the reason in a few words (at least {MIN_REASON_WORDS} words and "
-            f"{MIN_REASON_CHARS} characters).",
-        )
+    if not is_few_words(reason):
+        raise ActionError(field, f"{what}: give the reason in a few words ({reasons.FLOOR}).")
     return reason
 
 

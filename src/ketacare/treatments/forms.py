@@ -217,14 +217,10 @@ class AckForm(forms.Form):
         if repeat_min is not None:
             field = self.fields["action"]
             assert isinstance(field, forms.ChoiceField)
-            field.choices = [
-                (
-                    value,
-                    f"Repeat the reading in {repeat_min} minutes"
-                    if value == AlertAction.REPEAT_5MIN
-                    else label,
-                )
-                for value, label in field.choices
+            repeat = f"Repeat the reading in {repeat_min} minutes"
+            field.choices = [("", "—")] + [
+                (value, repeat if value == AlertAction.REPEAT_5MIN else label)
+                for value, label in AlertAction.choices
             ]
 
 
