@@ -19,7 +19,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -143,22 +143,36 @@ def _date_range(name: str, value: str) -> tuple[str, datetime, datetime]:
         )
     year, month, day = int(match["year"]), int(match["month"] or 1), int(match["day"] or 1)
     zone = timezone.get_current_timezone()
+    outside = _bad(
+        f"Search parameter '{name}': {value} is outside the years this server can search."
+    )
     try:
         if match["time"]:
             start = datetime.fromisoformat(value[len(match["prefix"] or "") :].replace(" ", "+"))
             if start.tzinfo is None:
                 start = start.replace(tzinfo=zone)
             seconds = match["time"].count(":") >= 2  # hh:mm:ss, not hh:mm
-            return prefix, start, start + timedelta(seconds=1 if seconds else 60)
-        start = datetime(year, month, day, tzinfo=zone)
+            end = start + timedelta(seconds=1 if seconds else 60)
+        else:
+            start = datetime(year, month, day, tzinfo=zone)
     except ValueError as problem:
         raise _bad(f"Search parameter '{name}': {value} is not a date.") from problem
-    if match["day"]:
-        end = start + timedelta(days=1)
-    elif match["month"]:
-        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
-    else:
-        end = datetime(year + 1, 1, 1, tzinfo=zone)
+    except OverflowError as problem:
+        raise outside from problem
+    try:
+        if not match["time"]:  # a date-time's end (its second or minute) is set above
+            if match["day"]:
+                end = start + timedelta(days=1)
+            elif match["month"]:
+                end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+            else:
+                end = datetime(year + 1, 1, 1, tzinfo=zone)
+        # The database compares in UTC: an instant before year 1 or after 9999 there fails
+        # while the query runs (OverflowError, a 500), so it is refused here.
+        start.astimezone(UTC)
+        end.astimezone(UTC)
+    except (ValueError, OverflowError) as problem:
+        raise outside from problem
     return prefix, start, end
 
 
