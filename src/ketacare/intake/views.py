@@ -20,6 +20,7 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import actor_from_request, audit
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.accounts.request import ClinicRequest
+from ketacare.core.form_errors import labelled
 from ketacare.intake import actions
 from ketacare.intake.access import access_request, clinic_requests
 from ketacare.intake.forms import ContactAttemptForm, StatusForm
@@ -33,6 +34,9 @@ PAGE_SIZE = 25
 FIRST_ANSWER_WITHIN = timedelta(days=2)
 OPEN = "open"
 ALL = "all"
+
+
+STATUS_LABELS = {"status": "Move to", "reason": "Reason"}
 
 
 def _filter_choice(value: str | None) -> str:
@@ -104,7 +108,7 @@ def _detail(
     *,
     attempt_form: ContactAttemptForm | None = None,
     status_form: StatusForm | None = None,
-    status_error: tuple[str, str] | None = None,
+    status_errors: list[tuple[str, str]] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     contacts = Q()
@@ -128,7 +132,8 @@ def _detail(
             "changes": consultation.status_changes.select_related("by"),
             "attempt_form": attempt_form or ContactAttemptForm(),
             "status_form": status_form,
-            "status_error": status_error,
+            "status_errors": status_errors or [],
+            "status_error_fields": {field for field, _ in status_errors or []},
             "next_statuses": [
                 (s, RequestStatus(s).label) for s in actions.allowed_next(consultation.status)
             ],
@@ -187,12 +192,16 @@ def set_status(request: ClinicRequest, request_id: int) -> HttpResponse:
     consultation = access_request(request, request_id)
     form = StatusForm(request.POST)
     if not form.is_valid():
-        field, errors = next(iter(form.errors.items()))
+        # Every problem at once, each named as the page labels it.
         return _detail(
             request,
             consultation,
             status_form=form,
-            status_error=(field, str(errors[0])),
+            status_errors=[
+                (field, labelled(STATUS_LABELS, f"{field}: {message}"))
+                for field, errors in form.errors.items()
+                for message in errors
+            ],
             status=400,
         )
     try:
@@ -209,7 +218,7 @@ def set_status(request: ClinicRequest, request_id: int) -> HttpResponse:
             request,
             consultation,
             status_form=form,
-            status_error=(problem.field, problem.message),
+            status_errors=[(problem.field, problem.message)],
             status=400,
         )
     messages.success(request, f"Status changed to “{consultation.get_status_display()}”.")
