@@ -21,7 +21,7 @@ element (`QuestionnaireResponse.item[3].answer[0]`) and whose `diagnostics` name
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -192,6 +192,12 @@ def _authored(resource: QuestionnaireResponse) -> tuple[datetime | None, Issue |
     if not isinstance(authored, datetime) or authored.tzinfo is None:
         # A date or partial date cannot say when the scale was answered.
         return None, _invalid(where, "give the full date and time, with a time zone.")
+    try:
+        # 0001-01-01T00:00:00+14:00 is before year 1 in UTC: comparing or storing it raises
+        # OverflowError (a 500).
+        authored.astimezone(UTC)
+    except OverflowError:
+        return None, _invalid(where, "the date and time is outside the calendar.")
     if authored > timezone.now() + FUTURE_TOLERANCE:
         return None, _invalid(where, "a response cannot be authored in the future.")
     return authored, None
