@@ -107,6 +107,16 @@ def response_instance(request: HttpRequest, resource_id: str) -> HttpResponse:
 
 def _create_response(request: HttpRequest) -> HttpResponse:
     require(request, Perm.ASSESSMENT_RECORD)
+    if request.headers.get("If-None-Exist", "").strip():
+        # Ignoring it would store (and score, and flag) a resend a second time while the client
+        # believes it is protected; the CapabilityStatement says conditionalCreate false.
+        raise FhirError(
+            400,
+            "not-supported",
+            "If-None-Exist: conditional create is not supported for QuestionnaireResponse; "
+            "nothing was stored. Send the response once, without the header.",
+            "If-None-Exist",
+        )
     body = read_json_body(request)
     resource = parse_model(body)
     patient_base = request.build_absolute_uri(reverse("fhir:patient_type")) + "/"
