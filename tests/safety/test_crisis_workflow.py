@@ -4,7 +4,7 @@ close-out needs every step and a summary, resolves the flag, and freezes the rec
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -236,3 +236,22 @@ def test_timeline_events_list_the_workflow_in_order(world: Any) -> None:
     assert [t for t, _, _ in events] == sorted(t for t, _, _ in events)
     assert any("outpatient" in text for _, _, text in events)
     assert crisis_timeline_events(world.patient_b) == []
+
+
+def test_a_step_dated_long_before_the_record_opened_is_refused(world: Any) -> None:
+    """A wrong year (1900, or last year) would put the step first on the risk timeline; a
+    step written down after the event, earlier the same day, is still accepted."""
+    crisis = CrisisRecord.objects.get(flag=high_flag(world.patient_a))
+    for typo in (datetime(1900, 1, 1, 10, 0, tzinfo=UTC), crisis.opened_at - timedelta(days=365)):
+        with pytest.raises(ActionError) as err:
+            do_record_step(
+                actor(world.nurse_a), crisis, "stay", {"who": "Nina Nurse", "occurred_at": typo}
+            )
+        assert err.value.field == "occurred_at"
+        assert "more than a day before this crisis record was opened" in err.value.message
+    assert not crisis.steps.exists()
+    earlier = crisis.opened_at - timedelta(hours=3)
+    step = do_record_step(
+        actor(world.nurse_a), crisis, "stay", {"who": "Nina Nurse", "occurred_at": earlier}
+    )
+    assert step.occurred_at == earlier

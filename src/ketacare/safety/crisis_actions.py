@@ -163,7 +163,16 @@ def _locked(crisis: CrisisRecord) -> CrisisRecord:
     return locked.get(pk=crisis.pk)
 
 
-def _when(data: Mapping[str, Any], now: datetime) -> datetime:
+# How long before its record opened a step may be dated: a data-entry check (a typo in the
+# year or month), not a clinical number.
+STEP_BEFORE_OPENING = timedelta(hours=24)
+
+
+def _when(data: Mapping[str, Any], now: datetime, crisis: CrisisRecord) -> datetime:
+    """When a step happened: blank is now; never in the future, and not more than a day
+    before the record opened (`STEP_BEFORE_OPENING`): a clinician may raise a flag after
+    the event and write down what was already done, but a year typed wrong would put the step
+    first on the timeline."""
     value = data.get("occurred_at")
     if value in (None, ""):
         return now
@@ -173,6 +182,13 @@ def _when(data: Mapping[str, Any], now: datetime) -> datetime:
         value = timezone.make_aware(value)
     if value > now + timedelta(minutes=5):
         raise ActionError("occurred_at", "occurred_at: the time cannot be in the future.")
+    if value < crisis.opened_at - STEP_BEFORE_OPENING:
+        opened = timezone.localtime(crisis.opened_at, clinic_zone(crisis.patient.clinic))
+        raise ActionError(
+            "occurred_at",
+            f"occurred_at: the time is more than a day before this crisis record was opened "
+            f"({opened:%Y-%m-%d %H:%M}); check the date.",
+        )
     return value
 
 
@@ -228,7 +244,7 @@ def do_record_step(
         crisis = _locked(crisis)
         if crisis.status == CrisisStatus.CLOSED:
             raise ActionError("kind", "This crisis record is closed: add an addendum instead.")
-        when = _when(data, now)
+        when = _when(data, now, crisis)
         step = CrisisStep(
             record=crisis, kind=kind, occurred_at=when, author_id=actor.user_id, recorded_at=now
         )
