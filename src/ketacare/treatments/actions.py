@@ -53,7 +53,13 @@ from ketacare.scheduling.models import (
     AppointmentType,
     Resource,
 )
-from ketacare.treatments.checks import automatic_checks, manual_items, standing_problems
+from ketacare.treatments.checks import (
+    answer_problems,
+    automatic_checks,
+    manual_items,
+    missing_readings,
+    standing_problems,
+)
 from ketacare.treatments.dosing_gate import refuse_more_drug_if_blocked
 from ketacare.treatments.limits import clinic_monitoring
 from ketacare.treatments.locking import refuse_if_locked
@@ -341,12 +347,11 @@ def do_record_checks(
         items = manual_items(protocol)
         problems: list[str] = []
         rows: list[PreDoseCheck] = []
+        unanswered = answer_problems(items, {c: r for c, (r, _) in answers.items()})
+        if unanswered:
+            raise ActionError(*unanswered[0])
         for item in items:
             result, note = answers.get(item.code, ("", ""))
-            if result not in CheckResult.values:
-                raise ActionError(item.code, "Answer this check.")
-            if result == CheckResult.NA and not item.allow_na:
-                raise ActionError(item.code, "This check cannot be “not applicable”.")
             if result == CheckResult.NO:
                 problems.append(f"{item.label}: answered no.")
             rows.append(
@@ -361,13 +366,10 @@ def do_record_checks(
                 )
             )
         reading_values = clean_vitals(vitals)
-        for name in ("systolic_mmhg", "diastolic_mmhg", "spo2_pct", "heart_rate_bpm"):
-            if reading_values[name] is None:
-                raise ActionError(name, "Needed before dosing.")
-        if RequiredCheck.SEDATION_DISSOCIATION in protocol.monitoring.required_checks:
-            for name in ("moaas", "cadss6"):
-                if reading_values[name] is None:
-                    raise ActionError(name, "The protocol asks for a pre-dose score.")
+        scores_required = RequiredCheck.SEDATION_DISSOCIATION in protocol.monitoring.required_checks
+        missing = missing_readings(reading_values, scores_required)
+        if missing:
+            raise ActionError(*missing[0])
         for auto in automatic_checks(
             session, protocol, weight_based=_weight_based(protocol, session)
         ):

@@ -10,8 +10,10 @@ high-risk flag, and a C-SSRS screen after any risk answer that asked for one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from ketacare.clinical.protocols import Protocol, RequiredCheck
 from ketacare.clinical.risk import cssrs_before_dose
@@ -69,6 +71,36 @@ def manual_items(protocol: Protocol) -> list[CheckItem]:
         ),
     ]
     return items
+
+
+# The pre-dose vitals dosing needs (clinical.md §6a-b: BP and pulse oximetry before dosing).
+PRE_DOSE_READINGS = ("systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_pct")
+PRE_DOSE_SCORES = ("moaas", "cadss6")
+
+
+def answer_problems(items: list[CheckItem], results: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every typed check left unanswered or answered "not applicable" where it may not be
+    (field, message). The form shows them all; `do_record_checks` refuses the first."""
+    problems = []
+    for item in items:
+        result = results.get(item.code)
+        if result not in CheckResult.values:
+            problems.append((item.code, "Answer this check."))
+        elif result == CheckResult.NA and not item.allow_na:
+            problems.append((item.code, "This check cannot be “not applicable”."))
+    return problems
+
+
+def missing_readings(values: Mapping[str, Any], scores_required: bool) -> list[tuple[str, str]]:
+    """Every pre-dose reading (and, when the protocol asks for them, score) not given."""
+    problems = [(n, "Needed before dosing.") for n in PRE_DOSE_READINGS if values.get(n) is None]
+    if scores_required:
+        problems += [
+            (n, "The protocol asks for a pre-dose score.")
+            for n in PRE_DOSE_SCORES
+            if values.get(n) is None
+        ]
+    return problems
 
 
 @dataclass(frozen=True)

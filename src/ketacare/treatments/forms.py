@@ -10,7 +10,7 @@ from ketacare.accounts.actions import ActionError
 from ketacare.clinical.sedation import CADSS6_ITEMS, cadss6_total
 from ketacare.clinical.vitals import VitalSigns, implausible
 from ketacare.core.form_errors import add_refusals
-from ketacare.treatments.checks import CheckItem
+from ketacare.treatments.checks import CheckItem, answer_problems, missing_readings
 from ketacare.treatments.models import AlertAction, CheckResult
 
 # The readings of VitalSigns (the rest of the quick fields are the MOAA/S and CADSS-6 scores).
@@ -125,22 +125,8 @@ class ChecksForm(VitalsForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         # What `do_record_checks` refuses one at a time (in its words), shown all at once.
-        problems: list[tuple[str, str]] = []
-        for item in self.items:
-            result = data.get(item.code)
-            if item.code in self.errors:
-                continue
-            if result not in CheckResult.values:
-                problems.append((item.code, "Answer this check."))
-            elif result == CheckResult.NA and not item.allow_na:
-                problems.append((item.code, "This check cannot be “not applicable”."))
-        for name in READINGS:
-            if data.get(name) is None and name not in self.errors:
-                problems.append((name, "Needed before dosing."))
-        if self.scores_required:
-            for name in ("moaas", "cadss6"):
-                if data.get(name) is None and name not in self.errors:
-                    problems.append((name, "The protocol asks for a pre-dose score."))
+        problems = answer_problems(self.items, data) + missing_readings(data, self.scores_required)
+        problems = [(name, message) for name, message in problems if name not in self.errors]
         add_refusals(self, problems)
         return data
 
