@@ -1,4 +1,4 @@
-"""Clinics, staff users, their role in each clinic, and API tokens.
+"""Clinics, staff users, their role in each clinic, API tokens, and one-time submission keys.
 
 The audit log lives in `audit.py` (model `AuditEntry`).
 """
@@ -153,3 +153,26 @@ class ApiToken(models.Model):
         """Return (prefix, full token). The full token is shown once and never stored."""
         prefix = secrets.token_hex(TOKEN_PREFIX_LEN // 2)
         return prefix, f"kc_{prefix}_{secrets.token_urlsafe(32)}"
+
+
+class SubmissionKey(models.Model):
+    """A create form's (or an API call's `Idempotency-Key`) one-time key, stored with what it
+    created, in the same transaction, so pressing Save twice creates one row
+    (`core/submission.py`). Unique per user; `scope` says which create it was for (such as
+    `patients.allergy@<patient id>`), `object_id` is the primary key of what it created.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    scope = models.CharField(max_length=120)
+    object_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="submission_key_once_per_user"),
+        ]
+        indexes = [models.Index(fields=["user", "created_at"], name="submission_key_age")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} → {self.object_id}"

@@ -6,7 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.http import HttpRequest
 from ninja.errors import HttpError
+
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import actor_from_request
+from ketacare.core import submission
+from ketacare.core.form_errors import without_prefix
 
 
 class FieldError(HttpError):
@@ -42,3 +48,15 @@ def form_data(payload: Any, *, exclude_unset: bool = False) -> dict[str, Any]:
     return {
         k: ("" if v is None else v) for k, v in payload.dict(exclude_unset=exclude_unset).items()
     }
+
+
+def idempotency(request: HttpRequest, where: str) -> tuple[str, str]:
+    """(the `Idempotency-Key` header, "" when absent; the id of what that key created before
+    for `where`, "" when new). A malformed key, or one used for another create, is a 422
+    naming the header."""
+    try:
+        key = submission.header_key(request)
+        user_id = actor_from_request(request).user_id
+        return key, submission.saved_before(user_id, key, where, field=submission.HEADER)
+    except ActionError as problem:
+        raise FieldError(problem.field, without_prefix(problem.message, problem.field)) from None

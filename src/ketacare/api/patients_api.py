@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
 from ketacare.accounts.access import require
 from ketacare.accounts.audit import actor_from_request, audit
 from ketacare.accounts.permissions import Perm
 from ketacare.accounts.request import ClinicRequest
-from ketacare.api.errors import form_data, raise_form_errors
+from ketacare.api.errors import FieldError, form_data, idempotency, raise_form_errors
 from ketacare.api.schemas import (
     AllergyIn,
     AllergyOut,
@@ -25,10 +26,18 @@ from ketacare.api.schemas import (
     PatientSearchIn,
     PatientSummaryOut,
 )
+from ketacare.core.submission import AlreadySaved, scope
 from ketacare.patients import actions
 from ketacare.patients.access import access_patient
-from ketacare.patients.forms import AllergyForm, DiagnosisForm, MeasurementForm, PatientForm
-from ketacare.patients.models import Patient
+from ketacare.patients.forms import (
+    AllergyForm,
+    DiagnosisForm,
+    MeasurementForm,
+    PatientForm,
+    duplicate_message,
+    same_name_and_birth,
+)
+from ketacare.patients.models import BodyMeasurement, Patient
 from ketacare.patients.search import PatientQuery, search_patients
 
 router = Router(tags=["patients"])
@@ -93,14 +102,36 @@ def read(request: ClinicRequest, patient_id: str) -> PatientOut:
     return patient_out(patient)
 
 
-@router.post("", response={201: PatientOut, 422: ErrorOut})
+# A repeat of a create with the same `Idempotency-Key` answers 200 with what the first created.
+@router.post("", response={200: PatientOut, 201: PatientOut, 409: ErrorOut, 422: ErrorOut})
 def create(request: ClinicRequest, payload: PatientIn) -> Status[PatientOut]:
     require(request, Perm.PATIENT_CREATE)
-    form = PatientForm(form_data(payload))
+    key, first = idempotency(request, scope(actions.ONCE_PATIENT, request.clinic.pk))
+    if first:
+        return Status(200, patient_out(access_patient(request, first)))
+    data = form_data(payload)
+    confirmed = bool(data.pop("confirm_duplicate", False))
+    form = PatientForm(data)
     raise_form_errors(form)
-    patient = actions.do_register_patient(
-        actor_from_request(request), request.clinic, form.cleaned_data
+    twin = same_name_and_birth(
+        request.clinic,
+        form.cleaned_data["legal_given_name"],
+        form.cleaned_data["legal_family_name"],
+        form.cleaned_data["birth_date"],
     )
+    if twin is not None and not confirmed:
+        raise FieldError(
+            "confirm_duplicate",
+            f'{duplicate_message(twin)} Send "confirm_duplicate": true to register a '
+            "different person.",
+            status=409,
+        )
+    try:
+        patient = actions.do_register_patient(
+            actor_from_request(request), request.clinic, form.cleaned_data, once=key
+        )
+    except AlreadySaved as saved:
+        return Status(200, patient_out(access_patient(request, saved.object_id)))
     return Status(201, patient_out(patient))
 
 
@@ -120,45 +151,81 @@ def update(request: ClinicRequest, patient_id: str, payload: PatientPatch) -> Pa
     return patient_out(patient)
 
 
-@router.post("/{patient_id}/diagnoses", response={201: DiagnosisOut, 404: ErrorOut, 422: ErrorOut})
+@router.post(
+    "/{patient_id}/diagnoses",
+    response={200: DiagnosisOut, 201: DiagnosisOut, 404: ErrorOut, 422: ErrorOut},
+)
 def add_diagnosis(
     request: HttpRequest, patient_id: str, payload: DiagnosisIn
 ) -> Status[DiagnosisOut]:
     patient = access_patient(request, patient_id, Perm.DIAGNOSIS_EDIT)
+    key, first = idempotency(request, scope(actions.ONCE_DIAGNOSIS, patient.pk))
+    if first:
+        return Status(200, DiagnosisOut.from_orm(get_object_or_404(patient.diagnoses, pk=first)))
     form = DiagnosisForm(form_data(payload), patient=patient)
     raise_form_errors(form)
-    diagnosis = actions.do_add_diagnosis(
-        actor_from_request(request), patient, form.save(commit=False)
-    )
+    try:
+        diagnosis = actions.do_add_diagnosis(
+            actor_from_request(request), patient, form.save(commit=False), once=key
+        )
+    except AlreadySaved as saved:
+        return Status(
+            200, DiagnosisOut.from_orm(get_object_or_404(patient.diagnoses, pk=saved.object_id))
+        )
     return Status(201, DiagnosisOut.from_orm(diagnosis))
 
 
-@router.post("/{patient_id}/allergies", response={201: AllergyOut, 404: ErrorOut, 422: ErrorOut})
+@router.post(
+    "/{patient_id}/allergies",
+    response={200: AllergyOut, 201: AllergyOut, 404: ErrorOut, 422: ErrorOut},
+)
 def add_allergy(request: HttpRequest, patient_id: str, payload: AllergyIn) -> Status[AllergyOut]:
     patient = access_patient(request, patient_id, Perm.ALLERGY_EDIT)
+    key, first = idempotency(request, scope(actions.ONCE_ALLERGY, patient.pk))
+    if first:
+        return Status(200, AllergyOut.from_orm(get_object_or_404(patient.allergies, pk=first)))
     form = AllergyForm(form_data(payload))
     raise_form_errors(form)
-    allergy = actions.do_add_allergy(actor_from_request(request), patient, form.save(commit=False))
+    try:
+        allergy = actions.do_add_allergy(
+            actor_from_request(request), patient, form.save(commit=False), once=key
+        )
+    except AlreadySaved as saved:
+        return Status(
+            200, AllergyOut.from_orm(get_object_or_404(patient.allergies, pk=saved.object_id))
+        )
     return Status(201, AllergyOut.from_orm(allergy))
 
 
+def _measurement_out(m: BodyMeasurement) -> MeasurementOut:
+    return MeasurementOut(
+        id=m.pk,
+        measured_at=m.measured_at,
+        weight_kg=m.weight_kg,
+        height_cm=m.height_cm,
+        bmi=m.bmi_with(None),
+    )
+
+
 @router.post(
-    "/{patient_id}/measurements", response={201: MeasurementOut, 404: ErrorOut, 422: ErrorOut}
+    "/{patient_id}/measurements",
+    response={200: MeasurementOut, 201: MeasurementOut, 404: ErrorOut, 422: ErrorOut},
 )
 def add_measurement(
     request: HttpRequest, patient_id: str, payload: MeasurementIn
 ) -> Status[MeasurementOut]:
     patient = access_patient(request, patient_id, Perm.MEASUREMENT_RECORD)
+    key, first = idempotency(request, scope(actions.ONCE_MEASUREMENT, patient.pk))
+    if first:
+        return Status(200, _measurement_out(get_object_or_404(patient.measurements, pk=first)))
     form = MeasurementForm(form_data(payload), patient=patient)
     raise_form_errors(form)
-    m = actions.do_record_measurement(actor_from_request(request), patient, form.save(commit=False))
-    return Status(
-        201,
-        MeasurementOut(
-            id=m.pk,
-            measured_at=m.measured_at,
-            weight_kg=m.weight_kg,
-            height_cm=m.height_cm,
-            bmi=m.bmi_with(None),
-        ),
-    )
+    try:
+        m = actions.do_record_measurement(
+            actor_from_request(request), patient, form.save(commit=False), once=key
+        )
+    except AlreadySaved as saved:
+        return Status(
+            200, _measurement_out(get_object_or_404(patient.measurements, pk=saved.object_id))
+        )
+    return Status(201, _measurement_out(m))

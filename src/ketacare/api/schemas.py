@@ -43,6 +43,8 @@ class PatientIn(Schema):
     emergency_contact_name: str = ""
     emergency_contact_relationship: str = ""
     emergency_contact_phone: str = ""
+    # Needed when a patient of the clinic has the same legal name and date of birth (a 409).
+    confirm_duplicate: bool = False
 
 
 class PatientPatch(Schema):

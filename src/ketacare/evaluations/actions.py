@@ -4,6 +4,9 @@ Each action owns its transaction and its audit entry, and refuses bad input with
 `ActionError` naming the field. Every change to an evaluation locks its row and re-reads the
 status first, so a signed evaluation is never changed, even by a request that loaded it
 before it was signed: corrections are addenda.
+
+The create actions take `once`, the request's one-time submission key (core/submission.py):
+stored with the new row in the same transaction, so the same key never creates twice.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from ketacare.accounts.permissions import MATRIX, Perm
 from ketacare.clinical import eligibility as el
 from ketacare.clinical.eligibility import DEFAULT_SEVERITIES, MEDICAL_HISTORY
 from ketacare.clinical.findings import RACEMIC_ROUTES, Severity
+from ketacare.core import submission
 from ketacare.evaluations import engine
 from ketacare.evaluations.models import (
     CONSENT_RISKS,
@@ -41,6 +45,14 @@ from ketacare.evaluations.models import (
 from ketacare.patients.models import Patient
 
 SIGNED_MESSAGE = "Signed evaluations cannot be changed; add an addendum."
+
+# What a one-time key is for (core/submission.py `scope`): the row's kind; the parent is the
+# patient for an evaluation or a consent, the evaluation for the rest.
+ONCE_EVALUATION = "evaluations.evaluation"
+ONCE_CONSENT = "evaluations.consent"
+ONCE_TRIAL = "evaluations.trial"
+ONCE_MEDICATION = "evaluations.medication"
+ONCE_ADDENDUM = "evaluations.addendum"
 
 # Fields of the evaluation that do_update_evaluation may set (everything a form section holds).
 EDITABLE_FIELDS = frozenset(
@@ -94,7 +106,9 @@ def _today() -> date:
     return timezone.localdate()
 
 
-def do_start_evaluation(actor: Actor, patient: Patient, route: str, indication: str) -> Evaluation:
+def do_start_evaluation(
+    actor: Actor, patient: Patient, route: str, indication: str, *, once: str = ""
+) -> Evaluation:
     if route not in RouteChoice.values:
         raise ActionError(
             "route", f"route: “{route}” is not one of {', '.join(RouteChoice.values)}."
@@ -124,6 +138,9 @@ def do_start_evaluation(actor: Actor, patient: Patient, route: str, indication: 
             created_at=now,
             last_edited_by_id=actor.user_id,
             last_edited_at=now,
+        )
+        submission.remember(
+            actor, once, submission.scope(ONCE_EVALUATION, patient.pk), evaluation.pk
         )
         _audit(actor, "evaluations.evaluation.started", evaluation, route=route)
     return evaluation
@@ -218,7 +235,7 @@ def do_update_evaluation(
 
 
 def do_add_trial(
-    actor: Actor, evaluation: Evaluation, data: Mapping[str, Any]
+    actor: Actor, evaluation: Evaluation, data: Mapping[str, Any], *, once: str = ""
 ) -> AntidepressantTrialRecord:
     with transaction.atomic():
         _lock_draft(evaluation)
@@ -231,6 +248,7 @@ def do_add_trial(
             field = str(problem).split(":", 1)[0]
             raise ActionError(field, str(problem)) from None
         trial.save()
+        submission.remember(actor, once, submission.scope(ONCE_TRIAL, evaluation.pk), trial.pk)
         _audit(actor, "evaluations.trial.added", evaluation, trial=trial.pk)
     return trial
 
@@ -245,7 +263,7 @@ def do_remove_trial(actor: Actor, evaluation: Evaluation, trial_id: int) -> None
 
 
 def do_add_medication(
-    actor: Actor, evaluation: Evaluation, data: Mapping[str, Any]
+    actor: Actor, evaluation: Evaluation, data: Mapping[str, Any], *, once: str = ""
 ) -> CurrentMedication:
     with transaction.atomic():
         _lock_draft(evaluation)
@@ -256,6 +274,9 @@ def do_add_medication(
             field = str(problem).split(":", 1)[0]
             raise ActionError(field, str(problem)) from None
         medication.save()
+        submission.remember(
+            actor, once, submission.scope(ONCE_MEDICATION, evaluation.pk), medication.pk
+        )
         _audit(actor, "evaluations.medication.added", evaluation, medication=medication.pk)
     return medication
 
@@ -364,7 +385,7 @@ def do_sign_decision(
     return stored
 
 
-def do_add_addendum(actor: Actor, evaluation: Evaluation, text: str) -> Addendum:
+def do_add_addendum(actor: Actor, evaluation: Evaluation, text: str, *, once: str = "") -> Addendum:
     text = text.strip()
     if not text:
         raise ActionError("text", "text: write the addendum.")
@@ -377,11 +398,16 @@ def do_add_addendum(actor: Actor, evaluation: Evaluation, text: str) -> Addendum
         addendum = Addendum.objects.create(
             evaluation=evaluation, author_id=actor.user_id, text=text
         )
+        submission.remember(
+            actor, once, submission.scope(ONCE_ADDENDUM, evaluation.pk), addendum.pk
+        )
         _audit(actor, "evaluations.addendum.added", evaluation, addendum=addendum.pk)
     return addendum
 
 
-def do_record_consent(actor: Actor, patient: Patient, data: Mapping[str, Any]) -> Consent:
+def do_record_consent(
+    actor: Actor, patient: Patient, data: Mapping[str, Any], *, once: str = ""
+) -> Consent:
     route = data.get("route", "")
     if route not in RouteChoice.values:
         raise ActionError("route", f"route: “{route}” is not known.")
@@ -418,6 +444,7 @@ def do_record_consent(actor: Actor, patient: Patient, data: Mapping[str, Any]) -
             witness_name=str(data.get("witness_name") or "").strip(),
             recorded_by_id=actor.user_id,
         )
+        submission.remember(actor, once, submission.scope(ONCE_CONSENT, patient.pk), consent.pk)
         record(
             actor,
             "evaluations.consent.recorded",

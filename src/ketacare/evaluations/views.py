@@ -24,7 +24,9 @@ from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.accounts.request import ClinicRequest
 from ketacare.clinical.findings import RACEMIC_ROUTES, Route
 from ketacare.clinical.scales import SCALES
+from ketacare.core import submission
 from ketacare.core.form_errors import add_refusal, add_refusals, without_prefix
+from ketacare.core.submission import AlreadySaved, already_saved
 from ketacare.evaluations import actions, engine
 from ketacare.evaluations.forms import (
     AddendumForm,
@@ -58,12 +60,16 @@ def _evaluation(patient: Patient, evaluation_id: int) -> Evaluation:
     return evaluation
 
 
-def _to(patient: Patient, evaluation: Evaluation | None = None, anchor: str = "") -> HttpResponse:
-    if evaluation is None:
+def _url(patient: Patient, evaluation_id: object = None, anchor: str = "") -> str:
+    if evaluation_id is None:
         url = reverse("evaluations:overview", args=[patient.pk])
     else:
-        url = reverse("evaluations:detail", args=[patient.pk, evaluation.pk])
-    return HttpResponseRedirect(url + (f"#{anchor}" if anchor else ""))
+        url = reverse("evaluations:detail", args=[patient.pk, evaluation_id])
+    return url + (f"#{anchor}" if anchor else "")
+
+
+def _to(patient: Patient, evaluation: Evaluation | None = None, anchor: str = "") -> HttpResponse:
+    return HttpResponseRedirect(_url(patient, evaluation.pk if evaluation else None, anchor))
 
 
 def _can(request: ClinicRequest) -> dict[str, bool]:
@@ -190,6 +196,10 @@ def detail(request: ClinicRequest, patient_id: str, evaluation_id: int) -> HttpR
 @require_POST
 def start(request: ClinicRequest, patient_id: str) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.EVALUATION_EDIT)
+    where = submission.scope(actions.ONCE_EVALUATION, patient.pk)
+    once, first = submission.page_key(request, where)
+    if first:  # before the one-draft rule, which would refuse the repeat
+        return already_saved(request, _url(patient, first))
     form = StartForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -206,7 +216,10 @@ def start(request: ClinicRequest, patient_id: str) -> HttpResponse:
             patient,
             form.cleaned_data["route"],
             form.cleaned_data["indication"],
+            once=once,
         )
+    except AlreadySaved as saved:
+        return already_saved(request, _url(patient, saved.object_id))
     except ActionError as problem:
         messages.error(request, problem.message)
         return _to(patient)
@@ -259,9 +272,13 @@ def _child_action(
     form_class: type[TrialForm] | type[MedicationForm],
     action: Any,
     anchor: str,
+    kind: str,
 ) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.EVALUATION_EDIT)
     evaluation = _evaluation(patient, evaluation_id)
+    once, first = submission.page_key(request, submission.scope(kind, evaluation.pk))
+    if first:
+        return already_saved(request, _url(patient, evaluation.pk, anchor))
     if evaluation.is_signed:
         messages.error(request, actions.SIGNED_MESSAGE)
         return _to(patient, evaluation, anchor)
@@ -271,7 +288,9 @@ def _child_action(
         if "drug_class" in data and data["drug_class"] is None:
             data["drug_class"] = ""
         try:
-            action(actor_from_request(request), evaluation, data)
+            action(actor_from_request(request), evaluation, data, once=once)
+        except AlreadySaved:
+            return already_saved(request, _url(patient, evaluation.pk, anchor))
         except ActionError as problem:
             if problem.field == "evaluation":
                 messages.error(request, problem.message)
@@ -289,7 +308,13 @@ def _child_action(
 @require_POST
 def trial_add(request: ClinicRequest, patient_id: str, evaluation_id: int) -> HttpResponse:
     return _child_action(
-        request, patient_id, evaluation_id, TrialForm, actions.do_add_trial, "trials"
+        request,
+        patient_id,
+        evaluation_id,
+        TrialForm,
+        actions.do_add_trial,
+        "trials",
+        actions.ONCE_TRIAL,
     )
 
 
@@ -303,6 +328,7 @@ def medication_add(request: ClinicRequest, patient_id: str, evaluation_id: int) 
         MedicationForm,
         actions.do_add_medication,
         "medications",
+        actions.ONCE_MEDICATION,
     )
 
 
@@ -402,16 +428,22 @@ def decision(request: ClinicRequest, patient_id: str, evaluation_id: int) -> Htt
 def addendum_add(request: ClinicRequest, patient_id: str, evaluation_id: int) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.EVALUATION_EDIT)
     evaluation = _evaluation(patient, evaluation_id)
+    url = reverse("evaluations:decision", args=[patient.pk, evaluation.pk]) + "#addenda"
+    once, first = submission.page_key(
+        request, submission.scope(actions.ONCE_ADDENDUM, evaluation.pk)
+    )
+    if first:
+        return already_saved(request, url)
     try:
         actions.do_add_addendum(
-            actor_from_request(request), evaluation, request.POST.get("text", "")
+            actor_from_request(request), evaluation, request.POST.get("text", ""), once=once
         )
         messages.success(request, "Addendum added.")
+    except AlreadySaved:
+        return already_saved(request, url)
     except ActionError as problem:
         messages.error(request, problem.message)
-    return HttpResponseRedirect(
-        reverse("evaluations:decision", args=[patient.pk, evaluation.pk]) + "#addenda"
-    )
+    return HttpResponseRedirect(url)
 
 
 @staff_view(Perm.PATIENT_VIEW)
@@ -423,9 +455,19 @@ def consent(request: ClinicRequest, patient_id: str) -> HttpResponse:
     form = ConsentForm(request.POST or None, initial=initial)
     if request.method == "POST":
         require(request, Perm.CONSENT_RECORD)
+        here = reverse("evaluations:consent", args=[patient.pk])
+        once, first = submission.page_key(
+            request, submission.scope(actions.ONCE_CONSENT, patient.pk)
+        )
+        if first:
+            return already_saved(request, here)
         if form.is_valid():
             try:
-                actions.do_record_consent(actor_from_request(request), patient, form.cleaned_data)
+                actions.do_record_consent(
+                    actor_from_request(request), patient, form.cleaned_data, once=once
+                )
+            except AlreadySaved:
+                return already_saved(request, here)
             except ActionError as problem:
                 add_refusal(form, problem.field, problem.message)
             else:

@@ -1,4 +1,8 @@
-"""Changes to the patient record. Each action owns its transaction and its audit entry."""
+"""Changes to the patient record. Each action owns its transaction and its audit entry.
+
+The create actions take `once`, the request's one-time submission key (core/submission.py):
+stored with the new row in the same transaction, so the same key never creates twice.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from django.utils import timezone
 
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic
+from ketacare.core import submission
 from ketacare.patients.models import Allergy, BodyMeasurement, Diagnosis, Patient
 
 
@@ -22,11 +27,22 @@ def next_mrn(clinic: Clinic) -> str:
     return f"{clinic.mrn_prefix}{counter:06d}"
 
 
-def do_register_patient(actor: Actor, clinic: Clinic, data: dict[str, Any]) -> Patient:
+# What a one-time key is for (core/submission.py `scope`): the row's kind; the parent is the
+# clinic for a patient, the patient for the rest.
+ONCE_PATIENT = "patients.patient"
+ONCE_DIAGNOSIS = "patients.diagnosis"
+ONCE_ALLERGY = "patients.allergy"
+ONCE_MEASUREMENT = "patients.measurement"
+
+
+def do_register_patient(
+    actor: Actor, clinic: Clinic, data: dict[str, Any], *, once: str = ""
+) -> Patient:
     with transaction.atomic():
         patient = Patient(clinic=clinic, created_by_id=actor.user_id, **data)
         patient.mrn = next_mrn(clinic)
         patient.save()
+        submission.remember(actor, once, submission.scope(ONCE_PATIENT, clinic.pk), patient.pk)
         record(
             actor,
             "patients.patient.created",
@@ -61,13 +77,16 @@ def do_update_demographics(actor: Actor, patient: Patient, data: dict[str, Any])
     return changed
 
 
-def do_add_diagnosis(actor: Actor, patient: Patient, diagnosis: Diagnosis) -> Diagnosis:
+def do_add_diagnosis(
+    actor: Actor, patient: Patient, diagnosis: Diagnosis, *, once: str = ""
+) -> Diagnosis:
     with transaction.atomic():
         diagnosis.patient = patient
         diagnosis.recorded_by_id = actor.user_id
         if diagnosis.is_primary:
             patient.diagnoses.filter(is_primary=True).update(is_primary=False)
         diagnosis.save()
+        submission.remember(actor, once, submission.scope(ONCE_DIAGNOSIS, patient.pk), diagnosis.pk)
         record(
             actor,
             "patients.diagnosis.added",
@@ -96,11 +115,12 @@ def do_set_diagnosis_status(actor: Actor, diagnosis: Diagnosis, status: str) -> 
         )
 
 
-def do_add_allergy(actor: Actor, patient: Patient, allergy: Allergy) -> Allergy:
+def do_add_allergy(actor: Actor, patient: Patient, allergy: Allergy, *, once: str = "") -> Allergy:
     with transaction.atomic():
         allergy.patient = patient
         allergy.recorded_by_id = actor.user_id
         allergy.save()
+        submission.remember(actor, once, submission.scope(ONCE_ALLERGY, patient.pk), allergy.pk)
         if patient.no_known_allergies:
             patient.no_known_allergies = False
             patient.save(update_fields=["no_known_allergies"])
@@ -147,12 +167,15 @@ def do_mark_no_known_allergies(actor: Actor, patient: Patient) -> None:
 
 
 def do_record_measurement(
-    actor: Actor, patient: Patient, measurement: BodyMeasurement
+    actor: Actor, patient: Patient, measurement: BodyMeasurement, *, once: str = ""
 ) -> BodyMeasurement:
     with transaction.atomic():
         measurement.patient = patient
         measurement.recorded_by_id = actor.user_id
         measurement.save()
+        submission.remember(
+            actor, once, submission.scope(ONCE_MEASUREMENT, patient.pk), measurement.pk
+        )
         record(
             actor,
             "patients.measurement.recorded",

@@ -10,9 +10,10 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from ketacare.accounts.models import Clinic
 from ketacare.clinical.anthropometry import check_height, check_weight, weight_change_to_confirm
 from ketacare.patients.icd import CodeProblem, lookup
-from ketacare.patients.models import Allergy, BodyMeasurement, Diagnosis, Patient
+from ketacare.patients.models import Allergy, BodyMeasurement, Diagnosis, Patient, normalise
 
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()\-.]{7,20}$")
 OLDEST_PLAUSIBLE_AGE = 120
@@ -30,6 +31,29 @@ def clean_phone(value: str) -> str:
 
 class DateInput(forms.DateInput):
     input_type = "date"
+
+
+CONFIRM_DUPLICATE_LABEL = "Register anyway (a different person)"
+
+
+def same_name_and_birth(clinic: Clinic, given: str, family: str, born: date) -> Patient | None:
+    """The clinic's patient with this legal name (case and accents aside) and date of birth."""
+    wanted = (normalise(given), normalise(family))
+    for patient in clinic.patients.filter(birth_date=born).order_by("mrn"):
+        if (normalise(patient.legal_given_name), normalise(patient.legal_family_name)) == wanted:
+            return patient
+    return None
+
+
+def duplicate_message(patient: Patient) -> str:
+    return (
+        "A patient with this name and date of birth already exists: "
+        f"{patient.display_name}, MRN {patient.mrn}."
+    )
+
+
+def is_ticked(value: object) -> bool:
+    return str(value).lower() in ("on", "true", "1")
 
 
 class PatientForm(forms.ModelForm):
@@ -61,6 +85,13 @@ class PatientForm(forms.ModelForm):
             "phone": "Needed when phone or text message is the preferred contact.",
             "preferred_name": "What the patient likes to be called, if not the legal first name.",
         }
+
+    def __init__(self, *args: Any, clinic: Clinic | None = None, **kwargs: Any) -> None:
+        """`clinic`: registering in that clinic, so a patient of the same legal name and date
+        of birth there needs `confirm_duplicate` (the "Register anyway" checkbox, shown with
+        the question). The API asks the same question itself (a 409)."""
+        super().__init__(*args, **kwargs)
+        self.clinic = clinic
 
     def clean_legal_given_name(self) -> str:
         return _required_text(self.cleaned_data["legal_given_name"])
@@ -103,7 +134,27 @@ class PatientForm(forms.ModelForm):
             and ("phone" not in self.errors)
         ):
             self.add_error("phone", "A phone number is needed when phone or text is preferred.")
+        if self.clinic is not None and self.instance._state.adding:
+            self._ask_about_twin(data)
         return data
+
+    def _ask_about_twin(self, data: dict[str, Any]) -> None:
+        given, family = data.get("legal_given_name"), data.get("legal_family_name")
+        born = data.get("birth_date")
+        if not (given and family and born) or is_ticked(self.data.get("confirm_duplicate", "")):
+            return
+        assert self.clinic is not None
+        twin = same_name_and_birth(self.clinic, given, family, born)
+        if twin is None:
+            return
+        self.fields["confirm_duplicate"] = forms.BooleanField(
+            required=False, label=CONFIRM_DUPLICATE_LABEL
+        )
+        self.add_error(
+            "confirm_duplicate",
+            f"{duplicate_message(twin)} Open their chart instead, or tick "
+            f"“{CONFIRM_DUPLICATE_LABEL}”.",
+        )
 
 
 def _before_birth(what: str, patient: Patient) -> str:

@@ -15,6 +15,8 @@ from ketacare.accounts.access import staff_view
 from ketacare.accounts.audit import actor_from_request, audit
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.accounts.request import ClinicRequest
+from ketacare.core import submission
+from ketacare.core.submission import AlreadySaved, already_saved
 from ketacare.patients import actions
 from ketacare.patients.access import access_patient
 from ketacare.patients.forms import (
@@ -91,13 +93,20 @@ def _iso_date(text: str) -> Any:
 @staff_view(Perm.PATIENT_CREATE)
 @require_http_methods(["GET", "POST"])
 def patient_create(request: ClinicRequest) -> HttpResponse:
-    form = PatientForm(request.POST or None)
+    once, first = submission.page_key(
+        request, submission.scope(actions.ONCE_PATIENT, request.clinic.pk)
+    )
+    if first:  # Register pressed twice: before the name check, which would find the first.
+        return already_saved(request, reverse("patients:chart", args=[first]))
+    form = PatientForm(request.POST or None, clinic=request.clinic)
     if request.method == "POST" and form.is_valid():
-        patient = actions.do_register_patient(
-            actor_from_request(request),
-            request.clinic,
-            form.cleaned_data,
-        )
+        data = {name: form.cleaned_data[name] for name in PatientForm.Meta.fields}
+        try:
+            patient = actions.do_register_patient(
+                actor_from_request(request), request.clinic, data, once=once
+            )
+        except AlreadySaved as saved:
+            return already_saved(request, reverse("patients:chart", args=[saved.object_id]))
         messages.success(request, f"Registered {patient.display_name} as {patient.mrn}.")
         return redirect("patients:chart", patient_id=patient.pk)
     status = 400 if request.method == "POST" else 200
@@ -183,12 +192,18 @@ def _chart_with_errors(
 @require_POST
 def diagnosis_add(request: ClinicRequest, patient_id: str) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.DIAGNOSIS_EDIT)
+    once, first = submission.page_key(request, submission.scope(actions.ONCE_DIAGNOSIS, patient.pk))
+    if first:
+        return already_saved(request, _chart_url(patient.pk, "diagnoses"))
     form = DiagnosisForm(request.POST, patient=patient)
     if not form.is_valid():
         return _chart_with_errors(request, patient_id, "diagnosis", form)
-    diagnosis = actions.do_add_diagnosis(
-        actor_from_request(request), patient, form.save(commit=False)
-    )
+    try:
+        diagnosis = actions.do_add_diagnosis(
+            actor_from_request(request), patient, form.save(commit=False), once=once
+        )
+    except AlreadySaved:
+        return already_saved(request, _chart_url(patient.pk, "diagnoses"))
     messages.success(request, f"Added {diagnosis.icd10_code} {diagnosis.display}.")
     return _back_to(patient.pk, "diagnoses")
 
@@ -217,10 +232,18 @@ def diagnosis_status(request: ClinicRequest, patient_id: str, diagnosis_id: int)
 @require_POST
 def allergy_add(request: ClinicRequest, patient_id: str) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.ALLERGY_EDIT)
+    once, first = submission.page_key(request, submission.scope(actions.ONCE_ALLERGY, patient.pk))
+    if first:
+        return already_saved(request, _chart_url(patient.pk, "allergies"))
     form = AllergyForm(request.POST)
     if not form.is_valid():
         return _chart_with_errors(request, patient_id, "allergy", form)
-    allergy = actions.do_add_allergy(actor_from_request(request), patient, form.save(commit=False))
+    try:
+        allergy = actions.do_add_allergy(
+            actor_from_request(request), patient, form.save(commit=False), once=once
+        )
+    except AlreadySaved:
+        return already_saved(request, _chart_url(patient.pk, "allergies"))
     messages.success(request, f"Added allergy: {allergy.substance}.")
     return _back_to(patient.pk, "allergies")
 
@@ -252,13 +275,26 @@ def allergy_none_known(request: ClinicRequest, patient_id: str) -> HttpResponse:
 @require_POST
 def measurement_add(request: ClinicRequest, patient_id: str) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.MEASUREMENT_RECORD)
+    where = submission.scope(actions.ONCE_MEASUREMENT, patient.pk)
+    once, first = submission.page_key(request, where)
+    if first:  # before the weight check, which would ask about the first's weight again
+        return already_saved(request, _chart_url(patient.pk, "measurements"))
     form = MeasurementForm(request.POST, patient=patient)
     if not form.is_valid():
         return _chart_with_errors(request, patient_id, "measurement", form)
-    actions.do_record_measurement(actor_from_request(request), patient, form.save(commit=False))
+    try:
+        actions.do_record_measurement(
+            actor_from_request(request), patient, form.save(commit=False), once=once
+        )
+    except AlreadySaved:
+        return already_saved(request, _chart_url(patient.pk, "measurements"))
     messages.success(request, "Measurement recorded.")
     return _back_to(patient.pk, "measurements")
 
 
+def _chart_url(patient_id: Any, anchor: str) -> str:
+    return reverse("patients:chart", args=[patient_id]) + f"#{anchor}"
+
+
 def _back_to(patient_id: Any, anchor: str) -> HttpResponse:
-    return HttpResponseRedirect(reverse("patients:chart", args=[patient_id]) + f"#{anchor}")
+    return HttpResponseRedirect(_chart_url(patient_id, anchor))
