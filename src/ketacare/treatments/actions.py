@@ -301,6 +301,10 @@ def _decimal(field: str, value: Any) -> Decimal | None:
     return number
 
 
+# Far beyond any body temperature, and small enough for Decimal to round to 0.1.
+TEMPERATURE_ROUNDABLE_BELOW = Decimal("1000")
+
+
 def clean_vitals(values: Mapping[str, Any]) -> dict[str, Any]:
     """Parse and check one set of readings; the first problem is raised naming its field."""
     out: dict[str, Any] = {}
@@ -308,9 +312,13 @@ def clean_vitals(values: Mapping[str, Any]) -> dict[str, Any]:
         if name == "temperature_c":
             temp = _decimal(name, values.get(name))
             # Stored to 0.1 °C: a finer figure is refused, not rounded to another temperature.
-            if temp is not None and temp != temp.quantize(Decimal("0.1")):
-                raise ActionError(name, f"{temp} °C: enter the temperature to one decimal.")
-            out[name] = temp.quantize(Decimal("0.1")) if temp is not None else None
+            # A number too large to round (1e30) is left to `implausible` below, which names
+            # the possible range.
+            if temp is not None and abs(temp) < TEMPERATURE_ROUNDABLE_BELOW:
+                if temp != temp.quantize(Decimal("0.1")):
+                    raise ActionError(name, f"{temp} °C: enter the temperature to one decimal.")
+                temp = temp.quantize(Decimal("0.1"))
+            out[name] = temp
         else:
             out[name] = _int(name, values.get(name))
     problems = implausible(VitalSigns(**out))
