@@ -147,6 +147,13 @@ def test_an_iv_dose_reads_as_a_medication_administration(
     assert "coding" not in medication["code"]
     assert body["dosage"]["dose"]["code"] == "mg"
     assert body["dosage"]["dose"]["value"] == float(dose.given_mg)
+    # The route in words and SNOMED CT (it read "iv racemic", the internal code).
+    assert body["dosage"]["route"] == {
+        "text": "Intravenous",
+        "coding": [
+            {"system": "http://snomed.info/sct", "code": "47625008", "display": "Intravenous route"}
+        ],
+    }
     assert AuditEntry.objects.filter(action="fhir.medication_administration.read").exists()
 
 
@@ -177,6 +184,8 @@ def test_esketamine_stopped_after_one_device_and_before_any(world: Any, nurse: C
     MedicationAdministration.model_validate(body)
     assert body["status"] == "stopped"
     assert body["dosage"]["dose"]["value"] == 28  # the one device taken
+    nasal = {"system": "http://snomed.info/sct", "code": "46713006", "display": "Nasal route"}
+    assert body["dosage"]["route"] == {"text": "Nasal", "coding": [nasal]}
     assert any("Given 28 of 56 mg" in n["text"] for n in body["note"])
     # Another patient: stopped before the first device, so nothing was given.
     other = make_patient(world.clinic_a, "Nell", "None")

@@ -10,6 +10,8 @@
   (esketamine: 28 mg for each device taken; an infusion stopped early: the amount recorded at
   the stop), `dosage.route.text`, `performer.actor.display` = who recorded it, `note` = why
   the dose set to give differs from the one calculated, and when and why dosing stopped.
+  `dosage.route`: SNOMED CT route of administration with its text (`ROUTES`); oral/sublingual
+  racemic ketamine carries text only (a lozenge may be swallowed or held under the tongue).
 - `device-{pk}`: one 28 mg esketamine device (`effectiveDateTime` = when taken), `partOf` the
   dose.
 
@@ -44,6 +46,25 @@ ESKETAMINE_RXCUI = ("2201623", "esketamine Nasal Spray")
 MA_PARAMS = ("patient", "context")
 MA_ID = re.compile(r"^(?P<kind>dose|device)-(?P<pk>[1-9]\d{0,17})$")
 DEVICE_MG = Decimal(28)
+
+
+SNOMED = "http://snomed.info/sct"
+# Route of administration: SNOMED CT qualifier values (descendants of 284009009).
+ROUTES: dict[str, tuple[str, str | None, str | None]] = {
+    "iv_racemic": ("Intravenous", "47625008", "Intravenous route"),
+    "esketamine_nasal": ("Nasal", "46713006", "Nasal route"),
+    "im_racemic": ("Intramuscular", "78421000", "Intramuscular route"),
+    "oral_sublingual_racemic": ("Oral or sublingual", None, None),
+}
+
+
+def route_concept(route: str) -> dict[str, Any]:
+    """The dose's route as a CodeableConcept (text always; a SNOMED CT coding when one fits)."""
+    text, code, display = ROUTES.get(route, (route.replace("_", " "), None, None))
+    concept: dict[str, Any] = {"text": text}
+    if code is not None:
+        concept["coding"] = [{"system": SNOMED, "code": code, "display": display}]
+    return concept
 
 
 def parse_ma_id(resource_id: str) -> tuple[str, int] | None:
@@ -122,7 +143,7 @@ def dose_to_fhir(dose: DoseRecord) -> dict[str, Any]:
         "context": {"reference": f"Encounter/tx-{dose.session_id}"},
         "effectivePeriod": prune({"start": fhir_instant(start), "end": instant(end)}),
         "dosage": {
-            "route": {"text": dose.route.replace("_", " ")},
+            "route": route_concept(dose.route),
             "dose": _mg(dose.given_mg),
         },
     }
@@ -150,7 +171,7 @@ def device_to_fhir(device: DeviceAdministration) -> dict[str, Any]:
         "effectiveDateTime": fhir_instant(device.given_at),
         "dosage": {
             "text": f"Device {device.number}",
-            "route": {"text": "nasal"},
+            "route": route_concept("esketamine_nasal"),
             "dose": _mg(DEVICE_MG),
         },
     }
