@@ -70,3 +70,22 @@ def test_cssrs_questions_appear_only_when_asked(
         "cssrs_recent-2",
         "cssrs_recent-6",
     }
+
+
+def test_an_unfinished_cssrs_at_a_risk_level_says_it_is_a_floor(
+    page: Any,
+    world: World,
+    sign_in: Any,
+) -> None:
+    """Q2 and Q3 Yes make the screen at least moderate whatever Q4-Q6 will say (instruments.md
+    §5): the live panel says so instead of "Not scored yet" beside "moderate"."""
+    from playwright.sync_api import expect
+
+    sign_in(page, world.nurse_a)
+    page.goto(f"/patients/{world.patient_a.pk}/assessments/new/cssrs_recent/")
+    for key in "yyy":  # Q1, Q2, Q3 Yes
+        page.keyboard.press(key)
+    expect(page.locator("#score-total")).to_have_text("moderate")
+    progress = page.locator("#score-progress")
+    expect(progress).to_contain_text("Risk at least moderate so far")
+    expect(progress).not_to_contain_text("Not scored yet")

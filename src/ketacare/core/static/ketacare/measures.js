@@ -92,6 +92,11 @@
     var missing = data.missing_items.map(function (m) { return m.label; });
     if (data.complete) {
       setText("score-progress", "All required questions answered.");
+    } else if (data.risk_level) {
+      // An unfinished C-SSRS already at a risk level: a floor the rest can only raise.
+      setText("score-progress", "Risk at least " + data.risk_level +
+        " so far; the remaining answers can only raise it — unanswered: " +
+        missing.join(", ") + ".");
     } else {
       setText("score-progress", "Not scored yet — unanswered: " + missing.join(", ") + ".");
     }
