@@ -126,7 +126,7 @@ SPECS: tuple[LimitSpec, ...] = (
     LimitSpec("repeat_after_min", "Repeat an out-of-range reading after", TIMING, "min", 1, 30,
               "clinical.md §9 suggested behaviour: out of range → repeat in 5 min [PRACTICE] P2",
               "PRACTICE", DEFAULT_LIMITS.repeat_after_min,
-              "An alert acknowledged “Repeated the reading” makes the repeat the next vitals due, "
+              "An alert acknowledged “Repeat the reading” makes the repeat the next vitals due, "
               "this long after the value."),
     LimitSpec("infusion_early_end_pct", "An infusion counts as complete in the last", TIMING,
               "% of its planned time", 0, 30, "clinical.md §7a (0.5 mg/kg over 40 minutes); how "
