@@ -24,6 +24,7 @@ DEFAULT_FORM = {
     "remission__qids_sr16": "5",
     "partial_response_pct": "30",
     "relapse_consecutive": "1",
+    "baseline_lookback_days": "28",
 }
 
 
@@ -66,6 +67,7 @@ def test_the_page_shows_the_library_defaults_with_their_sources(world: Any, as_u
         "remission.qids_sr16": "5",
         "partial_response_pct": "30",
         "relapse_consecutive": "1",
+        "baseline_lookback_days": "28",
     }
     assert "SUSTAIN-3" in body and "ESCAPE-TRD" in body and "Never changed" in body
     assert response_rules_for(world.clinic_a) == ResponseRules()

@@ -35,6 +35,7 @@ class Perm(StrEnum):
     EPISODE_MANAGE = "measures.manage_episodes"
     SELF_REPORT_SEND = "measures.send_self_report"
     SCHEDULE_MANAGE = "measures.manage_schedule"
+    SCORING_THRESHOLDS = "measures.scoring_thresholds"
     INTAKE_QUEUE = "intake.work_queue"
     NEWSLETTER_MANAGE = "intake.manage_newsletter"
     EVALUATION_EDIT = "evaluations.edit"
@@ -102,6 +103,9 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     # the admin who runs the clinic.
     Perm.SELF_REPORT_SEND: frozenset({P, N, T, IN}),
     Perm.SCHEDULE_MANAGE: frozenset({A, P}),
+    # Scale cut-offs, bands and risk-flag levels decide who is flagged at this clinic: clinic
+    # policy signed off by the medical director (clinical.md, top), set by the admin or director.
+    Perm.SCORING_THRESHOLDS: frozenset({A, D}),
     # Consultation requests hold what a person wants treated, so the queue is for the people
     # who answer them: intake, the prescribers who decide fit, and the admin who runs the
     # front desk. Converting one also needs patients.create. The newsletter list is

@@ -60,6 +60,10 @@ DEFAULT_SOURCES: Mapping[str, str] = MappingProxyType(
         "unconfirmed)",
         "partial_response_pct": "a fall of ≥ 30 % (S33; clinical.md §7c, §12); the other "
         "reading is 25–49 % (EU-PEARL), i.e. 25",
+        "baseline_lookback_days": "28 days ([PRACTICE]: trial screening-to-first-dose windows "
+        "run up to 4 weeks; clinical.md §2b and §12 give no window). Range 7–42: the shortest "
+        "recall window of a course scale (QIDS-SR16, MADRS: a week; instruments.md §6, §7) to "
+        "the longest adequate antidepressant trial (6 weeks; clinical.md §2a)",
         "relapse_consecutive": "1 assessment that loses response ([PRACTICE], this platform's "
         "rule: the reference gives no definition); 2 asks for confirmation at a second visit",
     }
@@ -88,6 +92,11 @@ class ResponseRules:
     relapse_below_pct: float = 50
     # Number of consecutive such assessments needed; 2 asks for confirmation at a second visit.
     relapse_consecutive: int = 1
+    # Which scores without an episode count for it: those up to this many days before the
+    # episode starts (the intake baseline taken before anyone opened the episode). Screening-
+    # to-first-dose windows in ketamine and esketamine trials run up to 4 weeks; clinical.md
+    # §2b/§12 list a baseline before the first dose without a window: [PRACTICE], a setting.
+    baseline_lookback_days: int = 28
     # Who set these rules when they are not the defaults above (e.g. "Alpha Clinic's setting
     # of 2026-03-01: esketamine programme"); added to the reasons so the definition travels
     # with the result (clinical.md §12).
@@ -101,6 +110,8 @@ class ResponseRules:
             raise ValueError("relapse_below_pct must be above 0 and at most response_pct")
         if self.relapse_consecutive < 1:
             raise ValueError("relapse_consecutive must be at least 1")
+        if self.baseline_lookback_days < 0:
+            raise ValueError("baseline_lookback_days must not be negative")
 
 
 Event = tuple[date, CourseStatus]

@@ -2,7 +2,10 @@
 
 Sources: shared/reference/clinical.md §12 and §16a (PHQ-9 item 9 >= 1 -> same-day C-SSRS,
 [PRACTICE], S47/S50), §16b (C-SSRS triage, [GUIDELINE] S50), instruments.md §7 (QIDS-SR16
-item 12 treated like PHQ-9 item 9: platform policy). Every level is a clinic setting.
+item 12 treated like PHQ-9 item 9: platform policy). The item-9 / item-12 levels are clinic
+settings within a floor (`clinical.thresholds.LEVEL_FLOOR`: every answer above 0 flags, the top
+answer is high); callers pass the clinic's `RiskRules` (measures.thresholds_settings). The
+C-SSRS flag levels are not a setting (Columbia triage, §16b).
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ class RiskRules:
     # PHQ-9 item 9 answer -> flag level. Any answer above "Not at all" is clinically significant
     # regardless of the total (instruments.md §1, [PRACTICE] S47); "More than half the days" and
     # "Nearly every day" are treated as high until a C-SSRS screen says otherwise (graded risk,
-    # Simon 2013, instruments.md S24). Clinics may lower or raise these.
+    # Simon 2013, instruments.md S24). Clinics may change the levels of answers 1 and 2, never
+    # to "no flag" nor below the floor in clinical.thresholds (answer 3 is always high).
     phq9_item9_levels: tuple[tuple[int, str], ...] = ((1, "moderate"), (2, "high"), (3, "high"))
     # QIDS-SR16 item 12 (thoughts of death or suicide): same follow-up as PHQ-9 item 9.
     qids_item12_levels: tuple[tuple[int, str], ...] = ((1, "moderate"), (2, "high"), (3, "high"))
     # C-SSRS triage levels that raise a flag (issue: moderate and high; clinical.md §16b).
+    # Not a clinic setting: the high tier is Columbia's triage, "the same in every setting"
+    # (§16b, S50), and a safety triage is not loosened per clinic (scales/cssrs.py).
     cssrs_flag_levels: frozenset[str] = frozenset({"moderate", "high"})
 
 

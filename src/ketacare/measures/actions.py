@@ -1,6 +1,8 @@
 """Recording assessments: score with the clinical library, store, raise risk flags, close due items.
 
 All in one transaction with the audit entry, so a flag exists exactly when its assessment does.
+Scores and flags use the patient's clinic's thresholds (`thresholds_settings`); the band, flags
+and explanation are stored with the assessment, so a later change of thresholds never rescores it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from django.utils import timezone
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.clinical import scales
-from ketacare.clinical.risk import FlagDecision, decide_flag
+from ketacare.clinical.risk import FlagDecision, RiskRules, decide_flag
+from ketacare.clinical.thresholds import ScoringThresholds, score_params
 from ketacare.measures import scheduling
 from ketacare.measures.models import (
     Assessment,
@@ -26,24 +29,44 @@ from ketacare.measures.models import (
     EpisodeStatus,
     Source,
 )
+from ketacare.measures.thresholds_settings import scoring_thresholds_for
 from ketacare.patients.models import Patient
 from ketacare.safety.actions import do_raise_flag
 
 
-def scoring_params(scale_code: str, patient: Patient) -> dict[str, Any]:
-    """Parameters a scale needs from the chart (AUDIT-C cut-offs depend on sex)."""
-    if scale_code == "auditc" and patient.sex_at_birth in {"female", "male"}:
-        return {"sex": patient.sex_at_birth}
-    return {}
+def scoring_params(
+    scale_code: str, patient: Patient, thresholds: ScoringThresholds | None = None
+) -> dict[str, Any]:
+    """Parameters a scale needs from the chart (AUDIT-C cut-offs depend on sex) and from the
+    patient's clinic (its cut-offs and bands: `clinical.thresholds`). `thresholds`: the
+    clinic's, when the caller already has them (else one query for the scales that take any)."""
+    if scale_code == "auditc":
+        if patient.sex_at_birth in {"female", "male"}:
+            return {"sex": patient.sex_at_birth}
+        return {}
+    if scale_code not in ("pcl5", "gad7", "madrs", "pain_nrs"):
+        return {}
+    return score_params(scale_code, thresholds or scoring_thresholds_for(patient.clinic_id))
 
 
-def score_answers(patient: Patient, scale_code: str, answers: dict[str, Any]) -> scales.ScoreResult:
-    """Score, turning library errors into ActionError naming the item."""
+def risk_rules_for(patient: Patient) -> RiskRules:
+    """The risk-flag levels of the patient's clinic (clinical.risk.decide_flag's `rules`)."""
+    return scoring_thresholds_for(patient.clinic_id).risk
+
+
+def score_answers(
+    patient: Patient,
+    scale_code: str,
+    answers: dict[str, Any],
+    thresholds: ScoringThresholds | None = None,
+) -> scales.ScoreResult:
+    """Score with the patient's clinic's thresholds, turning library errors into ActionError
+    naming the item."""
     try:
         scale = scales.get_scale(scale_code)
     except (KeyError, ValueError) as problem:
         raise ActionError("scale", str(problem)) from problem
-    params = scoring_params(scale_code, patient)
+    params = scoring_params(scale_code, patient, thresholds)
     if scale_code == "auditc" and not params:
         raise ActionError(
             "scale",
@@ -80,7 +103,8 @@ def do_record_assessment(
     when = administered_at or timezone.now()
     if when > timezone.now() + timedelta(minutes=5):
         raise ActionError("administered_at", "An assessment cannot be dated in the future.")
-    result = score_answers(patient, scale_code, answers)
+    thresholds = scoring_thresholds_for(patient.clinic_id)
+    result = score_answers(patient, scale_code, answers, thresholds)
     if not result.complete and not allow_incomplete:
         raise ActionError(
             result.missing_items[0] if result.missing_items else "answers",
@@ -125,7 +149,7 @@ def do_record_assessment(
             clinic_id=patient.clinic_id,
             detail={"scale": scale_code, "source": source, "complete": result.complete},
         )
-        decision = decide_flag(scale_code, clean, result.risk_level)
+        decision = decide_flag(scale_code, clean, result.risk_level, thresholds.risk)
         if decision is not None and _linked_to_draft_flag(
             actor, patient, assessment, decision, draft_flag_id
         ):

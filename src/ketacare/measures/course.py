@@ -5,8 +5,9 @@ The classification itself (thresholds, relapse, reasons) is pure and lives in
 `clinical/response.py`; this module only picks the scores from the database.
 
 Which scores belong to an episode [PRACTICE; this platform's rule, measures/README.md]: those
-recorded against it, plus scores recorded with no episode that fall between
-`BASELINE_LOOKBACK_DAYS` before its start and its end — the intake PHQ-9 taken before anyone
+recorded against it, plus scores recorded with no episode that fall between the clinic's
+`ResponseRules.baseline_lookback_days` (default 28, a clinic setting on the response-rules
+page) before its start and its end — the intake PHQ-9 taken before anyone
 opened the episode is still its baseline. The baseline is the latest score marked "intake
 baseline" (the one closest to the first treatment); when none is marked, the first score.
 Follow-ups are the scores after the baseline. Entered-in-error and incomplete (no total)
@@ -30,9 +31,9 @@ from ketacare.measures.scheduling import clinic_zone
 from ketacare.patients.models import Patient
 from ketacare.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 
-# Screening-to-first-dose windows in ketamine and esketamine trials run up to 4 weeks
-# (clinical.md §12 lists "baseline" before the first dose without a window): [PRACTICE].
-BASELINE_LOOKBACK_DAYS = 28
+# The library default only (clinical.response.ResponseRules cites it; [PRACTICE], so each
+# clinic may set its own): callers classify with the clinic's `ResponseRules`.
+BASELINE_LOOKBACK_DAYS = ResponseRules().baseline_lookback_days
 
 STATUS_LABELS = {
     CourseStatus.UNDETERMINED: "Not yet determined",
@@ -108,9 +109,14 @@ def load_scores(patient: Patient, scale_codes: Iterable[str] | None = None) -> l
     ]
 
 
-def episode_scores(episode: EpisodeOfCare, scores: Iterable[Score], scale_code: str) -> list[Score]:
+def episode_scores(
+    episode: EpisodeOfCare,
+    scores: Iterable[Score],
+    scale_code: str,
+    lookback_days: int = BASELINE_LOOKBACK_DAYS,
+) -> list[Score]:
     """The scores of `scale_code` that count for `episode` (see the module docstring)."""
-    earliest = episode.started_on - timedelta(days=BASELINE_LOOKBACK_DAYS)
+    earliest = episode.started_on - timedelta(days=lookback_days)
     latest = episode.ended_on
     return [
         s
@@ -204,7 +210,7 @@ def course_of(
     """Classify `episode` on its primary scale (or `scale_code`) from already-loaded scores."""
     rules = rules or ResponseRules()
     code = scale_code or episode.primary_scale
-    mine = episode_scores(episode, scores, code)
+    mine = episode_scores(episode, scores, code, rules.baseline_lookback_days)
     baseline = pick_baseline(mine)
     scale = SCALES.get(code)
     if scale is None or scale.min_total is None:

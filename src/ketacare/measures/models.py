@@ -269,6 +269,9 @@ class ClinicResponseRules(models.Model):
     )
     partial_response_pct = models.PositiveSmallIntegerField(null=True, blank=True)
     relapse_consecutive = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Days before an episode's start whose scores without an episode still count for it
+    # ([PRACTICE]; clinical.response.ResponseRules.baseline_lookback_days cites the default).
+    baseline_lookback_days = models.PositiveSmallIntegerField(null=True, blank=True)
     reason = models.TextField()
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -277,3 +280,43 @@ class ClinicResponseRules(models.Model):
 
     def __str__(self) -> str:
         return f"response rules of {self.clinic}"
+
+
+class PainBandConvention(models.TextChoices):
+    HL7EU = "hl7eu", "hl7.eu (0 / 1–3 / 4–6 / 7–9 / 10)"
+    EPPOC = "eppoc", "ePPOC (0–4 / 5–6 / 7–10)"
+
+
+class ClinicScoringThresholds(models.Model):
+    """A clinic's scale cut-offs, band edges and risk-flag levels, where the reference marks
+    them as population-dependent or practice variation (clinical.thresholds.SPECS cites each).
+
+    Only what differs from the library's `clinical.thresholds.ScoringThresholds` is stored: a
+    None, a blank or a level missing from `risk_levels` means the library default. New scores
+    use these values; stored assessments keep the band and flags they were scored with.
+    """
+
+    clinic = models.OneToOneField(
+        Clinic, on_delete=models.CASCADE, related_name="scoring_thresholds"
+    )
+    pcl5_cutoff = models.PositiveSmallIntegerField(null=True, blank=True)
+    gad7_cutoff = models.PositiveSmallIntegerField(null=True, blank=True)
+    madrs_mild_from = models.PositiveSmallIntegerField(null=True, blank=True)
+    madrs_moderate_from = models.PositiveSmallIntegerField(null=True, blank=True)
+    madrs_severe_from = models.PositiveSmallIntegerField(null=True, blank=True)
+    pain_nrs_bands = models.CharField(
+        max_length=8, choices=PainBandConvention.choices, blank=True, default=""
+    )
+    risk_levels = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='{"phq9_item9.1": "low", …}: flag level per item answer, only where it differs',
+    )
+    reason = models.TextField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"scoring thresholds of {self.clinic}"

@@ -7,8 +7,10 @@ Every page that shows a course (chart section, episodes, trajectories) classifie
 `response_rules_for(patient.clinic)`, so a clinic's definition is applied everywhere at once,
 and `ResponseRules.source` names the setting in the reasons shown with each result.
 Which thresholds are configurable, and why: clinical.md §12 marks remission (MADRS ≤10 or
-≤12), partial response (25 or 30 %) and relapse as programme choices; response (≥50 %) and
-early improvement (≥20 %) are the standard definitions and stay fixed.
+≤12), partial response (25 or 30 %) and relapse as programme choices, and how far before an
+episode's start a baseline may be taken is [PRACTICE] (no window in §2b/§12); response (≥50 %)
+and early improvement (≥20 %) are the standard definitions and stay fixed. Scale cut-offs,
+bands and risk-flag levels are the sibling page's (`thresholds_settings.py`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ DEFAULTS = ResponseRules()
 REMISSION_SCALES: tuple[str, ...] = tuple(DEFAULTS.remission_at_or_below)
 # Relapse confirmation beyond this many assessments would hide a relapse for too long.
 MAX_RELAPSE_CONSECUTIVE = 4
+# Baseline look-back range: a week (the shortest recall window of a course scale, QIDS-SR16 and
+# MADRS; instruments.md §6, §7) to six weeks (the longest adequate antidepressant trial,
+# clinical.md §2a: an older score may predate a change of treatment).
+LOOKBACK_DAYS_RANGE = (7, 42)
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,8 @@ def rules_from(row: ClinicResponseRules | None) -> ResponseRules:
         changes["partial_response_pct"] = row.partial_response_pct
     if row.relapse_consecutive is not None:
         changes["relapse_consecutive"] = row.relapse_consecutive
+    if row.baseline_lookback_days is not None:
+        changes["baseline_lookback_days"] = row.baseline_lookback_days
     if not changes:
         return DEFAULTS
     when = timezone.localtime(row.updated_at)
@@ -126,6 +134,16 @@ def settings_for(clinic: Clinic) -> list[Setting]:
             DEFAULT_SOURCES["relapse_consecutive"],
         )
     )
+    found.append(
+        Setting(
+            "baseline_lookback_days",
+            "Baseline: count scores taken up to this many days before an episode starts",
+            DEFAULTS.baseline_lookback_days,
+            rules.baseline_lookback_days,
+            *LOOKBACK_DAYS_RANGE,
+            DEFAULT_SOURCES["baseline_lookback_days"],
+        )
+    )
     return found
 
 
@@ -164,6 +182,10 @@ def do_set_response_rules(
         relapse = after["relapse_consecutive"]
         row.partial_response_pct = None if partial == DEFAULTS.partial_response_pct else partial
         row.relapse_consecutive = None if relapse == DEFAULTS.relapse_consecutive else relapse
+        lookback = after["baseline_lookback_days"]
+        row.baseline_lookback_days = (
+            None if lookback == DEFAULTS.baseline_lookback_days else lookback
+        )
         try:
             rules_from(row)  # ResponseRules checks the thresholds are in order
         except ValueError as exc:

@@ -30,8 +30,13 @@ from django.utils import timezone
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, Outcome, record
 from ketacare.clinical import scales
-from ketacare.clinical.risk import FlagDecision, decide_flag
-from ketacare.measures.actions import do_record_assessment, score_answers, scoring_params
+from ketacare.clinical.risk import FlagDecision, RiskRules, decide_flag
+from ketacare.measures.actions import (
+    do_record_assessment,
+    risk_rules_for,
+    score_answers,
+    scoring_params,
+)
 from ketacare.measures.models import (
     Assessment,
     Context,
@@ -166,17 +171,21 @@ def set_meta(link: SelfReportLink, **changes: Any) -> None:
     link.draft = {**link.draft, META: {**meta(link), **changes}}
 
 
-def risk_decision(scale_code: str, answers: dict[str, int]) -> FlagDecision | None:
-    """The risk flag these (possibly partial) answers call for, by the clinical rules.
+def risk_decision(
+    scale_code: str, answers: dict[str, int], rules: RiskRules
+) -> FlagDecision | None:
+    """The risk flag these (possibly partial) answers call for, by the clinical rules with the
+    patient's clinic's flag levels (`rules`, measures.actions.risk_rules_for).
 
     PHQ-9 item 9 > 0, QIDS-SR16 item 12 > 0, a C-SSRS screen reaching moderate or high
-    (clinical.risk.decide_flag; clinical.md §16a/b).
+    (clinical.risk.decide_flag; clinical.md §16a/b). Only the C-SSRS risk level is read from
+    the score, which takes no clinic parameter.
     """
     try:
         result = scales.score(scale_code, answers)
     except (scales.ScaleInputError, TypeError):
         return None
-    return decide_flag(scale_code, answers, result.risk_level)
+    return decide_flag(scale_code, answers, result.risk_level, rules)
 
 
 # --- staff (or the schedule) issue a link ---------------------------------------------------
@@ -431,7 +440,7 @@ def _merge_draft(
         fresh,
         saved_at={**meta(fresh).get("saved_at", {}), scale_code: timezone.now().isoformat()},
     )
-    decision = risk_decision(scale_code, merged)
+    decision = risk_decision(scale_code, merged, risk_rules_for(fresh.patient))
     if decision is not None:
         _mark_crisis(fresh, ip, "answer", scale_code)
         if raise_flag:
@@ -521,7 +530,9 @@ def do_submit_scale(
         except ActionError as problem:
             refused = problem
             # The answers stay in the draft: a risk answer among them raises its flag now.
-            decision = risk_decision(scale_code, draft_answers(fresh, scale_code))
+            decision = risk_decision(
+                scale_code, draft_answers(fresh, scale_code), risk_rules_for(fresh.patient)
+            )
             if decision is not None:
                 _draft_flag(fresh, scale_code, decision, ip)
                 fresh.save(update_fields=["draft"])
@@ -555,7 +566,8 @@ def _submit_locked(actor: Actor, fresh: SelfReportLink, scale_code: str, ip: str
     draft = {k: v for k, v in fresh.draft.items() if k != scale_code}
     fresh.draft = draft
     set_meta(fresh, submitted={**submitted(fresh), scale_code: assessment.pk})
-    if decide_flag(scale_code, assessment.answers, assessment.risk_level or None):
+    rules = risk_rules_for(fresh.patient)
+    if decide_flag(scale_code, assessment.answers, assessment.risk_level or None, rules):
         _mark_crisis(fresh, ip, "submitted", scale_code)
     added = _add_follow_up_scales(fresh, assessment)
     completed = current_scale(fresh) is None

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from ketacare.accounts.models import Clinic
+from ketacare.measures.actions import risk_rules_for
 from ketacare.measures.models import Context, DueAssessment, DueStatus, RuleKind, SelfReportLink
 from ketacare.measures.scheduling import SCHEDULE_SYSTEM as SCHEDULE_ACTOR
 from ketacare.measures.scheduling import clinic_today, clinic_zone, generate_due_items
@@ -208,7 +209,7 @@ def flag_abandoned_risk_answers(now: datetime | None = None) -> int:
                 continue
             if now - datetime.fromisoformat(saved) < ABANDONED_AFTER:
                 continue
-            decision = risk_decision(code, draft_answers(link, code))
+            decision = risk_decision(code, draft_answers(link, code), risk_rules_for(link.patient))
             if decision is None:
                 continue
             with transaction.atomic():

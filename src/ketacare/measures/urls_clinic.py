@@ -2,7 +2,13 @@
 
 from django.urls import path
 
-from ketacare.measures import due_views, response_views, schedule_views, selfreport_views
+from ketacare.measures import (
+    due_views,
+    response_views,
+    schedule_views,
+    selfreport_views,
+    thresholds_views,
+)
 
 app_name = "measures_clinic"
 
@@ -11,6 +17,11 @@ urlpatterns = [
     path("schedule/", schedule_views.schedule_page, name="schedule"),
     path("schedule/<int:rule_id>/toggle/", schedule_views.rule_toggle, name="rule_toggle"),
     path("response-rules/", response_views.response_rules_page, name="response_rules"),
+    path(
+        "scoring-thresholds/",
+        thresholds_views.scoring_thresholds_page,
+        name="scoring_thresholds",
+    ),
     path(
         "patients/<str:patient_id>/self-report/",
         selfreport_views.send_link,

@@ -25,7 +25,7 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import actor_from_request, audit
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.accounts.request import ClinicRequest
-from ketacare.clinical.risk import FlagDecision, decide_flag
+from ketacare.clinical.risk import DEFAULT_RISK_RULES, FlagDecision, RiskRules, decide_flag
 from ketacare.clinical.scales import SCALES, Item, Scale, ScoreResult
 from ketacare.measures import actions
 from ketacare.measures.forms import (
@@ -106,8 +106,14 @@ class ItemRow:
 
 
 def item_rows(
-    scale: Scale, chosen: Any, errors: dict[str, str], missing: tuple[str, ...]
+    scale: Scale,
+    chosen: Any,
+    errors: dict[str, str],
+    missing: tuple[str, ...],
+    rules: RiskRules = DEFAULT_RISK_RULES,
 ) -> list[ItemRow]:
+    """`rules`: the patient's clinic's flag levels (any answer that flags does so at every
+    level the floor allows, so the warning itself does not depend on them)."""
     rows = []
     for item in scale.items:
         picked = str(chosen.get(item.link_id, "")).strip()
@@ -119,7 +125,7 @@ def item_rows(
                 f"{item.link_id}-{o.value}",
                 # This answer alone raises a risk flag (PHQ-9 item 9, QIDS item 12), by the
                 # same rule saving applies: the page can warn before anything is sent.
-                decide_flag(scale.code, {item.link_id: o.value}, None) is not None,
+                decide_flag(scale.code, {item.link_id: o.value}, None, rules) is not None,
             )
             for o in item.options
         )
@@ -175,13 +181,14 @@ def _score_quietly(
 
 
 def _flag_for(
-    scale: Scale, answers: dict[str, int | None], result: ScoreResult | None
+    patient: Patient, scale: Scale, answers: dict[str, int | None], result: ScoreResult | None
 ) -> FlagDecision | None:
-    """The risk flag saving these answers would raise (same rule as the action)."""
+    """The risk flag saving these answers would raise (same rule and clinic levels as the
+    action)."""
     if result is None:
         return None
     given = {k: v for k, v in answers.items() if v is not None}
-    return decide_flag(scale.code, given, result.risk_level)
+    return decide_flag(scale.code, given, result.risk_level, actions.risk_rules_for(patient))
 
 
 @staff_view(Perm.PATIENT_VIEW)
@@ -302,7 +309,7 @@ def administer(request: ClinicRequest, patient_id: str, scale_code: str) -> Http
         form,
         rows,
         result=result,
-        flag=_flag_for(scale, answers, result) if result is not None else None,
+        flag=_flag_for(patient, scale, answers, result) if result is not None else None,
         problems=problems,
         item_errors=[row for row in rows if row.error],
         offer_incomplete=bool(missing) and not item_errors,
@@ -389,7 +396,7 @@ def preview(request: ClinicRequest, patient_id: str, scale_code: str) -> JsonRes
         patient_id=patient.pk,
         detail={"scale": scale.code},
     )
-    return JsonResponse(result_json(scale, result, _flag_for(scale, answers, result)))
+    return JsonResponse(result_json(scale, result, _flag_for(patient, scale, answers, result)))
 
 
 def _assessment_or_404(patient: Patient, assessment_id: int) -> Assessment:
@@ -462,7 +469,12 @@ def _detail_page(
 
 def _needs_cssrs(assessment: Assessment) -> bool:
     """Whether these answers call for a C-SSRS screen (the risk rules' own decision)."""
-    decision = decide_flag(assessment.scale_code, assessment.answers, assessment.risk_level or None)
+    decision = decide_flag(
+        assessment.scale_code,
+        assessment.answers,
+        assessment.risk_level or None,
+        actions.risk_rules_for(assessment.patient),
+    )
     return decision is not None and decision.requires_cssrs
 
 

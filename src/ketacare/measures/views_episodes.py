@@ -17,7 +17,7 @@ from ketacare.accounts.audit import actor_from_request, audit
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.accounts.request import ClinicRequest
 from ketacare.measures import actions
-from ketacare.measures.course import BASELINE_LOOKBACK_DAYS, courses_for, load_scores
+from ketacare.measures.course import courses_for, load_scores
 from ketacare.measures.forms import CloseEpisodeForm, EpisodeForm
 from ketacare.measures.models import EpisodeOfCare, EpisodeStatus
 from ketacare.measures.response_settings import response_rules_for
@@ -37,7 +37,8 @@ def _page(
         EpisodeOfCare.objects.filter(patient=patient).select_related("diagnosis", "created_by")
     )
     scores = load_scores(patient, {e.primary_scale for e in episodes})
-    courses = courses_for(episodes, scores, response_rules_for(patient.clinic_id))
+    rules = response_rules_for(patient.clinic_id)
+    courses = courses_for(episodes, scores, rules)
     close_errors = close_errors or {}
     rows = [
         (course, close_errors.get(course.episode.pk) or CloseEpisodeForm(episode=course.episode))
@@ -51,7 +52,7 @@ def _page(
             "rows": rows,
             "form": form,
             "can_manage": has_perm(request.membership, Perm.EPISODE_MANAGE),
-            "lookback_days": BASELINE_LOOKBACK_DAYS,
+            "lookback_days": rules.baseline_lookback_days,
         },
         status=status,
     )

@@ -22,6 +22,7 @@ from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.accounts.request import ClinicRequest
 from ketacare.clinical.response import ResponseRules
 from ketacare.clinical.scales import SCALES, Scale
+from ketacare.clinical.thresholds import DEFAULTS, ScoringThresholds, bands_for
 from ketacare.measures.course import (
     Course,
     Score,
@@ -34,16 +35,20 @@ from ketacare.measures.forms import PRIMARY_SCALES, short_name
 from ketacare.measures.models import Assessment, AssessmentStatus, EpisodeOfCare
 from ketacare.measures.response_settings import response_rules_for
 from ketacare.measures.svg import Point, RefLine, Shade, trajectory_svg
+from ketacare.measures.thresholds_settings import scoring_thresholds_for
 from ketacare.patients.access import access_patient
 
 # MOAA/S runs the other way: 5 is alert, 0 is unresponsive, so its worst band is the lowest.
 HIGHER_IS_BETTER = frozenset({"moaas"})
 
 
-def band_shades(scale: Scale) -> list[Shade]:
-    count = len(scale.bands)
+def band_shades(scale: Scale, thresholds: ScoringThresholds = DEFAULTS) -> list[Shade]:
+    """The scale's severity bands as shades: the clinic's where its bands are configurable
+    (MADRS, pain NRS; clinical.thresholds), else the library's."""
+    bands = bands_for(scale.code, thresholds) or scale.bands
+    count = len(bands)
     shades = []
-    for index, band in enumerate(scale.bands):
+    for index, band in enumerate(bands):
         tone = round(index * 4 / (count - 1)) if count > 1 else 0
         if scale.code in HIGHER_IS_BETTER:
             tone = 4 - tone
@@ -141,6 +146,7 @@ def build_panels(
     episodes: Sequence[EpisodeOfCare],
     session_dates: Sequence[date] = (),
     rules: ResponseRules | None = None,
+    thresholds: ScoringThresholds = DEFAULTS,
 ) -> list[Panel]:
     """One panel per scale the patient has, in the library's order (the primary scale first)."""
     rules = rules or ResponseRules()
@@ -189,7 +195,7 @@ def build_panels(
                 points=points,
                 y_min=scale.min_total,
                 y_max=scale.max_total,
-                bands=band_shades(scale),
+                bands=band_shades(scale, thresholds),
                 lines=_reference_lines(scale, scores, episodes, rules),
                 session_dates=session_dates,
                 chart_id=f"chart-{code}",
@@ -212,7 +218,11 @@ def trajectories(request: ClinicRequest, patient_id: str) -> HttpResponse:
     )
     episodes = list(EpisodeOfCare.objects.filter(patient=patient).select_related("diagnosis"))
     panels = build_panels(
-        assessments, episodes, session_dates_for(patient), response_rules_for(patient.clinic_id)
+        assessments,
+        episodes,
+        session_dates_for(patient),
+        response_rules_for(patient.clinic_id),
+        scoring_thresholds_for(patient.clinic_id),
     )
     audit(
         request,

@@ -11,6 +11,11 @@ moderate = Yes to Q3, or behaviour more than 3 months ago (Q6 Yes, Q6b No);
 low = Yes to Q1 and/or Q2 only; none = every question answered No (this platform's choice,
 where the HL7 BHP example records "Low"; instruments.md §5).
 
+Deliberately not a clinic setting: the high tier is Columbia's triage document ("the same in
+every setting", clinical.md §16b, S50) and dosing is blocked on it; §16b marks the three-tier
+split below high as [PRACTICE, widely used], but a safety triage is kept identical across
+clinics rather than loosened per clinic (clinical.thresholds lists what is configurable).
+
 With answers missing, "high" or "moderate" is still reported when the answered questions
 already reach it (more answers can only raise the level, so it is a floor, and a floor that
 calls for a flag must raise one: a patient who answers Q3 Yes and stops has said enough);

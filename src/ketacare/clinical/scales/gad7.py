@@ -38,7 +38,8 @@ GAD7_BANDS = (
     Band(15, 21, "severe"),
 )
 
-# Total >=10 = probable GAD (instruments.md §3; clinical.md §12 "common caseness cut point").
+# Total >=10 = probable GAD (instruments.md §3; clinical.md §12 "common caseness cut point",
+# marked [PRACTICE; weak source]), so it is a clinic setting (clinical.thresholds).
 GAD7_CUTOFF = 10
 
 

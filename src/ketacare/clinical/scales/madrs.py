@@ -30,7 +30,7 @@ NEUTRAL_LABELS = (
 )
 
 # Snaith et al. 1986 as quoted secondarily (instruments.md §6 ⚠️). Alternatives exist
-# (Müller 2000/2003), so callers may pass their own `bands`.
+# (Müller 2000/2003), so callers may pass their own `bands` (a clinic's: clinical.thresholds).
 MADRS_BANDS = (
     Band(0, 6, "normal/absent"),
     Band(7, 19, "mild"),

@@ -62,7 +62,7 @@ CLUSTERS = {
 
 # Probable-PTSD cut-off: 31-33 suggested, population-dependent, to be configurable
 # (instruments.md §4); 33 is the value used in derived_rule_vectors.json. A total at or
-# above the cut-off counts.
+# above the cut-off counts. The clinic's value comes from clinical.thresholds.
 DEFAULT_CUTOFF = 33
 
 

@@ -85,7 +85,9 @@ MAJOR_MIN_SYMPTOMS = 5  # major depressive syndrome: >=5 symptoms incl. item 1 o
 OTHER_SYMPTOMS = range(2, 5)  # other depressive syndrome: 2-4 symptoms incl. item 1 or 2
 
 # PHQ-2 positive screen at >=3 (Kroenke 2003); >=2 trades specificity for sensitivity
-# (Arroll 2010). instruments.md §2.
+# (Arroll 2010). instruments.md §2 (both ✅). Not a clinic setting: §2 does not mark it as
+# practice variation or configurable (unlike PCL-5 §4, MADRS §6, pain NRS §11); callers may
+# still pass `cutoff=` for research use.
 PHQ2_CUTOFF = 3
 
 
