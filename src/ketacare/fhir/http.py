@@ -89,10 +89,28 @@ def _too_large() -> FhirError:
     )
 
 
+# Media ranges of an Accept header that a JSON answer satisfies (application/json+fhir: the
+# type of FHIR releases before STU3, still sent by older clients).
+JSON_ACCEPTED = JSON_FORMATS | {"*/*", "application/*", "application/json+fhir"}
+
+
 def _check_format(request: HttpRequest) -> None:
+    """`_format`, else the Accept header, must allow JSON: a client asking only for XML
+    (`Accept: application/fhir+xml`) gets 406, not a JSON body it cannot read."""
     wanted = request.GET.get("_format", "").split(";")[0].strip().lower()
     if wanted and wanted not in JSON_FORMATS:
         raise FhirError(406, "not-supported", "Only JSON is supported (_format=json).")
+    accept = request.META.get("HTTP_ACCEPT", "").strip()
+    if wanted or not accept:
+        return
+    ranges = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    if not ranges & JSON_ACCEPTED:
+        raise FhirError(
+            406,
+            "not-supported",
+            f"Only JSON is supported; the Accept header asks for {accept[:100]!r}. "
+            "Accept application/fhir+json.",
+        )
 
 
 def media_type(request: HttpRequest) -> str:
