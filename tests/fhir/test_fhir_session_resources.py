@@ -55,6 +55,13 @@ def test_a_session_reads_as_an_encounter(session: TreatmentSession, nurse: Clien
     assert body["appointment"] == [{"reference": f"Appointment/{session.appointment_id}"}]
     assert body["location"][0]["location"]["reference"].startswith("Location/")
     assert "start" in body["period"] and "end" not in body["period"]
+    # In words, not the internal codes ("iv_ketamine_depression v1 (iv_racemic)").
+    assert body["type"] == [
+        {
+            "text": "Ketamine treatment session: IV racemic ketamine for depression "
+            f"(off-label), protocol version {session.protocol_version}"
+        }
+    ]
     entry = AuditEntry.objects.filter(action="fhir.encounter.read").last()
     assert entry is not None and entry.patient_id == str(session.patient_id)
 

@@ -25,6 +25,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from ketacare.accounts.models import Clinic
+from ketacare.clinical.protocols.library import get_protocol
 from ketacare.fhir.clinical_common import in_clinic, instant, patient_reference, prune
 from ketacare.fhir.measures_search import Search
 from ketacare.fhir.outcome import FhirError
@@ -67,6 +68,16 @@ def parse_encounter_id(resource_id: str) -> int | None:
     return int(match["pk"]) if match else None
 
 
+def session_type_text(session: TreatmentSession) -> str:
+    """The session's kind in words: its protocol's name (which names drug and route) and
+    version, not the internal codes ("iv_ketamine_depression v1 (iv_racemic)")."""
+    try:
+        name = get_protocol(session.protocol_code).name
+    except ValueError:  # a protocol no longer in the library: its code is all there is
+        name = session.protocol_code
+    return f"Ketamine treatment session: {name}, protocol version {session.protocol_version}"
+
+
 def encounter_to_fhir(session: TreatmentSession) -> dict[str, Any]:
     end = session.discharged_at or session.ended_at
     resource: dict[str, Any] = {
@@ -74,12 +85,7 @@ def encounter_to_fhir(session: TreatmentSession) -> dict[str, Any]:
         "id": f"tx-{session.pk}",
         "status": FHIR_STATUS[SessionStatus(session.status)],
         "class": {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
-        "type": [
-            {
-                "text": f"Ketamine treatment session: {session.protocol_code} "
-                f"v{session.protocol_version} ({session.route})"
-            }
-        ],
+        "type": [{"text": session_type_text(session)}],
         "subject": patient_reference(session.patient_id),
         "basedOn": [{"reference": f"CarePlan/{session.plan_id}"}],
         "appointment": [{"reference": f"Appointment/{session.appointment_id}"}],
