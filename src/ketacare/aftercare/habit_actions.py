@@ -8,7 +8,7 @@ old goal the day before the new one starts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
-from ketacare.aftercare.models import HabitGoal, HabitLog, HabitSource
-from ketacare.clinical.habits import GoalKind
+from ketacare.aftercare.days import before_birth, refuse_before_birth, years_ahead
+from ketacare.aftercare.models import GOAL_KIND_CHOICES, HabitGoal, HabitLog, HabitSource
+from ketacare.clinical.habits import MINUTES_PER_DAY, GoalKind
 from ketacare.measures.scheduling import clinic_today
 from ketacare.patients.models import Patient
 
@@ -31,6 +32,20 @@ LOG_FIELDS = (
     "note",
 )
 BLANK: dict[str, Any] = {"activity_kind": "", "note": ""}
+# The largest target each goal can have: what a week or a day can physically hold, so a slip
+# (10000 drinks, 5000 minutes of sleep a night) is caught; not a clinical limit.
+GOAL_TARGET_MAX = {
+    GoalKind.ACTIVE_MINUTES_WEEK_MIN: 7 * MINUTES_PER_DAY,  # every minute of the week
+    GoalKind.DRINKS_WEEK_MAX: 7 * 60,  # a day's log takes at most 60 drinks (forms.py)
+    GoalKind.WAKE_WITHIN_MIN: MINUTES_PER_DAY // 2,  # 12 h either side is the whole clock
+    GoalKind.SLEEP_AVG_MIN: MINUTES_PER_DAY,  # a night cannot hold more than a day
+}
+GOAL_TARGET_WHY = {
+    GoalKind.ACTIVE_MINUTES_WEEK_MIN: "a week has 10080 minutes",
+    GoalKind.DRINKS_WEEK_MAX: "60 a day, 7 days",
+    GoalKind.WAKE_WITHIN_MIN: "12 hours either side is the whole day",
+    GoalKind.SLEEP_AVG_MIN: "a day has 1440 minutes",
+}
 
 
 def do_log_habits(
@@ -42,6 +57,7 @@ def do_log_habits(
         raise ActionError("day", "Which day is this?")
     if day > clinic_today(patient.clinic):
         raise ActionError("day", "A day in the future cannot be logged yet.")
+    refuse_before_birth("day", "The day", day, patient)
     data = {name: values.get(name, BLANK.get(name)) for name in LOG_FIELDS}
     data = {k: (v if v is not None else BLANK.get(k)) for k, v in data.items()}
     if all(v in (None, "") for v in data.values()):
@@ -70,15 +86,44 @@ def do_log_habits(
     return log
 
 
-def do_set_goal(actor: Actor, patient: Patient, values: Mapping[str, Any]) -> HabitGoal:
+def goal_problems(patient: Patient, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every (field, message) wrong with a new goal, so a page can show them all at once."""
+    problems: list[tuple[str, str]] = []
     kind = str(values.get("kind") or "")
     if kind not in [g.value for g in GoalKind]:
-        raise ActionError("kind", "Choose a goal.")
-    if actor.user_id is None:
-        raise ActionError("actor", "A signed-in clinician sets goals.")
+        problems.append(("kind", "Choose a goal."))
     target = values.get("target")
     if target is None or target < 0:
-        raise ActionError("target", "Give a target of 0 or more.")
+        problems.append(("target", "Give a target of 0 or more."))
+    elif kind in GOAL_TARGET_MAX and target > GOAL_TARGET_MAX[GoalKind(kind)]:
+        label = dict(GOAL_KIND_CHOICES)[kind]
+        problems.append(
+            (
+                "target",
+                f"{target} cannot be a target for “{label}”: at most "
+                f"{GOAL_TARGET_MAX[GoalKind(kind)]} ({GOAL_TARGET_WHY[GoalKind(kind)]}).",
+            )
+        )
+    starts_on = values.get("starts_on")
+    if isinstance(starts_on, date):
+        today = clinic_today(patient.clinic)
+        for problem in (
+            before_birth("The start", starts_on, patient),
+            years_ahead("The start", starts_on, today),
+        ):
+            if problem:
+                problems.append(("starts_on", problem))
+    return problems
+
+
+def do_set_goal(actor: Actor, patient: Patient, values: Mapping[str, Any]) -> HabitGoal:
+    problems = goal_problems(patient, values)
+    if problems:
+        raise ActionError(*problems[0])
+    if actor.user_id is None:
+        raise ActionError("actor", "A signed-in clinician sets goals.")
+    kind = str(values["kind"])
+    target = values["target"]
     starts_on = values.get("starts_on") or clinic_today(patient.clinic)
     with transaction.atomic():
         ended = []

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
+from ketacare.aftercare.days import refuse_before_birth
 from ketacare.aftercare.models import (
     IntegrationAddendum,
     IntegrationNote,
@@ -106,6 +107,7 @@ def do_save_note(
                 f"{held_on.isoformat()} is in the future (today at the clinic is "
                 f"{today.isoformat()}): write the note once the session has been held.",
             )
+        refuse_before_birth("held_on", "The session date", held_on, patient)
         sessions = _linked_sessions(patient, values.get("treatment_sessions") or [])
         appt = _appointment(patient, values.get("appointment"))
         creating = note is None

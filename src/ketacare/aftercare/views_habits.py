@@ -20,9 +20,15 @@ from ketacare.accounts.audit import actor_from_request, audit
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.accounts.request import ClinicRequest
 from ketacare.aftercare.forms import HabitGoalForm, HabitLogForm
-from ketacare.aftercare.habit_actions import do_end_goal, do_log_habits, do_set_goal
+from ketacare.aftercare.habit_actions import (
+    do_end_goal,
+    do_log_habits,
+    do_set_goal,
+    goal_problems,
+)
 from ketacare.aftercare.habit_data import habit_charts, week_rows
 from ketacare.aftercare.models import HabitGoal, HabitLog, HabitSource
+from ketacare.core.form_errors import add_refusals
 from ketacare.measures.scheduling import clinic_today
 from ketacare.patients.access import access_patient
 from ketacare.patients.models import Patient
@@ -88,6 +94,8 @@ def goal_add(request: ClinicRequest, patient_id: str) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.HABIT_GOAL_SET)
     form = HabitGoalForm(request.POST)
     if form.is_valid():
+        add_refusals(form, goal_problems(patient, form.cleaned_data))
+    if form.is_valid():
         try:
             do_set_goal(actor_from_request(request), patient, form.cleaned_data)
         except ActionError as exc:
@@ -108,7 +116,7 @@ def goal_end(request: ClinicRequest, patient_id: str, pk: int) -> HttpResponse:
     try:
         do_end_goal(actor_from_request(request), goal)
     except ActionError as exc:
-        messages.error(request, f"Not ended ({exc.field}): {exc.message}")
+        messages.error(request, f"Not ended: {exc.message}")
     else:
         messages.success(request, "Goal ended.")
     return redirect("aftercare_patient:habits", patient.pk)
