@@ -69,7 +69,7 @@ def test_note_held_in_the_future_is_refused_on_held_on_and_keeps_what_was_typed(
     )
     response = client.post(notes_url(world) + "new/", data)
     body = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert errors_of(body, "held_on") and "in the future" in errors_of(body, "held_on")[0]
     assert not IntegrationNote.objects.exists()
     assert not RiskFlag.objects.exists()  # refused before the risk check raises anything

@@ -69,7 +69,12 @@ class IntegrationNoteForm(forms.Form):
 
 
 class AddendumForm(forms.Form):
-    text = forms.CharField(label="Addendum", widget=TEXTAREA, max_length=4000)
+    text = forms.CharField(
+        label="Addendum",
+        widget=TEXTAREA,
+        max_length=4000,
+        error_messages={"required": "Write the addendum."},
+    )
 
 
 class TaskForm(forms.Form):

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,6 +21,7 @@ from ketacare.accounts.request import ClinicRequest
 from ketacare.aftercare.forms import AddendumForm, IntegrationNoteForm
 from ketacare.aftercare.integration import do_add_addendum, do_save_note, do_sign_note
 from ketacare.aftercare.models import IntegrationNote, NoteStatus
+from ketacare.core.form_errors import add_refusal
 from ketacare.evaluations.models import RouteChoice
 from ketacare.measures.scheduling import clinic_today, clinic_zone
 from ketacare.patients.access import access_patient
@@ -135,7 +135,10 @@ def note_new(request: ClinicRequest, patient_id: str) -> HttpResponse:
             initial={"held_on": today, "kind": "integration"}, today=today, **choices
         )
     return render(
-        request, "aftercare/integration_form.html", {"patient": patient, "form": form, "note": None}
+        request,
+        "aftercare/integration_form.html",
+        {"patient": patient, "form": form, "note": None},
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -165,6 +168,20 @@ def note_detail(request: ClinicRequest, patient_id: str, pk: int) -> HttpRespons
             )
     elif request.method == "POST":
         return HttpResponse("This note is signed: add an addendum.", status=409)
+    status = 400 if request.method == "POST" else 200  # a POST that reaches here was refused
+    return _detail_page(request, patient, note, form=form, can_write=can_write, status=status)
+
+
+def _detail_page(
+    request: ClinicRequest,
+    patient: Patient,
+    note: IntegrationNote,
+    *,
+    form: IntegrationNoteForm | None,
+    can_write: bool,
+    addendum_form: AddendumForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     audit(
         request,
         "aftercare.integration.viewed",
@@ -181,10 +198,11 @@ def note_detail(request: ClinicRequest, patient_id: str, pk: int) -> HttpRespons
             "form": form,
             "sessions": list(note.treatment_sessions.all()),
             "addenda": list(note.addenda.select_related("author")),
-            "addendum_form": AddendumForm(),
+            "addendum_form": addendum_form or AddendumForm(),
             "can_write": can_write,
             "can_sign": can_write and note.therapist_id == request.user.pk,
         },
+        status=status,
     )
 
 
@@ -196,7 +214,7 @@ def note_sign(request: ClinicRequest, patient_id: str, pk: int) -> HttpResponse:
     try:
         do_sign_note(actor_from_request(request), note)
     except ActionError as exc:
-        messages.error(request, f"Not signed ({exc.field}): {exc.message}")
+        messages.error(request, f"Not signed: {exc.message}")
     else:
         messages.success(request, "Note signed. It can no longer change; add an addendum.")
     return redirect("aftercare_patient:note", patient.pk, note.pk)
@@ -208,14 +226,15 @@ def note_addendum(request: ClinicRequest, patient_id: str, pk: int) -> HttpRespo
     patient = access_patient(request, patient_id, Perm.INTEGRATION_WRITE)
     note = _note(patient, pk)
     form = AddendumForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Addendum (text): write the addendum.")
-        return redirect("aftercare_patient:note", patient.pk, note.pk)
-    try:
-        with transaction.atomic():
+    if form.is_valid():
+        try:
             do_add_addendum(actor_from_request(request), note, form.cleaned_data["text"])
-    except ActionError as exc:
-        messages.error(request, f"Not added ({exc.field}): {exc.message}")
-    else:
-        messages.success(request, "Addendum added.")
-    return redirect("aftercare_patient:note", patient.pk, note.pk)
+        except ActionError as exc:
+            add_refusal(form, exc.field, exc.message)
+        else:
+            messages.success(request, "Addendum added.")
+            return redirect("aftercare_patient:note", patient.pk, note.pk)
+    # Shown again on the note with what was typed, under the field (a redirect lost the text).
+    return _detail_page(
+        request, patient, note, form=None, can_write=True, addendum_form=form, status=400
+    )
