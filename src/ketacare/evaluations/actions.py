@@ -42,6 +42,7 @@ from ketacare.evaluations.models import (
     RemsEnrollment,
     RouteChoice,
 )
+from ketacare.patients.forms import before_birth
 from ketacare.patients.models import Patient
 
 SIGNED_MESSAGE = "Signed evaluations cannot be changed; add an addendum."
@@ -104,6 +105,18 @@ def _lock_draft(evaluation: Evaluation) -> Evaluation:
 
 def _today() -> date:
     return timezone.localdate()
+
+
+def _refuse_impossible_day(field: str, what: str, day: date, patient: Patient) -> None:
+    """A day after the clinic's today (staff requests run in the clinic's zone) or before the
+    patient was born (a wrong year: 1900, 1800) cannot be right."""
+    today = _today()
+    if day > today:
+        raise ActionError(
+            field, f"{field}: {what} cannot be in the future (today is {today:%d %b %Y})."
+        )
+    if day < patient.birth_date:
+        raise ActionError(field, f"{field}: {before_birth(what, patient)}")
 
 
 def do_start_evaluation(
@@ -430,8 +443,7 @@ def do_record_consent(
     signed_on = data.get("signed_on")
     if signed_on is None:
         raise ActionError("signed_on", "signed_on: required.")
-    if signed_on > _today():
-        raise ActionError("signed_on", f"signed_on: {signed_on} is in the future.")
+    _refuse_impossible_day("signed_on", "The signing date", signed_on, patient)
     with transaction.atomic():
         consent = Consent.objects.create(
             patient=patient,
@@ -465,8 +477,7 @@ def do_record_rems_enrollment(
         raise ActionError("rems_patient_id", "rems_patient_id: the REMS identifier is required.")
     if enrolled_on is None:
         raise ActionError("enrolled_on", "enrolled_on: the enrolment date is required.")
-    if enrolled_on > _today():
-        raise ActionError("enrolled_on", f"enrolled_on: {enrolled_on} is in the future.")
+    _refuse_impossible_day("enrolled_on", "The enrolment date", enrolled_on, patient)
     with transaction.atomic():
         enrollment, created = RemsEnrollment.objects.update_or_create(
             patient=patient,

@@ -16,6 +16,7 @@ from django.utils import timezone
 from ketacare.accounts.models import Clinic
 from ketacare.intake.models import (
     MESSAGE_MAX,
+    ConsultationRequest,
     ContactChannel,
     ContactOutcome,
     HelpWith,
@@ -184,10 +185,26 @@ class ContactAttemptForm(forms.Form):
         label="Note", max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
+    def __init__(
+        self, *args: Any, consultation: ConsultationRequest | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.consultation = consultation
+
     def clean_at(self) -> Any:
         when = self.cleaned_data.get("at") or timezone.now()
         if when > timezone.now() + timedelta(minutes=5):
             raise forms.ValidationError("A contact attempt cannot be in the future.")
+        if self.consultation is not None:
+            # By the clinic's calendar day (the current zone on staff pages), as "before the
+            # patient's date of birth" is judged on the chart: a call typed a few minutes
+            # early on the day the request came in is a rounded time, not a slip of the year.
+            arrived = timezone.localtime(self.consultation.submitted_at)
+            if timezone.localtime(when).date() < arrived.date():
+                raise forms.ValidationError(
+                    "A contact attempt cannot be before the request arrived "
+                    f"({arrived:%d %b %Y}); check the date."
+                )
         return when
 
 

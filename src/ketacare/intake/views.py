@@ -171,7 +171,7 @@ def _back(consultation: ConsultationRequest, anchor: str = "") -> HttpResponse:
 @require_POST
 def record_attempt(request: ClinicRequest, request_id: int) -> HttpResponse:
     consultation = access_request(request, request_id)
-    form = ContactAttemptForm(request.POST)
+    form = ContactAttemptForm(request.POST, consultation=consultation)
     if not form.is_valid():
         return _detail(request, consultation, attempt_form=form, status=400)
     try:

@@ -157,7 +157,8 @@ class PatientForm(forms.ModelForm):
         )
 
 
-def _before_birth(what: str, patient: Patient) -> str:
+def before_birth(what: str, patient: Patient) -> str:
+    """The refusal of a date before the patient's birth, naming `what` in the page's words."""
     # A date before birth is a typing slip (a wrong year), never history to keep.
     return (
         f"{what} cannot be before the patient's date of birth "
@@ -197,7 +198,7 @@ class DiagnosisForm(forms.ModelForm):
         if onset and onset > timezone.localdate():
             raise forms.ValidationError("Onset cannot be in the future.")
         if onset and self.patient is not None and onset < self.patient.birth_date:
-            raise forms.ValidationError(_before_birth("Onset", self.patient))
+            raise forms.ValidationError(before_birth("Onset", self.patient))
         return onset
 
 
@@ -275,7 +276,7 @@ class MeasurementForm(forms.ModelForm):
         if self.patient is not None and self.patient.pk is not None:
             zone = timezone.get_current_timezone()
             if when.astimezone(zone).date() < self.patient.birth_date:
-                raise forms.ValidationError(_before_birth("A measurement", self.patient))
+                raise forms.ValidationError(before_birth("A measurement", self.patient))
         return when
 
 
