@@ -13,7 +13,14 @@ from django.utils import timezone
 from ketacare.accounts.models import Clinic
 from ketacare.clinical.anthropometry import check_height, check_weight, weight_change_to_confirm
 from ketacare.patients.icd import CodeProblem, lookup
-from ketacare.patients.models import Allergy, BodyMeasurement, Diagnosis, Patient, normalise
+from ketacare.patients.models import (
+    Allergy,
+    BodyMeasurement,
+    Diagnosis,
+    DiagnosisStatus,
+    Patient,
+    normalise,
+)
 
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()\-.]{7,20}$")
 OLDEST_PLAUSIBLE_AGE = 120
@@ -200,6 +207,20 @@ class DiagnosisForm(forms.ModelForm):
         if onset and self.patient is not None and onset < self.patient.birth_date:
             raise forms.ValidationError(before_birth("Onset", self.patient))
         return onset
+
+
+class DiagnosisStatusForm(forms.Form):
+    """The status select beside each diagnosis on the chart."""
+
+    status = forms.ChoiceField(
+        choices=DiagnosisStatus.choices,
+        error_messages={
+            "required": "Choose a status.",
+            "invalid_choice": "“%(value)s” is not a status; choose "
+            + ", ".join(str(label) for _, label in DiagnosisStatus.choices)
+            + ".",
+        },
+    )
 
 
 class AllergyForm(forms.ModelForm):

@@ -22,6 +22,7 @@ from ketacare.patients.access import access_patient
 from ketacare.patients.forms import (
     AllergyForm,
     DiagnosisForm,
+    DiagnosisStatusForm,
     MeasurementForm,
     PatientForm,
     PatientSearchForm,
@@ -213,18 +214,27 @@ def diagnosis_add(request: ClinicRequest, patient_id: str) -> HttpResponse:
 def diagnosis_status(request: ClinicRequest, patient_id: str, diagnosis_id: int) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.DIAGNOSIS_EDIT)
     diagnosis = patient.diagnoses.filter(pk=diagnosis_id).first()
-    status = request.POST.get("status", "")
     if diagnosis is None:
         raise Http404("No such diagnosis on this chart.")
-    if status not in DiagnosisStatus.values:
-        messages.error(
-            request, f"status: “{status}” is not one of {', '.join(DiagnosisStatus.values)}."
+    form = DiagnosisStatusForm(request.POST)
+    # Refused under the select, named with the diagnosis it is about.
+    form.fields["status"].label = f"Status of {diagnosis.icd10_code} {diagnosis.display}"
+    if not form.is_valid():
+        return render(
+            request,
+            "patients/section_form.html",
+            {
+                "patient": patient,
+                "section": "diagnosis_status",
+                "diagnosis": diagnosis,
+                "form": form,
+            },
+            status=400,
         )
-    else:
-        actions.do_set_diagnosis_status(actor_from_request(request), diagnosis, status)
-        messages.success(
-            request, f"{diagnosis.icd10_code} marked {diagnosis.get_status_display()}."
-        )
+    actions.do_set_diagnosis_status(
+        actor_from_request(request), diagnosis, form.cleaned_data["status"]
+    )
+    messages.success(request, f"{diagnosis.icd10_code} marked {diagnosis.get_status_display()}.")
     return _back_to(patient.pk, "diagnoses")
 
 
