@@ -41,6 +41,7 @@ from ketacare.scheduling.models import (
     AppointmentType,
     Resource,
     SchedulingLock,
+    notes_too_long,
 )
 
 OPEN_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
@@ -148,6 +149,8 @@ def do_book(actor: Actor, clinic: Clinic, patient: Patient, booking: Booking) ->
         raise ActionError("patient", "That patient is not at this clinic.")
     if booking.type not in AppointmentType.values:
         raise ActionError("type", "Choose an appointment type.")
+    if problem := notes_too_long(len(booking.notes.strip())):
+        raise ActionError("notes", problem)
     check_plan(clinic, patient, booking.plan, booking.type)
     plan = booking.plan if booking.type == AppointmentType.TREATMENT else None
     needs = needs_for_plan(plan) if plan is not None else None

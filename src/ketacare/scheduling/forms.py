@@ -14,7 +14,7 @@ from ketacare.measures.scheduling import clinic_zone
 from ketacare.patients.models import Patient
 from ketacare.plans.models import PlanStatus, TreatmentPlan
 from ketacare.scheduling.conflicts import MAX_APPOINTMENT
-from ketacare.scheduling.models import AppointmentType, Resource
+from ketacare.scheduling.models import NOTES_MAX_CHARS, AppointmentType, Resource, notes_too_long
 from ketacare.scheduling.series import WEEKDAYS, local_datetime
 
 MAX_MINUTES = int(MAX_APPOINTMENT.total_seconds() // 60)
@@ -184,7 +184,11 @@ class BookingForm(_WhenMixin, forms.Form):
         queryset=Resource.objects.none(), required=False, label="Chair or room"
     )
     clinician = StaffChoiceField(queryset=User.objects.none(), required=False, label="Clinician")
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=f"Up to {NOTES_MAX_CHARS:,} characters.",
+    )
 
     def __init__(self, *args: Any, clinic: Clinic, patient: Patient, zone: ZoneInfo, **kw: Any):
         super().__init__(*args, **kw)
@@ -194,6 +198,12 @@ class BookingForm(_WhenMixin, forms.Form):
         )
         self.fields["resource"].queryset = resources_of(clinic)  # type: ignore[attr-defined]
         self.fields["clinician"].queryset = staff_of(clinic)  # type: ignore[attr-defined]
+
+    def clean_notes(self) -> str:
+        notes: str = self.cleaned_data.get("notes", "")
+        if problem := notes_too_long(len(notes)):
+            raise forms.ValidationError(problem)
+        return notes
 
 
 class RescheduleForm(_WhenMixin, forms.Form):

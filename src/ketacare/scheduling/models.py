@@ -160,6 +160,22 @@ class SchedulingLock(models.Model):
         return f"scheduling lock for {self.patient_id}"
 
 
+# Appointment notes are a few lines for the front desk and the chair (what to bring, access
+# needs), not a clinical record. The column is unbounded text; the booking form and `do_book`
+# hold them to this.
+NOTES_MAX_CHARS = 2000
+
+
+def notes_too_long(length: int) -> str:
+    """The refusal of notes of `length` characters, or "" when they fit."""
+    if length <= NOTES_MAX_CHARS:
+        return ""
+    return (
+        f"Notes can be at most {NOTES_MAX_CHARS:,} characters (these have {length:,}); "
+        "keep them to what the visit needs."
+    )
+
+
 class Appointment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="appointments")
