@@ -13,9 +13,17 @@ from ketacare.accounts.audit import Outcome, actor_from_request, audit
 from ketacare.accounts.models import User
 from ketacare.accounts.permissions import Perm
 from ketacare.accounts.request import ClinicRequest
+from ketacare.core.form_errors import labelled
 from ketacare.portal import messaging
 from ketacare.portal.models import MessageThread, ThreadStatus
 
+# The page's words for the inputs an action may refuse ("body: …" reads "Reply to the patient: …").
+LABELS = {
+    "body": "Reply to the patient",
+    "assigned_to": "Assigned to",
+    "action": "What to do",
+    "status": "Conversation",
+}
 FILTERS = {
     "open": "Open",
     "mine": "Assigned to me",
@@ -102,7 +110,7 @@ def thread_detail(request: ClinicRequest, thread_id: int) -> HttpResponse:
             else:
                 raise ActionError("action", "Choose reply, assign, close or reopen.")
         except ActionError as problem:
-            error = f"{problem.field}: {problem.message}"
+            error = labelled(LABELS, f"{problem.field}: {problem.message}")
             status = 400
         else:
             return redirect("portal_inbox:thread", thread_id=thread.pk)
