@@ -21,10 +21,10 @@ def test_body_is_escaped_with_paragraphs_headings_and_lists() -> None:
 def test_admin_writes_publishes_and_patients_read(portal: Any, world: Any, as_user: Any) -> None:
     admin = as_user(world.admin_a)
     bad = admin.post("/articles/new/", {"title": "", "body": "text kept"})
-    assert bad.status_code == 400 and "title: Give the article a title." in bad.content.decode()
+    assert bad.status_code == 400 and "Title: Give the article a title." in bad.content.decode()
     assert "text kept" in bad.content.decode()
     bad_stage = admin.post("/articles/new/", {"title": "T", "body": "b", "stages": ["later"]})
-    assert bad_stage.status_code == 400 and "stages:" in bad_stage.content.decode()
+    assert bad_stage.status_code == 400 and "Stages:" in bad_stage.content.decode()
     created = admin.post(
         "/articles/new/",
         {

@@ -82,28 +82,42 @@ def clean_tags(raw: str, allowed: set[str] | None = None, field: str = "tags") -
     return list(dict.fromkeys(tags))
 
 
+def article_problems(data: dict[str, object]) -> list[tuple[str, str]]:
+    """Every (field, message) wrong with an article, so the editor shows them all at once."""
+    problems: list[tuple[str, str]] = []
+    title = str(data.get("title", "")).strip()
+    if not title:
+        problems.append(("title", "Give the article a title."))
+    elif len(title) > 150:
+        problems.append(("title", f"The title can be at most 150 characters ({len(title)})."))
+    if len(str(data.get("summary", "")).strip()) > 300:
+        problems.append(("summary", "The summary can be at most 300 characters."))
+    if not str(data.get("body", "")).strip():
+        problems.append(("body", "Write the article's text."))
+    conditions = clean_tags(str(data.get("conditions", "")))
+    bad_codes = [c for c in conditions if not c[:1].isalpha() or len(c) > 8]
+    if bad_codes:
+        listed = ", ".join(f"“{c}”" for c in bad_codes)
+        problems.append(
+            ("conditions", f"{listed}: not an ICD-10 code or prefix (such as F32 or F43.1).")
+        )
+    stages = [str(s) for s in data.get("stages", []) or []]  # type: ignore[attr-defined]
+    if [s for s in stages if s not in Stage.values]:
+        problems.append(("stages", "Tick only the stages offered."))
+    return problems
+
+
 def do_save_article(
     actor: Actor, user: User, clinic: Clinic, article: Article | None, data: dict[str, object]
 ) -> Article:
+    problems = article_problems(data)
+    if problems:
+        raise ActionError(*problems[0])
     title = str(data.get("title", "")).strip()
     body = str(data.get("body", "")).strip()
-    if not title:
-        raise ActionError("title", "Give the article a title.")
-    if len(title) > 150:
-        raise ActionError("title", "The title can be at most 150 characters.")
-    if not body:
-        raise ActionError("body", "Write the article's text.")
     summary = str(data.get("summary", "")).strip()
-    if len(summary) > 300:
-        raise ActionError("summary", "The summary can be at most 300 characters.")
     conditions = [c.upper() for c in clean_tags(str(data.get("conditions", "")))]
-    for code in conditions:
-        if not code[:1].isalpha() or len(code) > 8:
-            raise ActionError("conditions", f"“{code}” is not an ICD-10 code or prefix.")
     stages = [str(s) for s in data.get("stages", []) or []]  # type: ignore[attr-defined]
-    bad = [s for s in stages if s not in Stage.values]
-    if bad:
-        raise ActionError("stages", f"Unknown stage(s): {', '.join(bad)}.")
     now = timezone.now()
     with transaction.atomic():
         if article is None:

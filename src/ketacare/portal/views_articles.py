@@ -17,6 +17,14 @@ from ketacare.portal.access import PortalRequest, portal_patient_required
 from ketacare.portal.models import Article, Stage
 
 EDIT_PERM = Perm.CLINIC_SETTINGS
+# The editor's labels, so a refusal reads "Title: …", not "title: …".
+LABELS = {
+    "title": "Title",
+    "summary": "Summary",
+    "body": "Text",
+    "conditions": "Conditions",
+    "stages": "Stages",
+}
 
 
 @staff_view(EDIT_PERM)
@@ -46,16 +54,21 @@ def edit(request: ClinicRequest, article_id: int | None = None) -> HttpResponse:
             "conditions": request.POST.get("conditions", ""),
             "stages": request.POST.getlist("stages"),
         }
-        try:
-            saved = articles.do_save_article(
-                actor_from_request(request), request.user, request.clinic, article, data
-            )
-        except ActionError as problem:
-            errors[problem.field] = problem.message
-            values = data
-        else:
-            messages.success(request, "Article saved.")
-            return redirect("portal_articles:edit", article_id=saved.pk)
+        values = data
+        # Every problem at once (the action alone stops at the first).
+        problems = articles.article_problems(data)
+        if not problems:
+            try:
+                saved = articles.do_save_article(
+                    actor_from_request(request), request.user, request.clinic, article, data
+                )
+            except ActionError as problem:
+                problems = [(problem.field, problem.message)]
+            else:
+                messages.success(request, "Article saved.")
+                return redirect("portal_articles:edit", article_id=saved.pk)
+        for field, message in problems:
+            errors.setdefault(LABELS.get(field, field), message)
     else:
         values = {
             "title": article.title if article else "",
