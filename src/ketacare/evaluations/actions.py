@@ -247,6 +247,56 @@ def do_update_evaluation(
     return changed
 
 
+# What the engine checks on a trial or a medication, field by field (`clinical/`: a name, doses
+# and weeks of at least 0, an improvement of at most 100 %).
+TRIAL_CHECKED = ("drug", "dose_mg", "weeks_at_dose", "improvement_pct")
+MEDICATION_CHECKED = ("name", "daily_dose_mg")
+
+
+def _engine_problems(
+    data: Mapping[str, Any], checked: tuple[str, ...], probe: Any
+) -> list[tuple[str, str]]:
+    """(field, message) for every field in `checked` the engine refuses. The engine stops at its
+    first problem, so each value is judged alone, on a row that is otherwise fine: a negative
+    dose is reported next to a missing name, not after it is fixed."""
+    found = []
+    for name in checked:
+        if name not in data:
+            continue
+        try:
+            probe({name: data[name]})
+        except ValueError as problem:
+            found.append((name, str(problem)))
+    return found
+
+
+def _engine_accepts(convert: Any, row: Any) -> None:
+    """Refuse what the engine refuses about the whole row, naming the field it names."""
+    try:
+        convert(row)
+    except ValueError as problem:
+        field = str(problem).split(":", 1)[0]
+        raise ActionError(field, str(problem)) from None
+
+
+def trial_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return _engine_problems(
+        data,
+        TRIAL_CHECKED,
+        lambda one: engine.trial_input(
+            AntidepressantTrialRecord(**{"drug": "probe", "in_current_episode": True, **one})
+        ),
+    )
+
+
+def medication_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return _engine_problems(
+        data,
+        MEDICATION_CHECKED,
+        lambda one: engine.medication_input(CurrentMedication(**{"name": "probe", **one})),
+    )
+
+
 def do_add_trial(
     actor: Actor, evaluation: Evaluation, data: Mapping[str, Any], *, once: str = ""
 ) -> AntidepressantTrialRecord:
@@ -255,11 +305,10 @@ def do_add_trial(
         trial = AntidepressantTrialRecord(
             evaluation=evaluation, recorded_by_id=actor.user_id, **data
         )
-        try:
-            engine.trial_input(trial)  # the engine's own validation, naming the field
-        except ValueError as problem:
-            field = str(problem).split(":", 1)[0]
-            raise ActionError(field, str(problem)) from None
+        # The engine's own validation, every field at fault named at once.
+        if problems := trial_problems(data):
+            raise SectionProblems(problems)
+        _engine_accepts(engine.trial_input, trial)  # the rest (response, reason stopped)
         trial.save()
         submission.remember(actor, once, submission.scope(ONCE_TRIAL, evaluation.pk), trial.pk)
         _audit(actor, "evaluations.trial.added", evaluation, trial=trial.pk)
@@ -281,11 +330,9 @@ def do_add_medication(
     with transaction.atomic():
         _lock_draft(evaluation)
         medication = CurrentMedication(evaluation=evaluation, recorded_by_id=actor.user_id, **data)
-        try:
-            engine.medication_input(medication)
-        except ValueError as problem:
-            field = str(problem).split(":", 1)[0]
-            raise ActionError(field, str(problem)) from None
+        if problems := medication_problems(data):
+            raise SectionProblems(problems)
+        _engine_accepts(engine.medication_input, medication)  # the rest (drug class)
         medication.save()
         submission.remember(
             actor, once, submission.scope(ONCE_MEDICATION, evaluation.pk), medication.pk

@@ -295,10 +295,20 @@ def _child_action(
             if problem.field == "evaluation":
                 messages.error(request, problem.message)
                 return _to(patient, evaluation, anchor)
-            add_refusal(form, problem.field, problem.message)
+            add_refusals(form, getattr(problem, "problems", [(problem.field, problem.message)]))
         else:
             messages.success(request, "Added.")
             return _to(patient, evaluation, anchor)
+    else:
+        # A value the form cannot take (no drug name) must not hide the engine's problems with
+        # the values it could read (a negative dose).
+        problems = (
+            actions.trial_problems if isinstance(form, TrialForm) else actions.medication_problems
+        )
+        add_refusals(
+            form,
+            [(name, text) for name, text in problems(form.cleaned_data) if name not in form.errors],
+        )
     if isinstance(form, TrialForm):
         return _page(request, patient, evaluation, trial_form=form, status=400)
     return _page(request, patient, evaluation, medication_form=form, status=400)
