@@ -9,7 +9,7 @@ reason, and the plan row only mirrors the latest revision.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -198,6 +198,31 @@ def clean_personalisation(protocol: Protocol, phase: str, values: Mapping[str, A
     return cleaned
 
 
+# As for appointments (scheduling/forms.py): no course is planned more than two years ahead.
+MAX_START_DAYS_AHEAD = 2 * 366
+
+
+def _check_start(plan: TreatmentPlan, cleaned: Mapping[str, Any]) -> None:
+    """A start date typed now (not one already on the plan, which a revision sends back
+    unchanged) before the patient was born (1900) or years ahead (3026 for 2026) is a slip in
+    the year."""
+    start = cleaned.get("starts_on")
+    if start is None or start == plan.starts_on:
+        return
+    born = plan.patient.birth_date
+    if start < born:
+        raise ActionError(
+            "starts_on",
+            f"{start:%d %b %Y} is before the patient was born ({born:%d %b %Y}); check the year.",
+        )
+    today = clinic_today(plan.clinic)
+    if start > today + timedelta(days=MAX_START_DAYS_AHEAD):
+        raise ActionError(
+            "starts_on",
+            f"{start:%d %b %Y} is more than two years ahead; check the year.",
+        )
+
+
 def _check_frequency(protocol: Protocol, phase_code: str, count: int, per_days: int) -> None:
     phase = protocol.phase(phase_code)
     if protocol.route.is_esketamine:
@@ -258,6 +283,7 @@ def do_create_plan(
         )
     first_phase = protocol.phases[0].code
     cleaned = clean_personalisation(protocol, first_phase, values or {})
+    _check_start(TreatmentPlan(clinic=clinic, patient=patient), cleaned)
     with transaction.atomic():
         Patient.objects.select_for_update().filter(pk=patient.pk).first()
         if TreatmentPlan.objects.filter(patient=patient, status__in=OPEN_STATUSES).exists():
@@ -301,6 +327,7 @@ def do_update_draft(actor: Actor, plan: TreatmentPlan, values: Mapping[str, Any]
         if plan.status != PlanStatus.DRAFT:
             raise ActionError("plan", "A signed plan changes by revision, with a reason.")
         cleaned = clean_personalisation(plan_protocol(plan), plan.phase, values)
+        _check_start(plan, cleaned)
         for name, value in cleaned.items():
             setattr(plan, name, value)
         plan.updated_at = timezone.now()
@@ -390,6 +417,7 @@ def do_revise_plan(
         plan = _locked(plan)
         _require_signed_open(plan)
         cleaned = clean_personalisation(plan_protocol(plan), plan.phase, values)
+        _check_start(plan, cleaned)
         before = snapshot(plan)
         for name, value in cleaned.items():
             setattr(plan, name, value)
