@@ -46,8 +46,14 @@ def test_the_floor_keeps_every_risk_answer_flagged_and_the_top_answer_high() -> 
     sensitive = t.thresholds_from({"phq9_item9.1": "high"})
     decision = decide_flag("phq9", {"phq9-9": 1}, None, sensitive.risk)
     assert decision is not None and decision.level == "high"
-    lowest = t.thresholds_from({"phq9_item9.1": "low", "phq9_item9.2": "low"})
-    for answer, level in ((1, "low"), (2, "low"), (3, "high")):
+    # "More than half the days" may not go below moderate (escalation within hours, not the
+    # next business day).
+    assert not t.check_answer_level("phq9_item9", 2, "low", "low").ok
+    assert (
+        "cannot be below moderate" in t.check_answer_level("phq9_item9", 2, "low", None).reasons[0]
+    )
+    lowest = t.thresholds_from({"phq9_item9.1": "low", "phq9_item9.2": "moderate"})
+    for answer, level in ((1, "low"), (2, "moderate"), (3, "high")):
         decision = decide_flag("phq9", {"phq9-9": answer}, None, lowest.risk)
         assert decision is not None and decision.level == level and decision.requires_cssrs
 

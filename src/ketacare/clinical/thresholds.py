@@ -35,8 +35,11 @@ LEVELS = ("low", "moderate", "high")
 # The floor a clinic may not go below, per answer (1 "several days" … 3 "nearly every day"):
 # any answer above 0 flags at least low (§16a), and the top answer is always high (graded risk,
 # Simon 2013, instruments.md §1 [S24]; a clinic may make a flag more sensitive, not this one
-# less). Levels must also not fall as the answer rises (the same graded increase).
-LEVEL_FLOOR: Mapping[int, str] = MappingProxyType({1: "low", 2: "low", 3: "high"})
+# less). Levels must also not fall as the answer rises (the same graded increase). Answer 2
+# ("more than half the days") is at least moderate: no source gives its level, and "low"
+# would leave thoughts of death on most days unescalated until the next business day — a
+# choice of this project on the safe side, which a clinic may raise but not lower.
+LEVEL_FLOOR: Mapping[int, str] = MappingProxyType({1: "low", 2: "moderate", 3: "high"})
 RISK_ITEMS: Mapping[str, str] = MappingProxyType(
     {"phq9_item9": "PHQ-9 item 9", "qids_item12": "QIDS-SR16 item 12"}
 )
@@ -107,6 +110,12 @@ def _risk_default(item: str, answer: int) -> str:
 
 
 LEVEL_CHOICES = tuple((level, level) for level in LEVELS)
+LEVEL_KEYS = frozenset(f"{item}.{answer}" for item in RISK_ITEMS for answer in (1, 2, 3))
+
+
+def level_choices(answer: int) -> tuple[tuple[str, str], ...]:
+    """The levels an answer may be given: its floor and above (the page offers no other)."""
+    return LEVEL_CHOICES[LEVELS.index(LEVEL_FLOOR[answer]) :]
 
 SPECS: tuple[Spec, ...] = (
     Spec(
@@ -169,7 +178,7 @@ SPECS: tuple[Spec, ...] = (
             "(clinical.md §12, §16a [PRACTICE]; instruments.md §1 ⚠️; QIDS-SR16 item 12 follows "
             "PHQ-9 item 9 as platform policy, §7). Default "
             + ("moderate" if answer == 1 else "high (graded risk, Simon 2013, instruments.md §1)"),
-            choices=LEVEL_CHOICES,
+            choices=level_choices(answer),
         )
         for item, words in RISK_ITEMS.items()
         for answer in (1, 2)
@@ -243,7 +252,8 @@ def check_answer_level(item: str, answer: int, level: object, below: str | None)
             False,
             (
                 f"{words} answered {answer}: cannot be below {LEVEL_FLOOR[answer]} (the floor: "
-                "the top answer, “nearly every day”, is always high; instruments.md §1).",
+                "“more than half the days” is at least moderate and “nearly every day” always "
+                "high; instruments.md §1).",
             ),
         )
     if below in LEVELS and LEVELS.index(level) < LEVELS.index(str(below)):
@@ -277,7 +287,7 @@ def check_values(values: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
             problems[key] = (f"{key} is not a threshold a clinic can change.",)
     full = {**{s.key: s.default for s in SPECS}, **FIXED_LEVELS, **values}
     for spec in SPECS:
-        if spec.choices == LEVEL_CHOICES:
+        if spec.key in LEVEL_KEYS:
             continue  # flag levels: check_item_levels below, with the floor's own words
         value = full[spec.key]
         check = check_choice(spec, value) if spec.choices else check_whole_number(spec, value)
