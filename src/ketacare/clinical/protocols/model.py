@@ -160,7 +160,10 @@ class DoseRule:
         for name in ("value", "first_session_value"):
             chosen = getattr(self, name)
             if chosen is not None and self.steps and chosen not in self.steps:
-                raise ValueError(f"dose.{name}: {chosen} is not one of the steps {self.steps}")
+                steps = ", ".join(f"{step:f}" for step in self.steps)
+                raise ValueError(
+                    f"dose.{name}: {chosen:f} {self.unit} is not one of the steps {steps}"
+                )
         if self.kind is DoseKind.MG_PER_KG_PER_HOUR and self.duration_min is None:
             raise ValueError("dose.duration_min: a per-hour dose needs an infusion time")
         if self.kind is not DoseKind.MG_PER_KG_PER_HOUR and self.max_rate_mg_per_h is not None:
