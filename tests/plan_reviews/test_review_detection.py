@@ -209,3 +209,29 @@ def test_two_workers_at_once_on_postgresql_create_each_task_once(world: Any) -> 
     assert sorted(codes) == ["early_signal", "end_of_induction", "non_response_check", "stop_rule"]
     assert sum(r["reviews_created"] for r in results) == 4
     assert NotificationLog.objects.filter(purpose="plans.review").count() == 4
+
+
+def test_the_review_baseline_uses_the_clinics_baseline_window(
+    world: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The review's baseline window is the clinic's (`baseline_lookback_days` of its response
+    rules), as the chart's course uses: a MADRS ten days before the first dose is the baseline
+    under the default 28 days and is not under a 7-day window."""
+    from ketacare.accounts.audit import Actor
+    from ketacare.measures.response_settings import do_set_response_rules
+
+    do_set_response_rules(
+        Actor(user_id=world.admin_a.pk, label="admin"),
+        world.clinic_a,
+        {"baseline_lookback_days": 7},
+        reason="intake is booked within a week of the first dose",
+    )
+    plan = iv_plan(world.prescriber_a, world.patient_a)
+    score(world.patient_a, "madrs", 30, at(MONDAY - timedelta(days=10)), context="intake_baseline")
+    score(world.patient_a, "phq9", 18, at(MONDAY - timedelta(days=3)), context="intake_baseline")
+    sessions(plan, 1)
+    score(world.patient_a, "madrs", 21, at(MONDAY, 14))
+    detect(at(MONDAY, 15), django_capture_on_commit_callbacks)
+    data = ReviewTask.objects.get().data
+    assert "MADRS has no baseline: PHQ-9 is used instead." in data["notes"]
+    assert data["scale"] == "phq9" and data["baseline"]["total"] == 18

@@ -15,7 +15,8 @@
   task when no review point coincides.
 - Scores: the review point's (or rule's) scale; when it has no total or no baseline was
   recorded on it, PHQ-9 (and the data says so). The baseline is the latest "intake baseline"
-  score before the first treatment (else the latest score before it, up to 28 days earlier);
+  score before the first treatment (else the latest score before it, up to the clinic's
+  baseline window earlier: `baseline_lookback_days` of its response rules, 28 by default);
   the score at the time point is the one nearest to the due time among those taken after the
   anchor (the n-th session's end, or the last week for week points).
 - `do_decide_review(actor, task, decision, note, values)` — continue / adjust / maintenance /
@@ -45,6 +46,7 @@ from ketacare.clinical.protocols import PhaseKind, Protocol
 from ketacare.clinical.scales import SCALES
 from ketacare.measures.course import Score, load_scores
 from ketacare.measures.models import Context
+from ketacare.measures.response_settings import response_rules_for
 from ketacare.measures.scheduling import clinic_zone
 from ketacare.notify.delivery import queue_notification
 from ketacare.notify.models import Channel
@@ -72,9 +74,6 @@ REVIEW_SYSTEM = Actor(label="ketacare-reviews")
 STOP_RULE_CODE = "stop_rule"
 # clinical.md §12: PHQ-9 is the self-report every patient gives at each visit [PRACTICE].
 DEFAULT_SCALE = "phq9"
-# A baseline is a score from before the first treatment, at most this long before it (the
-# screening-to-first-dose window of the trials, as measures/course.py).
-BASELINE_LOOKBACK = timedelta(days=28)
 ADJUST_FIELDS = ("dose_value", "frequency_count", "frequency_per_days", "sessions_planned")
 
 
@@ -216,11 +215,15 @@ def evidence(
     codes = [wanted] if wanted == DEFAULT_SCALE else [wanted, DEFAULT_SCALE]
     scores = [s for s in load_scores(plan.patient, codes) if s.at <= now]
 
+    # The clinic's baseline window (its response rules; 28 days by default), as the chart's
+    # course uses.
+    lookback = timedelta(days=response_rules_for(plan.clinic_id).baseline_lookback_days)
+
     def baseline_of(code: str) -> Score | None:
         before = [
             s
             for s in scores
-            if s.scale_code == code and first_dose - BASELINE_LOOKBACK <= s.at <= first_dose
+            if s.scale_code == code and first_dose - lookback <= s.at <= first_dose
         ]
         marked = [s for s in before if s.context == Context.INTAKE_BASELINE]
         chosen = marked or before
