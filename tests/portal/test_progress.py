@@ -68,3 +68,27 @@ def test_a_latest_score_that_raised_a_risk_flag_is_not_called_an_improvement(
     body = portal.client(portal.a).get("/portal/progress/").content.decode()
     assert "improvement" not in body
     assert "your care team has been told" in body and "crisis lines on this page" in body
+
+
+def test_the_patients_chart_shades_the_clinics_bands(portal: Any, world: Any) -> None:
+    """A clinic's MADRS bands (instruments.md §6, a clinic setting) shade the patient's own
+    progress chart as they shade the staff trajectories."""
+    from ketacare.accounts.audit import Actor
+    from ketacare.measures.thresholds_settings import do_set_scoring_thresholds
+
+    madrs = {f"madrs-{i}": 3 for i in range(1, 11)} | {"madrs-10": 5}  # 32
+    for days_ago in (20, 2):
+        a = do_record_assessment(SYSTEM, world.patient_a, "madrs", madrs)
+        type(a).objects.filter(pk=a.pk).update(
+            administered_at=timezone.now() - timedelta(days=days_ago)
+        )
+    body = portal.client(portal.a).get("/portal/progress/").content.decode()
+    assert "severe (35–60)" in body
+    do_set_scoring_thresholds(
+        Actor(user_id=world.admin_a.pk, label="admin", clinic_id=world.clinic_a.pk),
+        world.clinic_a,
+        {"madrs_severe_from": 31},
+        reason="Müller 2003 bands",
+    )
+    body = portal.client(portal.a).get("/portal/progress/").content.decode()
+    assert "severe (31–60)" in body and "severe (35–60)" not in body

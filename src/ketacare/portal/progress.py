@@ -14,6 +14,7 @@ from ketacare.clinical import scales
 from ketacare.measures.forms import short_name
 from ketacare.measures.models import Assessment, AssessmentStatus
 from ketacare.measures.svg import Frame, Point, Shade, trajectory_svg
+from ketacare.measures.thresholds_settings import scoring_thresholds_for
 from ketacare.measures.views_trajectories import HIGHER_IS_BETTER, band_shades
 from ketacare.patients.models import Patient
 
@@ -75,6 +76,8 @@ def for_patient(patient: Patient) -> list[ScaleProgress]:
             "assessment_id", flat=True
         )
     )
+    # The clinic's bands where they are configurable (MADRS, pain NRS), as the staff charts.
+    thresholds = scoring_thresholds_for(patient.clinic_id)
     result = []
     for code, items in by_scale.items():
         scale = scales.get_scale(code)
@@ -82,7 +85,7 @@ def for_patient(patient: Patient) -> list[ScaleProgress]:
         first, latest = items[0].total, items[-1].total
         assert first is not None and latest is not None
         rows = [(a.administered_at.date(), int(a.total or 0), a.band) for a in items]
-        shades: list[Shade] = band_shades(scale) if scale.bands else []
+        shades: list[Shade] = band_shades(scale, thresholds) if scale.bands else []
         svg = ""
         if len(items) > 1 and scale.min_total is not None and scale.max_total is not None:
             svg = trajectory_svg(
