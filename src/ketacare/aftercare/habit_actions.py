@@ -2,7 +2,9 @@
 
 A day has one log per patient; logging the same day again updates it and the audit entry
 keeps what it was before. A goal is never edited: a new target for the same habit ends the
-old goal the day before the new one starts.
+old goal the day before the new one starts. Setting a goal takes `once`, the form's one-time
+submission key (core/submission.py): Set pressed twice sets it once, instead of answering the
+second press "a goal for this habit already starts on …" as if nothing had been saved.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ketacare.accounts.audit import Actor, record
 from ketacare.aftercare.days import before_birth, refuse_before_birth, years_ahead
 from ketacare.aftercare.models import GOAL_KIND_CHOICES, HabitGoal, HabitLog, HabitSource
 from ketacare.clinical.habits import MINUTES_PER_DAY, GoalKind
+from ketacare.core import submission
 from ketacare.measures.scheduling import clinic_today
 from ketacare.patients.models import Patient
 
@@ -32,6 +35,8 @@ LOG_FIELDS = (
     "note",
 )
 BLANK: dict[str, Any] = {"activity_kind": "", "note": ""}
+# What a goal form's one-time key is for (core/submission.py `scope`), with the patient.
+ONCE_GOAL = "aftercare.habit_goal"
 # The largest target each goal can have: what a week or a day can physically hold, so a slip
 # (10000 drinks, 5000 minutes of sleep a night) is caught; not a clinical limit.
 GOAL_TARGET_MAX = {
@@ -116,7 +121,9 @@ def goal_problems(patient: Patient, values: Mapping[str, Any]) -> list[tuple[str
     return problems
 
 
-def do_set_goal(actor: Actor, patient: Patient, values: Mapping[str, Any]) -> HabitGoal:
+def do_set_goal(
+    actor: Actor, patient: Patient, values: Mapping[str, Any], *, once: str = ""
+) -> HabitGoal:
     problems = goal_problems(patient, values)
     if problems:
         raise ActionError(*problems[0])
@@ -147,6 +154,7 @@ def do_set_goal(actor: Actor, patient: Patient, values: Mapping[str, Any]) -> Ha
             note=(values.get("note") or "").strip(),
             set_by_id=actor.user_id,
         )
+        submission.remember(actor, once, submission.scope(ONCE_GOAL, patient.pk), goal.pk)
         record(
             actor,
             "aftercare.goal.set",

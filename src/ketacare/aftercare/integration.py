@@ -3,6 +3,10 @@
 A risk answer other than "none" raises a safety flag (safety.actions.do_raise_flag) the moment
 it is saved, in the same transaction, once per note: a risk disclosed in a session must not wait
 for the signature. "Urgent" raises a high flag that also asks for a C-SSRS (clinical.md §16).
+
+Creating a note or an addendum takes `once`, the form's one-time submission key
+(core/submission.py): stored with the new row in the same transaction, so Save pressed twice
+writes (and flags) once.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from ketacare.aftercare.models import (
     NoteStatus,
     RiskAnswer,
 )
+from ketacare.core import submission
 from ketacare.measures.scheduling import clinic_today
 from ketacare.patients.models import Patient
 from ketacare.safety.actions import do_raise_flag
@@ -31,6 +36,10 @@ from ketacare.treatments.models import TreatmentSession
 
 TEXT_FIELDS = ("intentions", "themes", "insights", "homework", "risk_note")
 RISK_LEVELS = {RiskAnswer.CONCERN: RiskLevel.MODERATE, RiskAnswer.URGENT: RiskLevel.HIGH}
+# What a one-time key is for (core/submission.py `scope`): a note hangs off the patient, an
+# addendum off its note.
+ONCE_NOTE = "aftercare.integration_note"
+ONCE_ADDENDUM = "aftercare.integration_addendum"
 
 
 def _user_id(actor: Actor) -> int:
@@ -79,6 +88,8 @@ def do_save_note(
     patient: Patient,
     values: Mapping[str, Any],
     note: IntegrationNote | None = None,
+    *,
+    once: str = "",
 ) -> IntegrationNote:
     """Create (note=None) or update a draft. `values`: a form's cleaned_data with
     kind, held_on, appointment (id or None), treatment_sessions (ids), the text fields, risk.
@@ -124,6 +135,8 @@ def do_save_note(
         note.updated_at = timezone.now()
         note.save()
         note.treatment_sessions.set(sessions)
+        if creating:
+            submission.remember(actor, once, submission.scope(ONCE_NOTE, patient.pk), note.pk)
         record(
             actor,
             "aftercare.integration.created" if creating else "aftercare.integration.updated",
@@ -163,7 +176,9 @@ def do_sign_note(actor: Actor, note: IntegrationNote) -> IntegrationNote:
     return note
 
 
-def do_add_addendum(actor: Actor, note: IntegrationNote, text: str) -> IntegrationAddendum:
+def do_add_addendum(
+    actor: Actor, note: IntegrationNote, text: str, *, once: str = ""
+) -> IntegrationAddendum:
     text = (text or "").strip()
     if not text:
         raise ActionError("text", "Write the addendum.")
@@ -174,6 +189,7 @@ def do_add_addendum(actor: Actor, note: IntegrationNote, text: str) -> Integrati
         addendum = IntegrationAddendum.objects.create(
             note=note, text=text, author_id=_user_id(actor)
         )
+        submission.remember(actor, once, submission.scope(ONCE_ADDENDUM, note.pk), addendum.pk)
         record(
             actor,
             "aftercare.integration.addendum",

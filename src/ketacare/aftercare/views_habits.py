@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ketacare.accounts.access import staff_view
@@ -21,6 +22,7 @@ from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.accounts.request import ClinicRequest
 from ketacare.aftercare.forms import HabitGoalForm, HabitLogForm
 from ketacare.aftercare.habit_actions import (
+    ONCE_GOAL,
     do_end_goal,
     do_log_habits,
     do_set_goal,
@@ -28,7 +30,9 @@ from ketacare.aftercare.habit_actions import (
 )
 from ketacare.aftercare.habit_data import habit_charts, week_rows
 from ketacare.aftercare.models import HabitGoal, HabitLog, HabitSource
+from ketacare.core import submission
 from ketacare.core.form_errors import add_refusals
+from ketacare.core.submission import AlreadySaved, already_saved
 from ketacare.measures.scheduling import clinic_today
 from ketacare.patients.access import access_patient
 from ketacare.patients.models import Patient
@@ -92,12 +96,18 @@ def habits_page(request: ClinicRequest, patient_id: str) -> HttpResponse:
 @require_POST
 def goal_add(request: ClinicRequest, patient_id: str) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.HABIT_GOAL_SET)
+    here = reverse("aftercare_patient:habits", args=[patient.pk])
+    once, first = submission.page_key(request, submission.scope(ONCE_GOAL, patient.pk))
+    if first:  # before the one-goal-per-start rule, which would refuse the repeat
+        return already_saved(request, here)
     form = HabitGoalForm(request.POST)
     if form.is_valid():
         add_refusals(form, goal_problems(patient, form.cleaned_data))
     if form.is_valid():
         try:
-            do_set_goal(actor_from_request(request), patient, form.cleaned_data)
+            do_set_goal(actor_from_request(request), patient, form.cleaned_data, once=once)
+        except AlreadySaved:
+            return already_saved(request, here)
         except ActionError as exc:
             form.add_error(_field(exc, form), exc.message)
         else:

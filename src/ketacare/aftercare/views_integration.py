@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ketacare.accounts.access import staff_view
@@ -19,9 +20,17 @@ from ketacare.accounts.audit import actor_from_request, audit
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.accounts.request import ClinicRequest
 from ketacare.aftercare.forms import AddendumForm, IntegrationNoteForm
-from ketacare.aftercare.integration import do_add_addendum, do_save_note, do_sign_note
+from ketacare.aftercare.integration import (
+    ONCE_ADDENDUM,
+    ONCE_NOTE,
+    do_add_addendum,
+    do_save_note,
+    do_sign_note,
+)
 from ketacare.aftercare.models import IntegrationNote, NoteStatus
+from ketacare.core import submission
 from ketacare.core.form_errors import add_refusal
+from ketacare.core.submission import AlreadySaved, already_saved
 from ketacare.evaluations.models import RouteChoice
 from ketacare.measures.scheduling import clinic_today, clinic_zone
 from ketacare.patients.access import access_patient
@@ -63,6 +72,10 @@ def _note(patient: Patient, pk: int) -> IntegrationNote:
     if note is None:
         raise Http404("No such note.")
     return note
+
+
+def _note_url(patient: Patient, pk: object) -> str:
+    return reverse("aftercare_patient:note", args=[patient.pk, pk])
 
 
 def _initial(note: IntegrationNote) -> dict[str, Any]:
@@ -120,10 +133,15 @@ def note_new(request: ClinicRequest, patient_id: str) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.INTEGRATION_WRITE)
     choices = _choices(patient)
     if request.method == "POST":
+        once, first = submission.page_key(request, submission.scope(ONCE_NOTE, patient.pk))
+        if first:
+            return already_saved(request, _note_url(patient, first))
         form = IntegrationNoteForm(request.POST, today=clinic_today(patient.clinic), **choices)
         if form.is_valid():
             try:
-                note = do_save_note(actor_from_request(request), patient, _values(form))
+                note = do_save_note(actor_from_request(request), patient, _values(form), once=once)
+            except AlreadySaved as saved:
+                return already_saved(request, _note_url(patient, saved.object_id))
             except ActionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
@@ -225,10 +243,15 @@ def note_sign(request: ClinicRequest, patient_id: str, pk: int) -> HttpResponse:
 def note_addendum(request: ClinicRequest, patient_id: str, pk: int) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.INTEGRATION_WRITE)
     note = _note(patient, pk)
+    once, first = submission.page_key(request, submission.scope(ONCE_ADDENDUM, note.pk))
+    if first:
+        return already_saved(request, _note_url(patient, note.pk))
     form = AddendumForm(request.POST)
     if form.is_valid():
         try:
-            do_add_addendum(actor_from_request(request), note, form.cleaned_data["text"])
+            do_add_addendum(actor_from_request(request), note, form.cleaned_data["text"], once=once)
+        except AlreadySaved:
+            return already_saved(request, _note_url(patient, note.pk))
         except ActionError as exc:
             add_refusal(form, exc.field, exc.message)
         else:
