@@ -144,7 +144,12 @@ def test_every_element_we_store_survives_create_and_read(world: Any, intake: Cli
     urls = {e["url"] for e in read["extension"]}
     assert "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex" not in urls
     # Reading it back and posting it again gives the same record (apart from MRN and id).
-    again = post(intake, {k: v for k, v in read.items() if k not in ("id", "meta")})
+    # (The same name and birth date: the header says it is another person.)
+    again = post(
+        intake,
+        {k: v for k, v in read.items() if k not in ("id", "meta")},
+        **{"X-KetaCare-Confirm-Duplicate": "true"},
+    )
     twin = Patient.objects.get(pk=again.json()["id"])
     fields = [
         "legal_given_name",
@@ -378,7 +383,7 @@ def test_if_none_exist_never_matches_another_clinics_patient(
 
 def test_if_none_exist_with_several_matches_is_412(world: Any, intake: Client) -> None:
     post(intake, new_patient())
-    post(intake, new_patient())
+    post(intake, new_patient(), **{"X-KetaCare-Confirm-Duplicate": "true"})
     before = Patient.objects.count()
     response = post(intake, new_patient(), **{"If-None-Exist": "name=curie"})
     assert response.status_code == 412

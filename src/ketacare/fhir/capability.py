@@ -82,7 +82,13 @@ def _patient() -> dict[str, Any]:
         "profile": "http://hl7.org/fhir/StructureDefinition/Patient",
         "interaction": [
             {"code": "read"},
-            {"code": "create", "documentation": "The MRN is assigned by KetaCare."},
+            {
+                "code": "create",
+                "documentation": "The MRN is assigned by KetaCare. A legal name and birthDate "
+                "matching a patient of the clinic (case and accents aside) answers 409 "
+                "duplicate naming that Patient, nothing created; use If-None-Exist to reuse a "
+                "match, or send X-KetaCare-Confirm-Duplicate: true for a different person.",
+            },
             {"code": "search-type", "documentation": "GET, or POST to Patient/_search."},
         ],
         "versioning": "no-version",

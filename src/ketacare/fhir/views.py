@@ -2,11 +2,18 @@
 
 Views parse and check, then hand over: reads go through `access_patient`, creates through
 `do_register_patient`, searches through `run_patient_search` on the token's clinic.
+
+A create whose legal name and date of birth match a patient of the clinic (as the staff page
+and the JSON API check, `patients.forms.same_name_and_birth`) answers 409 `duplicate` naming
+that patient, unless the request carries `X-KetaCare-Confirm-Duplicate: true` (a different
+person). FHIR has no standard element for this; a conditional create (`If-None-Exist`) is the
+standard way to reuse a match instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -19,7 +26,7 @@ from ketacare.fhir.bundle import page_links, searchset
 from ketacare.fhir.capability import capability_statement
 from ketacare.fhir.http import FORM_TYPE, fhir_endpoint, media_type, read_json_body
 from ketacare.fhir.outcome import FhirError, fhir_response
-from ketacare.fhir.patient_resource import cleaned_patient_data, patient_to_fhir
+from ketacare.fhir.patient_resource import cleaned_patient_data, mrn_system, patient_to_fhir
 from ketacare.fhir.patient_search import (
     RESULT_PARAMS,
     PatientSearch,
@@ -28,6 +35,7 @@ from ketacare.fhir.patient_search import (
 )
 from ketacare.patients.access import access_patient
 from ketacare.patients.actions import do_register_patient
+from ketacare.patients.forms import same_name_and_birth
 from ketacare.patients.models import Patient
 
 
@@ -79,11 +87,62 @@ def _location(patient: Patient) -> str:
 def _create(request: HttpRequest) -> HttpResponse:
     require(request, Perm.PATIENT_CREATE)
     data = cleaned_patient_data(read_json_body(request))
+    confirmed = _confirmed_different_person(request)
     existing = _if_none_exist(request)
     if existing is not None:
         return existing
+    if not confirmed:
+        _refuse_same_name_and_birth(request, data)
     patient = do_register_patient(actor_from_request(request), request.clinic, data)  # type: ignore[attr-defined]
     return fhir_response(patient_to_fhir(patient), 201, {"Location": _location(patient)})
+
+
+CONFIRM_DUPLICATE_HEADER = "X-KetaCare-Confirm-Duplicate"
+
+
+def _confirmed_different_person(request: HttpRequest) -> bool:
+    """The `X-KetaCare-Confirm-Duplicate` header: `true` registers even when a patient of the
+    same legal name and date of birth exists; absent or `false` asks (409). Anything else is
+    a 400, so a typo never registers a second chart by accident."""
+    value = request.headers.get(CONFIRM_DUPLICATE_HEADER, "").strip().lower()
+    if value in ("", "false"):
+        return False
+    if value == "true":
+        return True
+    raise FhirError(
+        400,
+        "invalid",
+        f"The {CONFIRM_DUPLICATE_HEADER} header must be 'true' (a different person with the "
+        "same name and date of birth) or left out; nothing was created.",
+    )
+
+
+def _refuse_same_name_and_birth(request: HttpRequest, data: dict[str, Any]) -> None:
+    clinic = request.clinic  # type: ignore[attr-defined]
+    twin = same_name_and_birth(
+        clinic, data["legal_given_name"], data["legal_family_name"], data["birth_date"]
+    )
+    if twin is None:
+        return
+    # The answer names another chart to a caller who may only create: audited as a read.
+    audit(
+        request,
+        "fhir.patient.read",
+        object_type="patient",
+        object_id=twin.pk,
+        patient_id=twin.pk,
+        detail={"via": "duplicate-check"},
+    )
+    raise FhirError(
+        409,
+        "duplicate",
+        f"Patient.name and Patient.birthDate: a patient with this legal name and date of birth "
+        f"already exists: Patient/{twin.pk} (MRN {twin.mrn}); nothing was created. If this is "
+        f"that person, use Patient/{twin.pk} (or send If-None-Exist: "
+        f"identifier={mrn_system(clinic)}|{twin.mrn}); if it is a different person, send the "
+        f"request again with the header {CONFIRM_DUPLICATE_HEADER}: true.",
+        "Patient.name",
+    )
 
 
 def _if_none_exist(request: HttpRequest) -> HttpResponse | None:
