@@ -123,9 +123,12 @@ def test_qids_remission_at_5() -> None:
 
 
 def test_scale_without_remission_definition_says_so() -> None:
-    result = classify_course("gad7", 16, weekly(3))
+    # A programme whose rules list no remission for MADRS: response only. (GAD-7 used to be
+    # called a "response" here; it has no response definition at all, see below.)
+    no_remission = ResponseRules(remission_at_or_below={"phq9": 4})
+    result = classify_course("madrs", 16, weekly(3), no_remission)
     assert result.status is CourseStatus.RESPONSE
-    assert "No remission threshold is set for gad7." in result.reasons
+    assert "No remission threshold is set for madrs." in result.reasons
 
 
 def test_partial_response_threshold_can_use_the_25_percent_band() -> None:
@@ -177,3 +180,26 @@ def test_rules_out_of_order_are_refused() -> None:
 def test_the_rules_used_are_returned_with_the_result() -> None:
     rules = ResponseRules(remission_at_or_below={"madrs": 12})
     assert classify_course("madrs", 30, weekly(12), rules).rules is rules
+
+
+# --- response is defined on depression scales only (clinical.md §12) ------------------------
+
+
+@pytest.mark.parametrize("code", ["gad7", "pcl5", "isi", "pain_nrs"])
+def test_no_response_or_remission_is_named_on_a_scale_without_a_definition(code: str) -> None:
+    """A 50 % fall on GAD-7, PCL-5, ISI or the pain NRS is not called a response: §12 defines
+    response on MADRS, HAM-D, QIDS-SR16 and PHQ-9; PTSD response is on the CAPS-5 (≥30 %), and
+    the pain definition is unconfirmed. The change is shown; a rise is still worse."""
+    fell = classify_course(code, 10, [(date(2026, 3, 1), 7), (date(2026, 3, 8), 2)])
+    assert fell.status is CourseStatus.NOT_CLASSIFIED
+    assert fell.percent_change == -80.0
+    assert all(status is CourseStatus.NOT_CLASSIFIED for _, status in fell.events)
+    assert any("depression scales only" in r for r in fell.reasons)
+    rose = classify_course(code, 6, [(date(2026, 3, 1), 9)])
+    assert rose.status is CourseStatus.WORSENING
+
+
+def test_depression_scales_are_still_classified() -> None:
+    for code in ("phq9", "madrs", "qids_sr16"):
+        result = classify_course(code, 20, [(date(2026, 3, 1), 9)])
+        assert result.status in (CourseStatus.RESPONSE, CourseStatus.REMISSION)

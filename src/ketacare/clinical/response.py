@@ -34,6 +34,16 @@ class CourseStatus(StrEnum):
     RESPONSE = "response"
     REMISSION = "remission"
     RELAPSE = "relapse"
+    # A scale with no response definition in the reference: the change is shown, not named.
+    NOT_CLASSIFIED = "not_classified"
+
+
+# The scales clinical.md §12 defines response and remission on: "≥50% reduction from baseline
+# on the primary scale (MADRS, HAM-D, QIDS-SR16, PHQ-9)" (HAM-D is not given in this app). On
+# any other scale a course is not called a response: PTSD response is defined on the
+# clinician-rated CAPS-5 (≥30 %, S41), not the PCL-5; the pain definition is unconfirmed; GAD-7
+# and ISI have none. There the change from baseline is reported, and a rise is still "worse".
+RESPONSE_SCALES = frozenset({"phq9", "madrs", "qids_sr16"})
 
 
 def _default_remission() -> Mapping[str, int]:
@@ -150,6 +160,13 @@ def _single_status(
     """Status of one assessment on its own (without relapse history) and the reason."""
     fall = Fraction(baseline - total, baseline)
     change = f"{total} vs baseline {baseline} ({_fmt(-fall)})"
+    if scale_code not in RESPONSE_SCALES:
+        if total > baseline:
+            return CourseStatus.WORSENING, f"{change}: worse than baseline"
+        return (
+            CourseStatus.NOT_CLASSIFIED,
+            f"{change}: no response definition on this scale (clinical.md §12)",
+        )
     remission_max = rules.remission_at_or_below.get(scale_code)
     if remission_max is not None and total <= remission_max:
         return CourseStatus.REMISSION, f"{change}: at or below remission {remission_max}"
@@ -242,6 +259,19 @@ def classify_course(
     change = Fraction(latest_total - baseline, baseline)
     reasons = [f"Latest: {reason}."]
     remission_max = rules.remission_at_or_below.get(scale_code)
+    if scale_code not in RESPONSE_SCALES:
+        reasons.append(
+            "Response and remission are defined on depression scales only (MADRS, HAM-D, "
+            f"QIDS-SR16, PHQ-9; clinical.md §12): on {scale_code} the change from baseline is "
+            "shown, not classified."
+        )
+        return CourseResult(
+            status=events[-1][1],
+            percent_change=round(float(change * 100), 1),
+            reasons=tuple(reasons),
+            events=tuple(events),
+            rules=rules,
+        )
     if remission_max is None:
         reasons.append(f"No remission threshold is set for {scale_code}.")
     elif baseline <= remission_max:

@@ -44,6 +44,7 @@ STATUS_LABELS = {
     CourseStatus.RESPONSE: "Response",
     CourseStatus.REMISSION: "Remission",
     CourseStatus.RELAPSE: "Relapse",
+    CourseStatus.NOT_CLASSIFIED: "Change shown (no response definition on this scale)",
 }
 
 # A treatment appointment in one of these statuses is a session that took place.
@@ -59,6 +60,7 @@ STATUS_TONES = {
     CourseStatus.RESPONSE: "good",
     CourseStatus.REMISSION: "good",
     CourseStatus.RELAPSE: "bad",
+    CourseStatus.NOT_CLASSIFIED: "none",
 }
 
 

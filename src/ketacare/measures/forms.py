@@ -139,8 +139,9 @@ def default_context(has_baseline: bool) -> str:
 class EpisodeForm(forms.ModelForm):
     primary_scale = forms.ChoiceField(
         choices=[(code, SCALES[code].name) for code in PRIMARY_SCALES],
-        help_text="Response and remission are judged on this scale, against the episode's "
-        "baseline.",
+        help_text="The course is judged on this scale, against the episode's baseline. "
+        "Response and remission are defined on PHQ-9, MADRS and QIDS-SR16 only; on the others "
+        "the change from baseline is shown.",
     )
 
     class Meta:
