@@ -71,3 +71,14 @@ def test_the_depression_scale_keeps_its_baseline_and_response_line(world: Any) -
     record(world, "phq9", phq, 3)
     svg = str(panels(world)["phq9"].svg)
     assert "Baseline 16" in svg and "Response ≤8" in svg
+
+
+def test_gad7_keeps_its_baseline_but_draws_no_response_line(world: Any) -> None:
+    """GAD-7 has no response definition (clinical.md §12 defines response on depression
+    scales), so its chart shows the baseline and no "Response" line, as its course shows the
+    change and never names a response."""
+    gad = {f"gad7-{n}": 2 for n in range(1, 8)}  # 14
+    record(world, "gad7", gad, 3)
+    record(world, "gad7", {f"gad7-{n}": 1 for n in range(1, 8)}, 1)  # 7
+    svg = str(panels(world)["gad7"].svg)
+    assert "Baseline 14" in svg and "Response" not in svg

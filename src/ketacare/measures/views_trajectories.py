@@ -20,7 +20,7 @@ from ketacare.accounts.access import staff_view
 from ketacare.accounts.audit import audit
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.accounts.request import ClinicRequest
-from ketacare.clinical.response import ResponseRules
+from ketacare.clinical.response import RESPONSE_SCALES, ResponseRules
 from ketacare.clinical.scales import SCALES, Scale
 from ketacare.clinical.thresholds import DEFAULTS, ScoringThresholds, bands_for
 from ketacare.measures.course import (
@@ -102,7 +102,8 @@ def _reference_lines(
     symptom totals where lower is better; response = a fall from baseline, clinical.md §12).
     On MOAA/S a fall is deeper sedation (clinical.md §10), and CADSS, AUDIT-C and the
     screeners are not followed against a treatment baseline: a "Response" line there would
-    name a worse or meaningless score a response.
+    name a worse or meaningless score a response. The response line itself only on the scales
+    clinical.md §12 defines response on (`RESPONSE_SCALES`: PHQ-9, MADRS, QIDS-SR16).
     """
     lines: list[RefLine] = []
     if scale.code not in PRIMARY_SCALES:
@@ -124,6 +125,8 @@ def _reference_lines(
         suffix = f" · {title[:14]}" if len(spans) > 1 else ""
         total = baseline.total
         lines.append(RefLine(total, f"Baseline {total}{suffix}", "baseline", start, end))
+        if scale.code not in RESPONSE_SCALES:
+            continue  # no response definition on this scale (clinical.md §12): baseline only
         lines.append(
             RefLine(
                 total * (1 - rules.response_pct / 100),
