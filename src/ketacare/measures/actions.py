@@ -222,9 +222,11 @@ def do_mark_entered_in_error(actor: Actor, assessment: Assessment, reason: str) 
     reason = reason.strip()
     if not reason:
         raise ActionError("reason", "Say why this assessment was entered in error.")
+    if len(reason) > 300:  # the stored reason's size: refused, never cut short
+        raise ActionError("reason", "Keep the reason to at most 300 characters.")
     with transaction.atomic():
         assessment.status = AssessmentStatus.ENTERED_IN_ERROR
-        assessment.error_reason = reason[:300]
+        assessment.error_reason = reason
         assessment.save(update_fields=["status", "error_reason"])
         record(
             actor,
@@ -233,7 +235,7 @@ def do_mark_entered_in_error(actor: Actor, assessment: Assessment, reason: str) 
             object_id=assessment.pk,
             patient_id=assessment.patient_id,
             clinic_id=assessment.patient.clinic_id,
-            detail={"reason": reason[:300]},
+            detail={"reason": reason},
         )
 
 

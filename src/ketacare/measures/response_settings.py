@@ -155,6 +155,8 @@ def do_set_response_rules(
     reason = (reason or "").strip()
     if not reason:
         raise ActionError("reason", "Say why the definition changes (e.g. the programme).")
+    if len(reason) > 2000:
+        raise ActionError("reason", "Keep the reason to at most 2000 characters.")
     by_key = {s.key: s for s in settings_for(clinic)}
     wanted: dict[str, int] = {}
     for key, value in values.items():
@@ -190,7 +192,7 @@ def do_set_response_rules(
             rules_from(row)  # ResponseRules checks the thresholds are in order
         except ValueError as exc:
             raise ActionError("partial_response_pct", str(exc)) from None
-        row.reason = reason[:2000]
+        row.reason = reason
         row.updated_by_id = actor.user_id
         row.updated_at = timezone.now()
         row.save()

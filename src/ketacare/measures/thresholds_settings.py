@@ -107,6 +107,8 @@ def do_set_scoring_thresholds(
     reason = (reason or "").strip()
     if not reason:
         raise ActionError("reason", "Say why the thresholds change (e.g. the population).")
+    if len(reason) > 2000:
+        raise ActionError("reason", "Keep the reason to at most 2000 characters.")
     with transaction.atomic():
         Clinic.objects.select_for_update().filter(pk=clinic.pk).first()
         before = thresholds.values_of(scoring_thresholds_for(clinic))
@@ -127,7 +129,7 @@ def do_set_scoring_thresholds(
             for key, value in after.items()
             if key not in COLUMNS and value != defaults.get(key)
         }
-        row.reason = reason[:2000]
+        row.reason = reason
         row.updated_by_id = actor.user_id
         row.updated_at = timezone.now()
         row.save()
