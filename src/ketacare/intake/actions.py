@@ -313,19 +313,7 @@ def do_convert_request(
         if problem:
             raise ActionError("status", problem)
         patient = do_register_patient(actor, locked.clinic, patient_data)
-        now = timezone.now()
-        _move(actor, locked, S.CONVERTED, f"Registered as {patient.mrn}.", now)
-        locked.converted_patient = patient
-        locked.converted_at = now
-        locked.save(
-            update_fields=[
-                "status",
-                "status_reason",
-                "status_changed_at",
-                "converted_patient",
-                "converted_at",
-            ]
-        )
+        _close_with(actor, locked, patient, f"Registered as {patient.mrn}.")
         record(
             actor,
             "intake.request.converted",
@@ -337,3 +325,45 @@ def do_convert_request(
         )
     consultation.refresh_from_db()
     return patient
+
+
+def do_link_request(actor: Actor, consultation: ConsultationRequest, patient: Patient) -> None:
+    """The person asking is already a patient of the clinic (the registration form found the
+    same legal name and date of birth, or staff recognised them): close the request as
+    converted, pointing at that chart, and register no one."""
+    with transaction.atomic():
+        locked = _locked(consultation)
+        problem = conversion_problem(locked)
+        if problem:
+            raise ActionError("status", problem)
+        if patient.clinic_id != locked.clinic_id:
+            # Views fetch the patient through the clinic; this guards any other caller.
+            raise ActionError("patient", "That patient is not a patient of this clinic.")
+        reason = f"Already a patient: linked to {patient.mrn}, not registered again."
+        _close_with(actor, locked, patient, reason)
+        record(
+            actor,
+            "intake.request.linked",
+            object_type="consultation_request",
+            object_id=locked.pk,
+            patient_id=patient.pk,
+            clinic_id=locked.clinic_id,
+            detail={"mrn": patient.mrn},
+        )
+    consultation.refresh_from_db()
+
+
+def _close_with(actor: Actor, locked: ConsultationRequest, patient: Patient, reason: str) -> None:
+    now = timezone.now()
+    _move(actor, locked, S.CONVERTED, reason, now)
+    locked.converted_patient = patient
+    locked.converted_at = now
+    locked.save(
+        update_fields=[
+            "status",
+            "status_reason",
+            "status_changed_at",
+            "converted_patient",
+            "converted_at",
+        ]
+    )

@@ -1,4 +1,5 @@
-"""Forms: the public consultation request, and the staff contact-attempt and status forms.
+"""Forms: the public consultation request, the staff contact-attempt and status forms, and the
+registration form of "Convert to patient".
 
 Every text field has a maximum length (the same as its column), so an oversize value is a
 clear error naming the field, never a database error. Names and messages are not policed for
@@ -24,7 +25,7 @@ from ketacare.intake.models import (
 )
 from ketacare.intake.spam import HONEYPOT_FIELD
 from ketacare.intake.wording import contact_consent_text, newsletter_consent_text
-from ketacare.patients.forms import clean_phone
+from ketacare.patients.forms import PatientForm, clean_phone
 from ketacare.patients.models import ContactMethod
 
 CONSENT_MISSING = (
@@ -213,3 +214,11 @@ class StatusForm(forms.Form):
     reason = forms.CharField(
         label="Reason", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ConvertForm(PatientForm):
+    """The patient registration form, on "Convert to patient": the same checks, and for a
+    patient of the clinic with the same legal name and date of birth the page offers to link
+    the request to them (a button beside the question) instead of opening their chart."""
+
+    twin_instead = "Link this request to them instead"

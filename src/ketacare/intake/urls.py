@@ -19,4 +19,5 @@ urlpatterns = [
     path("<int:request_id>/attempts/", views.record_attempt, name="record_attempt"),
     path("<int:request_id>/status/", views.set_status, name="set_status"),
     path("<int:request_id>/convert/", views.convert, name="convert"),
+    path("<int:request_id>/link/", views.link, name="link"),
 ]

@@ -23,9 +23,10 @@ from ketacare.accounts.request import ClinicRequest
 from ketacare.core.form_errors import labelled
 from ketacare.intake import actions
 from ketacare.intake.access import access_request, clinic_requests
-from ketacare.intake.forms import ContactAttemptForm, StatusForm
+from ketacare.intake.forms import ContactAttemptForm, ConvertForm, StatusForm
 from ketacare.intake.models import OPEN_STATUSES, ConsultationRequest, RequestStatus
 from ketacare.intake.wording import contact_consent_text
+from ketacare.patients.access import access_patient
 from ketacare.patients.forms import PatientForm
 
 PAGE_SIZE = 25
@@ -258,7 +259,7 @@ def convert(request: ClinicRequest, request_id: int) -> HttpResponse:
         messages.error(request, problem)
         return _back(consultation, "status")
     if request.method == "GET":
-        form = PatientForm(initial=prefill(consultation))
+        form = ConvertForm(initial=prefill(consultation))
         audit(
             request,
             "intake.request.convert_form_viewed",
@@ -266,11 +267,13 @@ def convert(request: ClinicRequest, request_id: int) -> HttpResponse:
             object_id=consultation.pk,
         )
     else:
-        form = PatientForm(request.POST)
+        # With the clinic: a patient of the same legal name and birth date is asked about.
+        form = ConvertForm(request.POST, clinic=request.clinic)
         if form.is_valid():
+            data = {name: form.cleaned_data[name] for name in PatientForm.Meta.fields}
             try:
                 patient = actions.do_convert_request(
-                    actor_from_request(request), consultation, form.cleaned_data
+                    actor_from_request(request), consultation, data
                 )
             except ActionError as refused:
                 messages.error(request, refused.message)
@@ -291,3 +294,24 @@ def convert(request: ClinicRequest, request_id: int) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@staff_view(Perm.INTAKE_QUEUE)
+@require_POST
+def link(request: ClinicRequest, request_id: int) -> HttpResponse:
+    """The person is already a patient: close the request pointing at their chart, offered
+    on "Convert to patient" beside a matching patient. The same people as converting."""
+    consultation = access_request(request, request_id)
+    require(request, Perm.PATIENT_CREATE)
+    patient = access_patient(request, request.POST.get("patient", ""))
+    try:
+        actions.do_link_request(actor_from_request(request), consultation, patient)
+    except ActionError as refused:
+        messages.error(request, refused.message)
+        return _back(consultation, "status")
+    messages.success(
+        request,
+        f"Request #{consultation.pk} is linked to {patient.display_name} ({patient.mrn}) and "
+        "marked converted; no new patient was registered.",
+    )
+    return redirect("patients:chart", patient_id=patient.pk)

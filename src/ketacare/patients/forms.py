@@ -99,6 +99,11 @@ class PatientForm(forms.ModelForm):
         the question). The API asks the same question itself (a 409)."""
         super().__init__(*args, **kwargs)
         self.clinic = clinic
+        # The clinic's patient of the same legal name and birth date, once the form asked.
+        self.twin: Patient | None = None
+
+    # What the question offers besides "Register anyway"; a page with another way out says so.
+    twin_instead = "Open their chart instead"
 
     def clean_legal_given_name(self) -> str:
         return _required_text(self.cleaned_data["legal_given_name"])
@@ -154,13 +159,13 @@ class PatientForm(forms.ModelForm):
         twin = same_name_and_birth(self.clinic, given, family, born)
         if twin is None:
             return
+        self.twin = twin
         self.fields["confirm_duplicate"] = forms.BooleanField(
             required=False, label=CONFIRM_DUPLICATE_LABEL
         )
         self.add_error(
             "confirm_duplicate",
-            f"{duplicate_message(twin)} Open their chart instead, or tick "
-            f"“{CONFIRM_DUPLICATE_LABEL}”.",
+            f"{duplicate_message(twin)} {self.twin_instead}, or tick “{CONFIRM_DUPLICATE_LABEL}”.",
         )
 
 
