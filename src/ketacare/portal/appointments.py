@@ -1,7 +1,8 @@
 """The patient's own appointments in the portal: what is coming, confirm, ask for another
 time. Asking never moves the booking: it marks the appointment (the same
 `reschedule_requested_at` the reminder link sets, shown on the staff appointment page) and
-writes a message to the care team's inbox.
+writes a message to the care team's inbox. The request takes `once`, the form's one-time
+submission key (core/submission.py): pressed twice, it sends one message.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
+from ketacare.core import submission
 from ketacare.patients.models import Patient
 from ketacare.portal.messaging import do_patient_send
 from ketacare.portal.models import MessageKind
@@ -19,6 +21,9 @@ from ketacare.scheduling import reminders
 from ketacare.scheduling.models import Appointment, AppointmentStatus
 
 UPCOMING_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+# What a reschedule form's one-time key is for (core/submission.py `scope`), with the
+# appointment; the key is stored with the message it sent.
+ONCE_RESCHEDULE = "portal.reschedule"
 
 
 def upcoming(patient: Patient) -> QuerySet[Appointment]:
@@ -72,7 +77,7 @@ def do_confirm(actor: Actor, patient: Patient, appointment_id: str) -> Appointme
 
 
 def do_ask_reschedule(
-    actor: Actor, patient: Patient, appointment_id: str, note: str
+    actor: Actor, patient: Patient, appointment_id: str, note: str, *, once: str = ""
 ) -> Appointment:
     """Mark the request and message the care team; the booking itself stays as it is."""
     note = (note or "").strip()
@@ -88,13 +93,16 @@ def do_ask_reschedule(
         body = f"I would like another time for my {fresh.get_type_display().lower()} on {when}."
         if note:
             body += f"\n\n{note}"
-        do_patient_send(
+        sent = do_patient_send(
             actor,
             patient,
             body,
             subject=f"Reschedule request: {when}",
             kind=MessageKind.RESCHEDULE,
             appointment=fresh,
+        )
+        submission.remember(
+            actor, once, submission.scope(ONCE_RESCHEDULE, fresh.pk), sent.message.pk
         )
         _audit(actor, fresh, "reschedule_requested", first=first, with_note=bool(note))
     return fresh

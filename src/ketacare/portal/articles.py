@@ -16,9 +16,13 @@ from django.utils.safestring import SafeString, mark_safe
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic, User
+from ketacare.core import submission
 from ketacare.patients.models import DiagnosisStatus, Patient
 from ketacare.plans.models import PlanStatus, TreatmentPlan
 from ketacare.portal.models import Article, Stage
+
+# What the new-article form's one-time key is for (core/submission.py `scope`), with the clinic.
+ONCE_ARTICLE = "portal.article"
 
 
 def render_body(text: str) -> SafeString:
@@ -108,8 +112,16 @@ def article_problems(data: dict[str, object]) -> list[tuple[str, str]]:
 
 
 def do_save_article(
-    actor: Actor, user: User, clinic: Clinic, article: Article | None, data: dict[str, object]
+    actor: Actor,
+    user: User,
+    clinic: Clinic,
+    article: Article | None,
+    data: dict[str, object],
+    *,
+    once: str = "",
 ) -> Article:
+    """Create (`article` None) or edit an article. A create stores `once`, the editor's
+    one-time submission key (core/submission.py), with it: Save pressed twice makes one."""
     problems = article_problems(data)
     if problems:
         raise ActionError(*problems[0])
@@ -125,7 +137,10 @@ def do_save_article(
         article.title, article.summary, article.body = title, summary, body
         article.conditions, article.stages = conditions, stages
         article.updated_by, article.updated_at = user, now
+        creating = article.pk is None
         article.save()
+        if creating:
+            submission.remember(actor, once, submission.scope(ONCE_ARTICLE, clinic.pk), article.pk)
         record(
             actor,
             "portal.article.saved",

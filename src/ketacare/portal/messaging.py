@@ -3,6 +3,10 @@ own transaction and audit entry. Message text never goes into the audit log.
 
 A patient's message with risk words (clinical.risk_words) raises a risk flag for staff at
 once (safety.actions.do_raise_flag) and the portal shows crisis resources to the patient.
+
+Sending takes `once`, the form's one-time submission key (core/submission.py), stored with the
+new thread (a first message) or message (a reply) in the same transaction: Send pressed twice
+sends, and flags, once.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic, User
 from ketacare.clinical.risk_words import find_risk_phrases
+from ketacare.core import submission
 from ketacare.patients.models import Patient
 from ketacare.portal.models import Message, MessageKind, MessageThread, ThreadStatus
 from ketacare.safety.actions import do_raise_flag
@@ -25,6 +30,12 @@ from ketacare.scheduling.models import Appointment
 
 MAX_BODY = 5000
 MAX_SUBJECT = 150
+# What a one-time key is for (core/submission.py `scope`): a patient's new conversation hangs
+# off the patient (the key is stored with the thread), a patient's or a staff member's reply
+# off the thread (stored with the message).
+ONCE_THREAD = "portal.thread"
+ONCE_PATIENT_REPLY = "portal.patient_reply"
+ONCE_STAFF_REPLY = "portal.staff_reply"
 
 
 def _body_problem(body: str) -> str:
@@ -86,11 +97,13 @@ def do_patient_send(
     subject: str = "",
     kind: str = MessageKind.MESSAGE,
     appointment: Appointment | None = None,
+    once: str = "",
 ) -> Sent:
     """A patient writes to the care team (a new thread when `thread` is None)."""
     text = _clean_body(body)
     now = timezone.now()
     with transaction.atomic():
+        new_thread = thread is None
         if thread is None:
             problem = _subject_problem(subject)
             if problem:
@@ -112,6 +125,12 @@ def do_patient_send(
             risk_phrases=list(risk.found),
             sent_at=now,
         )
+        if new_thread:
+            submission.remember(actor, once, submission.scope(ONCE_THREAD, patient.pk), thread.pk)
+        else:
+            submission.remember(
+                actor, once, submission.scope(ONCE_PATIENT_REPLY, thread.pk), message.pk
+            )
         MessageThread.objects.filter(pk=thread.pk).update(
             last_message_at=now, status=ThreadStatus.OPEN
         )
@@ -136,13 +155,16 @@ def do_patient_send(
     return Sent(message, risk.concerning)
 
 
-def do_staff_reply(actor: Actor, user: User, thread: MessageThread, body: str) -> Message:
+def do_staff_reply(
+    actor: Actor, user: User, thread: MessageThread, body: str, *, once: str = ""
+) -> Message:
     text = _clean_body(body)
     now = timezone.now()
     with transaction.atomic():
         message = Message.objects.create(
             thread=thread, from_patient=False, sender=user, body=text, sent_at=now
         )
+        submission.remember(actor, once, submission.scope(ONCE_STAFF_REPLY, thread.pk), message.pk)
         # Replying means the staff member has read the patient's messages.
         Message.objects.filter(thread=thread, from_patient=True, read_at=None).update(
             read_at=now, read_by=user

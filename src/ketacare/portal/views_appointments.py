@@ -5,9 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from ketacare.accounts.actions import ActionError
+from ketacare.core import submission
+from ketacare.core.submission import AlreadySaved, already_saved
 from ketacare.portal import appointments as actions
 from ketacare.portal.access import PortalRequest, portal_audit, portal_patient_required
 from ketacare.scheduling import reminders
@@ -59,12 +62,21 @@ def confirm(request: PortalRequest, appointment_id: str) -> HttpResponse:
 @require_POST
 def reschedule(request: PortalRequest, appointment_id: str) -> HttpResponse:
     _own(request, appointment_id)
+    once, first = submission.page_key(
+        request, submission.scope(actions.ONCE_RESCHEDULE, appointment_id)
+    )
+    if first:
+        return already_saved(request, reverse("portal:appointments"))
     note = request.POST.get("note", "")
     if len(note) > 2000:
         messages.error(request, "note: please keep it under 2000 characters.")
         return redirect("portal:appointments")
     try:
-        actions.do_ask_reschedule(request.portal_actor, request.patient, appointment_id, note)
+        actions.do_ask_reschedule(
+            request.portal_actor, request.patient, appointment_id, note, once=once
+        )
+    except AlreadySaved:
+        return already_saved(request, reverse("portal:appointments"))
     except ActionError as problem:
         messages.error(request, f"{problem.message}")
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketacare.accounts.access import staff_view
@@ -12,6 +13,8 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import actor_from_request
 from ketacare.accounts.permissions import Perm
 from ketacare.accounts.request import ClinicRequest
+from ketacare.core import submission
+from ketacare.core.submission import AlreadySaved, already_saved
 from ketacare.portal import articles
 from ketacare.portal.access import PortalRequest, portal_patient_required
 from ketacare.portal.models import Article, Stage
@@ -46,6 +49,13 @@ def _staff_article(request: ClinicRequest, article_id: int) -> Article:
 def edit(request: ClinicRequest, article_id: int | None = None) -> HttpResponse:
     article = _staff_article(request, article_id) if article_id is not None else None
     errors: dict[str, str] = {}
+    once = ""
+    if request.method == "POST" and article is None:
+        once, first = submission.page_key(
+            request, submission.scope(articles.ONCE_ARTICLE, request.clinic.pk)
+        )
+        if first:
+            return already_saved(request, reverse("portal_articles:edit", args=[first]))
     if request.method == "POST":
         data: dict[str, object] = {
             "title": request.POST.get("title", ""),
@@ -60,7 +70,16 @@ def edit(request: ClinicRequest, article_id: int | None = None) -> HttpResponse:
         if not problems:
             try:
                 saved = articles.do_save_article(
-                    actor_from_request(request), request.user, request.clinic, article, data
+                    actor_from_request(request),
+                    request.user,
+                    request.clinic,
+                    article,
+                    data,
+                    once=once,
+                )
+            except AlreadySaved as first_saved:
+                return already_saved(
+                    request, reverse("portal_articles:edit", args=[first_saved.object_id])
                 )
             except ActionError as problem:
                 problems = [(problem.field, problem.message)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages as flash
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ketacare.accounts.access import staff_view
@@ -13,7 +14,9 @@ from ketacare.accounts.audit import Outcome, actor_from_request, audit
 from ketacare.accounts.models import User
 from ketacare.accounts.permissions import Perm
 from ketacare.accounts.request import ClinicRequest
+from ketacare.core import submission
 from ketacare.core.form_errors import labelled
+from ketacare.core.submission import AlreadySaved, already_saved
 from ketacare.portal import messaging
 from ketacare.portal.models import MessageThread, ThreadStatus
 
@@ -82,13 +85,23 @@ def _thread(request: ClinicRequest, thread_id: int) -> MessageThread:
 def thread_detail(request: ClinicRequest, thread_id: int) -> HttpResponse:
     thread = _thread(request, thread_id)
     actor = actor_from_request(request)
+    here = reverse("portal_inbox:thread", args=[thread.pk])
     error = ""
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
             if action == "reply":
-                messaging.do_staff_reply(actor, request.user, thread, request.POST.get("body", ""))
+                where = submission.scope(messaging.ONCE_STAFF_REPLY, thread.pk)
+                once, first = submission.page_key(request, where)
+                if first:
+                    return already_saved(request, here)
+                try:
+                    messaging.do_staff_reply(
+                        actor, request.user, thread, request.POST.get("body", ""), once=once
+                    )
+                except AlreadySaved:
+                    return already_saved(request, here)
                 flash.success(request, "Reply sent.")
             elif action == "assign":
                 raw = request.POST.get("assigned_to", "")

@@ -1,0 +1,87 @@
+"""Pressing Send or Save twice in the portal or on its staff pages sends once: a patient's new
+message (two conversations, and with risk words two flags), a patient's reply, a staff reply
+in the inbox, "ask for another time" (it wrote a second message to the care team's inbox) and
+a new education article. The second press goes to what the first saved, saying "Already
+saved"."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib.messages import get_messages
+
+from ketacare.portal.models import Article, Message, MessageKind, MessageThread
+from ketacare.safety.models import RiskFlag
+from tests.portal.test_appointments import make_appointment
+
+
+def _keys(page: Any) -> list[str]:
+    return re.findall(r'name="submission_key" value="([^"]+)"', page.content.decode())
+
+
+def _twice(client: Any, url: str, data: dict[str, Any]) -> Any:
+    first = client.post(url, data)
+    again = client.post(url, data)
+    assert first.status_code == again.status_code == 302
+    assert again["Location"] == first["Location"]
+    assert any(str(m).startswith("Already saved") for m in get_messages(again.wsgi_request))
+    return again
+
+
+def test_a_new_message_sent_twice_is_one_conversation_and_one_flag(portal: Any) -> None:
+    c = portal.client(portal.a)
+    (key,) = _keys(c.get("/portal/messages/"))
+    again = _twice(
+        c,
+        "/portal/messages/",
+        {"subject": "Tonight", "body": "I just want to die", "submission_key": key},
+    )
+    thread = MessageThread.objects.get()
+    assert again["Location"] == f"/portal/messages/{thread.pk}/"
+    assert Message.objects.count() == 1 and RiskFlag.objects.count() == 1
+    # The page the repeat leads to still shows the crisis resources.
+    assert 'data-testid="crisis-panel"' in c.get(again["Location"]).content.decode()
+
+
+def test_a_patient_reply_sent_twice_is_added_once(portal: Any) -> None:
+    c = portal.client(portal.a)
+    c.post("/portal/messages/", {"subject": "Sleep", "body": "Can I nap?"})
+    thread = MessageThread.objects.get()
+    url = f"/portal/messages/{thread.pk}/"
+    (key,) = _keys(c.get(url))
+    _twice(c, url, {"body": "Also: coffee?", "submission_key": key})
+    assert thread.messages.count() == 2
+
+
+def test_a_staff_reply_sent_twice_is_sent_once(portal: Any, world: Any, as_user: Any) -> None:
+    portal.client(portal.a).post("/portal/messages/", {"subject": "Sleep", "body": "Nap?"})
+    thread = MessageThread.objects.get()
+    nurse = as_user(world.nurse_a)
+    url = f"/inbox/{thread.pk}/"
+    (key,) = _keys(nurse.get(url))  # the reply form only; assigning and closing are updates
+    _twice(nurse, url, {"action": "reply", "body": "A short nap is fine.", "submission_key": key})
+    assert thread.messages.filter(from_patient=False).count() == 1
+
+
+def test_asking_for_another_time_twice_sends_one_request(portal: Any, world: Any) -> None:
+    appt = make_appointment(world.patient_a)
+    c = portal.client(portal.a)
+    (key,) = _keys(c.get("/portal/appointments/"))
+    _twice(
+        c,
+        f"/portal/appointments/{appt.pk}/reschedule/",
+        {"note": "Tuesdays after 3 pm", "submission_key": key},
+    )
+    assert Message.objects.filter(kind=MessageKind.RESCHEDULE).count() == 1
+
+
+def test_a_new_article_saved_twice_is_one_article(world: Any, as_user: Any) -> None:
+    admin = as_user(world.admin_a)
+    (key,) = _keys(admin.get("/articles/new/"))
+    data = {"title": "After your session", "body": "Rest today.", "submission_key": key}
+    again = _twice(admin, "/articles/new/", data)
+    article = Article.objects.get(clinic=world.clinic_a)
+    assert again["Location"] == f"/articles/{article.pk}/"
+    # Editing it is an update: its form carries no key.
+    assert _keys(admin.get(again["Location"])) == []
