@@ -21,9 +21,20 @@ from ketacare.scheduling import reminders
 from ketacare.scheduling.models import Appointment, AppointmentStatus
 
 UPCOMING_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+# The patient's note with a request: room for a few lines of times that suit, well inside a
+# message's own maximum (messaging.MAX_BODY) once the request's first sentence is added.
+MAX_NOTE = 2000
 # What a reschedule form's one-time key is for (core/submission.py `scope`), with the
 # appointment; the key is stored with the message it sent.
 ONCE_RESCHEDULE = "portal.reschedule"
+
+
+def note_problem(note: str) -> str:
+    """The words shown under the note field when it is too long ("" when it fits)."""
+    length = len((note or "").strip())
+    if length > MAX_NOTE:
+        return f"Please keep this to {MAX_NOTE} characters or fewer: it has {length}."
+    return ""
 
 
 def upcoming(patient: Patient) -> QuerySet[Appointment]:
@@ -80,6 +91,9 @@ def do_ask_reschedule(
     actor: Actor, patient: Patient, appointment_id: str, note: str, *, once: str = ""
 ) -> Appointment:
     """Mark the request and message the care team; the booking itself stays as it is."""
+    problem = note_problem(note)
+    if problem:
+        raise ActionError("note", problem)
     note = (note or "").strip()
     now = timezone.now()
     with transaction.atomic():

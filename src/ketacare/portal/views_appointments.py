@@ -20,17 +20,31 @@ from ketacare.scheduling.models import Appointment
 @portal_patient_required
 @require_GET
 def appointment_list(request: PortalRequest) -> HttpResponse:
+    return _page(request)
+
+
+def _page(
+    request: PortalRequest, *, asking: str = "", note: str = "", error: str = ""
+) -> HttpResponse:
+    """The list; `asking` is the appointment whose "ask for another time" form is shown again,
+    open, with the `note` typed and the `error` under it."""
     rows = [
         {
             "appointment": a,
             "when": reminders.local_when(a),
             "where": reminders.place(a),
             "instructions": reminders.pre_visit_instructions(a),
+            "asking": str(a.pk) == asking,
         }
         for a in actions.upcoming(request.patient)
     ]
     portal_audit(request, "portal.appointments.viewed", detail={"count": len(rows)})
-    return render(request, "portal/appointments.html", {"rows": rows})
+    return render(
+        request,
+        "portal/appointments.html",
+        {"rows": rows, "note": note, "note_error": error},
+        status=400 if error else 200,
+    )
 
 
 def _own(request: PortalRequest, appointment_id: str) -> None:
@@ -68,17 +82,20 @@ def reschedule(request: PortalRequest, appointment_id: str) -> HttpResponse:
     if first:
         return already_saved(request, reverse("portal:appointments"))
     note = request.POST.get("note", "")
-    if len(note) > 2000:
-        messages.error(request, "note: please keep it under 2000 characters.")
-        return redirect("portal:appointments")
+    problem = actions.note_problem(note)
+    if problem:
+        # Shown again with what was typed (a redirect lost it), the words under the field.
+        return _page(request, asking=str(appointment_id), note=note, error=problem)
     try:
         actions.do_ask_reschedule(
             request.portal_actor, request.patient, appointment_id, note, once=once
         )
     except AlreadySaved:
         return already_saved(request, reverse("portal:appointments"))
-    except ActionError as problem:
-        messages.error(request, f"{problem.message}")
+    except ActionError as refused:
+        if refused.field == "note":
+            return _page(request, asking=str(appointment_id), note=note, error=refused.message)
+        messages.error(request, refused.message)
     else:
         messages.success(
             request,
