@@ -193,6 +193,25 @@ class PersonaliseForm(forms.Form):
         return field if field in self.fields else None
 
 
+# A sign note or a status/phase reason is a sentence or a short paragraph in the plan's
+# history; 2000 characters (about a page) leave room for that and catch a pasted letter (10,000
+# characters were stored). Not a clinical limit. A plan review's note has its own (4000).
+NOTE_MAX = 2000
+NOTE_TOO_LONG = {
+    "max_length": "Please keep this to %(limit_value)d characters or fewer: it has %(show_value)d."
+}
+
+
+def _note_field(label: str, *, required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=NOTE_MAX,
+        error_messages=NOTE_TOO_LONG,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class StatusForm(forms.Form):
     """Offers the statuses the plan may move to (the action re-checks under the row lock)."""
 
@@ -200,7 +219,7 @@ class StatusForm(forms.Form):
         label="New status",
         choices=[(s.value, s.label) for s in PlanStatus if s != PlanStatus.DRAFT],
     )
-    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = _note_field("Reason")
 
     def __init__(self, *args: Any, current: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -213,7 +232,7 @@ class StatusForm(forms.Form):
 
 class PhaseForm(forms.Form):
     phase = forms.ChoiceField(label="Move to phase")
-    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = _note_field("Reason")
 
     def __init__(self, protocol: Protocol, current: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -223,6 +242,4 @@ class PhaseForm(forms.Form):
 
 
 class SignForm(forms.Form):
-    note = forms.CharField(
-        label="Note (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    note = _note_field("Note (optional)", required=False)
