@@ -1,8 +1,8 @@
 """Pressing Send or Save twice in the portal or on its staff pages sends once: a patient's new
 message (two conversations, and with risk words two flags), a patient's reply, a staff reply
-in the inbox, "ask for another time" (it wrote a second message to the care team's inbox) and
-a new education article. The second press goes to what the first saved, saying "Already
-saved"."""
+in the inbox, "ask for another time" (it wrote a second message to the care team's inbox), a
+new education article and a portal invitation (two emails). The second press goes to what
+the first saved, saying "Already saved"."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import Any
 
 from django.contrib.messages import get_messages
 
-from ketacare.portal.models import Article, Message, MessageKind, MessageThread
+from ketacare.notify.models import NotificationLog
+from ketacare.portal.models import Article, Message, MessageKind, MessageThread, PortalToken
 from ketacare.safety.models import RiskFlag
 from tests.portal.test_appointments import make_appointment
 
@@ -85,3 +86,18 @@ def test_a_new_article_saved_twice_is_one_article(world: Any, as_user: Any) -> N
     assert again["Location"] == f"/articles/{article.pk}/"
     # Editing it is an update: its form carries no key.
     assert _keys(admin.get(again["Location"])) == []
+
+
+def test_inviting_twice_emails_one_invitation(world: Any, as_user: Any) -> None:
+    world.patient_a.email = "ada@patient.test"
+    world.patient_a.save()
+    staff = as_user(world.nurse_a)
+    url = f"/patients/{world.patient_a.pk}/portal/"
+    (key,) = _keys(staff.get(url))  # the invite button; switching off is not a create
+    _twice(staff, url, {"action": "invite", "submission_key": key})
+    assert NotificationLog.objects.filter(purpose="portal.invite").count() == 1
+    assert PortalToken.objects.filter(account__patient=world.patient_a).count() == 1
+    # A new invitation later (a new page, a new key) is still sent.
+    (key,) = _keys(staff.get(url))
+    assert staff.post(url, {"action": "invite", "submission_key": key}).status_code == 302
+    assert NotificationLog.objects.filter(purpose="portal.invite").count() == 2

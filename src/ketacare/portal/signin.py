@@ -19,6 +19,7 @@ from django.utils import timezone
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import User
+from ketacare.core import submission
 from ketacare.notify.delivery import queue_notification
 from ketacare.notify.models import Channel
 from ketacare.patients.models import Patient
@@ -28,6 +29,8 @@ TOKEN_BYTES = 32
 INVITE_VALID = timedelta(days=7)
 SIGN_IN_VALID = timedelta(minutes=20)
 PATIENT_ROLE = "patient"
+# What the invite button's one-time key is for (core/submission.py `scope`), with the patient.
+ONCE_INVITE = "portal.invite"
 
 
 def hash_token(raw: str) -> str:
@@ -86,8 +89,12 @@ class Invitation:
     url: str
 
 
-def do_invite(actor: Actor, patient: Patient, invited_by: User | None = None) -> Invitation:
-    """Create (or re-invite) the patient's portal account and email a set-password link."""
+def do_invite(
+    actor: Actor, patient: Patient, invited_by: User | None = None, *, once: str = ""
+) -> Invitation:
+    """Create (or re-invite) the patient's portal account and email a set-password link.
+    `once` is the page's one-time submission key (core/submission.py), stored with the
+    account: the button pressed twice emails one invitation."""
     email = (patient.email or "").strip().lower()
     if not email:
         raise ActionError("email", "There is no email address on this chart: add one first.")
@@ -115,6 +122,7 @@ def do_invite(actor: Actor, patient: Patient, invited_by: User | None = None) ->
         elif not account.is_active:
             account.is_active = True
             account.save(update_fields=["is_active"])
+        submission.remember(actor, once, submission.scope(ONCE_INVITE, patient.pk), account.pk)
         raw = _issue(account, TokenPurpose.INVITE, INVITE_VALID)
         url = settings.KETACARE_BASE_URL + reverse("portal:welcome", args=[raw])
         _email(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from ketacare.accounts.access import staff_view
@@ -12,6 +13,8 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import actor_from_request
 from ketacare.accounts.permissions import Perm
 from ketacare.accounts.request import ClinicRequest
+from ketacare.core import submission
+from ketacare.core.submission import AlreadySaved, already_saved
 from ketacare.patients.access import access_patient
 from ketacare.portal import signin
 from ketacare.portal.models import PortalAccount
@@ -28,9 +31,19 @@ def portal_access(request: ClinicRequest, patient_id: str) -> HttpResponse:
         action = request.POST.get("action")
         try:
             if action == "invite":
-                signin.do_invite(actor_from_request(request), patient, invited_by=request.user)
+                here = reverse("portal_staff:access", args=[patient.pk])
+                where = submission.scope(signin.ONCE_INVITE, patient.pk)
+                once, first = submission.page_key(request, where)
+                if first:
+                    return already_saved(request, here)
+                try:
+                    signin.do_invite(
+                        actor_from_request(request), patient, invited_by=request.user, once=once
+                    )
+                except AlreadySaved:
+                    return already_saved(request, here)
                 messages.success(request, f"Invitation emailed to {patient.email}.")
-                return redirect("portal_staff:access", patient_id=patient.pk)
+                return redirect(here)
             if action == "deactivate" and account is not None:
                 signin.do_deactivate(actor_from_request(request), account)
                 messages.success(request, "Portal access switched off.")
