@@ -106,96 +106,189 @@ def _targets(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         raise ActionError("targets", "Targets must be a list.")
     out = []
+    problems = []
     for n, item in enumerate(value, start=1):
-        if not isinstance(item, Mapping):
-            raise ActionError("targets", f"Target {n} is not a scale and a value.")
-        code = str(item.get("scale", "")).strip()
         try:
-            scale = get_scale(code)
-        except (KeyError, ValueError):
-            raise ActionError("targets", f"Target {n}: unknown scale {code!r}.") from None
-        target = _whole("targets", item.get("target"), low=0, high=10_000)
-        if target is None:
-            raise ActionError("targets", f"Target {n} ({scale.name}): give a score.")
-        low, high = scale.min_total, scale.max_total
-        if low is not None and high is not None and not low <= target <= high:
-            raise ActionError(
-                "targets", f"Target {n}: {scale.name} totals run {low}–{high}, not {target}."
-            )
-        comparison = str(item.get("comparison") or "lt")
-        if comparison not in COMPARISONS:
-            raise ActionError("targets", f"Target {n}: comparison must be 'lt' or 'le'.")
-        out.append({"scale": scale.code, "target": target, "comparison": comparison})
+            out.append(_target(n, item))
+        except ActionError as problem:
+            problems.append((problem.field, problem.message))
+    if problems:
+        raise PlanProblems(problems)
     return out
 
 
-def clean_personalisation(protocol: Protocol, phase: str, values: Mapping[str, Any]) -> dict:
+def _target(n: int, item: Any) -> dict[str, Any]:
+    if not isinstance(item, Mapping):
+        raise ActionError("targets", f"Target {n} is not a scale and a value.")
+    code = str(item.get("scale", "")).strip()
+    try:
+        scale = get_scale(code)
+    except (KeyError, ValueError):
+        raise ActionError("targets", f"Target {n}: unknown scale {code!r}.") from None
+    target = _whole("targets", item.get("target"), low=0, high=10_000)
+    if target is None:
+        raise ActionError("targets", f"Target {n} ({scale.name}): give a score.")
+    low, high = scale.min_total, scale.max_total
+    if low is not None and high is not None and not low <= target <= high:
+        raise ActionError(
+            "targets", f"Target {n}: {scale.name} totals run {low}–{high}, not {target}."
+        )
+    comparison = str(item.get("comparison") or "lt")
+    if comparison not in COMPARISONS:
+        raise ActionError("targets", f"Target {n}: comparison must be 'lt' or 'le'.")
+    return {"scale": scale.code, "target": target, "comparison": comparison}
+
+
+class PlanProblems(ActionError):
+    """Every refused value of a personalisation at once, as (field, message) in the order the
+    checks run; `field` and `message` are the first, so a caller that knows only
+    `ActionError` sees what it always saw."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__(*problems[0])
+        self.problems = problems
+
+
+def problems_of(error: ActionError) -> list[tuple[str, str]]:
+    """(field, message) for every problem an action refused with."""
+    return list(getattr(error, "problems", [(error.field, error.message)]))
+
+
+def clean_personalisation(
+    protocol: Protocol,
+    phase: str,
+    values: Mapping[str, Any],
+    *,
+    plan: TreatmentPlan | None = None,
+) -> dict:
     """Check personalised values against the protocol; returns the cleaned values.
 
     The dose must be one of the protocol's titration steps (and whole 28 mg devices among the
     label doses for esketamine); a weight basis only applies to a weight-based dose; the
-    frequency may not bring sessions closer than the phase's minimum interval."""
-    unknown = set(values) - set(PERSONAL_FIELDS)
-    if unknown:
-        raise ActionError(sorted(unknown)[0], "This field cannot be personalised.")
-    cleaned: dict[str, Any] = {}
-    rule = protocol.dose_for(phase)
-    if "dose_value" in values:
-        dose = _decimal("dose_value", values["dose_value"])
-        if dose is not None:
-            try:
-                calculate_dose(rule, value=dose, weight_kg=70 if rule.is_weight_based else None)
-            except ValueError as problem:
-                raise ActionError("dose_value", str(problem).partition(": ")[2]) from None
-            if (
-                rule.max_dose_mg is not None
-                and not rule.is_weight_based
-                and dose > rule.max_dose_mg
-            ):
-                raise ActionError(
-                    "dose_value", f"Above the protocol maximum {rule.max_dose_mg} mg."
-                )
-        cleaned["dose_value"] = dose
-    if "weight_basis" in values:
-        basis = str(values["weight_basis"] or "")
-        if basis and basis not in WeightBasis.__members__.values():
-            raise ActionError("weight_basis", "Choose actual, ideal or adjusted body weight.")
-        if basis and not rule.is_weight_based:
-            raise ActionError("weight_basis", "This protocol's dose does not depend on weight.")
-        cleaned["weight_basis"] = basis
-    if "concentration_mg_per_ml" in values:
-        strength = _decimal("concentration_mg_per_ml", values["concentration_mg_per_ml"])
-        if strength is not None and rule.kind.value == "devices_28mg":
-            raise ActionError("concentration_mg_per_ml", "Esketamine is dosed in devices, not mL.")
-        cleaned["concentration_mg_per_ml"] = strength
-    if "frequency_count" in values or "frequency_per_days" in values:
-        count = _whole("frequency_count", values.get("frequency_count"), high=7)
-        per_days = _whole("frequency_per_days", values.get("frequency_per_days"), high=90)
-        if (count is None) != (per_days is None):
-            field = "frequency_per_days" if per_days is None else "frequency_count"
-            raise ActionError(field, "Give both the number of sessions and the period in days.")
-        if count is not None and per_days is not None:
-            _check_frequency(protocol, phase, count, per_days)
-        cleaned["frequency_count"], cleaned["frequency_per_days"] = count, per_days
-    if "sessions_planned" in values:
-        cleaned["sessions_planned"] = _whole(
-            "sessions_planned", values["sessions_planned"], high=200
-        )
-    if "targets" in values:
-        cleaned["targets"] = _targets(values["targets"])
-    if "goals" in values:
-        cleaned["goals"] = str(values["goals"] or "").strip()
-    if "starts_on" in values:
-        start = values["starts_on"]
-        if isinstance(start, str) and start:
-            try:
-                start = date.fromisoformat(start)
-            except ValueError:
-                raise ActionError("starts_on", "Use a date like 2026-12-01.") from None
-        if start not in (None, "") and not isinstance(start, date):
-            raise ActionError("starts_on", "Use a date like 2026-12-01.")
-        cleaned["starts_on"] = start or None
+    frequency may not bring sessions closer than the phase's minimum interval; with `plan`, a
+    new start date must be plausible for its patient (`_check_start`). Every field is checked
+    on its own and all problems are raised together (`PlanProblems`), so a prescriber fixing
+    a plan sees every problem at once."""
+    cleaned, problems = personalisation_problems(protocol, phase, values, plan=plan)
+    if problems:
+        raise PlanProblems(problems)
     return cleaned
+
+
+def personalisation_problems(
+    protocol: Protocol,
+    phase: str,
+    values: Mapping[str, Any],
+    *,
+    plan: TreatmentPlan | None = None,
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """(the values that passed, cleaned; (field, message) for every value refused). Stores
+    nothing: pages call it on what their form could read, to show the rules' problems beside
+    the form's own."""
+    cleaned: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    rule = protocol.dose_for(phase)
+    checks: list[tuple[tuple[str, ...], Any]] = [
+        (("dose_value",), lambda: {"dose_value": _clean_dose(rule, values["dose_value"])}),
+        (("weight_basis",), lambda: {"weight_basis": _clean_basis(rule, values["weight_basis"])}),
+        (
+            ("concentration_mg_per_ml",),
+            lambda: {
+                "concentration_mg_per_ml": _clean_strength(rule, values["concentration_mg_per_ml"])
+            },
+        ),
+        (
+            ("frequency_count", "frequency_per_days"),
+            lambda: _clean_frequency(protocol, phase, values),
+        ),
+        (
+            ("sessions_planned",),
+            lambda: {
+                "sessions_planned": _whole("sessions_planned", values["sessions_planned"], high=200)
+            },
+        ),
+        (("targets",), lambda: {"targets": _targets(values["targets"])}),
+        (("goals",), lambda: {"goals": str(values["goals"] or "").strip()}),
+        (("starts_on",), lambda: {"starts_on": _clean_start(values["starts_on"])}),
+    ]
+    for names, check in checks:
+        if not any(name in values for name in names):
+            continue
+        try:
+            cleaned.update(check())
+        except ActionError as problem:
+            problems.extend(problems_of(problem))
+    if plan is not None and "starts_on" in cleaned:
+        try:
+            _check_start(plan, cleaned)
+        except ActionError as problem:
+            problems.append((problem.field, problem.message))
+    for name in sorted(set(values) - set(PERSONAL_FIELDS)):
+        problems.append((name, "This field cannot be personalised."))
+    return cleaned, problems
+
+
+def _clean_dose(rule: Any, value: Any) -> Decimal | None:
+    dose = _decimal("dose_value", value)
+    if dose is not None:
+        try:
+            calculate_dose(rule, value=dose, weight_kg=70 if rule.is_weight_based else None)
+        except ValueError as problem:
+            raise ActionError("dose_value", str(problem).partition(": ")[2]) from None
+        if rule.max_dose_mg is not None and not rule.is_weight_based and dose > rule.max_dose_mg:
+            raise ActionError("dose_value", f"Above the protocol maximum {rule.max_dose_mg} mg.")
+    return dose
+
+
+def _clean_basis(rule: Any, value: Any) -> str:
+    basis = str(value or "")
+    if basis and basis not in WeightBasis.__members__.values():
+        raise ActionError("weight_basis", "Choose actual, ideal or adjusted body weight.")
+    if basis and not rule.is_weight_based:
+        raise ActionError("weight_basis", "This protocol's dose does not depend on weight.")
+    return basis
+
+
+def _clean_strength(rule: Any, value: Any) -> Decimal | None:
+    strength = _decimal("concentration_mg_per_ml", value)
+    if strength is not None and rule.kind.value == "devices_28mg":
+        raise ActionError("concentration_mg_per_ml", "Esketamine is dosed in devices, not mL.")
+    return strength
+
+
+def _clean_frequency(
+    protocol: Protocol, phase: str, values: Mapping[str, Any]
+) -> dict[str, int | None]:
+    problems = []
+    count = per_days = None
+    try:
+        count = _whole("frequency_count", values.get("frequency_count"), high=7)
+    except ActionError as problem:
+        problems.append((problem.field, problem.message))
+    try:
+        per_days = _whole("frequency_per_days", values.get("frequency_per_days"), high=90)
+    except ActionError as problem:
+        problems.append((problem.field, problem.message))
+    if problems:
+        raise PlanProblems(problems)
+    if (count is None) != (per_days is None):
+        field = "frequency_per_days" if per_days is None else "frequency_count"
+        raise ActionError(field, "Give both the number of sessions and the period in days.")
+    if count is not None and per_days is not None:
+        _check_frequency(protocol, phase, count, per_days)
+    return {"frequency_count": count, "frequency_per_days": per_days}
+
+
+def _clean_start(value: Any) -> date | None:
+    start = value
+    if isinstance(start, str) and start:
+        try:
+            start = date.fromisoformat(start)
+        except ValueError:
+            raise ActionError("starts_on", "Use a date like 2026-12-01.") from None
+    if start not in (None, "") and not isinstance(start, date):
+        raise ActionError("starts_on", "Use a date like 2026-12-01.")
+    return start or None
 
 
 # As for appointments (scheduling/forms.py): no course is planned more than two years ahead.
@@ -282,8 +375,9 @@ def do_create_plan(
             f"{protocol.route.label}: sign the evaluation first.",
         )
     first_phase = protocol.phases[0].code
-    cleaned = clean_personalisation(protocol, first_phase, values or {})
-    _check_start(TreatmentPlan(clinic=clinic, patient=patient), cleaned)
+    cleaned = clean_personalisation(
+        protocol, first_phase, values or {}, plan=TreatmentPlan(clinic=clinic, patient=patient)
+    )
     with transaction.atomic():
         Patient.objects.select_for_update().filter(pk=patient.pk).first()
         if TreatmentPlan.objects.filter(patient=patient, status__in=OPEN_STATUSES).exists():
@@ -326,8 +420,7 @@ def do_update_draft(actor: Actor, plan: TreatmentPlan, values: Mapping[str, Any]
         plan = _locked(plan)
         if plan.status != PlanStatus.DRAFT:
             raise ActionError("plan", "A signed plan changes by revision, with a reason.")
-        cleaned = clean_personalisation(plan_protocol(plan), plan.phase, values)
-        _check_start(plan, cleaned)
+        cleaned = clean_personalisation(plan_protocol(plan), plan.phase, values, plan=plan)
         for name, value in cleaned.items():
             setattr(plan, name, value)
         plan.updated_at = timezone.now()
@@ -416,8 +509,7 @@ def do_revise_plan(
     with transaction.atomic():
         plan = _locked(plan)
         _require_signed_open(plan)
-        cleaned = clean_personalisation(plan_protocol(plan), plan.phase, values)
-        _check_start(plan, cleaned)
+        cleaned = clean_personalisation(plan_protocol(plan), plan.phase, values, plan=plan)
         before = snapshot(plan)
         for name, value in cleaned.items():
             setattr(plan, name, value)

@@ -1,8 +1,11 @@
 """Forms for the plan pages. They parse types and offer the protocol's choices; the actions
-(`plans.actions.clean_personalisation`) apply the clinical checks and name the field."""
+(`plans.actions.clean_personalisation`) apply the clinical checks and name the field. The
+plan page shows both at once: the rules' problems with what the form could read sit beside
+the form's own (`plans.views.edit`), so no threshold is repeated here."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -145,10 +148,15 @@ class PersonaliseForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("frequency") == CUSTOM and not (
-            data.get("frequency_count") and data.get("frequency_per_days")
-        ):
-            self.add_error("frequency_count", "Give the number of sessions and the days.")
+        # Only for a number left out: one typed and refused already says what is wrong there.
+        empty = [
+            n
+            for n in ("frequency_count", "frequency_per_days")
+            if not data.get(n) and n not in self.errors
+        ]
+        if data.get("frequency") == CUSTOM and empty:
+            where = empty[0] if "frequency_count" in self.errors else "frequency_count"
+            self.add_error(where, "Give the number of sessions and the days.")
         return data
 
     def values(self) -> dict[str, Any]:
@@ -180,10 +188,14 @@ class PersonaliseForm(forms.Form):
         ]
         return out
 
-    def error_field(self, field: str) -> str | None:
-        """Where an action's error on `field` shows in this form."""
+    def error_field(self, field: str, message: str = "") -> str | None:
+        """Where an action's error on `field` shows in this form. A target's ("Target 2: …")
+        shows under the score it is about: `values()` sends the filled ones in field order."""
         if field == "targets":
             filled = [n for n in self.target_fields if self.cleaned_data.get(n) is not None]
+            nth = re.match(r"Target (\d+)\b", message)
+            if nth and 0 < int(nth.group(1)) <= len(filled):
+                return filled[int(nth.group(1)) - 1]
             return filled[0] if filled else None
         if (
             field in ("frequency_count", "frequency_per_days")

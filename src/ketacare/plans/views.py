@@ -256,11 +256,27 @@ def edit(request: ClinicRequest, patient_id: str, plan_id: int) -> HttpResponse:
             else:
                 actions.do_revise_plan(actor, plan, form.values(), form.cleaned_data["reason"])
         except ActionError as problem:
-            add_refusal(form, form.error_field(problem.field), problem.message, named=problem.field)
+            _refuse(form, actions.problems_of(problem))
         else:
             messages.success(request, "Draft saved." if is_draft else "Revision saved.")
             return _to(plan)
+    else:
+        # A value the form cannot take (500 sessions) must not hide the rules' problems with
+        # the values it could read (a frequency too close, a start in 1900): all at once.
+        _, problems = actions.personalisation_problems(
+            actions.plan_protocol(plan), plan.phase, form.values(), plan=plan
+        )
+        _refuse(
+            form,
+            [(f, m) for f, m in problems if form.error_field(f, m) not in form.errors],
+        )
     return _page(request, patient, plan, form=form, status=400)
+
+
+def _refuse(form: PersonaliseForm, problems: list[tuple[str, str]]) -> None:
+    """Each problem under the field it is about, in the page's words (not the code's name)."""
+    for field, message in problems:
+        add_refusal(form, form.error_field(field, message), message, named=field)
 
 
 @staff_view(Perm.PLAN_SIGN)
