@@ -4,6 +4,11 @@ Each action owns its transaction and audit entry, locks the plan row and re-read
 refuses bad input with an `ActionError` naming the field. A draft may be edited freely; signing
 makes revision 1; after that every change is a new `PlanRevision` with its author, time and
 reason, and the plan row only mirrors the latest revision.
+
+Creating a plan, signing it and changing its status or phase take `once`, the page form's
+one-time submission key (core/submission.py), stored with the plan or the revision in the same
+transaction: pressed twice, the repeat changes nothing and is not refused as if it had failed
+("already has an open plan", "only a draft can be signed").
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from ketacare.accounts.audit import Actor, record
 from ketacare.clinical.dosing import DoseCalculation, calculate_dose
 from ketacare.clinical.protocols import Protocol, WeightBasis
 from ketacare.clinical.scales import get_scale
+from ketacare.core import submission
 from ketacare.evaluations.gates import indication_label, signed_decision
 from ketacare.measures.scheduling import clinic_today
 from ketacare.patients.models import Patient
@@ -349,8 +355,21 @@ def _label_indication(protocol: Protocol) -> str | None:
     return protocol.indication.value if protocol.route.is_esketamine else None
 
 
+# What a one-time key is for (core/submission.py `scope`): a new plan hangs off the patient,
+# the rest off the plan (the key is stored with the revision made).
+ONCE_PLAN = "plans.plan"
+ONCE_SIGN = "plans.sign"
+ONCE_STATUS = "plans.status"
+ONCE_PHASE = "plans.phase"
+
+
 def do_create_plan(
-    actor: Actor, patient: Patient, protocol_code: str, values: Mapping[str, Any] | None = None
+    actor: Actor,
+    patient: Patient,
+    protocol_code: str,
+    values: Mapping[str, Any] | None = None,
+    *,
+    once: str = "",
 ) -> TreatmentPlan:
     """A draft plan under the clinic's current version of the protocol. The patient needs a
     signed eligibility decision allowing the protocol's route, and no other open plan."""
@@ -396,6 +415,7 @@ def do_create_plan(
             created_by_id=author_id(actor),
             **cleaned,
         )
+        submission.remember(actor, once, submission.scope(ONCE_PLAN, patient.pk), plan.pk)
         record(
             actor,
             "plans.plan.created",
@@ -464,7 +484,14 @@ def _append_revision(
     return revision
 
 
-def do_sign_plan(actor: Actor, plan: TreatmentPlan, reason: str = "") -> PlanRevision:
+def _remember(actor: Actor, once: str, kind: str, revision: PlanRevision) -> PlanRevision:
+    submission.remember(actor, once, submission.scope(kind, revision.plan_id), revision.pk)
+    return revision
+
+
+def do_sign_plan(
+    actor: Actor, plan: TreatmentPlan, reason: str = "", *, once: str = ""
+) -> PlanRevision:
     """Draft → active, revision 1. Eligibility is re-checked at signing."""
     with transaction.atomic():
         plan = _locked(plan)
@@ -479,9 +506,10 @@ def do_sign_plan(actor: Actor, plan: TreatmentPlan, reason: str = "") -> PlanRev
         plan.signed_at = timezone.now()
         if plan.starts_on is None:
             plan.starts_on = clinic_today(plan.clinic, plan.signed_at)
-        return _append_revision(
+        revision = _append_revision(
             actor, plan, RevisionKind.SIGNED, reason.strip() or "Plan signed.", {}
         )
+        return _remember(actor, once, ONCE_SIGN, revision)
 
 
 def _require_signed_open(plan: TreatmentPlan) -> None:
@@ -529,7 +557,9 @@ def do_record_review(actor: Actor, plan: TreatmentPlan, reason: str) -> PlanRevi
         return _append_revision(actor, plan, RevisionKind.REVIEW, reason, {})
 
 
-def do_set_status(actor: Actor, plan: TreatmentPlan, status: str, reason: str) -> PlanRevision:
+def do_set_status(
+    actor: Actor, plan: TreatmentPlan, status: str, reason: str, *, once: str = ""
+) -> PlanRevision:
     reason = _reason(reason)
     with transaction.atomic():
         plan = _locked(plan)
@@ -544,10 +574,13 @@ def do_set_status(actor: Actor, plan: TreatmentPlan, status: str, reason: str) -
         before = snapshot(plan)
         plan.status = status
         plan.status_reason = reason
-        return _append_revision(actor, plan, RevisionKind.STATUS, reason, _diff(before, plan))
+        revision = _append_revision(actor, plan, RevisionKind.STATUS, reason, _diff(before, plan))
+        return _remember(actor, once, ONCE_STATUS, revision)
 
 
-def do_set_phase(actor: Actor, plan: TreatmentPlan, phase: str, reason: str) -> PlanRevision:
+def do_set_phase(
+    actor: Actor, plan: TreatmentPlan, phase: str, reason: str, *, once: str = ""
+) -> PlanRevision:
     reason = _reason(reason)
     with transaction.atomic():
         plan = _locked(plan)
@@ -568,7 +601,8 @@ def do_set_phase(actor: Actor, plan: TreatmentPlan, phase: str, reason: str) -> 
                 clean_personalisation(protocol, phase, {"dose_value": plan.dose_value})
             except ActionError:
                 plan.dose_value = None
-        return _append_revision(actor, plan, RevisionKind.PHASE, reason, _diff(before, plan))
+        revision = _append_revision(actor, plan, RevisionKind.PHASE, reason, _diff(before, plan))
+        return _remember(actor, once, ONCE_PHASE, revision)
 
 
 # --- dose -----------------------------------------------------------------------------------

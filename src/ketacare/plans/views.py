@@ -24,7 +24,9 @@ from ketacare.accounts.request import ClinicRequest
 from ketacare.clinical.findings import Route
 from ketacare.clinical.protocols import Frequency
 from ketacare.clinical.scales import SCALES
+from ketacare.core import submission
 from ketacare.core.form_errors import add_refusal, labelled
+from ketacare.core.submission import AlreadySaved, already_saved
 from ketacare.evaluations.models import EligibilityDecision, EvaluationStatus
 from ketacare.measures.scheduling import clinic_today, clinic_zone
 from ketacare.patients.access import access_patient
@@ -80,9 +82,17 @@ def _plan(patient: Patient, plan_id: int) -> TreatmentPlan:
     return plan
 
 
+def _url(patient_id: object, plan_id: object, anchor: str = "") -> str:
+    return reverse("plans:detail", args=[patient_id, plan_id]) + (f"#{anchor}" if anchor else "")
+
+
 def _to(plan: TreatmentPlan, anchor: str = "") -> HttpResponse:
-    url = reverse("plans:detail", args=[plan.patient_id, plan.pk])
-    return HttpResponseRedirect(url + (f"#{anchor}" if anchor else ""))
+    return HttpResponseRedirect(_url(plan.patient_id, plan.pk, anchor))
+
+
+def _once(request: ClinicRequest, kind: str, plan: TreatmentPlan) -> tuple[str, str]:
+    """(the form's one-time key, the revision it made before: "" when new)."""
+    return submission.page_key(request, submission.scope(kind, plan.pk))
 
 
 def _can(request: ClinicRequest) -> dict[str, bool]:
@@ -216,12 +226,17 @@ def new(request: ClinicRequest, patient_id: str) -> HttpResponse:
     if request.method == "GET":
         audit(request, "plans.plan.choose_viewed", object_type="patient", patient_id=patient.pk)
         return _choose_page(request, patient, None)
+    once, first = submission.page_key(request, submission.scope(actions.ONCE_PLAN, patient.pk))
+    if first:  # before the one-open-plan rule, which would refuse the repeat
+        return already_saved(request, _url(patient.pk, first, "personalise"))
     form = ChooseProtocolForm(available_protocols(request.clinic), request.POST)
     if form.is_valid():
         try:
             plan = actions.do_create_plan(
-                actor_from_request(request), patient, form.cleaned_data["protocol"]
+                actor_from_request(request), patient, form.cleaned_data["protocol"], once=once
             )
+        except AlreadySaved as saved:
+            return already_saved(request, _url(patient.pk, saved.object_id, "personalise"))
         except ActionError as problem:
             add_refusal(
                 form, problem.field if problem.field in form.fields else "protocol", problem.message
@@ -284,10 +299,17 @@ def _refuse(form: PersonaliseForm, problems: list[tuple[str, str]]) -> None:
 def sign(request: ClinicRequest, patient_id: str, plan_id: int) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.PLAN_SIGN)
     plan = _plan(patient, plan_id)
+    once, first = _once(request, actions.ONCE_SIGN, plan)
+    if first:  # before "only a draft can be signed", which would refuse the repeat
+        return already_saved(request, _url(patient.pk, plan.pk))
     form = SignForm(request.POST)
     if form.is_valid():
         try:
-            actions.do_sign_plan(actor_from_request(request), plan, form.cleaned_data["note"])
+            actions.do_sign_plan(
+                actor_from_request(request), plan, form.cleaned_data["note"], once=once
+            )
+        except AlreadySaved:
+            return already_saved(request, _url(patient.pk, plan.pk))
         except ActionError as problem:
             form.add_error(None, problem.message)
         else:
@@ -301,6 +323,9 @@ def sign(request: ClinicRequest, patient_id: str, plan_id: int) -> HttpResponse:
 def set_status(request: ClinicRequest, patient_id: str, plan_id: int) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.PLAN_WRITE)
     plan = _plan(patient, plan_id)
+    once, first = _once(request, actions.ONCE_STATUS, plan)
+    if first:
+        return already_saved(request, _url(patient.pk, plan.pk))
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
@@ -309,7 +334,10 @@ def set_status(request: ClinicRequest, patient_id: str, plan_id: int) -> HttpRes
                 plan,
                 form.cleaned_data["status"],
                 form.cleaned_data["reason"],
+                once=once,
             )
+        except AlreadySaved:
+            return already_saved(request, _url(patient.pk, plan.pk))
         except ActionError as problem:
             add_refusal(form, problem.field, problem.message)
         else:
@@ -323,6 +351,9 @@ def set_status(request: ClinicRequest, patient_id: str, plan_id: int) -> HttpRes
 def set_phase(request: ClinicRequest, patient_id: str, plan_id: int) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.PLAN_WRITE)
     plan = _plan(patient, plan_id)
+    once, first = _once(request, actions.ONCE_PHASE, plan)
+    if first:  # before the form, which no longer offers the phase the plan is now in
+        return already_saved(request, _url(patient.pk, plan.pk))
     form = PhaseForm(actions.plan_protocol(plan), plan.phase, request.POST)
     if form.is_valid():
         try:
@@ -331,7 +362,10 @@ def set_phase(request: ClinicRequest, patient_id: str, plan_id: int) -> HttpResp
                 plan,
                 form.cleaned_data["phase"],
                 form.cleaned_data["reason"],
+                once=once,
             )
+        except AlreadySaved:
+            return already_saved(request, _url(patient.pk, plan.pk))
         except ActionError as problem:
             add_refusal(form, problem.field, problem.message)
         else:

@@ -1,0 +1,73 @@
+"""Pressing a plan page's button twice acts once, and the repeat is not refused as if it had
+failed: creating a plan (was "This patient already has an open plan"), signing it (was "Only a
+draft plan can be signed"), changing its status or its phase (was refused as a change to what
+it already is). The second press goes to the plan, saying "Already saved"."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.contrib.messages import get_messages
+
+from ketacare.plans.models import PlanRevision, TreatmentPlan
+from tests.plans.plan_helpers import active, draft, eligible
+
+pytestmark = pytest.mark.django_db
+
+
+def _keys(page: Any) -> list[str]:
+    return re.findall(r'name="submission_key" value="([^"]+)"', page.content.decode())
+
+
+def _twice(client: Any, url: str, data: dict[str, Any]) -> Any:
+    first = client.post(url, data)
+    again = client.post(url, data)
+    assert first.status_code == again.status_code == 302
+    assert again["Location"] == first["Location"]
+    assert any(str(m).startswith("Already saved") for m in get_messages(again.wsgi_request))
+    return again
+
+
+def _url(plan: TreatmentPlan, tail: str = "") -> str:
+    return f"/patients/{plan.patient_id}/plan/{plan.pk}/{tail}"
+
+
+def test_creating_a_plan_twice_opens_the_one_draft(world: Any, as_user: Any) -> None:
+    eligible(world.prescriber_a, world.patient_a)
+    client = as_user(world.prescriber_a)
+    url = f"/patients/{world.patient_a.pk}/plan/new/"
+    (key,) = _keys(client.get(url))
+    again = _twice(client, url, {"protocol": "iv_ketamine_depression", "submission_key": key})
+    plan = TreatmentPlan.objects.get(patient=world.patient_a)
+    assert again["Location"] == _url(plan) + "#personalise"
+
+
+def test_signing_twice_signs_once(world: Any, as_user: Any) -> None:
+    eligible(world.prescriber_a, world.patient_a)
+    plan = draft(world.prescriber_a, world.patient_a)
+    client = as_user(world.prescriber_a)
+    keys = _keys(client.get(_url(plan)))
+    assert len(keys) == 1  # the sign form; editing a draft is an update
+    _twice(client, _url(plan, "sign/"), {"note": "", "submission_key": keys[0]})
+    assert PlanRevision.objects.filter(plan=plan).count() == 1
+
+
+def test_status_and_phase_changed_twice_make_one_revision_each(world: Any, as_user: Any) -> None:
+    plan = active(world.prescriber_a, world.patient_a)
+    client = as_user(world.prescriber_a)
+    status_key, phase_key = _keys(client.get(_url(plan)))
+    _twice(
+        client,
+        _url(plan, "phase/"),
+        {"phase": "maintenance", "reason": "Responder", "submission_key": phase_key},
+    )
+    _twice(
+        client,
+        _url(plan, "status/"),
+        {"status": "on_hold", "reason": "Travel", "submission_key": status_key},
+    )
+    plan.refresh_from_db()
+    assert (plan.status, plan.phase, plan.revision) == ("on_hold", "maintenance", 3)
+    assert PlanRevision.objects.filter(plan=plan).count() == 3
