@@ -1,7 +1,8 @@
 """Pressing a plan page's button twice acts once, and the repeat is not refused as if it had
 failed: creating a plan (was "This patient already has an open plan"), signing it (was "Only a
 draft plan can be signed"), changing its status or its phase (was refused as a change to what
-it already is). The second press goes to the plan, saying "Already saved"."""
+it already is), and saving a new protocol version (was "Nothing was changed"). The second press
+goes to the plan (or the protocol's history), saying "Already saved"."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from django.contrib.messages import get_messages
 
-from ketacare.plans.models import PlanRevision, TreatmentPlan
+from ketacare.plans.models import ClinicProtocol, PlanRevision, TreatmentPlan
 from tests.plans.plan_helpers import active, draft, eligible
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +72,19 @@ def test_status_and_phase_changed_twice_make_one_revision_each(world: Any, as_us
     plan.refresh_from_db()
     assert (plan.status, plan.phase, plan.revision) == ("on_hold", "maintenance", 3)
     assert PlanRevision.objects.filter(plan=plan).count() == 3
+
+
+def test_a_protocol_version_saved_twice_is_stored_once(world: Any, as_user: Any) -> None:
+    client = as_user(world.admin_a)
+    url = "/protocols/iv_ketamine_depression/edit/"
+    page = client.get(url)
+    (key,) = _keys(page)
+    form = page.context["form"]
+    initial = {n: form.initial.get(n, "") for n in form.fields}
+    data = {n: ("" if value is None else value) for n, value in initial.items()}
+    data.update(
+        {"phases__induction__frequencies": "3/7", "reason": "Mon/Wed/Fri", "submission_key": key}
+    )
+    again = _twice(client, url, data)
+    assert again["Location"] == "/protocols/iv_ketamine_depression/#history"
+    assert ClinicProtocol.objects.filter(clinic=world.clinic_a).count() == 1

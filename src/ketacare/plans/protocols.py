@@ -7,6 +7,8 @@
 
 Edits go through `clinical.protocols.apply_edits`, so a racemic protocol stays internally
 consistent and an esketamine protocol never crosses its label floor; the error names the field.
+An edit takes `once`, the edit page's one-time submission key (core/submission.py), stored with
+the new version: Save pressed twice stores one version.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ketacare.clinical.protocols import (
     apply_edits,
     protocol_changes,
 )
+from ketacare.core import submission
 from ketacare.plans.models import ClinicProtocol
 
 
@@ -101,8 +104,22 @@ def protocol_history(clinic: Clinic, code: str) -> list[ClinicProtocol]:
     )
 
 
+# What the edit page's one-time key is for (core/submission.py `scope`): the clinic's protocol.
+ONCE_EDIT = "plans.protocol"
+
+
+def once_scope(clinic: Clinic, code: str) -> str:
+    return submission.scope(ONCE_EDIT, f"{clinic.pk}/{code}")
+
+
 def do_edit_protocol(
-    actor: Actor, clinic: Clinic, code: str, changes: Mapping[str, Any], reason: str
+    actor: Actor,
+    clinic: Clinic,
+    code: str,
+    changes: Mapping[str, Any],
+    reason: str,
+    *,
+    once: str = "",
 ) -> ClinicProtocol:
     """Store a new version of `code` at `clinic` with `changes` on top of the current version.
     ValueError from the clinical layer becomes an ActionError naming the field."""
@@ -135,6 +152,7 @@ def do_edit_protocol(
             created_by_id=author_id(actor),
             available=current_row.available if current_row else True,
         )
+        submission.remember(actor, once, once_scope(clinic, code), row.pk)
         record(
             actor,
             "plans.protocol.edited",

@@ -21,6 +21,8 @@ from ketacare.accounts.audit import actor_from_request
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.accounts.request import ClinicRequest
 from ketacare.clinical.protocols import LIBRARY, Protocol
+from ketacare.core import submission
+from ketacare.core.submission import AlreadySaved, already_saved
 from ketacare.plans import protocols
 from ketacare.plans.models import ClinicProtocol
 from ketacare.plans.protocol_forms import AvailabilityForm, ProtocolEditForm, field_name
@@ -130,6 +132,12 @@ def protocol_detail(request: ClinicRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def protocol_edit(request: ClinicRequest, code: str) -> HttpResponse:
     protocol = _protocol(request, code)
+    history = reverse("plans_clinic:detail", args=[code]) + "#history"
+    once = ""
+    if request.method == "POST":
+        once, first = submission.page_key(request, protocols.once_scope(request.clinic, code))
+        if first:  # before comparing with the version the first press stored ("nothing changed")
+            return already_saved(request, history)
     form = ProtocolEditForm(protocol, request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
@@ -142,7 +150,10 @@ def protocol_edit(request: ClinicRequest, code: str) -> HttpResponse:
                     code,
                     form.changes(),
                     form.cleaned_data["reason"],
+                    once=once,
                 )
+            except AlreadySaved:
+                return already_saved(request, history)
             except ActionError as problem:
                 name = problem.field if problem.field == "reason" else field_name(problem.field)
                 form.add_error(name if name in form.fields else None, problem.message)
