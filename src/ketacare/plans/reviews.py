@@ -44,6 +44,7 @@ from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic, User
 from ketacare.clinical.protocols import PhaseKind, Protocol
 from ketacare.clinical.scales import SCALES
+from ketacare.core import submission
 from ketacare.measures.course import Score, load_scores
 from ketacare.measures.models import Context
 from ketacare.measures.response_settings import response_rules_for
@@ -421,19 +422,26 @@ def maintenance_phase(protocol: Protocol, current: str) -> str | None:
 # --- the decision ---------------------------------------------------------------------------
 
 
+# What the decision form's one-time key is for (core/submission.py `scope`), with the task.
+ONCE_DECISION = "plans.review_decision"
+
+
 def do_decide_review(
     actor: Actor,
     task: ReviewTask,
     decision: str,
     note: str,
     values: Mapping[str, Any] | None = None,
+    *,
+    once: str = "",
 ) -> ReviewTask:
     """Record the prescriber's decision and change the plan accordingly, in one transaction.
 
     adjust → `do_revise_plan(values, kind=review)`; maintenance → `do_set_phase` to the
     protocol's next maintenance phase; stop → `do_set_status(stopped)` (and the plan's other
     open tasks are closed with it); continue → `do_record_review` (a revision that changes no
-    value)."""
+    value). `once` is the decision form's one-time submission key (core/submission.py), stored
+    with the task: Decide pressed twice decides once and is not refused "already decided"."""
     note = (note or "").strip()
     if decision not in ReviewDecision.values:
         raise ActionError("decision", "Choose continue, adjust, maintenance or stop.")
@@ -468,6 +476,7 @@ def do_decide_review(
         task.decided_at = now
         task.revision = revision
         task.save()
+        submission.remember(actor, once, submission.scope(ONCE_DECISION, task.pk), task.pk)
         record(
             actor,
             "plans.review.decided",

@@ -15,6 +15,7 @@ from django import forms
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from ketacare.accounts.access import staff_view
@@ -22,10 +23,17 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import actor_from_request, audit
 from ketacare.accounts.permissions import Perm
 from ketacare.accounts.request import ClinicRequest
+from ketacare.core import submission
+from ketacare.core.submission import AlreadySaved, already_saved
 from ketacare.patients.access import access_patient
 from ketacare.plans.actions import plan_protocol
 from ketacare.plans.models import ReviewDecision, ReviewStatus, ReviewTask
-from ketacare.plans.reviews import ADJUST_FIELDS, do_decide_review, maintenance_phase
+from ketacare.plans.reviews import (
+    ADJUST_FIELDS,
+    ONCE_DECISION,
+    do_decide_review,
+    maintenance_phase,
+)
 
 LIST_LIMIT = 200
 RECENT_DECIDED = 20
@@ -109,14 +117,25 @@ def decide(request: ClinicRequest, pk: int) -> HttpResponse:
     task = _task(request, pk)
     patient = access_patient(request, task.patient_id, Perm.PLAN_REVIEW)
     if request.method == "POST":
+        here = reverse("reviews:decide", args=[task.pk])
+        once, first = submission.page_key(request, submission.scope(ONCE_DECISION, task.pk))
+        if first:  # before "already decided", which would refuse the repeat
+            return already_saved(request, here)
         form = DecisionForm(request.POST, initial=_initial(task))
         if form.is_valid():
             data = form.cleaned_data
             values = {name: data.get(name) for name in ADJUST_FIELDS}
             try:
                 do_decide_review(
-                    actor_from_request(request), task, data["decision"], data["note"], values
+                    actor_from_request(request),
+                    task,
+                    data["decision"],
+                    data["note"],
+                    values,
+                    once=once,
                 )
+            except AlreadySaved:
+                return already_saved(request, here)
             except ActionError as problem:
                 field = problem.field if problem.field in form.fields else None
                 form.add_error(field, problem.message)
