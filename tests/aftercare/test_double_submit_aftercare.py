@@ -6,31 +6,17 @@ an update of that day, so a repeat changes nothing."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
-from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from ketacare.aftercare.models import HabitGoal, HabitLog, IntegrationAddendum, IntegrationNote
 from ketacare.safety.models import RiskFlag
 from tests.aftercare.helpers import note_form
+from tests.submission_helpers import form_keys, post_twice
 
 pytestmark = pytest.mark.django_db
-
-
-def _keys(page: Any) -> list[str]:
-    return re.findall(r'name="submission_key" value="([^"]+)"', page.content.decode())
-
-
-def _twice(client: Any, url: str, data: dict[str, Any]) -> Any:
-    first = client.post(url, data)
-    again = client.post(url, data)
-    assert first.status_code == again.status_code == 302
-    assert again["Location"] == first["Location"]
-    assert any(str(m).startswith("Already saved") for m in get_messages(again.wsgi_request))
-    return again
 
 
 def _base(world: Any) -> str:
@@ -40,14 +26,14 @@ def _base(world: Any) -> str:
 def test_a_new_note_sent_twice_is_one_draft_with_one_flag(world: Any, as_user: Any) -> None:
     client = as_user(world.therapist_a)
     url = _base(world) + "integration/new/"
-    (key,) = _keys(client.get(url))
+    (key,) = form_keys(client.get(url))
     data = note_form(risk="concern", risk_note="Passive thoughts", submission_key=key)
-    again = _twice(client, url, data)
+    again = post_twice(client, url, data)
     note = IntegrationNote.objects.get(patient=world.patient_a)
     assert again["Location"] == f"{_base(world)}integration/{note.pk}/"
     assert RiskFlag.objects.filter(patient=world.patient_a).count() == 1
     # The draft's own page (editing) carries no key: saving it twice is an update.
-    assert _keys(client.get(again["Location"])) == []
+    assert form_keys(client.get(again["Location"])) == []
 
 
 def test_a_new_note_without_a_key_still_saves(world: Any, as_user: Any) -> None:
@@ -61,8 +47,8 @@ def test_an_addendum_sent_twice_is_added_once(world: Any, as_user: Any) -> None:
     client.post(_base(world) + "integration/new/", note_form())
     note = IntegrationNote.objects.get()
     client.post(f"{_base(world)}integration/{note.pk}/sign/")
-    (key,) = _keys(client.get(f"{_base(world)}integration/{note.pk}/"))
-    _twice(
+    (key,) = form_keys(client.get(f"{_base(world)}integration/{note.pk}/"))
+    post_twice(
         client,
         f"{_base(world)}integration/{note.pk}/addendum/",
         {"text": "Called: slept well.", "submission_key": key},
@@ -72,10 +58,10 @@ def test_an_addendum_sent_twice_is_added_once(world: Any, as_user: Any) -> None:
 
 def test_a_goal_sent_twice_is_set_once_without_an_error(world: Any, as_user: Any) -> None:
     client = as_user(world.therapist_a)
-    keys = _keys(client.get(_base(world) + "habits/"))
+    keys = form_keys(client.get(_base(world) + "habits/"))
     assert len(keys) == 1  # the goal form; logging a day is an update by date
     today = timezone.localdate().isoformat()
-    _twice(
+    post_twice(
         client,
         _base(world) + "habits/goals/",
         {"kind": "active_min_week", "target": "150", "starts_on": today, "submission_key": keys[0]},

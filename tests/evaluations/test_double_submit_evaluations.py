@@ -5,13 +5,11 @@ saying "Already saved"."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
-
-from django.contrib.messages import get_messages
 
 from ketacare.evaluations.models import Consent, Evaluation
 from tests.evaluations.evaluation_helpers import evaluation_for, signed
+from tests.submission_helpers import form_keys, post_twice
 
 TRIAL = {
     "drug": "sertraline",
@@ -33,32 +31,19 @@ CONSENT = {
 }
 
 
-def _keys(page: Any) -> list[str]:
-    return re.findall(r'name="submission_key" value="([^"]+)"', page.content.decode())
-
-
-def _twice(client: Any, url: str, data: dict[str, Any]) -> Any:
-    first = client.post(url, data)
-    again = client.post(url, data)
-    assert first.status_code == again.status_code == 302
-    assert again["Location"] == first["Location"]
-    assert any(str(m).startswith("Already saved") for m in get_messages(again.wsgi_request))
-    return again
-
-
 def test_consent_recorded_twice_is_stored_once(world: Any, as_user: Any) -> None:
     client = as_user(world.nurse_a)
     url = f"/patients/{world.patient_a.pk}/evaluation/consent/"
-    (key,) = _keys(client.get(url))
-    _twice(client, url, {**CONSENT, "submission_key": key})
+    (key,) = form_keys(client.get(url))
+    post_twice(client, url, {**CONSENT, "submission_key": key})
     assert Consent.objects.filter(patient=world.patient_a).count() == 1
 
 
 def test_starting_an_evaluation_twice_opens_the_one_started(world: Any, as_user: Any) -> None:
     client = as_user(world.prescriber_a)
     base = f"/patients/{world.patient_a.pk}/evaluation/"
-    (key,) = _keys(client.get(base))
-    again = _twice(
+    (key,) = form_keys(client.get(base))
+    again = post_twice(
         client, base + "start/", {"route": "iv_racemic", "indication": "trd", "submission_key": key}
     )
     started = Evaluation.objects.get(patient=world.patient_a)
@@ -69,9 +54,11 @@ def test_trials_and_medications_sent_twice_are_added_once(world: Any, as_user: A
     evaluation = evaluation_for(world.prescriber_a, world.patient_a, indication="trd")
     client = as_user(world.prescriber_a)
     base = f"/patients/{world.patient_a.pk}/evaluation/{evaluation.pk}/"
-    trial_key, medication_key = _keys(client.get(base))
-    _twice(client, base + "trials/", {**TRIAL, "submission_key": trial_key})
-    _twice(client, base + "medications/", {"name": "lorazepam", "submission_key": medication_key})
+    trial_key, medication_key = form_keys(client.get(base))
+    post_twice(client, base + "trials/", {**TRIAL, "submission_key": trial_key})
+    post_twice(
+        client, base + "medications/", {"name": "lorazepam", "submission_key": medication_key}
+    )
     assert evaluation.trials.count() == 1 and evaluation.medications.count() == 1
     assert "1 adequate failed antidepressant trial(s)" in client.get(base).content.decode()
 
@@ -80,6 +67,6 @@ def test_an_addendum_sent_twice_is_added_once(world: Any, as_user: Any) -> None:
     evaluation = signed(world.prescriber_a, world.patient_a)
     client = as_user(world.prescriber_a)
     base = f"/patients/{world.patient_a.pk}/evaluation/{evaluation.pk}/"
-    (key,) = _keys(client.get(base + "decision/"))
-    _twice(client, base + "addenda/", {"text": "BP recheck was normal.", "submission_key": key})
+    (key,) = form_keys(client.get(base + "decision/"))
+    post_twice(client, base + "addenda/", {"text": "BP recheck was normal.", "submission_key": key})
     assert evaluation.addenda.count() == 1
