@@ -38,7 +38,7 @@ def test_a_terse_acknowledgement_is_refused_under_the_note(world: Any, as_user: 
     assert FlagEscalation.objects.get(flag=flag).state == EscalationState.ACTIVE
     done = as_user(world.prescriber_a).post(
         f"/safety/flags/{flag.pk}/",
-        {"action": "called_patient", "note": "Spoke to her at 14:05; safe at home with her sister."},
+        {"action": "called_patient", "note": "Spoke to her at 14:05; safe at home with her sister"},
     )
     assert done.status_code == 302
     assert RiskFlag.objects.get(pk=flag.pk).status == "acknowledged"

@@ -87,7 +87,5 @@ def test_an_acknowledged_alert_says_who_acknowledged_it_where_the_page_lands(
     assert response["Location"] == _url(session) + "#alerts"
     body = nurse.get(response["Location"]).content.decode()
     alerts = body.split('id="alerts"')[1].split("</section>")[0]
-    assert re.search(
-        r"Acknowledged \d\d:\d\d by Nina Nurse: Repeated the reading", alerts
-    )
+    assert re.search(r"Acknowledged \d\d:\d\d by Nina Nurse: Repeated the reading", alerts)
     assert SessionAlert.objects.get(pk=alert.pk).acknowledged_by == world.nurse_a

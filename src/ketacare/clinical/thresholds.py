@@ -117,6 +117,7 @@ def level_choices(answer: int) -> tuple[tuple[str, str], ...]:
     """The levels an answer may be given: its floor and above (the page offers no other)."""
     return LEVEL_CHOICES[LEVELS.index(LEVEL_FLOOR[answer]) :]
 
+
 SPECS: tuple[Spec, ...] = (
     Spec(
         "pcl5_cutoff",
