@@ -248,6 +248,25 @@ def _use_time(session: TreatmentSession, rng: random.Random) -> datetime:
     return dose.started_at + timedelta(minutes=rng.randint(3, 9))
 
 
+def _at_least_one_session_waste(
+    draws: list[tuple[TreatmentSession, datetime, Decimal, Decimal, str]],
+    stocks: dict[str, _Stock],
+    rng: random.Random,
+) -> None:
+    """The share above leaves a small clinic's history without any waste inside a session
+    on some days; the demo always shows one (witnessed), on a racemic session picked by the
+    same seeded generator."""
+    racemic = [i for i, d in enumerate(draws) if not d[0].is_esketamine]
+    if not racemic or any(draws[i][3] > 0 for i in racemic):
+        return
+    index = rng.choice(racemic)
+    session, at, given, _, _ = draws[index]
+    line = stocks[session.route].line
+    assert line.concentration is not None
+    note = WASTE_REASONS[0][0]
+    draws[index] = (session, at, given, line.concentration * Decimal("0.2"), note)
+
+
 def plan_log(
     clinic: Clinic, sessions: list[TreatmentSession], rng: random.Random, now: datetime
 ) -> Plan:
@@ -266,6 +285,7 @@ def plan_log(
             assert line.concentration is not None
             wasted = given if whole else line.concentration * Decimal("0.2")
         draws.append((s, _use_time(s, rng), given, wasted, note))
+    _at_least_one_session_waste(draws, stocks, rng)
     needed: dict[str, Decimal] = {}
     for s, _, given, wasted, _ in draws:
         needed[s.route] = needed.get(s.route, Decimal(0)) + given + wasted
