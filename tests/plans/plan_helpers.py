@@ -35,3 +35,26 @@ def active(prescriber: User, patient: Patient, **values: Any) -> TreatmentPlan:
     actions.do_sign_plan(actor(prescriber), plan)
     plan.refresh_from_db()
     return plan
+
+
+def personal_form(**extra: Any) -> dict[str, Any]:
+    """The plan page's personalise form for an IV plan, filled as a prescriber would;
+    `extra` changes fields."""
+    data = {
+        "dose_value": "0.5",
+        "weight_basis": "",
+        "concentration_mg_per_ml": "10",
+        "frequency": "2/7",
+        "frequency_count": "",
+        "frequency_per_days": "",
+        "sessions_planned": "6",
+        "target_madrs": "10",
+        "target_phq9": "",
+        "target_qids_sr16": "",
+        "target_gad7": "",
+        "target_pcl5": "",
+        "goals": "Return to work",
+        "starts_on": "2026-12-01",
+    }
+    data.update(extra)
+    return data

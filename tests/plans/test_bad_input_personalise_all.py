@@ -13,32 +13,11 @@ from ketacare.accounts.actions import ActionError
 from ketacare.clinical.protocols import LIBRARY
 from ketacare.plans import actions
 from ketacare.plans.models import PlanRevision, TreatmentPlan
-from tests.plans.plan_helpers import active, draft, eligible
+from tests.plans.plan_helpers import active, draft, eligible, personal_form
 
 pytestmark = pytest.mark.django_db
 
 IV = LIBRARY["iv_ketamine_depression"]
-
-
-def _personal(**extra: Any) -> dict[str, Any]:
-    data = {
-        "dose_value": "0.5",
-        "weight_basis": "",
-        "concentration_mg_per_ml": "10",
-        "frequency": "2/7",
-        "frequency_count": "",
-        "frequency_per_days": "",
-        "sessions_planned": "6",
-        "target_madrs": "10",
-        "target_phq9": "",
-        "target_qids_sr16": "",
-        "target_gad7": "",
-        "target_pcl5": "",
-        "goals": "Return to work",
-        "starts_on": "2026-12-01",
-    }
-    data.update(extra)
-    return data
 
 
 # A custom 4 sessions a week breaks the induction's 48 h minimum; 1900 is before Ada's birth
@@ -68,7 +47,7 @@ def _assert_rule_problems(errors: Any) -> None:
 def test_every_rule_problem_of_a_draft_is_shown_at_once(world, as_user):
     eligible(world.prescriber_a, world.patient_a)
     plan = draft(world.prescriber_a, world.patient_a)
-    response = as_user(world.prescriber_a).post(_edit(plan), _personal(**THREE_RULE_PROBLEMS))
+    response = as_user(world.prescriber_a).post(_edit(plan), personal_form(**THREE_RULE_PROBLEMS))
     assert response.status_code == 400
     _assert_rule_problems(response.context["form"].errors)
     body = response.content.decode()
@@ -81,7 +60,7 @@ def test_rule_problems_are_shown_beside_the_forms_own(world, as_user):
     eligible(world.prescriber_a, world.patient_a)
     plan = draft(world.prescriber_a, world.patient_a)
     response = as_user(world.prescriber_a).post(
-        _edit(plan), _personal(**THREE_RULE_PROBLEMS, sessions_planned="500")
+        _edit(plan), personal_form(**THREE_RULE_PROBLEMS, sessions_planned="500")
     )
     assert response.status_code == 400
     errors = response.context["form"].errors
@@ -95,7 +74,7 @@ def test_a_revision_without_a_reason_still_names_the_rule_problems(world, as_use
     plan = active(world.prescriber_a, world.patient_a)
     revisions = PlanRevision.objects.count()
     response = as_user(world.prescriber_a).post(
-        _edit(plan), _personal(**THREE_RULE_PROBLEMS, reason="")
+        _edit(plan), personal_form(**THREE_RULE_PROBLEMS, reason="")
     )
     assert response.status_code == 400
     errors = response.context["form"].errors
@@ -109,7 +88,7 @@ def test_a_field_the_form_refused_is_not_refused_twice(world, as_user):
     plan = draft(world.prescriber_a, world.patient_a)
     response = as_user(world.prescriber_a).post(
         _edit(plan),
-        _personal(frequency="custom", frequency_count="9", frequency_per_days="7"),
+        personal_form(frequency="custom", frequency_count="9", frequency_per_days="7"),
     )
     assert response.status_code == 400
     (only,) = response.context["form"].errors["frequency_count"]

@@ -5,35 +5,13 @@ that sends back the start already on the plan is not refused for it."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
 
 from ketacare.plans.models import PlanRevision, TreatmentPlan
-from tests.plans.plan_helpers import active, draft, eligible
+from tests.plans.plan_helpers import active, draft, eligible, personal_form
 
 pytestmark = pytest.mark.django_db
-
-
-def _personal(**extra: Any) -> dict[str, Any]:
-    data = {
-        "dose_value": "0.5",
-        "weight_basis": "",
-        "concentration_mg_per_ml": "10",
-        "frequency": "2/7",
-        "frequency_count": "",
-        "frequency_per_days": "",
-        "sessions_planned": "6",
-        "target_madrs": "10",
-        "target_phq9": "",
-        "target_qids_sr16": "",
-        "target_gad7": "",
-        "target_pcl5": "",
-        "goals": "Return to work",
-        "starts_on": "2026-12-01",
-    }
-    data.update(extra)
-    return data
 
 
 def _edit(plan: TreatmentPlan) -> str:
@@ -48,7 +26,7 @@ def test_draft_start_with_a_slip_in_the_year_is_refused(world, as_user, typed, w
     eligible(world.prescriber_a, world.patient_a)
     plan = draft(world.prescriber_a, world.patient_a)
     response = as_user(world.prescriber_a).post(
-        _edit(plan), _personal(starts_on=typed, goals="Kept goal")
+        _edit(plan), personal_form(starts_on=typed, goals="Kept goal")
     )
     assert response.status_code == 400
     (message,) = response.context["form"].errors["starts_on"]
@@ -63,7 +41,7 @@ def test_revision_refuses_a_new_start_in_3026_but_keeps_an_old_start(world, as_u
     client = as_user(world.prescriber_a)
     revisions = PlanRevision.objects.count()
     refused = client.post(
-        _edit(plan), _personal(starts_on="3026-01-01", reason="Typo test", sessions_planned="8")
+        _edit(plan), personal_form(starts_on="3026-01-01", reason="Typo test", sessions_planned="8")
     )
     assert refused.status_code == 400
     assert "more than two years ahead" in refused.context["form"].errors["starts_on"][0]
@@ -71,7 +49,8 @@ def test_revision_refuses_a_new_start_in_3026_but_keeps_an_old_start(world, as_u
     # A plan already starting long ago is revised without touching its start.
     TreatmentPlan.objects.filter(pk=plan.pk).update(starts_on=date(2020, 1, 6))
     kept = client.post(
-        _edit(plan), _personal(starts_on="2020-01-06", reason="More sessions", sessions_planned="8")
+        _edit(plan),
+        personal_form(starts_on="2020-01-06", reason="More sessions", sessions_planned="8"),
     )
     assert kept.status_code == 302
     plan.refresh_from_db()

@@ -11,7 +11,7 @@ import pytest
 from ketacare.accounts.audit import AuditEntry
 from ketacare.patients.models import BodyMeasurement
 from ketacare.plans.models import PlanRevision, TreatmentPlan
-from tests.plans.plan_helpers import active, draft, eligible
+from tests.plans.plan_helpers import active, draft, eligible, personal_form
 
 pytestmark = pytest.mark.django_db
 
@@ -22,27 +22,6 @@ def _base(patient: Any) -> str:
 
 def _url(plan: TreatmentPlan, tail: str = "") -> str:
     return f"/patients/{plan.patient_id}/plan/{plan.pk}/{tail}"
-
-
-def _personal(**extra: Any) -> dict[str, Any]:
-    data = {
-        "dose_value": "0.5",
-        "weight_basis": "",
-        "concentration_mg_per_ml": "10",
-        "frequency": "2/7",
-        "frequency_count": "",
-        "frequency_per_days": "",
-        "sessions_planned": "6",
-        "target_madrs": "10",
-        "target_phq9": "",
-        "target_qids_sr16": "",
-        "target_gad7": "",
-        "target_pcl5": "",
-        "goals": "Return to work",
-        "starts_on": "2026-12-01",
-    }
-    data.update(extra)
-    return data
 
 
 def test_chart_says_when_no_signed_eligibility_allows_a_plan(world, as_user):
@@ -78,7 +57,7 @@ def test_prescriber_creates_personalises_and_signs_a_plan(world, as_user):
     response = client.post(_base(world.patient_a) + "new/", {"protocol": "iv_ketamine_depression"})
     assert response.status_code == 302
     plan = TreatmentPlan.objects.get()
-    saved = client.post(_url(plan, "edit/"), _personal())
+    saved = client.post(_url(plan, "edit/"), personal_form())
     assert saved.status_code == 302, saved.content.decode()[:2000]
     plan.refresh_from_db()
     assert plan.dose_value == Decimal("0.5") and plan.frequency_count == 2
@@ -122,7 +101,7 @@ def test_bad_personalisation_names_the_field_and_keeps_what_was_typed(world, as_
     client = as_user(world.prescriber_a)
     response = client.post(
         _url(plan, "edit/"),
-        _personal(
+        personal_form(
             frequency="custom",
             frequency_count="4",
             frequency_per_days="7",
@@ -133,7 +112,7 @@ def test_bad_personalisation_names_the_field_and_keeps_what_was_typed(world, as_
     form = response.context["form"]
     assert "frequency_count" in form.errors and "48 h" in form.errors["frequency_count"][0]
     assert form["goals"].value() == "Sleep better"
-    out_of_range = client.post(_url(plan, "edit/"), _personal(target_phq9="40"))
+    out_of_range = client.post(_url(plan, "edit/"), personal_form(target_phq9="40"))
     assert "target_phq9" in out_of_range.context["form"].errors
     plan.refresh_from_db()
     assert plan.goals == "" and plan.frequency_count is None
@@ -142,12 +121,14 @@ def test_bad_personalisation_names_the_field_and_keeps_what_was_typed(world, as_
 def test_revision_requires_a_reason_and_appears_in_the_history(world, as_user):
     plan = active(world.prescriber_a, world.patient_a, dose_value="0.5")
     client = as_user(world.prescriber_a)
-    no_reason = client.post(_url(plan, "edit/"), _personal(dose_value="0.75"))
+    no_reason = client.post(_url(plan, "edit/"), personal_form(dose_value="0.75"))
     assert no_reason.status_code == 400 and "reason" in no_reason.context["form"].errors
     assert PlanRevision.objects.count() == 1
-    ok = client.post(_url(plan, "edit/"), _personal(dose_value="0.75", reason="Partial response"))
+    ok = client.post(
+        _url(plan, "edit/"), personal_form(dose_value="0.75", reason="Partial response")
+    )
     assert ok.status_code == 302
-    same = client.post(_url(plan, "edit/"), _personal(dose_value="0.75", reason="again"))
+    same = client.post(_url(plan, "edit/"), personal_form(dose_value="0.75", reason="again"))
     assert same.status_code == 400 and "Nothing was changed" in same.content.decode()
     history = client.get(_url(plan, "history/")).content.decode()
     assert "Partial response" in history and "0.5 → <strong>0.75</strong>" in history
@@ -175,7 +156,7 @@ def test_only_prescribers_write_or_sign_plans(world, as_user, who):
     plan = draft(world.prescriber_a, world.patient_a)
     client = as_user(getattr(world, who))
     assert client.get(_base(world.patient_a) + "new/").status_code == 403
-    assert client.post(_url(plan, "edit/"), _personal()).status_code == 403
+    assert client.post(_url(plan, "edit/"), personal_form()).status_code == 403
     assert client.post(_url(plan, "sign/"), {}).status_code == 403
     assert (
         client.post(_url(plan, "status/"), {"status": "on_hold", "reason": "x"}).status_code == 403
