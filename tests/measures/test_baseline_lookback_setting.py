@@ -9,29 +9,11 @@ from typing import Any
 
 from django.utils import timezone
 
-from ketacare.accounts.audit import Actor, AuditEntry
+from ketacare.accounts.audit import AuditEntry
 from ketacare.measures.actions import do_open_episode, do_record_assessment
 from ketacare.measures.models import ClinicResponseRules
 from ketacare.measures.response_settings import response_rules_for
-
-PAGE = "/measures/response-rules/"
-SETUP = Actor(label="test-setup")
-FORM = {
-    "remission__phq9": "4",
-    "remission__madrs": "10",
-    "remission__qids_sr16": "5",
-    "partial_response_pct": "30",
-    "relapse_consecutive": "1",
-    "baseline_lookback_days": "28",
-}
-
-
-def phq9(total: int) -> dict[str, int]:
-    values = []
-    for _ in range(8):
-        values.append(min(3, total))
-        total -= values[-1]
-    return {f"phq9-{i + 1}": v for i, v in enumerate([*values, 0])}
+from tests.measures.response_helpers import DEFAULT_FORM, PAGE, SETUP, phq9
 
 
 def intake_35_days_before_the_episode(patient: Any) -> None:
@@ -65,7 +47,7 @@ def test_a_clinic_lookback_of_42_days_makes_it_the_baseline_for_that_clinic_only
 ) -> None:
     intake_35_days_before_the_episode(world.patient_a)
     client = as_user(world.admin_a)
-    data = {**FORM, "baseline_lookback_days": "42", "reason": "intake runs 6 weeks ahead"}
+    data = {**DEFAULT_FORM, "baseline_lookback_days": "42", "reason": "intake runs 6 weeks ahead"}
     assert client.post(PAGE, data).status_code == 302
     body = episodes_page(as_user(world.prescriber_a), world.patient_a)
     assert "up to 42 days before the start date" in body
@@ -84,7 +66,9 @@ def test_a_lookback_outside_7_to_42_days_is_refused_naming_the_field(
 ) -> None:
     client = as_user(world.admin_a)
     for value in ("6", "43", "four"):
-        response = client.post(PAGE, {**FORM, "baseline_lookback_days": value, "reason": "x"})
+        response = client.post(
+            PAGE, {**DEFAULT_FORM, "baseline_lookback_days": value, "reason": "x"}
+        )
         body = response.content.decode()
         assert response.status_code == 400
         assert 'data-field="baseline_lookback_days"' in body and f'value="{value}"' in body
@@ -93,6 +77,6 @@ def test_a_lookback_outside_7_to_42_days_is_refused_naming_the_field(
 
 
 def test_a_nurse_cannot_change_the_lookback(world: Any, as_user: Any) -> None:
-    data = {**FORM, "baseline_lookback_days": "42", "reason": "x"}
+    data = {**DEFAULT_FORM, "baseline_lookback_days": "42", "reason": "x"}
     assert as_user(world.nurse_a).post(PAGE, data).status_code == 403
     assert not ClinicResponseRules.objects.exists()

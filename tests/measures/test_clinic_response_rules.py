@@ -15,25 +15,7 @@ from ketacare.clinical.response import ResponseRules
 from ketacare.measures.actions import do_open_episode, do_record_assessment
 from ketacare.measures.models import ClinicResponseRules
 from ketacare.measures.response_settings import do_set_response_rules, response_rules_for
-
-PAGE = "/measures/response-rules/"
-SETUP = Actor(label="test-setup")
-DEFAULT_FORM = {
-    "remission__phq9": "4",
-    "remission__madrs": "10",
-    "remission__qids_sr16": "5",
-    "partial_response_pct": "30",
-    "relapse_consecutive": "1",
-    "baseline_lookback_days": "28",
-}
-
-
-def phq9(total: int) -> dict[str, int]:
-    values = []
-    for _ in range(8):
-        values.append(min(3, total))
-        total -= values[-1]
-    return {f"phq9-{i + 1}": v for i, v in enumerate([*values, 0])}
+from tests.measures.response_helpers import DEFAULT_FORM, PAGE, SETUP, phq9
 
 
 def course_from_20_to_5(patient: Any) -> None:
