@@ -98,6 +98,7 @@ def no_known_allergy_to_fhir(patient: Patient) -> dict[str, Any]:
     return {
         "resourceType": "AllergyIntolerance",
         "id": f"nka-{patient.pk}",
+        "meta": {"lastUpdated": fhir_instant(patient.updated_at)},  # where the mark is kept
         "clinicalStatus": concept(CLINICAL_SYSTEM, "active", "Active"),
         "verificationStatus": concept(VERIFICATION_SYSTEM, "confirmed", "Confirmed"),
         "code": concept(SNOMED, NO_KNOWN_ALLERGY, "No known allergy", "No known allergies"),

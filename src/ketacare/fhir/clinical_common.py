@@ -118,6 +118,13 @@ def instant(moment: datetime | None) -> str | None:
     return fhir_instant(moment) if moment is not None else None
 
 
+def last_updated(*moments: datetime | None) -> dict[str, str]:
+    """`meta` with `lastUpdated` = the latest of `moments` (the times a record derived on
+    read last changed: a session's steps, a message's reading); {} when none is known."""
+    known = [moment for moment in moments if moment is not None]
+    return {"lastUpdated": fhir_instant(max(known))} if known else {}
+
+
 def coding(system: str, code: str, display: str = "") -> dict[str, str]:
     found = {"system": system, "code": code}
     if display:

@@ -15,7 +15,13 @@ from typing import Any
 from django.db.models import QuerySet
 
 from ketacare.accounts.models import Clinic
-from ketacare.fhir.clinical_common import in_clinic, instant, patient_reference, prune
+from ketacare.fhir.clinical_common import (
+    in_clinic,
+    instant,
+    last_updated,
+    patient_reference,
+    prune,
+)
 from ketacare.fhir.measures_search import Search, date_filter, date_range
 from ketacare.portal.models import Message, MessageKind
 
@@ -37,6 +43,7 @@ def communication_to_fhir(message: Message) -> dict[str, Any]:
         {
             "resourceType": "Communication",
             "id": str(message.pk),
+            "meta": last_updated(message.sent_at, message.read_at),  # read: `received` set
             "status": "completed",
             "category": [
                 {

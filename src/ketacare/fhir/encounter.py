@@ -26,7 +26,13 @@ from django.db.models import QuerySet
 
 from ketacare.accounts.models import Clinic
 from ketacare.clinical.protocols.library import get_protocol
-from ketacare.fhir.clinical_common import in_clinic, instant, patient_reference, prune
+from ketacare.fhir.clinical_common import (
+    in_clinic,
+    instant,
+    last_updated,
+    patient_reference,
+    prune,
+)
 from ketacare.fhir.measures_search import Search
 from ketacare.fhir.outcome import FhirError
 from ketacare.treatments.models import SessionStatus, TreatmentSession
@@ -78,11 +84,30 @@ def session_type_text(session: TreatmentSession) -> str:
     return f"Ketamine treatment session: {name}, protocol version {session.protocol_version}"
 
 
+def session_last_updated(session: TreatmentSession) -> dict[str, str]:
+    """The session row has no `updated_at`: its last change is its latest recorded step."""
+    return last_updated(
+        session.created_at,
+        session.checked_in_at,
+        session.checks_at,
+        session.hold_cleared_at,
+        session.dosing_started_at,
+        session.dosing_ended_at,
+        session.observation_started_at,
+        session.ready_at,
+        session.escort_confirmed_at,
+        session.discharged_at,
+        session.ended_at,
+        session.locked_at,
+    )
+
+
 def encounter_to_fhir(session: TreatmentSession) -> dict[str, Any]:
     end = session.discharged_at or session.ended_at
     resource: dict[str, Any] = {
         "resourceType": "Encounter",
         "id": f"tx-{session.pk}",
+        "meta": session_last_updated(session),
         "status": FHIR_STATUS[SessionStatus(session.status)],
         "class": {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
         "type": [{"text": session_type_text(session)}],

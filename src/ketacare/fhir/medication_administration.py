@@ -32,7 +32,14 @@ from typing import Any
 from django.db.models import QuerySet
 
 from ketacare.accounts.models import Clinic
-from ketacare.fhir.clinical_common import Source, in_clinic, instant, patient_reference, prune
+from ketacare.fhir.clinical_common import (
+    Source,
+    in_clinic,
+    instant,
+    last_updated,
+    patient_reference,
+    prune,
+)
 from ketacare.fhir.encounter import parse_encounter_id
 from ketacare.fhir.measures_search import Search
 from ketacare.fhir.patient_resource import fhir_instant
@@ -136,6 +143,14 @@ def dose_to_fhir(dose: DoseRecord) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "MedicationAdministration",
         "id": f"dose-{dose.pk}",
+        # Its status follows the session (dosing → completed, a stop → stopped/not-done).
+        "meta": last_updated(
+            dose.started_at,
+            dose.stopped_at,
+            *(device.given_at for device in devices),
+            dose.session.dosing_ended_at,
+            dose.session.ended_at,
+        ),
         "contained": [medication],
         "status": _status(dose),
         "medicationReference": {"reference": "#med", "display": dose.drug},
@@ -163,6 +178,7 @@ def device_to_fhir(device: DeviceAdministration) -> dict[str, Any]:
     return {
         "resourceType": "MedicationAdministration",
         "id": f"device-{device.pk}",
+        "meta": last_updated(device.given_at),
         "partOf": [{"reference": f"MedicationAdministration/dose-{dose.pk}"}],
         "status": "completed",
         "medicationCodeableConcept": _medication(dose),
