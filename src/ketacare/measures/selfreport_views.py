@@ -69,8 +69,20 @@ ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 
 
 def patient_csrf(view: ViewFunc) -> ViewFunc:
-    """The patient's token pages: this check instead of the site-wide one."""
+    """Pages sent with no-referrer (`scheduling`'s): this check instead of the site-wide one."""
     return csrf_exempt(cast(ViewFunc, _no_referrer_csrf(view)))
+
+
+def token_credential(view: ViewFunc) -> ViewFunc:
+    """The patient's POSTs on /r/ and /sp/: no CSRF check, as the intake's token endpoints.
+
+    The token in the address is the only credential, so a forged cross-site request has no
+    ambient authority to borrow; the session the thanks page reads is SameSite=Lax, so a
+    cross-site POST arrives without it and finds no link. A check could only fail the patient:
+    a sign-in to the portal in another tab rotates the CSRF token, and the page's "I need help
+    now" or its answers were then refused with a bare 403 (no flag, no crisis lines).
+    """
+    return cast(ViewFunc, csrf_exempt(view))
 
 
 # Unusable-token answers per client address before every token answers "unavailable" (429).
@@ -181,7 +193,7 @@ def _page(
 # --- the patient's pages ----------------------------------------------------------------------
 
 
-@patient_csrf
+@token_credential
 @require_http_methods(["GET", "POST"])
 def fill(request: HttpRequest, token: str) -> HttpResponse:
     link = _usable(request, token)
@@ -248,7 +260,7 @@ def _fill(request: HttpRequest, token: str, link: SelfReportLink, scale_code: st
     return _private(redirect("selfreport:fill", token=token))
 
 
-@patient_csrf
+@token_credential
 @require_POST
 def autosave(request: HttpRequest, token: str) -> HttpResponse:
     """Small JavaScript saves each answer as it is given (the page works without it too)."""
@@ -268,7 +280,7 @@ def autosave(request: HttpRequest, token: str) -> HttpResponse:
     return _private(JsonResponse({"saved": True, "crisis": crisis, "errors": errors}))
 
 
-@patient_csrf
+@token_credential
 @require_POST
 def help_now(request: HttpRequest, token: str) -> HttpResponse:
     """ "I need help now": tell the care team (a high-level risk flag) and show crisis lines."""
@@ -318,7 +330,7 @@ def thanks(request: HttpRequest) -> HttpResponse:
     return _private(render(request, "selfreport/thanks.html", context))
 
 
-@patient_csrf
+@token_credential
 @require_POST
 def thanks_help(request: HttpRequest) -> HttpResponse:
     link = _done_link(request)

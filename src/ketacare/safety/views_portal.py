@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import client_ip
-from ketacare.measures.selfreport_views import patient_csrf
+from ketacare.measures.selfreport_views import token_credential
 from ketacare.portal.access import PortalRequest, portal_audit, portal_patient_required
 from ketacare.portal.home_cards import Card
 from ketacare.safety.patient_help import do_plan_link_help, plan_link_for_help
@@ -57,9 +57,9 @@ def safety_plan_card(request: Any) -> Card | None:
     )
 
 
-# The /sp/ page is sent with `Referrer-Policy: no-referrer`, so browsers post from it with
-# `Origin: null`: the self-report pages' CSRF check (token still required) accepts that.
-@patient_csrf
+# No CSRF check: the token in the address is the credential (`token_credential`), and a
+# check could only refuse a patient's press from a page whose CSRF token went stale.
+@token_credential
 @require_POST
 def plan_link_help(request: HttpRequest, token: str) -> HttpResponse:
     """ "I need help now" on the safety-plan link: a high flag for the care team (even when the
