@@ -75,20 +75,53 @@ def follow_up_check(
     return Decision(True)
 
 
+# Steps that must postdate the last high-risk flag that joined an open record: a disclosure
+# made after the evaluation and the disposition was weighed by neither (clinical.md §16b:
+# precautions "until a mental-health professional evaluates"). Product decision of this
+# review; the reference is silent on a second disclosure within one crisis.
+REDO_AFTER_NEW_FLAG: tuple[Step, ...] = (Step.EVALUATION, Step.DISPOSITION)
+
+_LABELS = {
+    Step.STAY: "who stayed with the patient",
+    Step.MEANS: "means restriction",
+    Step.EVALUATION: "the clinician evaluation",
+    Step.DISPOSITION: "the disposition",
+}
+
+
+def outdated_by_new_flag(
+    latest: dict[str, datetime], last_flag_at: datetime | None
+) -> tuple[str, ...]:
+    """The steps of `REDO_AFTER_NEW_FLAG` whose latest record happened (`latest`: kind → when
+    it happened) before `last_flag_at`, the time the last high-risk flag joined the record.
+    Times are compared to the minute (the forms take minutes)."""
+    if last_flag_at is None:
+        return ()
+    since = last_flag_at.replace(second=0, microsecond=0)
+    return tuple(s.value for s in REDO_AFTER_NEW_FLAG if s in latest and latest[s] < since)
+
+
 def close_check(
-    done: set[str], summary: str, *, disposition: str = "", plan_in_crisis: bool = True
+    done: set[str],
+    summary: str,
+    *,
+    disposition: str = "",
+    plan_in_crisis: bool = True,
+    outdated: tuple[str, ...] = (),
+    last_flag_at: datetime | None = None,
 ) -> Decision:
     """What is missing before a crisis record may be closed. An outpatient disposition is
     "outpatient with safety plan" (issue #7 item 4; Stanley–Brown, clinical.md §16c, S51): the
     patient's safety plan must have been written or reviewed with them since the record
-    opened (`plan_in_crisis`), not merely exist from months before."""
-    labels = {
-        Step.STAY: "who stayed with the patient",
-        Step.MEANS: "means restriction",
-        Step.EVALUATION: "the clinician evaluation",
-        Step.DISPOSITION: "the disposition",
-    }
-    missing = [f"Record {labels[s]} first." for s in REQUIRED_BEFORE_CLOSE if s not in done]
+    opened (`plan_in_crisis`), not merely exist from months before. `outdated`: steps done
+    before a high-risk flag joined the record at `last_flag_at` (`outdated_by_new_flag`)."""
+    missing = [f"Record {_LABELS[s]} first." for s in REQUIRED_BEFORE_CLOSE if s not in done]
+    for step in outdated:
+        when = f" at {last_flag_at:%Y-%m-%d %H:%M}" if last_flag_at is not None else ""
+        missing.append(
+            f"A new high-risk flag joined this record{when}, after {_LABELS[Step(step)]} was "
+            f"done: record {_LABELS[Step(step)]} again, taking the new flag into account."
+        )
     if disposition == Disposition.OUTPATIENT and not plan_in_crisis:
         missing.append(
             "An outpatient disposition needs the safety plan written or reviewed with the "

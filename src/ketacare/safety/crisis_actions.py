@@ -19,7 +19,14 @@ from django.utils import timezone
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.permissions import Perm, actor_may
-from ketacare.clinical.crisis_rules import Disposition, Step, close_check, follow_up_check
+from ketacare.clinical.crisis_rules import (
+    REDO_AFTER_NEW_FLAG,
+    Disposition,
+    Step,
+    close_check,
+    follow_up_check,
+    outdated_by_new_flag,
+)
 from ketacare.core import reasons
 from ketacare.core.reasons import is_few_words
 from ketacare.measures.models import Assessment, AssessmentStatus
@@ -119,9 +126,16 @@ def open_for_flag(actor: Actor, flag: RiskFlag) -> CrisisRecord | None:
 
 
 def _join(actor: Actor, crisis: CrisisRecord, flag: RiskFlag) -> CrisisRecord:
+    """The flag joins the open record. Its day is blocked whatever happens (clinical.md §16b,
+    "block dosing that day"): an uncleared block of the record raised on an earlier day is not
+    enough, since clearing that one today would let a dose go ahead on the day of this high
+    flag. So a new block is added unless an uncleared block of the record was raised today."""
     CrisisFlag.objects.create(crisis=crisis, flag=flag, joined_at=flag.raised_at)
     _audit(actor, "safety.crisis.flag_joined", crisis, {"flag": flag.pk, "source": flag.source})
-    if not DosingBlock.objects.filter(crisis=crisis, cleared_at__isnull=True).exists():
+    today = clinic_today(crisis.patient.clinic)
+    if not DosingBlock.objects.filter(
+        crisis=crisis, cleared_at__isnull=True, blocked_on__gte=today
+    ).exists():
         _block(actor, crisis.patient, crisis, flag)
     return crisis
 
@@ -294,6 +308,28 @@ def steps_done(crisis: CrisisRecord) -> set[str]:
     return set(crisis.steps.values_list("kind", flat=True))
 
 
+def _outdated_steps(crisis: CrisisRecord) -> tuple[datetime | None, tuple[str, ...]]:
+    """When the last high-risk flag joined the record (clinic time), and which of the
+    evaluation and disposition were done before it (`crisis_rules.outdated_by_new_flag`).
+    The latest record of each step counts (steps may be recorded again); an evaluation that
+    links the joined flag's own C-SSRS screen took that flag into account."""
+    joined = list(
+        CrisisFlag.objects.filter(crisis=crisis).values_list("joined_at", "flag__assessment_id")
+    )
+    if not joined:
+        return None, ()
+    last_join = max(at for at, _ in joined)
+    screens_at = {pk: at for at, pk in joined if pk is not None}
+    latest: dict[str, datetime] = {}
+    for step in crisis.steps.filter(kind__in=REDO_AFTER_NEW_FLAG).order_by("recorded_at", "pk"):
+        when = step.occurred_at
+        if step.assessment_id in screens_at:
+            when = max(when, screens_at[step.assessment_id])
+        latest[step.kind] = when
+    zone = clinic_zone(crisis.patient.clinic)
+    return last_join.astimezone(zone), outdated_by_new_flag(latest, last_join)
+
+
 def do_close_crisis(actor: Actor, crisis: CrisisRecord, summary: str) -> CrisisRecord:
     """Close with a summary once every required step is recorded; every flag of the record
     (the one that opened it and those that joined it) is resolved."""
@@ -303,6 +339,7 @@ def do_close_crisis(actor: Actor, crisis: CrisisRecord, summary: str) -> CrisisR
         crisis = _locked(crisis)
         if crisis.status == CrisisStatus.CLOSED:
             raise ActionError("summary", "This crisis record is already closed.")
+        last_join, outdated = _outdated_steps(crisis)
         decision = close_check(
             steps_done(crisis),
             summary,
@@ -310,6 +347,8 @@ def do_close_crisis(actor: Actor, crisis: CrisisRecord, summary: str) -> CrisisR
             plan_in_crisis=SafetyPlanVersion.objects.filter(patient_id=crisis.patient_id)
             .filter(Q(crisis=crisis) | Q(created_at__gte=crisis.opened_at))
             .exists(),
+            outdated=outdated,
+            last_flag_at=last_join,
         )
         if not decision.ok:
             field = "summary" if not summary and len(decision.reasons) == 1 else "steps"
