@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_signing_waits_for_a_log_entry_for_the_dose_given(world: Any, as_user: Any) -> None:
-    lot = vial_lot(world.nurse_a, world.clinic_a)
+    # The lot the dose record names (typed "LOT-1" by `dosed`).
+    lot = vial_lot(world.nurse_a, world.clinic_a, "LOT-1")
     session = _discharged(world)
     given = session.dose.given_mg
     with pytest.raises(ActionError) as refused:

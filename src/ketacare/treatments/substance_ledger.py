@@ -4,7 +4,8 @@ Only standing entries count (an entry superseded by a correction is shown, not c
 A discrepancy is one of: drawn ≠ given + wasted; the balance goes below zero; an expired lot
 used; a staff count that differs from the balance the log gives at that point; and, per
 session, a dose given that the log does not account for or logs on another lot than the dose
-record's (`session_log_problems`, checked before a session can be signed).
+record's, or an entry of the session that does not account for what it drew
+(`session_log_problems`, checked before a session can be signed).
 """
 
 from __future__ import annotations
@@ -35,6 +36,15 @@ def _mg(value: Decimal) -> str:
 
 def entry_problems(entry: SubstanceEntry, lot: DrugLot, on: date) -> list[str]:
     """What is wrong with one entry by itself (balance and count need the running log)."""
+    problems = unaccounted(entry, lot)
+    if entry.kind in (EntryKind.USE, EntryKind.WASTE) and on > lot.expiry:
+        problems.append(f"Lot {lot.lot_number} used after its expiry {lot.expiry:%Y-%m-%d}.")
+    return problems
+
+
+def unaccounted(entry: SubstanceEntry, lot: DrugLot) -> list[str]:
+    """Where an entry does not account for what it drew: drawn ≠ given + wasted, or (devices)
+    not the devices opened."""
     problems: list[str] = []
     if entry.kind in (EntryKind.USE, EntryKind.WASTE):
         if entry.drawn_mg != entry.given_mg + entry.wasted_mg:
@@ -42,9 +52,26 @@ def entry_problems(entry: SubstanceEntry, lot: DrugLot, on: date) -> list[str]:
                 f"Drawn {_mg(entry.drawn_mg)} mg ≠ given {_mg(entry.given_mg)} mg + wasted "
                 f"{_mg(entry.wasted_mg)} mg."
             )
-        if on > lot.expiry:
-            problems.append(f"Lot {lot.lot_number} used after its expiry {lot.expiry:%Y-%m-%d}.")
+        if lot.is_device:
+            problems += _device_problems(entry, lot)
     return problems
+
+
+def _device_problems(entry: SubstanceEntry, lot: DrugLot) -> list[str]:
+    """A nasal-spray device is used whole (28 mg, clinical.md §5a): the mg drawn is the devices
+    opened times their size, else a device (or part of the record) is unaccounted for."""
+    whole, part = divmod(entry.drawn_mg, lot.unit_mg)
+    if part:
+        return [
+            f"Drawn {_mg(entry.drawn_mg)} mg is not a whole number of "
+            f"{_mg(lot.unit_mg)} mg devices."
+        ]
+    if entry.units_opened and entry.units_opened != whole:
+        return [
+            f"{entry.units_opened} device(s) opened but {_mg(entry.drawn_mg)} mg drawn "
+            f"({int(whole)} device(s))."
+        ]
+    return []
 
 
 def ledger(lot: DrugLot) -> list[LedgerRow]:
@@ -111,38 +138,65 @@ def lots_for_route(clinic: Clinic, drug: str, *, include_expired: bool = False) 
 def session_log_problems(session: TreatmentSession) -> list[str]:
     """Where a session's dose record and the controlled-substance log disagree: a dose given
     with no "drawn for a session" entry, entries on another lot than the one the dose record
-    was drawn from, or entries whose amounts given add up to another amount. Checked only at a
-    clinic that keeps its log here (it has received a lot) or when the session has entries.
-    Superseded entries do not count (their corrections do)."""
+    was drawn from (or names, when the lot number was typed), entries whose amounts given add
+    up to another amount, and an entry that does not account for what it drew (drawn ≠ given +
+    wasted, devices opened ≠ mg drawn). Checked only at a clinic that keeps its log here (it has
+    received a lot) or when the session has entries. Superseded entries do not count (their
+    corrections do). Once the session is signed nothing here can be corrected, so signing
+    waits for all of it."""
     standing = list(
-        SubstanceEntry.objects.filter(
-            session=session, kind=EntryKind.USE, corrections__isnull=True
-        ).values_list("given_mg", "lot_id", "lot__lot_number")
+        SubstanceEntry.objects.filter(session=session, corrections__isnull=True)
+        .select_related("lot", "lot__clinic")
+        .order_by("at", "pk")
     )
-    entries = [given_mg for given_mg, _, _ in standing]
-    dose = DoseRecord.objects.filter(session=session).values("given_mg", "drug_lot_id").first()
+    # Amounts drawn but neither given nor wasted before a witness: unaccounted for.
+    zone = clinic_zone(session.clinic)
+    own = [
+        f"Log entry of {e.at.astimezone(zone):%H:%M} on lot {e.lot.lot_number}: {p}"
+        for e in standing
+        for p in unaccounted(e, e.lot)
+    ]
+    uses = [e for e in standing if e.kind == EntryKind.USE]
+    dose = (
+        DoseRecord.objects.filter(session=session)
+        .values("given_mg", "drug_lot_id", "lot_number")
+        .first()
+    )
     given = (dose["given_mg"] if dose else None) or Decimal(0)
-    logged = sum(entries, Decimal(0))
-    # The dose record names the lot it was drawn from (chosen from this log): entries on another
-    # lot leave both lots' balances wrong.
+    logged = sum((e.given_mg for e in uses), Decimal(0))
+    # The dose record names the lot it was drawn from (chosen from this log, or typed): entries
+    # on another lot leave both lots' balances wrong.
     drawn_from = dose["drug_lot_id"] if dose else None
-    elsewhere = sorted({number for _, lot_id, number in standing if lot_id != drawn_from})
-    if drawn_from is not None and elsewhere and given:
-        named = DrugLot.objects.filter(pk=drawn_from).values_list("lot_number", flat=True).first()
+    if drawn_from is not None:
+        elsewhere = sorted({e.lot.lot_number for e in uses if e.lot_id != drawn_from})
+    else:
+        typed = str(dose["lot_number"] if dose else "").strip().casefold()
+        elsewhere = sorted(
+            {e.lot.lot_number for e in uses if typed and e.lot.lot_number.casefold() != typed}
+        )
+    if elsewhere and given:
+        named = (
+            DrugLot.objects.filter(pk=drawn_from).values_list("lot_number", flat=True).first()
+            if drawn_from is not None
+            else str(dose["lot_number"] if dose else "")
+        )
         return [
             f"The dose record was drawn from lot {named}, the controlled-substance log from "
-            f"lot {', '.join(elsewhere)}: correct whichever is wrong."
+            f"lot {', '.join(elsewhere)}: correct whichever is wrong.",
+            *own,
         ]
-    if not entries:
+    if not uses:
         if given == 0 or not DrugLot.objects.filter(clinic_id=session.clinic_id).exists():
-            return []
+            return own
         return [
             f"No entry in the controlled-substance log for the {_mg(given)} mg given: record "
-            "the vial or devices drawn for this session."
+            "the vial or devices drawn for this session.",
+            *own,
         ]
     if logged != given:
         return [
             f"The controlled-substance log records {_mg(logged)} mg given to this patient, the "
-            f"dose record {_mg(given)} mg: correct whichever is wrong."
+            f"dose record {_mg(given)} mg: correct whichever is wrong.",
+            *own,
         ]
-    return []
+    return own
