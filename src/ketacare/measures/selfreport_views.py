@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
+from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 import segno
@@ -23,6 +24,7 @@ from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import decorator_from_middleware
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
@@ -89,6 +91,8 @@ def token_credential(view: ViewFunc) -> ViewFunc:
 GUESS_LIMIT = 30
 GUESS_WINDOW_SECONDS = 15 * 60
 DONE_SESSION_KEY = "selfreport_done"
+# A POST this soon after the link was used up is the same patient's second press: thank them.
+JUST_COMPLETED = timedelta(minutes=10)
 MISSING = "Please answer this question."
 
 
@@ -154,6 +158,20 @@ def _refused(request: HttpRequest) -> HttpResponse:
     return _unavailable(request, status=getattr(request, "selfreport_refusal", 404))
 
 
+def _refused_post(request: HttpRequest, token: str) -> HttpResponse:
+    """A POST on a link that cannot be used. A double tap on "Send my answers" (or a reload
+    that posts again) reaches a link its first press has just used up: that patient gets the
+    thank-you page, not "This link cannot be used" (which reads as if the answers were lost).
+    """
+    if request.method == "POST" and getattr(request, "selfreport_refusal", 404) == 404:
+        link = actions.find_link(token)
+        done_at = link.completed_at if link is not None and link.revoked_at is None else None
+        if link is not None and done_at and timezone.now() - done_at <= JUST_COMPLETED:
+            request.session[DONE_SESSION_KEY] = {"link": link.pk}
+            return _private(redirect("selfreport:thanks"))
+    return _refused(request)
+
+
 def _first_name(link: SelfReportLink) -> str:
     patient = link.patient
     return patient.preferred_name or patient.legal_given_name
@@ -198,7 +216,7 @@ def _page(
 def fill(request: HttpRequest, token: str) -> HttpResponse:
     link = _usable(request, token)
     if link is None:
-        return _refused(request)
+        return _refused_post(request, token)
     scale_code = actions.current_scale(link)
     if scale_code is None:
         return _refused(request)
@@ -245,8 +263,8 @@ def _fill(request: HttpRequest, token: str, link: SelfReportLink, scale_code: st
         errors = dict.fromkeys(missing.items, MISSING)
         return _page(request, link, scale_code, form=form, extra_errors=errors, status=400)
     except ActionError as problem:
-        if problem.field == "link":
-            return _refused(request)
+        if problem.field == "link":  # used up by a second press an instant ago, or revoked
+            return _refused_post(request, token)
         if problem.field == "submitted":  # a double click: show what is open now
             return _private(redirect("selfreport:fill", token=token))
         item_ids = {item.link_id for item in scales.get_scale(scale_code).items}
