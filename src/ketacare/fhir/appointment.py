@@ -25,6 +25,7 @@ from ketacare.fhir.clinical_common import coding, in_clinic, instant, patient_re
 from ketacare.fhir.measures_search import Search, date_filter, date_range
 from ketacare.fhir.outcome import FhirError
 from ketacare.fhir.patient_resource import fhir_instant
+from ketacare.fhir.patient_search import param_expression
 from ketacare.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 
 APPOINTMENT_PARAMS = ("patient", "date", "status", "location")
@@ -144,7 +145,10 @@ def _location_key(value: str) -> int | None:
     reference = value.removeprefix("Location/")
     if "/" in reference:
         raise FhirError(
-            400, "invalid", "Search parameter 'location' takes 'Location/{id}' or an id."
+            400,
+            "invalid",
+            "Search parameter 'location' takes 'Location/{id}' or an id.",
+            param_expression("location"),
         )
     return int(reference) if LOCATION_VALUE.match(reference) else None
 

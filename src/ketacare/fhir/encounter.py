@@ -35,6 +35,7 @@ from ketacare.fhir.clinical_common import (
 )
 from ketacare.fhir.measures_search import Search
 from ketacare.fhir.outcome import FhirError
+from ketacare.fhir.patient_search import param_expression
 from ketacare.treatments.models import SessionStatus, TreatmentSession
 
 ENCOUNTER_PARAMS = ("patient", "status")
@@ -143,6 +144,7 @@ def run_encounter_search(clinic: Clinic, search: Search) -> QuerySet[TreatmentSe
                 "invalid",
                 f"Search parameter 'status': {code[:40]!r} is not an Encounter status "
                 f"({', '.join(KNOWN_STATUSES)}).",
+                param_expression("status"),
             )
         rows = rows.filter(status__in=STATUSES_FOR.get(code, []))
     return rows.order_by("-created_at", "-pk")

@@ -36,6 +36,7 @@ from ketacare.fhir.clinical_common import (
 )
 from ketacare.fhir.measures_search import Search
 from ketacare.fhir.outcome import FhirError
+from ketacare.fhir.patient_search import param_expression
 from ketacare.fhir.questionnaire import LOINC
 from ketacare.fhir.response_resource import response_id
 from ketacare.measures.models import Assessment, AssessmentStatus
@@ -114,6 +115,7 @@ def run_flag_search(clinic: Clinic, search: Search) -> QuerySet[RiskFlag]:
                 400,
                 "invalid",
                 f"Search parameter 'status': use active or inactive, not {sorted(unknown)[0]!r}.",
+                param_expression("status"),
             )
         match = Q(pk__in=[])
         if "active" in wanted:

@@ -35,7 +35,12 @@ from ketacare.fhir.observation import (
     with_observations,
 )
 from ketacare.fhir.outcome import FhirError
-from ketacare.fhir.patient_search import MAX_PAGE_SIZE, RESULT_PARAMS, non_negative
+from ketacare.fhir.patient_search import (
+    MAX_PAGE_SIZE,
+    RESULT_PARAMS,
+    non_negative,
+    param_expression,
+)
 from ketacare.fhir.questionnaire import LOINC, questionnaire_codes, scale_for_canonical
 from ketacare.measures.models import Assessment
 
@@ -66,8 +71,9 @@ class Search:
         return [value for term, value in self.terms if term == name]
 
 
-def _bad(diagnostics: str) -> FhirError:
-    return FhirError(400, "invalid", diagnostics)
+def _bad(diagnostics: str, name: str) -> FhirError:
+    """400 `invalid` whose expression names the search parameter (`param_expression`)."""
+    return FhirError(400, "invalid", diagnostics, param_expression(name))
 
 
 def parse_search(params: Iterable[tuple[str, str]], allowed: tuple[str, ...]) -> Search:
@@ -81,21 +87,22 @@ def parse_search(params: Iterable[tuple[str, str]], allowed: tuple[str, ...]) ->
             if not value:
                 continue
             if name in result:
-                raise _bad(f"Search parameter '{name}' is given more than once.")
+                raise _bad(f"Search parameter '{name}' is given more than once.", name)
             result[name] = non_negative(name, value)
             continue
         if name not in allowed:
             base, _, modifier = name.partition(":")
             if modifier and base in allowed:
                 raise _bad(
-                    f"Search parameter '{name}': the modifier ':{modifier}' is not supported."
+                    f"Search parameter '{name}': the modifier ':{modifier}' is not supported.",
+                    name,
                 )
             supported = ", ".join((*allowed, *RESULT_PARAMS))
-            raise _bad(f"Unknown search parameter '{name}'. Supported: {supported}.")
+            raise _bad(f"Unknown search parameter '{name}'. Supported: {supported}.", name)
         if not value:
             continue
         if "," in value and name not in OR_LIST_PARAMS:
-            raise _bad(f"Search parameter '{name}': OR lists (a,b) are not supported.")
+            raise _bad(f"Search parameter '{name}': OR lists (a,b) are not supported.", name)
         terms.append((name, value))
     return Search(
         terms=tuple(terms),
@@ -111,7 +118,7 @@ def patient_key(value: str) -> uuid.UUID | None:
     """The patient id a `patient` value names; None when it cannot be one of ours."""
     reference = value.removeprefix("Patient/")
     if "/" in reference:
-        raise _bad("Search parameter 'patient' takes 'Patient/{id}' or an id.")
+        raise _bad("Search parameter 'patient' takes 'Patient/{id}' or an id.", "patient")
     try:
         return uuid.UUID(reference)
     except ValueError:
@@ -133,18 +140,21 @@ def _date_range(name: str, value: str) -> tuple[str, datetime, datetime]:
     if match is None:
         raise _bad(
             f"Search parameter '{name}' takes a date (YYYY, YYYY-MM, YYYY-MM-DD) or a date-time "
-            "(YYYY-MM-DDThh:mm:ss+zz:zz), optionally after a prefix such as ge or lt."
+            "(YYYY-MM-DDThh:mm:ss+zz:zz), optionally after a prefix such as ge or lt.",
+            name,
         )
     prefix = match["prefix"] or "eq"
     if prefix not in DATE_PREFIXES:
         raise _bad(
             f"Search parameter '{name}': the prefix '{prefix}' is not supported; use one of "
-            f"{', '.join(DATE_PREFIXES)}."
+            f"{', '.join(DATE_PREFIXES)}.",
+            name,
         )
     year, month, day = int(match["year"]), int(match["month"] or 1), int(match["day"] or 1)
     zone = timezone.get_current_timezone()
     outside = _bad(
-        f"Search parameter '{name}': {value} is outside the years this server can search."
+        f"Search parameter '{name}': {value} is outside the years this server can search.",
+        name,
     )
     try:
         if match["time"]:
@@ -156,7 +166,7 @@ def _date_range(name: str, value: str) -> tuple[str, datetime, datetime]:
         else:
             start = datetime(year, month, day, tzinfo=zone)
     except ValueError as problem:
-        raise _bad(f"Search parameter '{name}': {value} is not a date.") from problem
+        raise _bad(f"Search parameter '{name}': {value} is not a date.", name) from problem
     except OverflowError as problem:
         raise outside from problem
     try:

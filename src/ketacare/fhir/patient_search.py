@@ -65,8 +65,15 @@ class PatientSearch:
         return sorted({name for name, _ in self.terms})
 
 
-def _bad(diagnostics: str) -> FhirError:
-    return FhirError(400, "invalid", diagnostics)
+def param_expression(name: str) -> str:
+    """Where a search parameter's problem is, for `OperationOutcome.issue.expression`: R4 has
+    no FHIRPath for a URL parameter, so this follows its `issue.location` rule for HTTP
+    parameters, "http." + the parameter name as given (`http.birthdate`, `http.name:exact`)."""
+    return f"http.{name}"
+
+
+def _bad(diagnostics: str, name: str) -> FhirError:
+    return FhirError(400, "invalid", diagnostics, param_expression(name))
 
 
 def parse_patient_search(
@@ -85,15 +92,15 @@ def parse_patient_search(
             if not value:
                 continue
             if name in result:
-                raise _bad(f"Search parameter '{name}' is given more than once.")
+                raise _bad(f"Search parameter '{name}' is given more than once.", name)
             result[name] = non_negative(name, value)
             continue
         if name not in SEARCH_PARAMS:
-            raise _bad(_unknown_message(name, allow_result_params))
+            raise _bad(_unknown_message(name, allow_result_params), name)
         if not value:
             continue
         if "," in value:
-            raise _bad(f"Search parameter '{name}': OR lists (a,b) are not supported.")
+            raise _bad(f"Search parameter '{name}': OR lists (a,b) are not supported.", name)
         terms.append((name, value))
         if name == "name":
             names.extend(value.split())
@@ -128,10 +135,10 @@ MAX_RESULT_NUMBER = 10**9
 def non_negative(name: str, value: str) -> int:
     # ASCII digits only: str.isdigit() also takes "²", which int() then refuses (a 500).
     if not (value.isascii() and value.isdigit()):
-        raise _bad(f"Search parameter '{name}' must be a whole number of 0 or more.")
+        raise _bad(f"Search parameter '{name}' must be a whole number of 0 or more.", name)
     number = int(value)
     if number > MAX_RESULT_NUMBER:
-        raise _bad(f"Search parameter '{name}' must be at most {MAX_RESULT_NUMBER}.")
+        raise _bad(f"Search parameter '{name}' must be at most {MAX_RESULT_NUMBER}.", name)
     return number
 
 
@@ -140,13 +147,15 @@ def _date_term(value: str) -> DateTerm:
     if match is None:
         raise _bad(
             "Search parameter 'birthdate' takes a date: YYYY-MM-DD (or YYYY-MM, YYYY), "
-            "optionally after a prefix such as eq, ge or le."
+            "optionally after a prefix such as eq, ge or le.",
+            "birthdate",
         )
     prefix = match["prefix"] or "eq"
     if prefix not in DATE_PREFIXES:
         raise _bad(
             f"Search parameter 'birthdate': the prefix '{prefix}' is not supported; "
-            f"use one of {', '.join(DATE_PREFIXES)}."
+            f"use one of {', '.join(DATE_PREFIXES)}.",
+            "birthdate",
         )
     year = int(match["year"])
     try:
@@ -160,7 +169,7 @@ def _date_term(value: str) -> DateTerm:
             first, last = date(year, 1, 1), date(year, 12, 31)
     except ValueError as problem:
         raise _bad(
-            f"Search parameter 'birthdate': {value[len(prefix) :]} is not a date."
+            f"Search parameter 'birthdate': {value[len(prefix) :]} is not a date.", "birthdate"
         ) from problem
     return DateTerm(prefix, first, last)
 

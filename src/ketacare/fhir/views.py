@@ -114,6 +114,7 @@ def _confirmed_different_person(request: HttpRequest) -> bool:
         "invalid",
         f"The {CONFIRM_DUPLICATE_HEADER} header must be 'true' (a different person with the "
         "same name and date of birth) or left out; nothing was created.",
+        CONFIRM_DUPLICATE_HEADER,
     )
 
 
@@ -145,20 +146,31 @@ def _refuse_same_name_and_birth(request: HttpRequest, data: dict[str, Any]) -> N
     )
 
 
+IF_NONE_EXIST = "If-None-Exist"  # the expression of a header's problem: the header's name
+
+
 def _if_none_exist(request: HttpRequest) -> HttpResponse | None:
     """Conditional create: a match answers 200 with it, several answer 412, none → create."""
     header = request.headers.get("If-None-Exist", "").strip()
     if not header:
         return None
-    search = parse_patient_search(
-        _pairs(QueryDict(header.removeprefix("?"))), allow_result_params=False
-    )
+    try:
+        search = parse_patient_search(
+            _pairs(QueryDict(header.removeprefix("?"))), allow_result_params=False
+        )
+    except FhirError as problem:  # the search is in the header, not in the URL
+        raise FhirError(400, "invalid", f"If-None-Exist: {problem}", IF_NONE_EXIST) from problem
     if not search.terms:
-        raise FhirError(400, "invalid", "If-None-Exist needs at least one search parameter.")
+        raise FhirError(
+            400, "invalid", "If-None-Exist needs at least one search parameter.", IF_NONE_EXIST
+        )
     matches = list(run_patient_search(request.clinic, search)[:2])  # type: ignore[attr-defined]
     if len(matches) > 1:
         raise FhirError(
-            412, "duplicate", "If-None-Exist matches more than one patient; nothing was created."
+            412,
+            "duplicate",
+            "If-None-Exist matches more than one patient; nothing was created.",
+            IF_NONE_EXIST,
         )
     if not matches:
         return None
