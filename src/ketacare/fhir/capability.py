@@ -13,7 +13,7 @@ from ketacare.fhir.capability_sessions import (
 from ketacare.fhir.patient_search import MAX_PAGE_SIZE
 
 # The date this statement last changed; bump it with any change below.
-STATEMENT_DATE = "2026-12-02"
+STATEMENT_DATE = "2026-12-03"
 
 SECURITY_DESCRIPTION = (
     "Every interaction except `metadata` needs a per-user KetaCare API token sent as "
@@ -414,14 +414,17 @@ def _safety_resources() -> list[dict[str, Any]]:
         _read_search(
             "Flag",
             "Suicide-risk flags (flag-{n}), category safety; code = the flag's source "
-            "(urn:ketacare:risk-flag-source) with the level and reason as text; active while "
-            "open or acknowledged, inactive once resolved.",
+            "(urn:ketacare:risk-flag-source) with the level and reason as text; the level "
+            "coded in the extension http://hl7.org/fhir/StructureDefinition/flag-priority "
+            "(http://hl7.org/fhir/flag-priority-code PL/PM/PH for low/moderate/high, and "
+            "http://ketacare.org/fhir/CodeSystem/risk-flag-level low/moderate/high); active "
+            "while open or acknowledged, inactive once resolved.",
             [
                 {
                     "name": "status",
                     "type": "token",
-                    "documentation": "active or inactive (a KetaCare parameter; a comma list "
-                    "matches either).",
+                    "documentation": "active or inactive (a KetaCare parameter; leave it out "
+                    "for both).",
                 }
             ],
         ),

@@ -4,6 +4,12 @@ Flag (`flag-{pk}`):
 - `status` active while the flag is open or acknowledged, inactive once resolved;
 - `category` flag-category `safety`; `code` = the flag's source (urn:ketacare:risk-flag-source)
   with the level and reason as text;
+- the level coded in the R4 core extension `flag-priority` (context Flag, valueCodeableConcept;
+  http://hl7.org/fhir/R4/extension-flag-priority.html): the R4 code system
+  `http://hl7.org/fhir/flag-priority-code` (PL low, PM medium, PH high priority; its value set
+  is an exemplar from IHE PCD alert priorities) and the exact level in the local
+  `http://ketacare.org/fhir/CodeSystem/risk-flag-level` (low, moderate, high). A flag's level
+  is its priority here: it sets how soon an unacknowledged flag escalates;
 - `period.start` = raised; `period.end` once resolved: when its crisis record was closed (a
   high flag), else when a clinician resolved it (`resolved_at`, safety.resolve);
 - `subject` the patient; `author` (display only) who raised it.
@@ -27,6 +33,7 @@ from django.db.models import Q, QuerySet
 
 from ketacare.accounts.models import Clinic
 from ketacare.fhir.clinical_common import (
+    coding,
     concept,
     in_clinic,
     instant,
@@ -37,14 +44,22 @@ from ketacare.fhir.clinical_common import (
 from ketacare.fhir.measures_search import Search
 from ketacare.fhir.outcome import FhirError
 from ketacare.fhir.patient_search import param_expression
-from ketacare.fhir.questionnaire import LOINC
+from ketacare.fhir.questionnaire import KETACARE_FHIR, LOINC
 from ketacare.fhir.response_resource import response_id
 from ketacare.measures.models import Assessment, AssessmentStatus
-from ketacare.safety.models import FlagStatus, RiskFlag
+from ketacare.safety.models import FlagStatus, RiskFlag, RiskLevel
 
 FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
 FLAG_SOURCE = "urn:ketacare:risk-flag-source"
 RISK_PROBABILITY = "http://terminology.hl7.org/CodeSystem/risk-probability"
+FLAG_PRIORITY = "http://hl7.org/fhir/StructureDefinition/flag-priority"
+FLAG_PRIORITY_CODES = "http://hl7.org/fhir/flag-priority-code"
+FLAG_LEVEL = f"{KETACARE_FHIR}/CodeSystem/risk-flag-level"
+PRIORITIES = {
+    RiskLevel.LOW: ("PL", "Low priority"),
+    RiskLevel.MODERATE: ("PM", "Medium priority"),
+    RiskLevel.HIGH: ("PH", "High priority"),
+}
 CSSRS_CODE = "cssrs_recent"
 CSSRS_PANEL = "93373-9"  # instruments.md §5
 
@@ -80,6 +95,24 @@ def flag_crisis(flag: RiskFlag) -> Any:
     return joined.crisis if joined is not None else None
 
 
+def flag_level(flag: RiskFlag) -> list[dict[str, Any]]:
+    """The flag's level as the `flag-priority` extension (PL/PM/PH and our exact level)."""
+    level = RiskLevel(flag.level)
+    code, display = PRIORITIES[level]
+    return [
+        {
+            "url": FLAG_PRIORITY,
+            "valueCodeableConcept": {
+                "coding": [
+                    coding(FLAG_PRIORITY_CODES, code, display),
+                    coding(FLAG_LEVEL, level.value, f"{level.label} suicide risk"),
+                ],
+                "text": f"{level.label} suicide risk",
+            },
+        }
+    ]
+
+
 def flag_to_fhir(flag: RiskFlag) -> dict[str, Any]:
     end = None
     if flag.status == FlagStatus.RESOLVED:
@@ -90,6 +123,7 @@ def flag_to_fhir(flag: RiskFlag) -> dict[str, Any]:
             "resourceType": "Flag",
             "id": f"flag-{flag.pk}",
             "meta": {"lastUpdated": instant(end or flag.acknowledged_at or flag.raised_at)},
+            "extension": flag_level(flag),
             "status": "active" if flag.status in ACTIVE else "inactive",
             "category": [concept(FLAG_CATEGORY, "safety", "Safety")],
             "code": concept(
