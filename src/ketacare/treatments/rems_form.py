@@ -35,6 +35,7 @@ from ketacare.treatments.models import (
     TreatmentSession,
     VitalReading,
 )
+from ketacare.treatments.models_chair import SideEffect, SideEffectCode
 from ketacare.treatments.models_rems import RemsMonitoringForm
 from ketacare.treatments.state import (
     clinic_limits,
@@ -516,14 +517,28 @@ def _observed_fields(session: TreatmentSession, readings: list[VitalReading]) ->
     baseline_moaas = next((r.moaas for r in reversed(pre) if r.moaas is not None), None)
     target = min(baseline_moaas if baseline_moaas is not None else 5, 5)
     section = "Adverse effects observed"
+    effects = list(session.side_effects.order_by("onset_at", "pk"))
     out: list[FormField] = []
 
-    def pair(code: str, what: str, scores: list[int], bad: Any, ok: Any, how: str) -> None:
+    def pair(
+        code: str, what: str, scores: list[int], bad: Any, ok: Any, how: str, noted: str = ""
+    ) -> None:
+        """`noted`: the side effect recorded at the chair (observed, whatever the scores)."""
         if not scores:
-            out.append(FormField(f"{code}_observed", section, f"{what} observed?", YESNO, None))
+            out.append(
+                FormField(
+                    f"{code}_observed",
+                    section,
+                    f"{what} observed?",
+                    YESNO,
+                    YES if noted else None,
+                    noted,
+                )
+            )
             out.append(FormField(f"{code}_resolved", section, f"{what} resolved?", YESNO, None))
             return
-        seen = any(bad(s) for s in scores)
+        seen = bool(noted) or any(bad(s) for s in scores)
+        how = f"{noted}; {how}" if noted else how
         out.append(
             FormField(f"{code}_observed", section, f"{what} observed?", YESNO, _yn(seen), how)
         )
@@ -566,6 +581,7 @@ def _observed_fields(session: TreatmentSession, readings: list[VitalReading]) ->
         + (f" or the pre-dose {baseline_cadss})" if baseline_cadss is not None else ")")
         if cadss
         else "",
+        _noted(session, effects, SideEffectCode.DISSOCIATION),
     )
     # Respiratory depression: SpO2 or RR below the clinic's limits.
     resp = [
@@ -588,6 +604,7 @@ def _observed_fields(session: TreatmentSession, readings: list[VitalReading]) ->
         lambda i: depressed(resp[i]),
         lambda i: not depressed(resp[i]),
         f"SpO₂ < {limits.spo2_min} % or RR < {limits.resp_rate_min}/min in any reading",
+        _noted(session, effects, SideEffectCode.RESP_DEPRESSION),
     )
     if out[-1].source.startswith("Last value"):
         spo2, rr = resp[-1]
@@ -603,16 +620,54 @@ def _observed_fields(session: TreatmentSession, readings: list[VitalReading]) ->
             f"{len(spo2s)} SpO₂ reading(s), lowest {min(spo2s)} %" if spo2s else "",
         )
     )
-    out.append(
-        FormField(
+    out.append(_serious_field(session, effects, section))
+    return out
+
+
+def _effect_text(session: TreatmentSession, e: SideEffect) -> str:
+    text = f"{e.label} ({e.get_severity_display().lower()}) at {_hhmm(session, e.onset_at)}"
+    if e.intervention_drug:
+        text += f", treated with {e.intervention_drug} {e.intervention_dose}"
+    return text
+
+
+def _noted(session: TreatmentSession, effects: list[SideEffect], code: str) -> str:
+    found = [e for e in effects if e.code == code]
+    if not found:
+        return ""
+    return "Side effect recorded at the chair: " + ", ".join(
+        f"{e.get_severity_display().lower()} at {_hhmm(session, e.onset_at)}" for e in found
+    )
+
+
+def _serious_field(session: TreatmentSession, effects: list[SideEffect], section: str) -> FormField:
+    """Serious when the chair recorded it so (severe, or respiratory depression, as the alert
+    and the FHIR AdverseEvent judge it) or the patient left for emergency care. Otherwise staff
+    answer (the record cannot prove an absence); either way the side effects recorded are shown."""
+    serious = [_effect_text(session, e) for e in effects if e.serious]
+    if session.status == SessionStatus.TRANSFERRED:
+        serious.append(f"Transferred out for emergency care: {session.end_reason}")
+    others = [_effect_text(session, e) for e in effects if not e.serious]
+    seen = f"Side effects recorded: {'; '.join(others)}." if others else ""
+    label = "Serious adverse events during the session? (if yes, describe)"
+    if serious:
+        return FormField(
             "serious_adverse_events",
             section,
-            "Serious adverse events during the session? (if yes, describe)",
+            label,
             TEXT,
-            None,
+            f"{YES}: " + "; ".join(serious),
+            "Session record" + (f". {seen}" if seen else ""),
+            overridable=True,
         )
+    return FormField(
+        "serious_adverse_events",
+        section,
+        label,
+        TEXT,
+        None,
+        seen or "No side effect recorded at the chair",
     )
-    return out
 
 
 def build_form(session: TreatmentSession, record: RemsMonitoringForm | None = None) -> RemsForm:
