@@ -61,6 +61,9 @@ PURPOSE = "safety.flag"
 BATCH = 200
 
 
+NOTIFICATION_TEXT_MAX = StaffNotification._meta.get_field("text").max_length or 300
+
+
 def flag_reference(flag_id: int) -> str:
     return f"riskflag:{flag_id}"
 
@@ -94,8 +97,11 @@ def targets_for_step(flag: RiskFlag, step: int, now: datetime) -> list[Target] |
         return [Target(listed[index], f"escalation list #{index + 1}")]
     if index == len(listed):
         director = director_of(clinic)
-        return [Target(director, "director")] if director is not None else []
+        return [Target(director, DIRECTOR)] if director is not None else []
     return None
+
+
+DIRECTOR = "director"
 
 
 # --- starting and advancing -------------------------------------------------------------------
@@ -148,10 +154,21 @@ def _advance(escalation: FlagEscalation, flag: RiskFlag, step: int, now: datetim
                 step,
                 now,
                 detail="Everyone on the escalation list and the director has been paged; "
-                "the banner stays until someone acknowledges.",
+                "the banner stays until someone acknowledges."
+                if told
+                else "Nobody could be paged: no prescriber on file, nobody on call, nobody on "
+                "the escalation list and no director. The banner stays until someone "
+                "acknowledges; set up the rota and the escalation list (Safety settings).",
             )
             return
-        fresh = [t for t in targets if t.user.pk not in told]
+        # People told at an earlier step are skipped (the list moves on to someone new), but
+        # the director, the last rung, is paged again even if told at step 1 (a prescriber
+        # who is also the director and asleep at 2 a.m. would otherwise hear once, ever).
+        fresh = [
+            t if t.user.pk not in told else Target(t.user, f"{DIRECTOR} (repeat page)")
+            for t in targets
+            if t.user.pk not in told or t.role == DIRECTOR
+        ]
         if fresh:
             kind = EventKind.NOTIFIED if step <= 1 else EventKind.ESCALATED
             for target in fresh:
@@ -216,13 +233,16 @@ def _event(
 def _notify(flag: RiskFlag, target: Target, kind: str, step: int, now: datetime) -> None:
     patient, clinic, user = flag.patient, flag.patient.clinic, target.user
     level = flag.get_level_display()
+    # The in-app text holds 300 characters: a long name is shortened, never the notice lost
+    # (on PostgreSQL a longer text failed the insert, and with it the whole escalation).
+    tail = f" ({patient.mrn}) — you are notified as {target.role}."
+    head = f"{level} risk flag: "
+    name = patient.display_name
+    room = NOTIFICATION_TEXT_MAX - len(head) - len(tail)
+    if len(name) > room:
+        name = name[: max(room - 1, 0)] + "…"
     StaffNotification.objects.create(
-        user=user,
-        clinic=clinic,
-        flag=flag,
-        text=f"{level} risk flag: {patient.display_name} ({patient.mrn}) — you are notified "
-        f"as {target.role}.",
-        created_at=now,
+        user=user, clinic=clinic, flag=flag, text=f"{head}{name}{tail}", created_at=now
     )
     url = f"{settings.KETACARE_BASE_URL}/safety/flags/{flag.pk}/"
     channels = ["in-app"]

@@ -52,14 +52,21 @@ def _covers(starts: time, ends: time, at: time) -> bool:
 
 def on_call_at(clinic: Clinic, when: datetime | None = None) -> list[User]:
     """Who is on call at `when` (clinic time). A dated override covering that time wins over
-    the weekly rota; an override covers its own date only (00:00–00:00 = the whole day)."""
+    the weekly rota; an override covers its own date only (00:00–00:00 = the whole day).
+
+    Only people who still work at the clinic count: an override naming someone who has left
+    does not blank out the weekly rota for its hours (nobody would be paged)."""
     local = timezone.localtime(when or timezone.now(), clinic_zone(clinic))
     day, at = local.date(), local.time()
     overrides = OnCallOverride.objects.filter(clinic=clinic, on_date=day).select_related("user")
-    chosen = [o.user for o in overrides if o.starts == o.ends or _covers(o.starts, o.ends, at)]
-    if not chosen:
-        chosen = _weekly(clinic, day.weekday(), at)
-    return [u for u in dict.fromkeys(chosen) if _active_member(clinic, u.pk)]
+    chosen = _active(
+        clinic, [o.user for o in overrides if o.starts == o.ends or _covers(o.starts, o.ends, at)]
+    )
+    return chosen or _active(clinic, _weekly(clinic, day.weekday(), at))
+
+
+def _active(clinic: Clinic, users: list[User]) -> list[User]:
+    return [u for u in dict.fromkeys(users) if _active_member(clinic, u.pk)]
 
 
 def _weekly(clinic: Clinic, weekday: int, at: time) -> list[User]:

@@ -1,0 +1,106 @@
+"""Review 3 of the escalation: an override for someone who has left leaves the weekly rota
+on call; the director is paged again at the last step even if told at step 1; a clinic with
+nobody to page says so; a long patient name never stops the in-app notice (frozen time)."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+
+from ketacare.accounts.models import Membership
+from ketacare.patients.models import Patient
+from ketacare.safety.escalation import escalate_due
+from ketacare.safety.escalation_models import (
+    EscalationEvent,
+    EscalationState,
+    FlagEscalation,
+    OnCallOverride,
+    OnCallSlot,
+    StaffNotification,
+)
+from ketacare.safety.rota import on_call_at
+from tests.safety.helpers import make_prescriber_of, raise_flag, set_director, utc
+
+pytestmark = pytest.mark.django_db
+
+# A Tuesday, 02:00 in New York (the clinic's zone): the on-call hour that matters.
+T0 = utc("2026-03-03 07:00:00+00:00")
+
+
+def _told(flag: Any) -> list[tuple[str, str, str]]:
+    return [
+        (e.kind, e.recipient.email, e.role)
+        for e in EscalationEvent.objects.filter(flag=flag, recipient__isnull=False)
+    ]
+
+
+def test_an_override_for_someone_who_left_does_not_blank_out_the_weekly_rota(
+    world: Any,
+) -> None:
+    clinic = world.clinic_a
+    OnCallSlot.objects.create(
+        clinic=clinic, weekday=1, starts=time(0), ends=time(0), user=world.prescriber_a
+    )
+    OnCallOverride.objects.create(
+        clinic=clinic, on_date=date(2026, 3, 3), user=world.nurse_a, note="holiday cover"
+    )
+    assert on_call_at(clinic, T0) == [world.nurse_a]
+    Membership.objects.filter(user=world.nurse_a).update(is_active=False)  # left the clinic
+    assert on_call_at(clinic, T0) == [world.prescriber_a]
+    with time_machine.travel(T0, tick=False):
+        flag = raise_flag(world.patient_a)
+    assert _told(flag) == [("notified", "prescriber@a.test", "on call")]
+
+
+def test_the_director_is_paged_again_at_the_last_step_even_if_told_at_step_one(
+    world: Any,
+) -> None:
+    """A small clinic: the prescriber is also the director and nobody else is listed. The
+    flag at 2 a.m. must not go quiet after one unanswered page."""
+    make_prescriber_of(world.patient_a, world.prescriber_a)
+    set_director(world.clinic_a, world.prescriber_a)
+    with time_machine.travel(T0, tick=False):
+        flag = raise_flag(world.patient_a)
+    assert _told(flag) == [("notified", "prescriber@a.test", "patient's prescriber")]
+    with time_machine.travel(T0 + timedelta(minutes=14), tick=False):
+        assert escalate_due() == 0
+    with time_machine.travel(T0 + timedelta(minutes=15), tick=False):
+        assert escalate_due() == 1
+    assert _told(flag)[-1] == ("escalated", "prescriber@a.test", "director (repeat page)")
+    assert StaffNotification.objects.filter(flag=flag, user=world.prescriber_a).count() == 2
+    with time_machine.travel(T0 + timedelta(minutes=30), tick=False):
+        escalate_due()
+    assert FlagEscalation.objects.get(flag=flag).state == EscalationState.EXHAUSTED
+    exhausted = EscalationEvent.objects.get(flag=flag, kind="exhausted")
+    assert "has been paged" in exhausted.detail
+
+
+def test_with_nobody_to_page_the_escalation_says_so(world: Any) -> None:
+    from ketacare.accounts.models import Role
+
+    Membership.objects.filter(clinic=world.clinic_a, role=Role.DIRECTOR).update(is_active=False)
+    with time_machine.travel(T0, tick=False):
+        flag = raise_flag(world.patient_a)
+    assert _told(flag) == []
+    exhausted = EscalationEvent.objects.get(flag=flag, kind="exhausted")
+    assert exhausted.detail.startswith("Nobody could be paged")
+    assert "has been paged" not in exhausted.detail
+
+
+def test_a_long_patient_name_never_stops_the_notification(world: Any) -> None:
+    Patient.objects.filter(pk=world.patient_a.pk).update(
+        legal_given_name="G" * 100, legal_family_name="F" * 100, preferred_name="P" * 100
+    )
+    patient = Patient.objects.get(pk=world.patient_a.pk)
+    make_prescriber_of(patient, world.prescriber_a)
+    with time_machine.travel(T0, tick=False):
+        flag = raise_flag(patient)
+    note = StaffNotification.objects.get(flag=flag, user=world.prescriber_a)
+    assert len(note.text) <= 300
+    assert note.text.startswith("High risk flag: FFFF") and note.text.endswith(
+        f"({patient.mrn}) — you are notified as patient's prescriber."
+    )
+    assert FlagEscalation.objects.get(flag=flag).step == 1
