@@ -721,13 +721,13 @@ def snapshot(form: RemsForm) -> list[dict[str, Any]]:
 
 
 def owed_sessions(clinic: Any) -> QuerySet[TreatmentSession]:
-    """Closed esketamine sessions of the clinic, a device taken, whose form is not submitted
-    yet."""
+    """Esketamine sessions of the clinic, a device taken, whose form is not submitted yet.
+    A session not closed yet owes its form too: the 7 days run from the treatment date, so a
+    session left open (never discharged) must show up overdue, not drop off the list."""
     return (
         TreatmentSession.objects.filter(
             clinic=clinic,
             route="esketamine_nasal",
-            status__in=CLOSED,
             dosing_started_at__isnull=False,
         )
         .filter(Exists(DeviceAdministration.objects.filter(dose__session=OuterRef("pk"))))
@@ -745,6 +745,7 @@ class ListRow:
     days_left: int
     status: str
     started: bool  # some fields already typed
+    closed: bool = True  # the session is discharged or ended (else it cannot be submitted yet)
 
     @property
     def days_late(self) -> int:
@@ -769,6 +770,7 @@ def clinic_rows(clinic: Any, within_days: int = SUBMIT_WITHIN_DAYS) -> list[List
                 left,
                 "overdue" if left < 0 else "due",
                 bool(record and record.entries),
+                s.status in CLOSED,
             )
         )
     rows.sort(key=lambda r: (r.due_on, r.session.pk))
