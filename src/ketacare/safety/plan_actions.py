@@ -30,7 +30,8 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Membership
 from ketacare.clinical.crisis_rules import review_due_on
-from ketacare.measures.scheduling import clinic_today
+from ketacare.core.submission import AlreadySaved
+from ketacare.measures.scheduling import clinic_today, clinic_zone
 from ketacare.notify.delivery import queue_notification
 from ketacare.notify.models import Channel
 from ketacare.patients.models import Patient
@@ -56,9 +57,15 @@ def do_save_plan(
     data: Mapping[str, Any],
     *,
     crisis: CrisisRecord | None = None,
+    based_on: int | None = None,
 ) -> SafetyPlanVersion:
     """Save the plan as the patient's next version. Each of the six steps is required, in the
-    patient's own words; the review date defaults to 30 days and may not be in the past."""
+    patient's own words; the review date defaults to 30 days and may not be in the past.
+
+    `based_on`: the version the form was drawn from (0: none yet). When another version was
+    saved since, the save is refused (field `based_on`, naming that version, who and when)
+    instead of silently burying that version's changes under this one; the same text saved
+    again by the same person (Save pressed twice) raises `AlreadySaved` with the version."""
     values = {name: str(data.get(name) or "").strip() for name, _, _ in PLAN_FIELDS}
     for name in REQUIRED_PLAN_FIELDS:
         if not values[name]:
@@ -75,6 +82,8 @@ def do_save_plan(
     with transaction.atomic():
         Patient.objects.select_for_update().filter(pk=patient.pk).first()  # serialise versions
         last = SafetyPlanVersion.objects.filter(patient=patient).aggregate(n=Max("version"))["n"]
+        if based_on is not None and (last or 0) != based_on:
+            _changed_since(actor, patient, values, based_on)
         plan = SafetyPlanVersion.objects.create(
             patient=patient,
             version=(last or 0) + 1,
@@ -94,6 +103,31 @@ def do_save_plan(
             detail={"version": plan.version, "review_due_on": due.isoformat()},
         )
     return plan
+
+
+def _changed_since(
+    actor: Actor, patient: Patient, values: Mapping[str, str], based_on: int
+) -> None:
+    newest = (
+        SafetyPlanVersion.objects.filter(patient=patient, version__gt=based_on)
+        .select_related("created_by", "patient__clinic")
+        .order_by("-version")
+        .first()
+    )
+    if newest is None:  # a version number from nowhere: the form is not this chart's
+        raise ActionError("based_on", "This form is out of date: open the safety plan again.")
+    same = all(getattr(newest, name) == values[name] for name, _, _ in PLAN_FIELDS)
+    if same and newest.created_by_id == actor.user_id and actor.user_id is not None:
+        raise AlreadySaved(str(newest.version))
+    who = newest.created_by.display_name if newest.created_by else "someone"
+    at = timezone.localtime(newest.created_at, clinic_zone(patient.clinic))
+    raise ActionError(
+        "based_on",
+        f"Version {newest.version} of the safety plan was saved by {who} at "
+        f"{at:%Y-%m-%d %H:%M} while you were writing, so yours was not saved: your text is "
+        f"kept below. Compare it with version {newest.version}, then save again to make "
+        "yours the next version.",
+    )
 
 
 # --- the patient's link -----------------------------------------------------------------------

@@ -22,6 +22,10 @@ class SafetyPlanForm(forms.Form):
         self.fields["made_with_patient"] = forms.BooleanField(
             label="Written together with the patient, in their words", required=False
         )
+        # The version this form was drawn from (0: none): a save over a newer one is refused.
+        self.fields["based_on"] = forms.IntegerField(
+            required=False, min_value=0, widget=forms.HiddenInput
+        )
         self.fields["review_due_on"] = forms.DateField(
             label="Review due",
             required=False,

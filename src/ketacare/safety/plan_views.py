@@ -21,6 +21,7 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import actor_from_request, audit, client_ip
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.core.clinic_time import in_clinic_time_zone
+from ketacare.core.submission import AlreadySaved, already_saved
 from ketacare.measures.scheduling import clinic_today
 from ketacare.patients.access import access_patient
 from ketacare.patients.models import Patient
@@ -121,15 +122,28 @@ def plan_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
                 crisis = CrisisRecord.objects.filter(patient=patient, pk=int(crisis_id)).first()
             try:
                 actions.do_save_plan(
-                    actor_from_request(request), patient, form.cleaned_data, crisis=crisis
+                    actor_from_request(request),
+                    patient,
+                    form.cleaned_data,
+                    crisis=crisis,
+                    based_on=form.cleaned_data.get("based_on"),
                 )
+            except AlreadySaved:
+                return already_saved(request, reverse("crisis:plan", args=[patient.pk]))
             except ActionError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                if exc.field == "based_on":
+                    current = actions.current_plan(patient)
+                    form = _redrawn_on(form, current)
+                shown = {f.name for f in form.visible_fields()}
+                form.add_error(exc.field if exc.field in shown else None, exc.message)
             else:
                 return HttpResponseRedirect(reverse("crisis:plan", args=[patient.pk]))
         status = 400
     else:
-        initial: dict[str, Any] = {"made_with_patient": True}
+        initial: dict[str, Any] = {
+            "made_with_patient": True,
+            "based_on": current.version if current else 0,
+        }
         if current is not None:
             initial.update({name: getattr(current, name) for name, _, _ in PLAN_FIELDS})
         form = SafetyPlanForm(initial=initial)
@@ -144,6 +158,16 @@ def plan_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _redrawn_on(form: SafetyPlanForm, current: SafetyPlanVersion | None) -> SafetyPlanForm:
+    """The refused form again, text kept, now drawn from the newest version: saving it again
+    is a deliberate choice to supersede that version."""
+    data = form.data.copy()
+    data["based_on"] = str(current.version if current else 0)
+    redrawn = SafetyPlanForm(data)
+    redrawn.is_valid()
+    return redrawn
 
 
 @staff_view()
