@@ -393,6 +393,24 @@ def do_open_link(link: SelfReportLink, ip: str) -> None:
         )
 
 
+# A link opened before it expired keeps working this long after: a patient half-way through a
+# form is not cut off, and the answers on the page (a risk answer among them) are not lost.
+FINISHING_GRACE = timedelta(hours=1)
+
+
+def usable_now(link: SelfReportLink) -> bool:
+    """`is_usable`, or expired less than FINISHING_GRACE ago after being opened in time."""
+    if link.is_usable:
+        return True
+    return (
+        link.completed_at is None
+        and link.revoked_at is None
+        and link.opened_at is not None
+        and link.opened_at < link.expires_at
+        and timezone.now() < link.expires_at + FINISHING_GRACE
+    )
+
+
 def _locked(link: SelfReportLink) -> SelfReportLink:
     """Re-read the link under a row lock (call inside a transaction)."""
     fresh = (
@@ -400,7 +418,7 @@ def _locked(link: SelfReportLink) -> SelfReportLink:
         .select_related("patient", "patient__clinic", "episode")
         .get(pk=link.pk)
     )
-    if not fresh.is_usable:
+    if not usable_now(fresh):
         raise ActionError("link", "This link can no longer be used.")
     return fresh
 

@@ -147,7 +147,7 @@ def _usable(request: HttpRequest, token: str) -> SelfReportLink | None:
         request.selfreport_refusal = 429  # type: ignore[attr-defined]
         return None
     link = actions.find_link(token)
-    if link is None or not link.is_usable:
+    if link is None or not actions.usable_now(link):
         _count_guess(request)
         request.selfreport_refusal = 404  # type: ignore[attr-defined]
         return None
@@ -204,6 +204,7 @@ def _page(
         "is_last": position == len(link.scale_codes),
         "show_crisis": actions.crisis_shown(link),
         "expires_at": link.expires_at,
+        "finish_now": link.expires_at <= timezone.now(),  # in FINISHING_GRACE
     }
     return _private(render(request, "selfreport/form.html", context, status=status))
 
@@ -254,6 +255,7 @@ def _fill(request: HttpRequest, token: str, link: SelfReportLink, scale_code: st
                         "token": token,
                         "first_name": _first_name(link),
                         "expires_at": link.expires_at,
+                        "finish_now": link.expires_at <= timezone.now(),
                         "show_crisis": actions.crisis_shown(link),
                     },
                 )
@@ -330,7 +332,7 @@ def _help(request: HttpRequest, link: SelfReportLink, token: str) -> HttpRespons
     context = {
         **_clinic_context(link.patient.clinic),
         "first_name": _first_name(link),
-        "token": token if link.is_usable else "",
+        "token": token if actions.usable_now(link) else "",
     }
     return _private(render(request, "selfreport/help.html", context))
 
