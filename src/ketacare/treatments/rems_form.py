@@ -182,6 +182,17 @@ def _patient_fields(session: TreatmentSession) -> list[FormField]:
         .exists()
     )
     enrolment = RemsEnrollment.objects.filter(patient=p).first()
+    enrolled: str | None = YES if enrolment else None
+    enrolled_source = (
+        f"REMS patient ID {enrolment.rems_patient_id}, enrolled {enrolment.enrolled_on:%Y-%m-%d}"
+        if enrolment
+        else ""
+    )
+    if enrolment is not None and enrolment.enrolled_on > treatment_date(session):
+        # Enrolment comes before the first dose (§2c): a later date is not "enrolled" on the
+        # day of this treatment; someone checks it (a mistyped date, or a dose without it).
+        enrolled = None
+        enrolled_source += ", after this treatment: check the enrolment date."
     section = "Patient"
     return [
         FormField("patient_name", section, "Patient name", TEXT, p.display_name, "Chart"),
@@ -206,11 +217,8 @@ def _patient_fields(session: TreatmentSession) -> list[FormField]:
             section,
             "Enrolled in the SPRAVATO REMS?",
             YESNO,
-            YES if enrolment else None,
-            f"REMS patient ID {enrolment.rems_patient_id}, "
-            f"enrolled {enrolment.enrolled_on:%Y-%m-%d}"
-            if enrolment
-            else "",
+            enrolled,
+            enrolled_source,
         ),
     ]
 
