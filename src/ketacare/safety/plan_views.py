@@ -163,7 +163,7 @@ def plan_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
 def _redrawn_on(form: SafetyPlanForm, current: SafetyPlanVersion | None) -> SafetyPlanForm:
     """The refused form again, text kept, now drawn from the newest version: saving it again
     is a deliberate choice to supersede that version."""
-    data = form.data.copy()
+    data: dict[str, Any] = dict(form.data.items())  # every field of this form is single
     data["based_on"] = str(current.version if current else 0)
     redrawn = SafetyPlanForm(data)
     redrawn.is_valid()
