@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
-from ketacare.treatments.models_substances import DrugLot, LotDrug
+from ketacare.treatments.models_substances import DrugLot, EntryKind, LotDrug, plain
 
 _NUM = {"inputmode": "decimal", "class": "big-input", "autocomplete": "off"}
 
@@ -20,6 +21,21 @@ def _lot_choices(lots: list[DrugLot]) -> list[tuple[str, str]]:
         (str(lot.pk), f"{lot.lot_number} · exp {lot.expiry:%Y-%m-%d} · {lot.unit_label}")
         for lot in lots
     ]
+
+
+def entry_label(e: Any) -> str:
+    """ "#12 · 12-03 14:40 · Drawn for a session · drawn 40 / given 35 / wasted 5 mg": the time
+    in the clinic's zone (the request's, as the log table shows it; it was UTC) and the
+    amounts, so the entry chosen is the one meant."""
+    when = f"{timezone.localtime(e.at):%m-%d %H:%M}"
+    if e.kind == EntryKind.COUNT:
+        what = f"counted {plain(e.counted_mg)} mg" if e.counted_mg is not None else "count"
+    else:
+        what = (
+            f"drawn {plain(e.drawn_mg)} / given {plain(e.given_mg)} / "
+            f"wasted {plain(e.wasted_mg)} mg"
+        )
+    return f"#{e.pk} · {when} · {e.get_kind_display()} · {what}"
 
 
 class WitnessMixin(forms.Form):
@@ -63,9 +79,7 @@ class CorrectEntryForm(UseForm):
 
     def __init__(self, *args: Any, entries: list[Any], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        choices = [("", "—")] + [
-            (str(e.pk), f"#{e.pk} {e.at:%m-%d %H:%M} {e.get_kind_display()}") for e in entries
-        ]
+        choices = [("", "—")] + [(str(e.pk), entry_label(e)) for e in entries]
         self.fields["entry"].choices = choices  # type: ignore[attr-defined]
         self.fields["lot"].help_text = "Blank: the same lot."
 
