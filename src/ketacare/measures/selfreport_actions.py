@@ -620,7 +620,8 @@ def missing_items(patient: Patient, scale_code: str, answers: dict[str, int]) ->
 
 def _add_follow_up_scales(link: SelfReportLink, assessment: Assessment) -> tuple[str, ...]:
     """PHQ-9 item 9 above 0 puts the clinic's 'after item 9' scales (C-SSRS) on this link,
-    so the patient answers the same-day screen now (clinical.md §16a)."""
+    straight after the PHQ-9, so the patient answers the same-day screen now (clinical.md
+    §16a), not after every other form on the link."""
     if assessment.scale_code != "phq9" or not assessment.answers.get("phq9-9"):
         return ()
     codes = ScheduleRule.objects.filter(
@@ -628,7 +629,8 @@ def _add_follow_up_scales(link: SelfReportLink, assessment: Assessment) -> tuple
     ).values_list("scale_code", flat=True)
     added = tuple(c for c in dict.fromkeys(codes) if c in SELF_REPORT_CODES)
     added = tuple(c for c in added if c not in link.scale_codes)
-    link.scale_codes = [*link.scale_codes, *added]
+    at = link.scale_codes.index(assessment.scale_code) + 1
+    link.scale_codes = [*link.scale_codes[:at], *added, *link.scale_codes[at:]]
     return added
 
 
