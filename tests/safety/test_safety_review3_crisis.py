@@ -160,3 +160,35 @@ def test_outdated_steps_rule_is_pure_and_to_the_minute() -> None:
         last_flag_at=joined,
     )
     assert not decision.ok and "2026-03-01 10:30" in decision.reasons[0]
+
+
+# --- one open crisis record per patient ---------------------------------------------------------
+
+
+def test_a_second_crisis_record_is_not_opened_from_the_chart_while_one_is_open(
+    world: Any, as_user: Any
+) -> None:
+    first = high_flag(world.patient_a, world.nurse_a)
+    crisis = CrisisRecord.objects.get(flag=first)
+    url = f"/patients/{world.patient_a.pk}/crisis/"
+    client = as_user(world.therapist_a)
+    overview = client.get(url).content.decode()
+    assert 'data-testid="crisis-already-open"' in overview
+    r = client.post(url + "crisis/open/", {"reason": "Sister called: he bought rope today."})
+    assert r.status_code == 400
+    page = r.content.decode()
+    assert 'data-field="reason"' in page and "already has an open crisis record" in page
+    assert f"/crisis/crisis/{crisis.pk}/" in page  # a link to the open record
+    assert "Sister called: he bought rope today." in page  # nothing typed is lost
+    assert CrisisRecord.objects.filter(patient=world.patient_a).count() == 1
+    assert DosingBlock.objects.filter(patient=world.patient_a).count() == 1
+
+
+def test_open_pressed_twice_opens_one_record(world: Any, as_user: Any) -> None:
+    url = f"/patients/{world.patient_a.pk}/crisis/crisis/open/"
+    client = as_user(world.prescriber_a)
+    first = client.post(url, {"reason": "Disclosed a plan in session"})
+    again = client.post(url, {"reason": "Disclosed a plan in session"})
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"]
+    assert CrisisRecord.objects.filter(patient=world.patient_a).count() == 1

@@ -155,12 +155,40 @@ def crisis_flag_ids(crisis: CrisisRecord) -> list[int]:
     return ([crisis.flag_id] if crisis.flag_id is not None else []) + joined
 
 
+class OpenCrisisExists(ActionError):
+    """The patient already has an open crisis record: new information goes there."""
+
+    def __init__(self, crisis: CrisisRecord, patient: Patient):
+        opened = timezone.localtime(crisis.opened_at, clinic_zone(patient.clinic))
+        super().__init__(
+            "reason",
+            f"This patient already has an open crisis record (opened {opened:%Y-%m-%d %H:%M}): "
+            "record what is new there (a step or an addendum), or close it first. One crisis "
+            "record is open per patient at a time.",
+        )
+        self.crisis = crisis
+
+
 def do_open_crisis(actor: Actor, patient: Patient, reason: str) -> CrisisRecord:
-    """A clinician opens a crisis record from the chart (no flag needed)."""
+    """A clinician opens a crisis record from the chart (no flag needed).
+
+    One crisis episode per patient at a time (as `open_for_flag`): while a record is open,
+    a second one is refused, naming it (`OpenCrisisExists`); the same reason sent twice by
+    the same person (Open pressed twice) gives back the record the first press opened."""
     reason = (reason or "").strip()
     if not reason:
         raise ActionError("reason", "Say why the crisis record is opened.")
     with transaction.atomic():
+        Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).first()
+        already = (
+            CrisisRecord.objects.filter(patient=patient, status=CrisisStatus.OPEN)
+            .order_by("opened_at", "pk")
+            .first()
+        )
+        if already is not None:
+            if already.reason == reason and already.opened_by_id == actor.user_id:
+                return already
+            raise OpenCrisisExists(already, patient)
         crisis = CrisisRecord.objects.create(
             patient=patient, opened_by_id=actor.user_id, reason=reason
         )

@@ -144,9 +144,16 @@ def overview(request: HttpRequest, patient_id: str) -> HttpResponse:
         object_id=patient.pk,
         patient_id=patient.pk,
     )
+    records = list(patient.crisis_records.select_related("flag", "opened_by"))
     context = {
         "patient": patient,
-        "records": list(patient.crisis_records.select_related("flag", "opened_by")),
+        "records": records,
+        # Oldest open first (the one a new high flag joins): one open record per patient.
+        "open_record": min(
+            (r for r in records if r.status == CrisisStatus.OPEN),
+            key=lambda r: (r.opened_at, r.pk),
+            default=None,
+        ),
         "blocks": list(patient.dosing_blocks.select_related("cleared_by", "crisis")[:20]),
         "active_block_ids": {b.pk for b in active_blocks(patient)},
         "plan": current_plan(patient),
@@ -166,10 +173,17 @@ def open_crisis(request: HttpRequest, patient_id: str) -> HttpResponse:
     try:
         crisis = actions.do_open_crisis(actor_from_request(request), patient, str(reason))
     except ActionError as exc:
+        open_one = getattr(exc, "crisis", None)
         return render(
             request,
             "safety/refused.html",
-            {"patient": patient, "message": exc.message, "field": exc.field},
+            {
+                "patient": patient,
+                "message": exc.message,
+                "field": exc.field,
+                "open_crisis": open_one,
+                "typed": str(reason).strip(),  # nothing typed is lost
+            },
             status=400,
         )
     return _to(crisis)
