@@ -14,7 +14,9 @@ OBSERVATION_CREATE_DOC = (
     "transaction. Impossible values, wrong units, unknown codes, a session not being "
     "monitored or another patient answer 422 naming the element. Idempotent: an identifier "
     "(system|value) already stored in the clinic, or If-None-Exist: identifier=system|value, "
-    "answers 200 with the stored Observation. Needs treatments.run_session."
+    "answers 200 with the stored Observation when it holds the same reading; a key already "
+    "stored for another reading answers 409 duplicate, nothing stored. Needs "
+    "treatments.run_session."
 )
 
 

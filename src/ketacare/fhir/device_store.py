@@ -104,6 +104,32 @@ def find_received(clinic: Clinic, keys: Iterable[Key]) -> dict[Key, Result]:
     return found
 
 
+def same_reading(found: Result, incoming: Incoming) -> bool:
+    """Does the reading stored under a key hold what `incoming` carries (a true resend)?"""
+    reading = found.reading
+    return (
+        found.kind is incoming.kind
+        and reading.session_id == incoming.session_id
+        and str(reading.session.patient_id).lower() == incoming.patient_id
+        and reading.taken_at == incoming.taken_at
+        and all(getattr(reading, name) == value for name, value in incoming.values.items())
+    )
+
+
+def key_conflict(found: Result, incoming: Incoming, where: str) -> FhirError:
+    """409: the key is already another reading's. Answering 200 with that one would drop this
+    reading without a word (a gateway whose message counter restarted after a reboot)."""
+    key = f"{incoming.key[0]}|{incoming.key[1]}" if incoming.key else ""
+    return FhirError(
+        409,
+        "duplicate",
+        f"{where}: the identifier {key} is already the key of Observation/{found.resource_id}, "
+        f"which carries another reading ({fhir_instant(found.reading.taken_at)}); give each "
+        "reading its own identifier. Nothing was stored.",
+        where,
+    )
+
+
 def _any_received(clinic_id: int, systems: set[str], values: set[str]) -> bool:
     """Whether any of these keys may be stored already: one indexed probe in plain SQL (the
     ORM's query with its two joined tables cost ≈ 1 ms of Python for every message)."""

@@ -36,7 +36,14 @@ from ketacare.accounts.audit import Actor, actor_from_request, record
 from ketacare.accounts.models import Clinic
 from ketacare.accounts.permissions import Perm
 from ketacare.fhir.device_feed import Incoming, if_none_exist_key, read_observation, structure
-from ketacare.fhir.device_store import Result, audit_refused, find_received, store_incoming
+from ketacare.fhir.device_store import (
+    Result,
+    audit_refused,
+    find_received,
+    key_conflict,
+    same_reading,
+    store_incoming,
+)
 from ketacare.fhir.http import fhir_endpoint, read_json_body
 from ketacare.fhir.outcome import FhirError, fhir_response, operation_outcome
 from ketacare.fhir.patient_resource import fhir_instant
@@ -68,6 +75,7 @@ class Entry:
     error: FhirError | None = None
     result: Result | None = None
     same_as: int | None = None  # repeats the key of an earlier entry
+    key_where: str = ""  # where its key is: the identifier or request.ifNoneExist
 
 
 @fhir_endpoint("POST")
@@ -155,7 +163,14 @@ def _read_entry(raw: Any, index: int, now: datetime) -> Entry:
             header_key = if_none_exist_key(header, f"{where}.request.ifNoneExist")
         if "resource" not in raw:
             raise structure(f"{where}.resource", "is required.")
-        return Entry(read_observation(raw["resource"], now, f"{where}.resource", header_key))
+        resource = raw["resource"]
+        key_where = (
+            f"{where}.resource.identifier[0]"
+            if isinstance(resource, dict) and "identifier" in resource
+            else f"{where}.request.ifNoneExist"
+        )
+        incoming = read_observation(resource, now, f"{where}.resource", header_key)
+        return Entry(incoming, key_where=key_where)
     except FhirError as error:
         return Entry(error=error)
 
@@ -213,8 +228,18 @@ def _store(
                 entry.same_as = keys[key]
             else:
                 keys[key] = i
+    conflicts = []
     for key, result in find_received(clinic, keys).items():
-        entries[keys[key]].result = result
+        entry = entries[keys[key]]
+        if entry.incoming is not None and same_reading(result, entry.incoming):
+            entry.result = result
+        else:  # the key is another reading's: refused, as inside one Bundle (409 here)
+            entry.error = key_conflict(result, entry.incoming, entry.key_where)  # type: ignore[arg-type]
+            entry.incoming = None
+            conflicts.append(entry.error)
+    if conflicts and all_or_nothing:
+        issues = [issue for problem in conflicts for issue in problem.issues]
+        raise FhirError(409, "duplicate", "", issues=issues)
     todo = [
         i
         for i, e in enumerate(entries)

@@ -26,10 +26,12 @@ from ketacare.fhir.device_store import (
     Result,
     audit_refused,
     find_received,
+    key_conflict,
     parse_reading_id,
     reading_row,
     reading_to_fhir,
     received_key,
+    same_reading,
     store_incoming,
 )
 from ketacare.fhir.http import fhir_endpoint, read_json_body
@@ -92,13 +94,17 @@ def create_observation(request: HttpRequest) -> HttpResponse:
     require(request, Perm.SESSION_RUN)
     now = timezone.now()
     header_key = if_none_exist_key(request.headers.get("If-None-Exist", ""))
-    incoming = read_observation(read_json_body(request), now, header_key=header_key)
+    body = read_json_body(request)
+    incoming = read_observation(body, now, header_key=header_key)
     clinic = request.clinic  # type: ignore[attr-defined]
     actor = actor_from_request(request)
     for attempt in (1, 2):
         if incoming.key is not None:
             found = find_received(clinic, [incoming.key]).get(incoming.key)
             if found is not None:
+                if not same_reading(found, incoming):
+                    where = "Observation.identifier[0]" if "identifier" in body else "If-None-Exist"
+                    raise key_conflict(found, incoming, where)
                 return answer_existing(request, found)
         try:
             result = _store_one(actor, clinic, incoming, now)
