@@ -2,10 +2,11 @@
 
 Only standing entries count (an entry superseded by a correction is shown, not counted).
 A discrepancy is one of: drawn ≠ given + wasted; the balance goes below zero; an expired lot
-used; a staff count that differs from the balance the log gives at that point; and, per
-session, a dose given that the log does not account for or logs on another lot than the dose
-record's, or an entry of the session that does not account for what it drew
-(`session_log_problems`, checked before a session can be signed).
+drawn for a session (wasting expired stock is not one); a staff count that differs from the
+balance the log gives at that point; and, per session, a dose given that the log does not
+account for or logs on another lot than the dose record's, or an entry of the session that
+does not account for what it drew (`session_log_problems`, checked before a session can be
+signed).
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def _mg(value: Decimal) -> str:
 def entry_problems(entry: SubstanceEntry, lot: DrugLot, on: date) -> list[str]:
     """What is wrong with one entry by itself (balance and count need the running log)."""
     problems = unaccounted(entry, lot)
-    if entry.kind in (EntryKind.USE, EntryKind.WASTE) and on > lot.expiry:
+    # Drawn for a patient after the expiry. Wasting expired stock (before a witness) is how it
+    # leaves the clinic: no discrepancy, else every disposal would stay flagged for good.
+    if entry.kind == EntryKind.USE and on > lot.expiry:
         problems.append(f"Lot {lot.lot_number} used after its expiry {lot.expiry:%Y-%m-%d}.")
     return problems
 
