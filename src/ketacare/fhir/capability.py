@@ -212,9 +212,11 @@ def _observation() -> dict[str, Any]:
             "vital-signs, UCUM units): BP panel 85354-9, heart rate 8867-4, SpO2 59408-5 from "
             "evaluations (vitals-bp-{n}, vitals-hr-{n}, vitals-spo2-{n}); weight 29463-7, height "
             "8302-2, BMI 39156-5 from body measurements (weight-{n}, height-{n}, bmi-{n}). "
-            "A search returns vital signs only when it names a code or a category. Vital signs "
-            "of treatment sessions read as reading-{n}-{bp|hr|spo2|rr|temp}; monitor gateways "
-            "create them (see the create interaction)."
+            "Vital signs of treatment sessions read as reading-{n}-{bp|hr|spo2|rr|temp}; "
+            "monitor gateways create them (see the create interaction). Lifestyle habits: "
+            "habit-sleep-{n} (93832-4), habit-activity-{n} (55411-3), habit-alcohol-{n}. A "
+            "search by patient or date alone returns every kind (scores, vital signs, "
+            "session readings, habits); narrow it with category or code."
         ),
         "interaction": [{"code": "read"}, {"code": "search-type"}, *observation_create()],
         "versioning": "no-version",
@@ -234,7 +236,8 @@ def _observation() -> dict[str, Any]:
                 "category",
                 "Observation-category",
                 "token",
-                "`survey` or `vital-signs`; a comma list matches any.",
+                "`survey`, `vital-signs`, `activity` or `social-history`; a comma list "
+                "matches any.",
             ),
         ],
     }
