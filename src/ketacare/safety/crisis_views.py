@@ -165,6 +165,24 @@ def overview(request: HttpRequest, patient_id: str) -> HttpResponse:
 
 
 @staff_view()
+def timeline(request: HttpRequest, patient_id: str) -> HttpResponse:
+    """The patient's whole risk timeline (the chart's section shows the newest entries)."""
+    from ketacare.safety.timeline import risk_timeline
+
+    patient = access_patient(request, patient_id, Perm.PATIENT_VIEW)
+    entries = risk_timeline(patient)
+    audit(
+        request,
+        "safety.timeline.viewed",
+        object_type="patient",
+        object_id=patient.pk,
+        patient_id=patient.pk,
+        detail={"entries": len(entries)},
+    )
+    return render(request, "safety/timeline.html", {"patient": patient, "entries": entries})
+
+
+@staff_view()
 @require_POST
 def open_crisis(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.CRISIS_RECORD)

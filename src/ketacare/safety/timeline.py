@@ -144,9 +144,32 @@ def _load(path: str) -> Callable[[Patient], list[TimelineEntry]]:
     return found
 
 
+# Entries at the same instant in the order they happen: the screen, the flag it raised, the
+# crisis record the flag opened (same `opened_at` as the flag's `raised_at`) and its dosing
+# block, then the people told, the acknowledgment, the resolution. Sorting by time alone
+# kept the sources' order, so "flag raised" showed above (after) the record it opened.
+_SAME_TIME_ORDER = {
+    "screen": 0,
+    "flag": 1,
+    "crisis": 2,
+    "dosing": 3,
+    "safety_plan": 3,
+    "nobody": 4,
+    "notified": 4,
+    "escalated": 5,
+    "exhausted": 6,
+    "acknowledged": 7,
+    "resolved": 8,
+}
+
+
+def _chronological(entry: TimelineEntry) -> tuple[datetime, int]:
+    return entry.at, _SAME_TIME_ORDER.get(entry.kind, 5)
+
+
 def risk_timeline(patient: Patient) -> list[TimelineEntry]:
     """Every entry from every source, newest first."""
     entries: list[TimelineEntry] = []
     for path in TIMELINE_SOURCES:
         entries += _load(path)(patient)
-    return sorted(entries, key=lambda e: e.at, reverse=True)
+    return sorted(entries, key=_chronological, reverse=True)

@@ -8,6 +8,7 @@ app_name = "crisis"
 
 urlpatterns = [
     path("", crisis_views.overview, name="overview"),
+    path("timeline/", crisis_views.timeline, name="timeline"),
     path("crisis/open/", crisis_views.open_crisis, name="open_crisis"),
     path("crisis/<int:crisis_id>/", crisis_views.crisis_detail, name="crisis"),
     path("crisis/<int:crisis_id>/step/<str:kind>/", crisis_views.record_step, name="step"),

@@ -17,8 +17,15 @@ register = template.Library()
 def risk_timeline_section(context: dict[str, Any], patient: Patient) -> dict[str, Any]:
     request = context.get("request")
     membership = getattr(request, "membership", None)
+    entries = risk_timeline(patient)
     return {
         "patient": patient,
-        "entries": risk_timeline(patient)[:100],
+        "entries": entries[:SHOWN_ON_CHART],
+        # The chart shows the newest; the rest are on the whole timeline's page, and the
+        # section says so (older flags were cut off without a word).
+        "total": len(entries),
         "can_raise": has_perm(membership, Perm.SAFETY_FLAG_RAISE),
     }
+
+
+SHOWN_ON_CHART = 100

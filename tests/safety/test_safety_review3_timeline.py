@@ -1,0 +1,55 @@
+"""Review 3 of the risk timeline: entries at the same instant in the order they happened, and
+the chart saying when it shows only the newest entries, with the whole timeline a click away."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import time_machine
+
+from ketacare.accounts.audit import AuditEntry
+from ketacare.safety.templatetags import safety_timeline_tags
+from ketacare.safety.timeline import risk_timeline
+from tests.safety.helpers import make_prescriber_of, raise_flag, utc
+
+pytestmark = pytest.mark.django_db
+
+T0 = utc("2026-03-03 19:00:00+00:00")
+
+
+@time_machine.travel(T0, tick=False)
+def test_a_flag_and_what_it_set_off_at_the_same_instant_read_in_order(world: Any) -> None:
+    make_prescriber_of(world.patient_a, world.prescriber_a)
+    raise_flag(world.patient_a)  # high: opens a crisis record and blocks dosing, all at T0
+    kinds = [e.kind for e in risk_timeline(world.patient_a)]  # newest first
+    assert kinds == ["notified", "dosing", "crisis", "flag"]
+
+
+def test_the_chart_says_when_it_shows_only_the_newest_entries(
+    world: Any, as_user: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(safety_timeline_tags, "SHOWN_ON_CHART", 2)
+    with time_machine.travel(T0, tick=False):
+        raise_flag(world.patient_a, level="moderate", source="manual")
+    with time_machine.travel(utc("2026-03-04 19:00:00+00:00"), tick=False):
+        raise_flag(world.patient_a, level="low", source="manual")
+    total = len(risk_timeline(world.patient_a))
+    assert total > 2
+    client = as_user(world.nurse_a)
+    chart = client.get(f"/patients/{world.patient_a.pk}/").content.decode()
+    assert 'data-testid="timeline-more"' in chart
+    assert f"Showing the 2 most recent of {total} entries" in chart
+    url = f"/patients/{world.patient_a.pk}/crisis/timeline/"
+    assert url in chart
+    page = client.get(url)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert body.count('class="tl-') == total and "Moderate risk flag raised" in body
+    assert AuditEntry.objects.filter(action="safety.timeline.viewed").exists()
+
+
+def test_the_whole_timeline_is_clinic_scoped(world: Any, as_user: Any) -> None:
+    raise_flag(world.patient_a, level="moderate")
+    r = as_user(world.clinician_b).get(f"/patients/{world.patient_a.pk}/crisis/timeline/")
+    assert r.status_code == 404
