@@ -46,14 +46,15 @@ def test_answers_sent_just_after_the_link_ran_out_are_kept_and_flagged(
         assert response.status_code == 302 and response["Location"] == f"/r/{issued.token}/"
         page = client.get(f"/r/{issued.token}/")
         body = page.content.decode()
-        assert page.status_code == 200 and "GAD-7" in body
+        assert page.status_code == 200 and 'name="cssrs_recent-1"' in body  # the screen next
         assert crisis_panel_shown(body)
         assert 'data-testid="finish-now"' in body  # no "works until" a time already past
-        saved = client.post(f"/r/{issued.token}/draft/", {"scale": "gad7", "gad7-1": "2"})
+        answer = {"scale": "cssrs_recent", "cssrs_recent-1": "0"}
+        saved = client.post(f"/r/{issued.token}/draft/", answer)
         assert saved.json()["saved"] is True
     assert Assessment.objects.get().scale_code == "phq9"
     assert RiskFlag.objects.filter(patient=world.patient_a).exists()
-    assert SelfReportLink.objects.get().draft["gad7"] == {"gad7-1": 2}
+    assert SelfReportLink.objects.get().draft["cssrs_recent"] == {"cssrs_recent-1": 0}
 
 
 def test_the_grace_ends_and_needs_a_link_opened_in_time_and_not_revoked(

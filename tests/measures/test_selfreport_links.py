@@ -114,8 +114,8 @@ def test_wrong_expired_used_and_revoked_tokens_get_the_identical_page(world: Any
     for token in (wrong, used.token, revoked.token, expired.token):
         response = Client().get(f"/r/{token}/")
         assert response.status_code == 404
-        pages.append(_without_csrf(response.content))
-    assert len(set(pages)) == 1
+        pages.append(without_tokens(_without_csrf(response.content)))
+    assert len(set(pages)) == 1  # the same but for the token in the help button's address
     assert "988" in pages[0] and "911" in pages[0]
     assert "Lovelace" not in pages[0] and "Ada" not in without_tokens(pages[0])
 

@@ -128,16 +128,29 @@ def _clinic_context(clinic: Clinic | None) -> dict[str, Any]:
     return {"clinic": clinic, **crisis_context(clinic)}
 
 
-def _unavailable(request: HttpRequest, status: int = 404) -> HttpResponse:
-    """The one page for every token that cannot be used, whatever the reason."""
+# What the "cannot be used" page says about a press of "I need help now" it answers.
+NOT_SENT = "not_sent"  # revoked or unknown link: nobody was told, and the page says so
+MAYBE_SENT = "maybe_sent"  # a busy address: a real link's press went through, a guess's not
+
+
+def _unavailable(request: HttpRequest, status: int = 404, pressed: str = "") -> HttpResponse:
+    """The one page for every token that cannot be used, whatever the reason. It has the
+    "I need help now" button (an expired or used link still reaches the care team); after a
+    press it says whether the care team was told (`pressed`)."""
     # Naming the clinic would tell a guesser the token was real; with a single clinic on the
     # server its number is the same for every token, so it can be shown.
     clinics = list(Clinic.objects.order_by("pk")[:2])
     clinic = clinics[0] if len(clinics) == 1 else None
-    response = render(
-        request, "selfreport/unavailable.html", _clinic_context(clinic), status=status
-    )
-    return _private(response)
+    return _unavailable_page(request, _clinic_context(clinic), status, pressed)
+
+
+def _unavailable_page(
+    request: HttpRequest, context: dict[str, Any], status: int, pressed: str
+) -> HttpResponse:
+    token = request.resolver_match.kwargs.get("token", "") if request.resolver_match else ""
+    help_action = reverse("selfreport:help", args=[token]) if token and not pressed else ""
+    context = {**context, "help_action": help_action, "pressed": pressed}
+    return _private(render(request, "selfreport/unavailable.html", context, status=status))
 
 
 def _usable(request: HttpRequest, token: str) -> SelfReportLink | None:
@@ -312,11 +325,11 @@ def help_now(request: HttpRequest, token: str) -> HttpResponse:
         if link is not None:
             with suppress(ActionError):  # a revoked link raises nothing, as below
                 actions.do_request_help(link, client_ip(request))
-        return _unavailable(request, status=429)
+        return _unavailable(request, status=429, pressed=MAYBE_SENT)
     link = actions.find_link(token)
     if link is None:
         _count_guess(request)
-        return _unavailable(request)
+        return _unavailable(request, pressed=NOT_SENT)
     return _help(request, link, token)
 
 
@@ -328,7 +341,7 @@ def _help(request: HttpRequest, link: SelfReportLink, token: str) -> HttpRespons
         actions.do_request_help(link, client_ip(request))
     except ActionError:
         context = {"clinic": None, **country_context(link.patient.clinic)}
-        return _private(render(request, "selfreport/unavailable.html", context, status=404))
+        return _unavailable_page(request, context, 404, NOT_SENT)
     context = {
         **_clinic_context(link.patient.clinic),
         "first_name": _first_name(link),
@@ -355,7 +368,7 @@ def thanks(request: HttpRequest) -> HttpResponse:
 def thanks_help(request: HttpRequest) -> HttpResponse:
     link = _done_link(request)
     if link is None:
-        return _refused(request)
+        return _unavailable(request, pressed=NOT_SENT)
     return _help(request, link, "")
 
 
