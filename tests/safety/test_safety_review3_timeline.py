@@ -53,3 +53,44 @@ def test_the_whole_timeline_is_clinic_scoped(world: Any, as_user: Any) -> None:
     raise_flag(world.patient_a, level="moderate")
     r = as_user(world.clinician_b).get(f"/patients/{world.patient_a.pk}/crisis/timeline/")
     assert r.status_code == 404
+
+
+# --- the clinic-wide list -----------------------------------------------------------------------
+
+
+def test_acknowledged_but_unresolved_flags_stay_on_the_clinic_list(
+    world: Any, as_user: Any
+) -> None:
+    """A director sees flags that left the banner but are not over: a high flag's crisis
+    record still open, a moderate flag waiting for its C-SSRS screen."""
+    from ketacare.safety.actions import do_raise_flag
+    from ketacare.safety.crisis_models import CrisisRecord
+    from tests.safety.helpers import SYSTEM
+
+    high = raise_flag(world.patient_a, level="high")
+    moderate = do_raise_flag(
+        SYSTEM,
+        world.patient_a,
+        level="moderate",
+        source="phq9_item9",
+        reason="item 9 = 1",
+        requires_cssrs=True,
+    )
+    prescriber = as_user(world.prescriber_a)
+    for flag in (high, moderate):
+        r = prescriber.post(
+            f"/safety/flags/{flag.pk}/", {"action": "called_patient", "note": "Called, safe now."}
+        )
+        assert r.status_code == 302
+    body = as_user(world.director_a).get("/safety/").content.decode()
+    assert 'data-testid="no-open-flags"' in body  # nothing on the banner list
+    table = body[body.index('data-testid="acknowledged-flags"') :]
+    assert table.index("tag-high") < table.index("tag-moderate")
+    crisis = CrisisRecord.objects.get(flag=high)
+    assert f"/crisis/crisis/{crisis.pk}/" in table and "Close the crisis record" in table
+    assert "C-SSRS screen needed" in table and "by Paula Prescriber" in table
+    only_moderate = as_user(world.director_a).get("/safety/?level=moderate").content.decode()
+    assert "tag-high" not in only_moderate[only_moderate.index("Acknowledged, not yet") :]
+    # Clinic B sees none of it.
+    other = as_user(world.clinician_b).get("/safety/").content.decode()
+    assert 'data-testid="no-acknowledged-flags"' in other

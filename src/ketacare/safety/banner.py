@@ -42,6 +42,16 @@ def open_flags(clinic: Clinic) -> Any:
     )
 
 
+def acknowledged_flags(clinic: Clinic) -> Any:
+    """Acknowledged, not yet resolved flags of the clinic, highest level first, then oldest."""
+    return (
+        RiskFlag.objects.filter(patient__clinic=clinic, status=FlagStatus.ACKNOWLEDGED)
+        .select_related("patient")
+        .annotate(level_rank=LEVEL_ORDER)
+        .order_by("level_rank", "raised_at")
+    )
+
+
 @dataclass
 class Banner:
     count: int

@@ -23,7 +23,7 @@ from ketacare.core.form_errors import add_refusal
 from ketacare.notify.models import NotificationLog
 from ketacare.patients.access import access_patient
 from ketacare.safety.actions import do_raise_flag
-from ketacare.safety.banner import banner_for, open_flags
+from ketacare.safety.banner import acknowledged_flags, banner_for, open_flags
 from ketacare.safety.crisis_actions import crisis_of
 from ketacare.safety.escalation import do_acknowledge, flag_reference
 from ketacare.safety.escalation_models import (
@@ -113,16 +113,35 @@ def open_list(request: ClinicRequest) -> HttpResponse:
     now = timezone.now()
     total = flags.count()
     rows = [(f, now - f.raised_at) for f in flags.select_related("escalation")[:LIST_LIMIT]]
+    # Acknowledged but not resolved: off the banner, still active (a crisis record to close,
+    # a C-SSRS screen awaited). A director must see these age too, not only the open ones.
+    pending = acknowledged_flags(request.clinic)
+    if level:
+        pending = pending.filter(level=level)
+    pending_total = pending.count()
+    pending_rows = [
+        (f, now - f.raised_at)
+        for f in pending.select_related(
+            "acknowledged_by", "crisis_record", "joined_crisis__crisis"
+        )[:LIST_LIMIT]
+    ]
     audit(
         request,
         "safety.flags.listed",
-        detail={"level": level, "count": len(rows), "open": total},
+        detail={
+            "level": level,
+            "count": len(rows),
+            "open": total,
+            "acknowledged_unresolved": pending_total,
+        },
     )
     context = {
         "rows": rows,
         "level": level,
         "problem": problem,
         "total": total,
+        "pending_rows": pending_rows,
+        "pending_total": pending_total,
         "on_call": on_call_at(request.clinic, now),
     }
     return render(request, "safety/open_list.html", context, status=status)
