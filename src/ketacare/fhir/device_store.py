@@ -244,8 +244,18 @@ def _quantity(value: Any, kind: Kind) -> dict[str, Any]:
     return {"value": number, "unit": kind.unit, "system": UCUM, "code": kind.ucum}
 
 
-def reading_to_fhir(reading: VitalReading, kind: Kind, key: Key | None = None) -> dict[str, Any]:
-    """One vital sign of a session reading as a vital-signs Observation."""
+def reading_to_fhir(
+    reading: VitalReading,
+    kind: Kind,
+    key: Key | None = None,
+    superseded_by: VitalReading | None = None,
+) -> dict[str, Any]:
+    """One vital sign of a session reading as a vital-signs Observation.
+
+    Corrections (`treatments.corrections`: a new reading replaces the original, which is
+    kept): the original, `superseded_by` its correction, reads `entered-in-error` (a client
+    that stored its value must drop it); the correction reads `corrected`; each has a note
+    naming the other and the reason. A new reading has neither: no query is added."""
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "id": f"reading-{reading.pk}-{kind.key}",
@@ -253,7 +263,7 @@ def reading_to_fhir(reading: VitalReading, kind: Kind, key: Key | None = None) -
     }
     if key is not None:
         resource["identifier"] = [{"system": key[0], "value": key[1]}]
-    resource["status"] = "final"
+    resource["status"] = _status(reading, superseded_by)
     resource["category"] = [
         {
             "coding": [
@@ -282,7 +292,38 @@ def reading_to_fhir(reading: VitalReading, kind: Kind, key: Key | None = None) -
         resource["valueQuantity"] = _quantity(getattr(reading, kind.field), kind)
     if reading.source == ReadingSource.DEVICE:
         resource["method"] = {"text": "From a monitor"}
+    note = _correction_note(reading, kind, superseded_by)
+    if note:
+        resource["note"] = [{"text": note}]
     return resource
+
+
+def _status(reading: VitalReading, superseded_by: VitalReading | None) -> str:
+    if superseded_by is not None:
+        return "entered-in-error"
+    return "corrected" if reading.corrects_id is not None else "final"
+
+
+def _correction_note(reading: VitalReading, kind: Kind, superseded_by: VitalReading | None) -> str:
+    if superseded_by is not None:
+        target = (
+            f"Observation/reading-{superseded_by.pk}-{kind.key}"
+            if kind in kinds_of(superseded_by)
+            else f"reading {superseded_by.pk} (which no longer holds this sign)"
+        )
+        return (
+            f"Corrected on {fhir_instant(superseded_by.recorded_at)} by {target}: "
+            f"{superseded_by.correction_reason}"
+        )
+    if reading.corrects_id is not None:
+        return f"Corrects reading {reading.corrects_id}: {reading.correction_reason}"
+    return ""
+
+
+def correction_of(reading: VitalReading) -> VitalReading | None:
+    """The reading that corrected `reading`, if any (one query: reads by id only)."""
+    found: VitalReading | None = reading.corrections.order_by("pk").first()
+    return found
 
 
 def kinds_of(reading: VitalReading) -> list[Kind]:

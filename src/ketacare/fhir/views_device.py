@@ -25,6 +25,7 @@ from ketacare.fhir.device_feed import Incoming, if_none_exist_key, read_observat
 from ketacare.fhir.device_store import (
     Result,
     audit_refused,
+    correction_of,
     find_received,
     key_conflict,
     parse_reading_id,
@@ -64,7 +65,7 @@ def observation_instance(request: HttpRequest, resource_id: str) -> HttpResponse
     require(request, Perm.PATIENT_VIEW)
     return answer_read(
         request,
-        reading_to_fhir(reading, kind, received_key(reading)),
+        reading_to_fhir(reading, kind, received_key(reading), correction_of(reading)),
         action="fhir.observation.read",
         object_type="reading",
         object_id=reading.pk,
@@ -85,9 +86,8 @@ def answer_existing(request: HttpRequest, found: Result) -> HttpResponse:
         patient_id=found.reading.session.patient_id,
         detail={"id": found.resource_id, "via": "identifier"},
     )
-    return fhir_response(
-        reading_to_fhir(found.reading, found.kind, found.key), 200, {"Location": location(found)}
-    )
+    resource = reading_to_fhir(found.reading, found.kind, found.key, correction_of(found.reading))
+    return fhir_response(resource, 200, {"Location": location(found)})
 
 
 def create_observation(request: HttpRequest) -> HttpResponse:
