@@ -9,7 +9,8 @@
   (adverse-event-seriousness): serious when severe or respiratory depression, as the session
   alert treats it (clinical.md §6b, §9).
 - `date`/`detected` = onset; `recordedDate`, `recorder` (display only: no Practitioner).
-- `suspectEntity.instance.display` = the drug of the session's dose.
+- `suspectEntity.instance` = the session's dose, `MedicationAdministration/dose-{n}` (which
+  reads), with the drug as display.
 - The intervention given (drug, dose, time) is the extension
   `{KETACARE_FHIR}/StructureDefinition/side-effect-intervention` (valueString), R4 having no
   element for it.
@@ -77,7 +78,16 @@ def adverse_event_to_fhir(effect: SideEffect) -> dict[str, Any]:
                 "serious" if serious else "non-serious",
                 "Serious" if serious else "Non-serious",
             ),
-            "suspectEntity": [{"instance": {"display": dose.drug}}] if dose else [],
+            "suspectEntity": [
+                {
+                    "instance": {
+                        "reference": f"MedicationAdministration/dose-{dose.pk}",
+                        "display": dose.drug,
+                    }
+                }
+            ]
+            if dose
+            else [],
         }
     )
 

@@ -12,7 +12,8 @@ Flag (`flag-{pk}`):
   is its priority here: it sets how soon an unacknowledged flag escalates;
 - `period.start` = raised; `period.end` once resolved: when its crisis record was closed (a
   high flag), else when a clinician resolved it (`resolved_at`, safety.resolve);
-- `subject` the patient; `author` (display only) who raised it.
+- `subject` the patient; `author` (display only) who raised it; the extension `flag-detail`
+  references the QuestionnaireResponse that raised it (PHQ-9, C-SSRS, QIDS-SR16).
 Searches: `patient`, `status` (active | inactive).
 
 RiskAssessment (`risk-{assessment pk}`), one per C-SSRS screen (shared/reference/instruments.md
@@ -55,6 +56,7 @@ RISK_PROBABILITY = "http://terminology.hl7.org/CodeSystem/risk-probability"
 FLAG_PRIORITY = "http://hl7.org/fhir/StructureDefinition/flag-priority"
 FLAG_PRIORITY_CODES = "http://hl7.org/fhir/flag-priority-code"
 FLAG_LEVEL = f"{KETACARE_FHIR}/CodeSystem/risk-flag-level"
+FLAG_DETAIL = "http://hl7.org/fhir/StructureDefinition/flag-detail"
 PRIORITIES = {
     RiskLevel.LOW: ("PL", "Low priority"),
     RiskLevel.MODERATE: ("PM", "Medium priority"),
@@ -113,6 +115,15 @@ def flag_level(flag: RiskFlag) -> list[dict[str, Any]]:
     ]
 
 
+def flag_detail(flag: RiskFlag) -> list[dict[str, Any]]:
+    """The record that raised the flag, as the R4 core extension `flag-detail` (context Flag,
+    valueReference): the answered scale as `QuestionnaireResponse/qr-{n}`, which reads."""
+    if flag.assessment_id is None:
+        return []
+    reference = f"QuestionnaireResponse/qr-{flag.assessment_id}"
+    return [{"url": FLAG_DETAIL, "valueReference": {"reference": reference}}]
+
+
 def flag_to_fhir(flag: RiskFlag) -> dict[str, Any]:
     end = None
     if flag.status == FlagStatus.RESOLVED:
@@ -123,7 +134,7 @@ def flag_to_fhir(flag: RiskFlag) -> dict[str, Any]:
             "resourceType": "Flag",
             "id": f"flag-{flag.pk}",
             "meta": {"lastUpdated": instant(end or flag.acknowledged_at or flag.raised_at)},
-            "extension": flag_level(flag),
+            "extension": flag_level(flag) + flag_detail(flag),
             "status": "active" if flag.status in ACTIVE else "inactive",
             "category": [concept(FLAG_CATEGORY, "safety", "Safety")],
             "code": concept(
