@@ -14,6 +14,7 @@ from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
+from ketacare.accounts.audit import AuditEntry
 from ketacare.fhir.models import ReceivedObservation
 from ketacare.treatments.models import SessionAlert, TreatmentSession, VitalReading
 from tests.fhir.device_helpers import GATEWAY, observation, post
@@ -56,6 +57,11 @@ def test_a_key_reused_for_another_value_is_a_409_not_a_lost_reading(
     other = observation(session, "59408-5", 96, unit="%", at=at)
     assert _issue(post(nurse, other, **header), 409)["expression"] == ["If-None-Exist"]
     assert _device(session).count() == 1 and ReceivedObservation.objects.count() == 1
+    # Naming the stored reading in the refusal shows it: audited as a read, like the 200.
+    named = AuditEntry.objects.filter(
+        action="fhir.observation.read", detail__via="identifier-conflict"
+    )
+    assert named.count() == 2
 
 
 def test_a_bundle_entry_reusing_a_stored_key_for_another_reading(
@@ -82,3 +88,7 @@ def test_a_bundle_entry_reusing_a_stored_key_for_another_reading(
     issue = _issue(response, 409)
     assert issue["expression"] == ["Bundle.entry[1].resource.identifier[0]"]
     assert _device(session).count() == 3
+    named = AuditEntry.objects.filter(
+        action="fhir.observation.read", detail__via="identifier-conflict"
+    )
+    assert named.count() == 2  # the batch's refused entry and the transaction's

@@ -76,6 +76,7 @@ class Entry:
     result: Result | None = None
     same_as: int | None = None  # repeats the key of an earlier entry
     key_where: str = ""  # where its key is: the identifier or request.ifNoneExist
+    conflict: Result | None = None  # the stored reading its key already belongs to
 
 
 @fhir_endpoint("POST")
@@ -235,10 +236,11 @@ def _store(
             entry.result = result
         else:  # the key is another reading's: refused, as inside one Bundle (409 here)
             entry.error = key_conflict(result, entry.incoming, entry.key_where)  # type: ignore[arg-type]
-            entry.incoming = None
-            conflicts.append(entry.error)
+            entry.incoming, entry.conflict = None, result
+            conflicts.append(entry)
     if conflicts and all_or_nothing:
-        issues = [issue for problem in conflicts for issue in problem.issues]
+        _audit_existing(actor, clinic, conflicts)
+        issues = [issue for e in conflicts if e.error for issue in e.error.issues]
         raise FhirError(409, "duplicate", "", issues=issues)
     todo = [
         i
@@ -282,9 +284,10 @@ def _store(
 
 
 def _audit_existing(actor: Actor, clinic: Clinic, entries: list[Entry]) -> None:
-    """Answering with a stored Observation shows it: audited as a read."""
+    """Answering with (or naming, `conflict`) a stored Observation shows it: audited as a
+    read."""
     for entry in entries:
-        result = entry.result
+        result = entry.result or entry.conflict
         if result is None or result.created or entry.same_as is not None:
             continue
         record(
@@ -294,7 +297,10 @@ def _audit_existing(actor: Actor, clinic: Clinic, entries: list[Entry]) -> None:
             object_id=result.reading.pk,
             patient_id=result.reading.session.patient_id,
             clinic_id=clinic.pk,
-            detail={"id": result.resource_id, "via": "identifier"},
+            detail={
+                "id": result.resource_id,
+                "via": "identifier-conflict" if entry.conflict else "identifier",
+            },
         )
 
 

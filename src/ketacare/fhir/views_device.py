@@ -77,15 +77,20 @@ def location(result: Result) -> str:
     return reverse("fhir:observation_instance", args=[result.resource_id])
 
 
-def answer_existing(request: HttpRequest, found: Result) -> HttpResponse:
+def _audit_named(request: HttpRequest, found: Result, via: str) -> None:
+    """Answering with (or naming) a stored Observation shows it: audited as a read."""
     audit(
         request,
         "fhir.observation.read",
         object_type="reading",
         object_id=found.reading.pk,
         patient_id=found.reading.session.patient_id,
-        detail={"id": found.resource_id, "via": "identifier"},
+        detail={"id": found.resource_id, "via": via},
     )
+
+
+def answer_existing(request: HttpRequest, found: Result) -> HttpResponse:
+    _audit_named(request, found, "identifier")
     resource = reading_to_fhir(found.reading, found.kind, found.key, correction_of(found.reading))
     return fhir_response(resource, 200, {"Location": location(found)})
 
@@ -104,6 +109,7 @@ def create_observation(request: HttpRequest) -> HttpResponse:
             if found is not None:
                 if not same_reading(found, incoming):
                     where = "Observation.identifier[0]" if "identifier" in body else "If-None-Exist"
+                    _audit_named(request, found, "identifier-conflict")
                     raise key_conflict(found, incoming, where)
                 return answer_existing(request, found)
         try:
