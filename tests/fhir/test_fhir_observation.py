@@ -61,7 +61,8 @@ def cssrs(*yes: str) -> dict[str, int]:
 
 @pytest.fixture(autouse=True)
 def _new_york(settings: Any) -> None:
-    # Date-only search values are days in the server's time zone; pin it for the expectations.
+    # Date-only search values are days in the clinic's time zone (the test clinics are in New
+    # York, Clinic.time_zone's default); pin the server's to the same for the expectations.
     settings.TIME_ZONE = "America/New_York"
 
 

@@ -134,7 +134,7 @@ PATIENT_PARAM_DOC = (
 )
 DATE_PARAM_DOC = (
     "YYYY, YYYY-MM, YYYY-MM-DD or a date-time, with prefix eq (default), ne, gt, ge, lt or le; "
-    "no time zone means the server's."
+    "no time zone means the clinic's (the token's clinic's time zone)."
 )
 
 

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from ketacare.accounts.tokens import authenticate_bearer
+from ketacare.core.clinic_time import in_clinic_time_zone
 from ketacare.fhir.outcome import FhirError, error_response
 
 JSON_TYPES = frozenset({"application/fhir+json", "application/json"})
@@ -55,7 +56,11 @@ def fhir_endpoint(*methods: str, authenticated: bool = True) -> Callable[[View],
                         "A valid API token is required: send 'Authorization: Bearer <token>'.",
                         headers={"WWW-Authenticate": WWW_AUTHENTICATE},
                     )
-                response = view(request, *args, **kwargs)
+                # The token's clinic's wall clock, as on its staff pages
+                # (accounts.middleware.ActiveClinicMiddleware, which a sessionless API call
+                # skips): "today" and a date searched without a zone are the clinic's.
+                with in_clinic_time_zone(getattr(request, "clinic", None)):
+                    response = view(request, *args, **kwargs)
             except FhirError as error:
                 response = error_response(error)
             except PermissionDenied as denied:

@@ -10,7 +10,7 @@ nothing.
 - `code`: a token, `system|code`, `|code` (no system: matches nothing of ours) or a bare code.
 - `date` (Observation) / `authored` (QuestionnaireResponse): `YYYY`, `YYYY-MM`, `YYYY-MM-DD`
   or a full date-time, after a prefix eq (default), ne, gt, ge, lt or le. A value without a
-  time zone is read in the server's time zone (`KETACARE_TIME_ZONE`).
+  time zone is read in the current zone: the token's clinic's (`http.fhir_endpoint`).
 """
 
 from __future__ import annotations
