@@ -102,3 +102,32 @@ def test_a_revoked_or_unknown_plan_link_shows_crisis_lines_and_raises_nothing(
     # The refused press on the revoked link is on the record; the unknown token has no patient.
     [entry] = AuditEntry.objects.filter(action="safety.patient.help_requested")
     assert (entry.outcome, entry.object_id) == ("denied", str(issued.link.pk))
+
+
+def test_the_page_of_an_expired_plan_link_has_the_button_and_a_press_reaches_the_team(
+    world: Any,
+) -> None:
+    """An expired link still reaches the care team (`plan_link_for_help`): its "not available"
+    page must offer the button, not leave a patient in crisis with a dead end."""
+    issued = plan_link(world)
+    SafetyPlanLink.objects.filter(pk=issued.link.pk).update(
+        expires_at=timezone.now() - timedelta(days=1)
+    )
+    page = Client().get(f"/sp/{issued.token}/")
+    assert page.status_code == 404
+    # Relative ("help/" from /sp/<token>/): the page stays the same for every token.
+    assert 'action="help/"' in page.content.decode()
+    response = Client().post(f"/sp/{issued.token}/help/")
+    assert response.status_code == 200 and 'data-testid="help-sent"' in response.content.decode()
+    assert RiskFlag.objects.get().patient == world.patient_a
+
+
+def test_a_press_that_reached_nobody_says_the_care_team_was_not_told(world: Any) -> None:
+    issued = plan_link(world)
+    do_revoke_plan_link(actor(world.nurse_a), issued.link)
+    for token in (issued.token, "z" * 43):
+        body = Client().post(f"/sp/{token}/help/").content.decode()
+        assert 'data-testid="help-not-sent"' in body and "has not been told" in body
+        assert 'data-testid="crisis-resources"' in body
+        assert 'action="/sp/' not in body  # no second button that cannot work either
+    assert not RiskFlag.objects.exists()

@@ -65,15 +65,16 @@ def plan_link_help(request: HttpRequest, token: str) -> HttpResponse:
     """ "I need help now" on the safety-plan link: a high flag for the care team (even when the
     link has expired since the page was opened), then the crisis resources."""
     link = plan_link_for_help(token)
-    if link is None:  # unknown: the link page's own "not available", no flag
-        return private_page(
-            render(request, "safety/public_plan.html", safety_plan_context(None), status=404)
-        )
+    # A press that reached nobody says so: the patient must not wait for a call.
+    not_sent = {"help_not_sent": True}
+    if link is None:  # unknown: no flag, the lines of the installation
+        context = {**safety_plan_context(None), **not_sent}
+        return private_page(render(request, "safety/public_plan.html", context, status=404))
     clinic = link.patient.clinic
     try:
         do_plan_link_help(link, client_ip(request))
     except ActionError:  # revoked: no flag; the lines of the clinic's country, no clinic named
-        context = {**safety_plan_context(None), **country_context(clinic)}
+        context = {**safety_plan_context(None), **country_context(clinic), **not_sent}
         return private_page(render(request, "safety/public_plan.html", context, status=404))
     context = {
         **crisis_context(clinic),
