@@ -12,6 +12,8 @@ import pytest
 import time_machine
 from django.test import Client
 
+from ketacare.accounts.audit import Actor
+from ketacare.aftercare.habit_actions import do_log_habits
 from ketacare.measures.models import DueAssessment, DueStatus
 from tests.fhir._clinical import ids
 from tests.fhir.test_fhir_questionnaire_response_create import coded_response, post
@@ -73,3 +75,15 @@ def test_a_posted_scale_closes_the_clinics_due_items_not_tomorrows(
     tomorrow.refresh_from_db()
     assert today.status == DueStatus.COMPLETED
     assert tomorrow.status == DueStatus.OPEN  # due tomorrow at the clinic: still to do
+
+
+@pytest.mark.usefixtures("pacific")
+def test_a_habit_day_is_found_by_a_date_time_in_another_zone(world: Any, nurse: Client) -> None:
+    log = do_log_habits(
+        Actor(label="t"), world.patient_a, {"day": date(2026, 5, 31), "active_minutes": 30}
+    )
+    # 05:30 UTC on 1 June is 22:30 on 31 May at the clinic: the day logged.
+    found = nurse.get(f"/fhir/Observation?patient={world.patient_a.pk}&date={LATE_EVENING}")
+    assert ids(found.json()) == [f"habit-activity-{log.pk}"]
+    after = nurse.get(f"/fhir/Observation?patient={world.patient_a.pk}&date=gt{LATE_EVENING}")
+    assert f"habit-activity-{log.pk}" not in ids(after.json())

@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from ketacare.accounts.models import Clinic
 from ketacare.aftercare.models import HabitLog, HabitSource
@@ -126,9 +127,11 @@ def _rows(kind: HabitKind) -> QuerySet[HabitLog]:
 
 
 def day_filter(prefix: str, start: datetime, end: datetime) -> Q:
-    """A `date` search on the logged day (a whole-day interval, as the search gives)."""
-    first: date = start.date()
-    after: date = end.date()
+    """A `date` search on the logged day (a whole-day interval, as the search gives). A day is
+    the clinic's calendar day: a date-time given in another zone (`…T04:30:00Z`) is first
+    read on the clinic's clock (the current zone, `http.fhir_endpoint`)."""
+    first: date = timezone.localtime(start).date()
+    after: date = timezone.localtime(end).date()
     if after <= first:  # a date-time search: the day it falls in
         after = date.fromordinal(first.toordinal() + 1)
     if prefix == "eq":
