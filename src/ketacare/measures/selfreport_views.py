@@ -314,9 +314,15 @@ def autosave(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @token_credential
-@require_POST
+@require_http_methods(["GET", "POST"])
 def help_now(request: HttpRequest, token: str) -> HttpResponse:
-    """ "I need help now": tell the care team (a high-level risk flag) and show crisis lines."""
+    """ "I need help now": tell the care team (a high-level risk flag) and show crisis lines.
+
+    A GET (the help page's address reopened: a restored tab, the history list) raises nothing
+    and goes back to the link's page, which shows the crisis lines after a press, rather than
+    a bare 405."""
+    if request.method == "GET":
+        return _private(redirect("selfreport:fill", token=token))
     if _rate_limited(request):
         # A patient in crisis behind a busy shared address (a clinic's or a hospital's Wi-Fi)
         # must still reach the care team: a real link's press raises its flag all the same.
@@ -364,8 +370,10 @@ def thanks(request: HttpRequest) -> HttpResponse:
 
 
 @token_credential
-@require_POST
+@require_http_methods(["GET", "POST"])
 def thanks_help(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":  # reopened: back to the thank-you page, nothing raised
+        return _private(redirect("selfreport:thanks"))
     link = _done_link(request)
     if link is None:
         return _unavailable(request, pressed=NOT_SENT)

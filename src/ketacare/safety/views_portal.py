@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import client_ip
@@ -60,10 +60,13 @@ def safety_plan_card(request: Any) -> Card | None:
 # No CSRF check: the token in the address is the credential (`token_credential`), and a
 # check could only refuse a patient's press from a page whose CSRF token went stale.
 @token_credential
-@require_POST
+@require_http_methods(["GET", "POST"])
 def plan_link_help(request: HttpRequest, token: str) -> HttpResponse:
     """ "I need help now" on the safety-plan link: a high flag for the care team (even when the
-    link has expired since the page was opened), then the crisis resources."""
+    link has expired since the page was opened), then the crisis resources. A GET (the address
+    reopened) raises nothing and goes back to the link's page, crisis lines on top."""
+    if request.method == "GET":
+        return private_page(redirect("safety_plan_public:plan", token=token))
     link = plan_link_for_help(token)
     # A press that reached nobody says so: the patient must not wait for a call.
     not_sent = {"help_not_sent": True}
