@@ -104,7 +104,9 @@ def _check_format(request: HttpRequest) -> None:
     (`Accept: application/fhir+xml`) gets 406, not a JSON body it cannot read."""
     wanted = request.GET.get("_format", "").split(";")[0].strip().lower()
     if wanted and wanted not in JSON_FORMATS:
-        raise FhirError(406, "not-supported", "Only JSON is supported (_format=json).")
+        raise FhirError(
+            406, "not-supported", "Only JSON is supported (_format=json).", "http._format"
+        )
     accept = request.META.get("HTTP_ACCEPT", "").strip()
     if wanted or not accept:
         return
@@ -115,6 +117,7 @@ def _check_format(request: HttpRequest) -> None:
             "not-supported",
             f"Only JSON is supported; the Accept header asks for {accept[:100]!r}. "
             "Accept application/fhir+json.",
+            "Accept",
         )
 
 
@@ -146,6 +149,7 @@ def read_json_body(request: HttpRequest) -> Any:
             415,
             "not-supported",
             "Send the resource as application/fhir+json (or application/json).",
+            "Content-Type",
         )
     odd: list[str] = []  # NaN, Infinity, or a number too large for a float (1e400)
 

@@ -55,7 +55,9 @@ def patient_type(request: HttpRequest) -> HttpResponse:
 @fhir_endpoint("POST")
 def patient_search_post(request: HttpRequest) -> HttpResponse:
     if request.body and media_type(request) != FORM_TYPE:
-        raise FhirError(415, "not-supported", f"Send search parameters as {FORM_TYPE}.")
+        raise FhirError(
+            415, "not-supported", f"Send search parameters as {FORM_TYPE}.", "Content-Type"
+        )
     # FHIR combines URL and body parameters. Paging links put _count/_offset in the URL,
     # so those win over the body; search terms stay in the body and out of URLs and logs.
     in_url = {name for name, _ in _pairs(request.GET)}
