@@ -45,3 +45,32 @@ def test_the_thanks_and_plan_help_addresses_reopened_lead_back(world: Any, clien
     assert again.status_code == 200 and again.redirect_chain[0][0] == f"/sp/{issued.token}/"
     assert 'data-testid="crisis-resources"' in again.content.decode()
     assert not RiskFlag.objects.exists()
+
+
+def test_a_help_press_the_database_could_not_record_says_so_with_the_lines(
+    world: Any, client: Client, monkeypatch: Any
+) -> None:
+    """A lock timeout or a lost connection during a press: never a bare "Server Error (500)";
+    the patient is told their care team was not reached, with the lines and the clinic's
+    number, and the failure is logged."""
+    from django.db import OperationalError
+
+    from ketacare.measures import selfreport_views
+    from ketacare.safety import views_portal
+
+    def fails(*args: Any) -> Any:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(selfreport_views.actions, "do_request_help", fails)
+    monkeypatch.setattr(views_portal, "do_plan_link_help", fails)
+    world.clinic_a.phone = "555-010-0999"
+    world.clinic_a.save()
+    issued = do_issue_link(STAFF, world.patient_a, ["phq9"], context="follow_up", channel="sms")
+    do_save_plan(actor(world.nurse_a), world.patient_a, PLAN)
+    plan = do_issue_plan_link(actor(world.nurse_a), world.patient_a)
+    for path in (f"/r/{issued.token}/help/", f"/sp/{plan.token}/help/"):
+        response = client.post(path)
+        body = response.content.decode()
+        assert response.status_code == 503, path
+        assert 'data-testid="help-not-sent"' in body and 'href="tel:988"' in body
+        assert 'href="tel:5550100999"' in body

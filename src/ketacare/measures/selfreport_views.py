@@ -11,14 +11,15 @@ noindex` and `Cache-Control: no-store`. The form renders on the clinic's wall cl
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from contextlib import suppress
 from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 import segno
 from django.contrib import messages
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
@@ -86,6 +87,8 @@ def token_credential(view: ViewFunc) -> ViewFunc:
     """
     return cast(ViewFunc, csrf_exempt(view))
 
+
+logger = logging.getLogger("ketacare.selfreport")
 
 # Unusable-token answers per client address before every token answers "unavailable" (429).
 GUESS_LIMIT = 30
@@ -329,8 +332,14 @@ def help_now(request: HttpRequest, token: str) -> HttpResponse:
         # The answer is the same whatever the token, so a guess still learns nothing.
         link = actions.find_link(token)
         if link is not None:
-            with suppress(ActionError):  # a revoked link raises nothing, as below
+            # A revoked link raises nothing, as below; a database failure is logged, and this
+            # page already tells the patient not to wait.
+            try:
                 actions.do_request_help(link, client_ip(request))
+            except ActionError:
+                pass
+            except DatabaseError:
+                logger.exception("A help press on self-report link %s was not recorded", link.pk)
         return _unavailable(request, status=429, pressed=MAYBE_SENT)
     link = actions.find_link(token)
     if link is None:
@@ -348,6 +357,9 @@ def _help(request: HttpRequest, link: SelfReportLink, token: str) -> HttpRespons
     except ActionError:
         context = {"clinic": None, **country_context(link.patient.clinic)}
         return _unavailable_page(request, context, 404, NOT_SENT)
+    except DatabaseError:  # a lock timeout, a lost connection: say so, never a bare 500
+        logger.exception("A help press on self-report link %s was not recorded", link.pk)
+        return _unavailable_page(request, _clinic_context(link.patient.clinic), 503, NOT_SENT)
     context = {
         **_clinic_context(link.patient.clinic),
         "first_name": _first_name(link),

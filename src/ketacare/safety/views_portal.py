@@ -7,8 +7,10 @@ patient. (The portal page's help button is the portal's own, in its crisis bar a
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +25,8 @@ from ketacare.safety.patient_help import do_plan_link_help, plan_link_for_help
 from ketacare.safety.plan_views import _private as private_page
 from ketacare.safety.portal import plan_steps, safety_plan_context, safety_plan_for_patient
 from ketacare.safety.resources import country_context, crisis_context
+
+logger = logging.getLogger("ketacare.safety")
 
 
 @portal_patient_required
@@ -79,6 +83,11 @@ def plan_link_help(request: HttpRequest, token: str) -> HttpResponse:
     except ActionError:  # revoked: no flag; the lines of the clinic's country, no clinic named
         context = {**safety_plan_context(None), **country_context(clinic), **not_sent}
         return private_page(render(request, "safety/public_plan.html", context, status=404))
+    except DatabaseError:  # a lock timeout, a lost connection: say so, never a bare 500
+        logger.exception("A help press on safety-plan link %s was not recorded", link.pk)
+        context = {**safety_plan_context(None), **crisis_context(clinic), **not_sent}
+        context["clinic_name"] = clinic.name
+        return private_page(render(request, "safety/public_plan.html", context, status=503))
     context = {
         **crisis_context(clinic),
         "clinic_name": clinic.name,
