@@ -352,6 +352,8 @@ def do_correct_entry(
                 at=original.at,
             )
         else:
+            # The note (for a waste: what happened) stays unless retyped.
+            data = {**data, "note": _text(data, "note") or original.note}
             entry = _new_entry(
                 actor,
                 clinic,
