@@ -48,7 +48,9 @@ def capability_statement(base_url: str, page_size_default: int) -> dict[str, Any
                 "documentation": (
                     "Search results are paged with `_count` (default "
                     f"{page_size_default}, at most {MAX_PAGE_SIZE}) and `_offset`; unknown "
-                    "search parameters are refused (400), not ignored."
+                    "search parameters are refused (400), not ignored; a refused parameter is "
+                    "named in issue.expression as http.<name>. Dates without a time zone are "
+                    "the token's clinic's."
                 ),
                 "security": {"cors": False, "description": SECURITY_DESCRIPTION},
                 "resource": [
