@@ -9,7 +9,8 @@ prescriber of the same clinic who confirms with their own password on the same f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
-from ketacare.accounts.audit import Actor, record
+from ketacare.accounts.audit import Actor, Outcome, record
 from ketacare.accounts.models import Clinic, Membership, User
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.clinical.protocols import ESKETAMINE_DEVICE_MG
@@ -162,6 +163,31 @@ def lot_for_dose(session: TreatmentSession, lot_id: Any) -> DrugLot:
 # --- the witness ----------------------------------------------------------------------------
 
 
+class WitnessRefused(ActionError):
+    """A witness's email and password that did not confirm: audited (outside the rolled-back
+    transaction), so repeated tries at a colleague's password leave a trace."""
+
+
+@contextmanager
+def _witness_attempts(
+    actor: Actor, clinic_id: int, data: Mapping[str, Any], patient_id: object = ""
+) -> Iterator[None]:
+    try:
+        yield
+    except WitnessRefused:
+        record(
+            actor,
+            "treatments.substances.witness_refused",
+            object_type="clinic",
+            object_id=clinic_id,
+            patient_id=patient_id,
+            clinic_id=clinic_id,
+            outcome=Outcome.DENIED,
+            detail={"witness_email": _text(data, "witness_email")[:254]},
+        )
+        raise
+
+
 def check_witness(clinic: Clinic, actor: Actor, email: str, password: str) -> User:
     """Another active nurse or prescriber of this clinic, confirmed by their own password."""
     email = (email or "").strip().lower()
@@ -183,7 +209,7 @@ def check_witness(clinic: Clinic, actor: Actor, email: str, password: str) -> Us
         or not has_perm(membership, Perm.SUBSTANCE_RECORD)
         or not user.check_password(password)
     ):
-        raise ActionError(
+        raise WitnessRefused(
             "witness_password",
             "The witness's email or password is wrong, or they are not an active nurse or "
             "prescriber of this clinic.",
@@ -246,6 +272,11 @@ def do_record_use(
     actor: Actor, session: TreatmentSession, data: Mapping[str, Any]
 ) -> SubstanceEntry:
     """What this session drew from a lot, gave and wasted."""
+    with _witness_attempts(actor, session.clinic_id, data, session.patient_id):
+        return _record_use(actor, session, data)
+
+
+def _record_use(actor: Actor, session: TreatmentSession, data: Mapping[str, Any]) -> SubstanceEntry:
     with transaction.atomic():
         session = lock_row(session)
         if session.dosing_started_at is None:
@@ -271,6 +302,11 @@ def do_record_use(
 
 def do_record_waste(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> SubstanceEntry:
     """Waste outside a session (a broken vial, a dropped device), with a witness."""
+    with _witness_attempts(actor, clinic.pk, data):
+        return _record_waste(actor, clinic, data)
+
+
+def _record_waste(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> SubstanceEntry:
     with transaction.atomic():
         lot = _lot(clinic, data.get("lot"))
         if not _text(data, "note"):
@@ -316,6 +352,13 @@ def do_correct_entry(
     actor: Actor, clinic: Clinic, entry_id: Any, data: Mapping[str, Any]
 ) -> SubstanceEntry:
     """A new entry that replaces a standing one; the original is kept, superseded."""
+    with _witness_attempts(actor, clinic.pk, data):
+        return _correct_entry(actor, clinic, entry_id, data)
+
+
+def _correct_entry(
+    actor: Actor, clinic: Clinic, entry_id: Any, data: Mapping[str, Any]
+) -> SubstanceEntry:
     reason = _text(data, "correction_reason")
     if not reason:
         raise ActionError("correction_reason", "Say why the entry is corrected.")
@@ -380,6 +423,7 @@ def session_entries(session: TreatmentSession) -> list[SubstanceEntry]:
 
 
 __all__ = [
+    "WitnessRefused",
     "check_witness",
     "do_correct_entry",
     "do_receive_lot",
