@@ -20,7 +20,7 @@ from django.utils import timezone
 from ketacare.accounts.models import Clinic
 from ketacare.measures.scheduling import clinic_zone
 from ketacare.treatments.models import DoseRecord, TreatmentSession
-from ketacare.treatments.models_substances import DrugLot, EntryKind, SubstanceEntry
+from ketacare.treatments.models_substances import ROUTE_DRUG, DrugLot, EntryKind, SubstanceEntry
 
 
 @dataclass
@@ -143,10 +143,10 @@ def session_log_problems(session: TreatmentSession) -> list[str]:
     with no "drawn for a session" entry, entries on another lot than the one the dose record
     was drawn from (or names, when the lot number was typed), entries whose amounts given add
     up to another amount, and an entry that does not account for what it drew (drawn ≠ given +
-    wasted, devices opened ≠ mg drawn). Checked only at a clinic that keeps its log here (it has
-    received a lot) or when the session has entries. Superseded entries do not count (their
-    corrections do). Once the session is signed nothing here can be corrected, so signing
-    waits for all of it."""
+    wasted, devices opened ≠ mg drawn). Checked only at a clinic that keeps this drug's log here
+    (it has received a lot of it) or when the session has entries. Superseded entries do not
+    count (their corrections do). Once the session is signed nothing here can be corrected, so
+    signing waits for all of it."""
     standing = list(
         SubstanceEntry.objects.filter(session=session, corrections__isnull=True)
         .select_related("lot", "lot__clinic")
@@ -189,7 +189,14 @@ def session_log_problems(session: TreatmentSession) -> list[str]:
             *own,
         ]
     if not uses:
-        if given == 0 or not DrugLot.objects.filter(clinic_id=session.clinic_id).exists():
+        # Only where the clinic keeps this drug's log here: a clinic logging its ketamine vials
+        # but not its esketamine devices has no device lot to record against, and the session
+        # could never be signed.
+        drug = ROUTE_DRUG.get(session.route)
+        kept = DrugLot.objects.filter(clinic_id=session.clinic_id)
+        if drug is not None:
+            kept = kept.filter(drug=drug)
+        if given == 0 or not kept.exists():
             return own
         return [
             f"No entry in the controlled-substance log for the {_mg(given)} mg given: record "
