@@ -459,14 +459,21 @@ def _merge_draft(
         saved_at={**meta(fresh).get("saved_at", {}), scale_code: timezone.now().isoformat()},
     )
     decision = risk_decision(scale_code, merged, risk_rules_for(fresh.patient))
-    if decision is not None:
+    if decision is not None or positive_screen(scale_code, merged):
         _mark_crisis(fresh, ip, "answer", scale_code)
-        if raise_flag:
-            _draft_flag(fresh, scale_code, decision, ip)
+    if decision is not None and raise_flag:
+        _draft_flag(fresh, scale_code, decision, ip)
     fresh.save(update_fields=["draft"])
 
 
 _LEVELS = ("low", "moderate", "high")
+
+
+def positive_screen(scale_code: str, answers: Mapping[str, int]) -> bool:
+    """Any "Yes" on the C-SSRS screen: crisis lines for the patient at once, whatever the
+    level (Columbia: positive below high → outpatient care and crisis lines, clinical.md
+    §16b). The flag still follows the triage level (`risk_decision`)."""
+    return scale_code == "cssrs_recent" and 1 in answers.values()
 
 
 def draft_flag_id(link: SelfReportLink, scale_code: str) -> int | None:
@@ -585,7 +592,9 @@ def _submit_locked(actor: Actor, fresh: SelfReportLink, scale_code: str, ip: str
     fresh.draft = draft
     set_meta(fresh, submitted={**submitted(fresh), scale_code: assessment.pk})
     rules = risk_rules_for(fresh.patient)
-    if decide_flag(scale_code, assessment.answers, assessment.risk_level or None, rules):
+    if decide_flag(
+        scale_code, assessment.answers, assessment.risk_level or None, rules
+    ) or positive_screen(scale_code, assessment.answers):
         _mark_crisis(fresh, ip, "submitted", scale_code)
     added = _add_follow_up_scales(fresh, assessment)
     completed = current_scale(fresh) is None
