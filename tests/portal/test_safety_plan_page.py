@@ -87,3 +87,20 @@ def test_anonymous_visitors_go_to_sign_in(world: World) -> None:
     response = Client().get(URL)
     assert response.status_code == 302
     assert response["Location"] == f"/portal/sign-in/?next={URL}"
+
+
+def test_without_javascript_the_print_button_says_how_to_print(
+    portal: Any, world: World, client: Any
+) -> None:
+    """The print buttons call window.print(): with JavaScript off they do nothing, so the page
+    says what to use instead (portal and the /sp/ link page)."""
+    from ketacare.safety.plan_actions import do_issue_plan_link
+
+    do_save_plan(actor(world.nurse_a), world.patient_a, PLAN)
+    issued = do_issue_plan_link(actor(world.nurse_a), world.patient_a)
+    for body in (
+        portal.client(portal.a).get(URL).content.decode(),
+        client.get(f"/sp/{issued.token}/").content.decode(),
+    ):
+        hint = body[body.index("<noscript>") : body.index("</noscript>")]
+        assert 'data-testid="print-hint"' in hint and "Print or Share menu" in hint
