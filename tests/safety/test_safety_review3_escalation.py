@@ -104,3 +104,61 @@ def test_a_long_patient_name_never_stops_the_notification(world: Any) -> None:
         f"({patient.mrn}) — you are notified as patient's prescriber."
     )
     assert FlagEscalation.objects.get(flag=flag).step == 1
+
+
+# --- who can be paged, and at which number ------------------------------------------------------
+
+
+def test_only_clinicians_who_can_acknowledge_go_on_the_list_the_rota_or_director(
+    world: Any, as_user: Any
+) -> None:
+    from ketacare.safety.escalation_models import EscalationContact, SafetySettings
+
+    admin = as_user(world.admin_a)
+    r = admin.post("/safety/settings/", {"form": "list", "position_1": world.intake_a.pk})
+    assert r.status_code == 400 and "can acknowledge risk flags" in r.content.decode()
+    assert not EscalationContact.objects.exists()
+    page = admin.get("/safety/settings/").content.decode()
+    listed = page[page.index('id="escalation-list"') : page.index('id="mobiles"')]
+    assert "Ivan Intake" not in listed and "Nina Nurse" in listed
+    slot = {"form": "slot", "weekday": "1", "starts": "18:00", "ends": "08:00"}
+    r = admin.post("/safety/rota/", {**slot, "user": world.intake_a.pk})
+    assert r.status_code == 400 and "can acknowledge risk flags" in r.content.decode()
+    assert not OnCallSlot.objects.exists()
+    override = {"form": "override", "on_date": "2026-03-03", "starts": "00:00", "ends": "00:00"}
+    r = admin.post("/safety/rota/", {**override, "user": world.admin_a.pk})
+    assert r.status_code == 400 and not OnCallOverride.objects.exists()
+    assert admin.post("/safety/rota/", {**slot, "user": world.nurse_a.pk}).status_code == 302
+    base = {
+        "form": "settings",
+        "country": "US",
+        "high_minutes": "15",
+        "moderate_minutes": "240",
+        "low_time": "09:00",
+        "business_days": ["0", "1", "2", "3", "4"],
+        "director": world.intake_a.pk,
+    }
+    r = admin.post("/safety/settings/", base)
+    assert r.status_code == 400 and 'data-field="director"' in r.content.decode()
+    assert not SafetySettings.objects.filter(director=world.intake_a).exists()
+
+
+def test_a_mobile_number_is_refused_whole_never_cut_short(world: Any, as_user: Any) -> None:
+    from ketacare.safety.escalation_models import StaffAlertContact
+
+    admin = as_user(world.admin_a)
+    long = "+1 (555) 010-0101 then ask for Paula"  # 36 characters: was cut to 30 and saved
+    data = {
+        "form": "mobiles",
+        f"mobile_{world.nurse_a.pk}": "+1 555 010 0002",
+        f"mobile_{world.prescriber_a.pk}": long,
+    }
+    r = admin.post("/safety/settings/", data)
+    body = r.content.decode()
+    assert r.status_code == 400 and "Paula Prescriber" in body and "not a mobile number" in body
+    assert long in body  # what was typed stays on the page
+    assert not StaffAlertContact.objects.exists()  # nothing saved, not even the good one
+    assert admin.post("/safety/settings/", {**data, f"mobile_{world.prescriber_a.pk}": ""})[
+        "Location"
+    ].endswith("/safety/settings/")
+    assert StaffAlertContact.objects.get(user=world.nurse_a).mobile == "+1 555 010 0002"

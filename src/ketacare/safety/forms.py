@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from ketacare.accounts.models import Clinic, User
+from ketacare.accounts.permissions import MATRIX, Perm
 from ketacare.safety.escalation import ACK_ACTIONS
 from ketacare.safety.escalation_models import WEEKDAYS, OnCallOverride, OnCallSlot, SafetySettings
 from ketacare.safety.models import RiskLevel
@@ -19,6 +20,25 @@ from ketacare.safety.resources import parse_extra_lines
 def clinic_staff(clinic: Clinic) -> Any:
     return User.objects.filter(
         is_active=True, memberships__clinic=clinic, memberships__is_active=True
+    ).order_by("full_name", "email")
+
+
+# Who may be paged about a flag: only people who can acknowledge it. Paging the front desk
+# or the admin at 2 a.m. spends a whole escalation interval on someone who cannot act.
+PAGEABLE_ROLES = sorted(MATRIX[Perm.SAFETY_FLAG_ACKNOWLEDGE])
+PAGEABLE_HINT = (
+    "choose a clinician who can acknowledge risk flags (prescriber, nurse, therapist or director)"
+)
+
+
+def clinic_clinicians(clinic: Clinic) -> Any:
+    """Staff of the clinic who may acknowledge risk flags (the on-call rota, the escalation
+    list and the director are chosen among them)."""
+    return User.objects.filter(
+        is_active=True,
+        memberships__clinic=clinic,
+        memberships__is_active=True,
+        memberships__role__in=PAGEABLE_ROLES,
     ).order_by("full_name", "email")
 
 
@@ -99,7 +119,8 @@ class SafetySettingsForm(forms.ModelForm):
 
     def __init__(self, *args: Any, clinic: Clinic, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["director"].queryset = clinic_staff(clinic)  # type: ignore[attr-defined]
+        self.fields["director"].queryset = clinic_clinicians(clinic)  # type: ignore[attr-defined]
+        self.fields["director"].error_messages["invalid_choice"] = PAGEABLE_HINT.capitalize() + "."
         self.fields["high_minutes"].widget.attrs.update({"min": 1, "max": 1440})
         self.fields["moderate_minutes"].widget.attrs.update({"min": 1, "max": 10080})
         if not self.is_bound:
@@ -158,7 +179,8 @@ class OnCallSlotForm(forms.ModelForm):
 
     def __init__(self, *args: Any, clinic: Clinic, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = clinic_staff(clinic)  # type: ignore[attr-defined]
+        self.fields["user"].queryset = clinic_clinicians(clinic)  # type: ignore[attr-defined]
+        self.fields["user"].error_messages["invalid_choice"] = PAGEABLE_HINT.capitalize() + "."
 
 
 class OnCallOverrideForm(forms.ModelForm):
@@ -174,7 +196,8 @@ class OnCallOverrideForm(forms.ModelForm):
 
     def __init__(self, *args: Any, clinic: Clinic, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = clinic_staff(clinic)  # type: ignore[attr-defined]
+        self.fields["user"].queryset = clinic_clinicians(clinic)  # type: ignore[attr-defined]
+        self.fields["user"].error_messages["invalid_choice"] = PAGEABLE_HINT.capitalize() + "."
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -3,6 +3,7 @@ resolve), my notifications, a manual flag on a chart, and the clinic's safety se
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -36,12 +37,14 @@ from ketacare.safety.escalation_models import (
     StaffNotification,
 )
 from ketacare.safety.forms import (
+    PAGEABLE_HINT,
     AcknowledgeForm,
     ManualFlagForm,
     OnCallOverrideForm,
     OnCallSlotForm,
     ResolveForm,
     SafetySettingsForm,
+    clinic_clinicians,
     clinic_staff,
 )
 from ketacare.safety.models import FlagSource, FlagStatus, RiskFlag, RiskLevel
@@ -283,12 +286,13 @@ def settings_page(request: ClinicRequest) -> HttpResponse:
     clinic = request.clinic
     saved = settings_for(clinic)
     staff = list(clinic_staff(clinic))
+    clinicians = list(clinic_clinicians(clinic))
     form = SafetySettingsForm(
         request.POST if request.POST.get("form") == "settings" else None,
         instance=saved,
         clinic=clinic,
     )
-    list_error = ""
+    list_error = mobile_error = ""
     if request.method == "POST":
         which = request.POST.get("form")
         if which == "settings" and form.is_valid():
@@ -300,26 +304,32 @@ def settings_page(request: ClinicRequest) -> HttpResponse:
             messages.success(request, "Safety settings saved.")
             return redirect("safety:settings")
         if which == "list":
-            list_error = _save_list(request, staff)
+            list_error = _save_list(request, clinicians)
             if not list_error:
                 messages.success(request, "Escalation list saved.")
                 return redirect("safety:settings")
         if which == "mobiles":
-            _save_mobiles(request, staff)
-            messages.success(request, "Mobile numbers saved.")
-            return redirect("safety:settings")
+            mobile_error = _save_mobiles(request, staff)
+            if not mobile_error:
+                messages.success(request, "Mobile numbers saved.")
+                return redirect("safety:settings")
     listed = list(EscalationContact.objects.filter(clinic=clinic).values_list("user_id", flat=True))
     mobiles = dict(
         StaffAlertContact.objects.filter(user__in=staff).values_list("user_id", "mobile")
     )
     context = {
         "form": form,
-        "staff": staff,
+        "staff": clinicians,  # the escalation list's choices
         "slots": [(i + 1, listed[i] if i < len(listed) else None) for i in range(LIST_SLOTS)],
         "list_error": list_error,
-        "mobiles": [(u, mobiles.get(u.pk, "")) for u in staff],
+        "mobile_error": mobile_error,
+        # A refused save shows what was typed, not the stored numbers.
+        "mobiles": [
+            (u, request.POST.get(f"mobile_{u.pk}", "") if mobile_error else mobiles.get(u.pk, ""))
+            for u in staff
+        ],
     }
-    status = 400 if form.errors or list_error else 200
+    status = 400 if form.errors or list_error or mobile_error else 200
     return render(request, "safety/settings.html", context, status=status)
 
 
@@ -331,7 +341,7 @@ def _save_list(request: ClinicRequest, staff: list[Any]) -> str:
         if not raw:
             continue
         if not raw.isdigit() or int(raw) not in allowed:
-            return f"Position {i}: choose someone who works at this clinic."
+            return f"Position {i}: {PAGEABLE_HINT} who works at this clinic."
         if int(raw) in chosen:
             return f"Position {i}: this person is already on the list."
         chosen.append(int(raw))
@@ -345,15 +355,30 @@ def _save_list(request: ClinicRequest, staff: list[Any]) -> str:
     return ""
 
 
-def _save_mobiles(request: ClinicRequest, staff: list[Any]) -> None:
+# A number a text gateway can dial: digits with the usual separators, an optional leading +.
+MOBILE = re.compile(r"\+?[0-9][0-9 ().\-]{5,28}")
+
+
+def _save_mobiles(request: ClinicRequest, staff: list[Any]) -> str:
+    """Every number is checked before any is saved (one request, one transaction): a number
+    cut at 30 characters or with a typo would page nobody, or a stranger, at 2 a.m."""
+    chosen: list[tuple[Any, str]] = []
+    for user in staff:
+        field = f"mobile_{user.pk}"
+        if field not in request.POST:
+            continue
+        mobile = request.POST[field].strip()
+        if mobile and not (MOBILE.fullmatch(mobile) and sum(c.isdigit() for c in mobile) >= 7):
+            return (
+                f"{user.display_name}: '{mobile[:40]}' is not a mobile number (digits, spaces, "
+                "( ) - . and a leading +, at most 30 characters). Nothing was saved."
+            )
+        chosen.append((user, mobile))
     with transaction.atomic():
-        for user in staff:
-            field = f"mobile_{user.pk}"
-            if field not in request.POST:
-                continue
-            mobile = request.POST[field].strip()[:30]
+        for user, mobile in chosen:
             StaffAlertContact.objects.update_or_create(user=user, defaults={"mobile": mobile})
         audit(request, "safety.alert_contacts.changed")
+    return ""
 
 
 @staff_view(Perm.CLINIC_SETTINGS)
