@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Sum
 from django.utils import timezone
 
 from ketacare.accounts.models import Clinic
@@ -131,11 +132,23 @@ def discrepancies(clinic: Clinic) -> list[Discrepancy]:
 
 
 def lots_for_route(clinic: Clinic, drug: str, *, include_expired: bool = False) -> list[DrugLot]:
+    """The lots to offer. By default the lots a dose may be drawn from: not expired and with
+    stock left by the log (an emptied lot stayed first in the list, by expiry, and was picked
+    out of habit: the wrong lot number on the dose record and the REMS form). With
+    `include_expired`, every lot of the drug: the log records truthfully whatever was drawn."""
     lots = DrugLot.objects.filter(clinic=clinic, drug=drug)
-    if not include_expired:
-        today = timezone.now().astimezone(clinic_zone(clinic)).date()
-        lots = lots.filter(expiry__gte=today)
-    return list(lots.order_by("expiry", "lot_number"))
+    if include_expired:
+        return list(lots.order_by("expiry", "lot_number"))
+    today = timezone.now().astimezone(clinic_zone(clinic)).date()
+    usable = list(lots.filter(expiry__gte=today).order_by("expiry", "lot_number"))
+    drawn = dict(
+        SubstanceEntry.objects.filter(lot__in=usable, corrections__isnull=True)
+        .exclude(kind=EntryKind.COUNT)
+        .values("lot")
+        .annotate(total=Sum("drawn_mg"))
+        .values_list("lot", "total")
+    )
+    return [lot for lot in usable if lot.received_mg - (drawn.get(lot.pk) or 0) > 0]
 
 
 def session_log_problems(session: TreatmentSession) -> list[str]:
