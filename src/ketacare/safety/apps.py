@@ -11,6 +11,13 @@ class SafetyConfig(AppConfig):
 
         risk_flag_raised.connect(on_flag_raised, dispatch_uid="safety.escalation.start")
 
+        # The crisis follow-up reminder runs in the worker's watch pass (core.watch).
+        from ketacare.core import watch
+        from ketacare.safety.followup import WATCHER
+
+        if WATCHER not in watch.WATCHERS:
+            watch.WATCHERS.append(WATCHER)
+
         # The patient's safety plan in the portal menu and home page (see portal/README.md).
         from ketacare.portal import home_cards, nav
         from ketacare.safety.views_portal import safety_plan_card

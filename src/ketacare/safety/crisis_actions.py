@@ -323,7 +323,8 @@ def do_record_step(
                     raise ActionError("follow_up_at", "follow_up_at: " + decision.reasons[0])
             step.disposition, step.follow_up_at = disposition, follow_up
             crisis.disposition, crisis.follow_up_at = disposition, follow_up
-            crisis.save(update_fields=["disposition", "follow_up_at"])
+            crisis.follow_up_reminded_at = None  # a new follow-up time gets its own reminder
+            crisis.save(update_fields=["disposition", "follow_up_at", "follow_up_reminded_at"])
         elif kind == Step.CONTACT:
             step.who = _text(data, "who", "who: name who was contacted.")
             step.method = _text(data, "method", "method: say how (phone, in person…).")

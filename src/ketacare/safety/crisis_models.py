@@ -66,6 +66,8 @@ class CrisisRecord(models.Model):
         ],
     )
     follow_up_at = models.DateTimeField(null=True, blank=True)
+    # When the follow-up reminder went out (`safety.followup`): the claim, so it goes once.
+    follow_up_reminded_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
