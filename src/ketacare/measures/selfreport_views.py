@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 import segno
@@ -94,6 +94,9 @@ logger = logging.getLogger("ketacare.selfreport")
 GUESS_LIMIT = 30
 GUESS_WINDOW_SECONDS = 15 * 60
 DONE_SESSION_KEY = "selfreport_done"
+# The thank-you page (and its help button) lasts this long, or until another link's form is
+# opened in the same browser: a clinic tablet goes from patient to patient.
+DONE_FOR = timedelta(hours=1)
 # A POST this soon after the link was used up is the same patient's second press: thank them.
 JUST_COMPLETED = timedelta(minutes=10)
 MISSING = "Please answer this question."
@@ -183,7 +186,7 @@ def _refused_post(request: HttpRequest, token: str) -> HttpResponse:
         link = actions.find_link(token)
         done_at = link.completed_at if link is not None and link.revoked_at is None else None
         if link is not None and done_at and timezone.now() - done_at <= JUST_COMPLETED:
-            request.session[DONE_SESSION_KEY] = {"link": link.pk}
+            _remember_done(request, link)
             return _private(redirect("selfreport:thanks"))
     return _refused(request)
 
@@ -244,6 +247,9 @@ def fill(request: HttpRequest, token: str) -> HttpResponse:
 def _fill(request: HttpRequest, token: str, link: SelfReportLink, scale_code: str) -> HttpResponse:
     ip = client_ip(request)
     if request.method == "GET":
+        done = request.session.get(DONE_SESSION_KEY)
+        if isinstance(done, dict) and done.get("link") != link.pk:
+            del request.session[DONE_SESSION_KEY]  # the next patient on a shared tablet
         actions.do_open_link(link, ip)
         return _page(request, link, scale_code)
     if request.POST.get("scale") != scale_code:
@@ -291,7 +297,7 @@ def _fill(request: HttpRequest, token: str, link: SelfReportLink, scale_code: st
             return _page(request, link, scale_code, form=form, extra_errors=errors, status=400)
         return _page(request, link, scale_code, form=form, problem=problem.message, status=400)
     if result.completed:
-        request.session[DONE_SESSION_KEY] = {"link": link.pk}
+        _remember_done(request, link)
         return _private(redirect("selfreport:thanks"))
     return _private(redirect("selfreport:fill", token=token))
 
@@ -392,10 +398,18 @@ def thanks_help(request: HttpRequest) -> HttpResponse:
     return _help(request, link, "")
 
 
+def _remember_done(request: HttpRequest, link: SelfReportLink) -> None:
+    request.session[DONE_SESSION_KEY] = {"link": link.pk, "at": timezone.now().isoformat()}
+
+
 def _done_link(request: HttpRequest) -> SelfReportLink | None:
     done = request.session.get(DONE_SESSION_KEY) or {}
     link_id = done.get("link") if isinstance(done, dict) else None
-    if not isinstance(link_id, int):
+    try:
+        at = datetime.fromisoformat(done["at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not isinstance(link_id, int) or timezone.now() - at > DONE_FOR:
         return None
     return (
         SelfReportLink.objects.select_related("patient", "patient__clinic")
