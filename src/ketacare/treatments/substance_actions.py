@@ -31,10 +31,17 @@ from ketacare.treatments.models_substances import (
     EntryKind,
     LotDrug,
     SubstanceEntry,
+    plain,
 )
 from ketacare.treatments.substance_ledger import balance
 
 MAX_MG = Decimal("100000")
+# Plausibility bounds, not clinical limits: ketamine injection comes at 10-100 mg/mL in vials
+# of a few mL; beyond these a number is a typo (and would not fit the log's columns: a 500 on
+# PostgreSQL).
+MAX_MG_PER_ML = Decimal("1000")
+MAX_VIAL_ML = Decimal("100")
+MAX_COUNTED_MG = Decimal("9999999.99")  # SubstanceEntry.counted_mg (9 digits, 2 decimals)
 
 
 def _audit(actor: Actor, clinic: Clinic, verb: str, obj: Any, **detail: Any) -> None:
@@ -117,8 +124,14 @@ def do_receive_lot(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> Dru
         unit_ml = _amount("unit_ml", data.get("unit_ml"), required=True)
         if concentration <= 0:
             raise ActionError("concentration_mg_per_ml", "Enter the concentration in mg/mL.")
+        if concentration > MAX_MG_PER_ML:
+            raise ActionError(
+                "concentration_mg_per_ml", f"{plain(concentration)} mg/mL is not possible."
+            )
         if unit_ml <= 0:
             raise ActionError("unit_ml", "Enter the vial size in mL.")
+        if unit_ml > MAX_VIAL_ML:
+            raise ActionError("unit_ml", f"A vial of {plain(unit_ml)} mL is not possible.")
         unit_mg = (concentration * unit_ml).quantize(Decimal("0.01"))
     with transaction.atomic():
         if DrugLot.objects.filter(clinic=clinic, drug=drug, lot_number=lot_number).exists():
@@ -323,6 +336,10 @@ def do_record_count(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> Su
         if data.get("counted_units") not in (None, ""):
             counted = lot.unit_mg * _count("counted_units", data.get("counted_units"))
             counted += _amount("counted_mg", data.get("counted_mg"))
+            if counted > MAX_COUNTED_MG:
+                raise ActionError(
+                    "counted_units", f"{plain(counted)} mg counted is not possible: check it."
+                )
         else:
             counted = _amount("counted_mg", data.get("counted_mg"), required=True)
         expected = balance(lot)
