@@ -162,3 +162,33 @@ def test_a_mobile_number_is_refused_whole_never_cut_short(world: Any, as_user: A
         "Location"
     ].endswith("/safety/settings/")
     assert StaffAlertContact.objects.get(user=world.nurse_a).mobile == "+1 555 010 0002"
+
+
+def test_a_shift_change_after_the_flag_pages_whoever_is_on_call_now(world: Any) -> None:
+    """High flag at 17:59; the nurse's on-call ends at 18:00 and the prescriber's begins. At
+    the first escalation the prescriber on call now is paged with list #1."""
+    from tests.safety.helpers import set_list
+
+    clinic = world.clinic_a
+    OnCallSlot.objects.create(
+        clinic=clinic, weekday=1, starts=time(8), ends=time(18), user=world.nurse_a
+    )
+    OnCallSlot.objects.create(
+        clinic=clinic, weekday=1, starts=time(18), ends=time(8), user=world.prescriber_a
+    )
+    set_list(clinic, world.therapist_a)
+    set_director(clinic, world.director_a)
+    evening = utc("2026-03-03 22:59:00+00:00")  # Tuesday 17:59 in New York
+    with time_machine.travel(evening, tick=False):
+        flag = raise_flag(world.patient_a)
+    assert _told(flag) == [("notified", "nurse@a.test", "on call")]
+    with time_machine.travel(evening + timedelta(minutes=15), tick=False):
+        assert escalate_due() == 1
+    assert _told(flag)[1:] == [
+        ("escalated", "therapist@a.test", "escalation list #1"),
+        ("escalated", "prescriber@a.test", "on call now"),
+    ]
+    with time_machine.travel(evening + timedelta(minutes=30), tick=False):
+        escalate_due()
+    assert _told(flag)[-1] == ("escalated", "director@a.test", "director")
+    assert len(_told(flag)) == 4  # nobody paged twice but the director's last rung

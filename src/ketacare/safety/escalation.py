@@ -93,11 +93,15 @@ def targets_for_step(flag: RiskFlag, step: int, now: datetime) -> list[Target] |
         return list(unique.values())
     listed = escalation_list(clinic)
     index = step - 2
+    # Whoever is on call now is told too if they were not yet (the shift changed since the
+    # flag was raised: a high flag at 17:59 must reach the 18:00 on-call clinician, a low
+    # flag of Friday evening the one on call on Monday morning). `_advance` skips anyone told.
+    on_call_now = [Target(u, "on call now") for u in on_call_at(clinic, now)]
     if index < len(listed):
-        return [Target(listed[index], f"escalation list #{index + 1}")]
+        return [Target(listed[index], f"escalation list #{index + 1}"), *on_call_now]
     if index == len(listed):
         director = director_of(clinic)
-        return [Target(director, DIRECTOR)] if director is not None else []
+        return ([Target(director, DIRECTOR)] if director is not None else []) + on_call_now
     return None
 
 
@@ -164,11 +168,14 @@ def _advance(escalation: FlagEscalation, flag: RiskFlag, step: int, now: datetim
         # People told at an earlier step are skipped (the list moves on to someone new), but
         # the director, the last rung, is paged again even if told at step 1 (a prescriber
         # who is also the director and asleep at 2 a.m. would otherwise hear once, ever).
-        fresh = [
-            t if t.user.pk not in told else Target(t.user, f"{DIRECTOR} (repeat page)")
-            for t in targets
-            if t.user.pk not in told or t.role == DIRECTOR
-        ]
+        fresh: list[Target] = []
+        for t in targets:  # once per person, under the first role named for them
+            if any(f.user.pk == t.user.pk for f in fresh):
+                continue
+            if t.user.pk not in told:
+                fresh.append(t)
+            elif t.role == DIRECTOR:
+                fresh.append(Target(t.user, f"{DIRECTOR} (repeat page)"))
         if fresh:
             kind = EventKind.NOTIFIED if step <= 1 else EventKind.ESCALATED
             for target in fresh:
