@@ -94,3 +94,14 @@ def test_acknowledged_but_unresolved_flags_stay_on_the_clinic_list(
     # Clinic B sees none of it.
     other = as_user(world.clinician_b).get("/safety/").content.decode()
     assert 'data-testid="no-acknowledged-flags"' in other
+
+
+def test_the_open_list_gives_the_next_escalations_date_not_only_its_hour(
+    world: Any, as_user: Any
+) -> None:
+    """A low flag of Friday evening escalates on Monday at 09:00: "next 09:00" read as today."""
+    friday_evening = utc("2026-03-06 22:00:00+00:00")  # Friday 17:00 in New York
+    with time_machine.travel(friday_evening, tick=False):
+        raise_flag(world.patient_a, level="low")
+        body = as_user(world.nurse_a).get("/safety/").content.decode()
+    assert "next Mon 2026-03-09 09:00" in body
