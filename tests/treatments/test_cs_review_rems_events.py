@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from ketacare.treatments import actions, side_effects
+from ketacare.accounts.actions import ActionError
+from ketacare.treatments import actions, rems_actions, side_effects
 from ketacare.treatments.rems_form import build_form
 from tests.treatments.session_helpers import actor, dosed, ready_session
 from tests.treatments.test_rems_form import run_esketamine
@@ -72,3 +73,25 @@ def test_a_transfer_to_emergency_care_is_a_serious_adverse_event(world: Any) -> 
     sae = build_form(session).by_code()["serious_adverse_events"]
     assert sae.value is not None and sae.value.startswith("Yes: Transferred out")
     assert "ambulance to the ED" in sae.value
+
+
+def test_a_no_typed_before_a_serious_event_was_recorded_does_not_stand(world: Any) -> None:
+    session = run_esketamine(world)
+    nurse = actor(world.nurse_a)
+    rems_actions.do_save_rems_entries(nurse, session, {"serious_adverse_events": "No"})
+    assert build_form(session).by_code()["serious_adverse_events"].value == "No"
+    # The severe event is recorded afterwards: the record's "Yes" stands, the "No" is shown.
+    _effect(world, session, "hypertension", "severe")
+    sae = build_form(session).by_code()["serious_adverse_events"]
+    assert sae.value is not None and sae.value.startswith("Yes: Hypertension (severe)")
+    assert "“No” typed on this form is contradicted by the record" in sae.source
+    # "No" cannot be saved against the record; a description can.
+    with pytest.raises(ActionError) as refused:
+        rems_actions.do_save_rems_entries(nurse, session, {"serious_adverse_events": "no"})
+    assert refused.value.field == "serious_adverse_events"
+    assert "Hypertension (severe)" in refused.value.message
+    rems_actions.do_save_rems_entries(
+        nurse, session, {"serious_adverse_events": "Yes: BP 192/112 at 40 min, labetalol given"}
+    )
+    sae = build_form(session).by_code()["serious_adverse_events"]
+    assert sae.value == "Yes: BP 192/112 at 40 min, labetalol given" and sae.entered

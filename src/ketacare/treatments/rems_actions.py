@@ -27,10 +27,13 @@ from ketacare.treatments.rems_form import (
     CLOSED,
     INTEGER,
     NO,
+    SERIOUS,
     YES,
     YESNO,
     build_form,
     is_rems_session,
+    says_yes,
+    serious_events,
     snapshot,
 )
 
@@ -138,6 +141,14 @@ def do_save_rems_entries(
             if f is None:
                 raise ActionError(code, f"{code}: not a field of this form.")
             text = clean_entry(code, f.kind, f.label, raw)
+            if code == SERIOUS and text and not says_yes(text):
+                serious = serious_events(session)
+                if serious:
+                    raise ActionError(
+                        code,
+                        f"{f.label}: the session record holds {'; '.join(serious)}. "
+                        "Answer “Yes: …” and describe it.",
+                    )
             if not f.editable:
                 if text and text != f.value:
                     raise ActionError(

@@ -56,6 +56,7 @@ YES, NO, NA = "Yes", "No", "Not applicable"
 
 # Kinds of input for a field the record lacks.
 YESNO, INTEGER, TEXT, BP = "yesno", "integer", "text", "bp"
+SERIOUS = "serious_adverse_events"
 
 MED_CLASSES = (
     ("med_benzodiazepine", "Benzodiazepines", DrugClass.BENZODIAZEPINE),
@@ -648,13 +649,26 @@ def _noted(session: TreatmentSession, effects: list[SideEffect], code: str) -> s
     )
 
 
+def serious_events(session: TreatmentSession, effects: list[SideEffect] | None = None) -> list[str]:
+    """The serious adverse events the session record holds: a side effect recorded serious
+    (severe, or respiratory depression) or a transfer out for emergency care."""
+    if effects is None:
+        effects = list(session.side_effects.order_by("onset_at", "pk"))
+    serious = [_effect_text(session, e) for e in effects if e.serious]
+    if session.status == SessionStatus.TRANSFERRED:
+        serious.append(f"Transferred out for emergency care: {session.end_reason}")
+    return serious
+
+
+def says_yes(text: str) -> bool:
+    return text.strip().lower().startswith("yes")
+
+
 def _serious_field(session: TreatmentSession, effects: list[SideEffect], section: str) -> FormField:
     """Serious when the chair recorded it so (severe, or respiratory depression, as the alert
     and the FHIR AdverseEvent judge it) or the patient left for emergency care. Otherwise staff
     answer (the record cannot prove an absence); either way the side effects recorded are shown."""
-    serious = [_effect_text(session, e) for e in effects if e.serious]
-    if session.status == SessionStatus.TRANSFERRED:
-        serious.append(f"Transferred out for emergency care: {session.end_reason}")
+    serious = serious_events(session, effects)
     others = [_effect_text(session, e) for e in effects if not e.serious]
     seen = f"Side effects recorded: {'; '.join(others)}." if others else ""
     label = "Serious adverse events during the session? (if yes, describe)"
@@ -703,6 +717,9 @@ def build_form(session: TreatmentSession, record: RemsMonitoringForm | None = No
             continue
         if f.value is None:
             f.value, f.entered, f.source = str(typed), True, "Entered on this form"
+        elif f.code == SERIOUS and f.value.startswith(YES) and not says_yes(str(typed)):
+            # Typed before the event was recorded, or against it: the record's "Yes" stands.
+            f.source += f". “{typed}” typed on this form is contradicted by the record."
         elif f.overridable:
             was = f"{f.source} (said {f.value})" if f.source else f"the record said {f.value}"
             f.value, f.entered, f.source = str(typed), True, f"Entered on this form; {was}"
