@@ -51,3 +51,6 @@ def test_the_thank_you_page_ends_after_an_hour(world: Any, client: Client) -> No
         assert client.post("/r/thanks/help/").status_code == 200  # still the patient's own
     with time_machine.travel(timezone.now() + timedelta(minutes=61)):
         assert client.get("/r/thanks/").status_code == 404
+        # A thank-you page left open longer still sends its help press: a patient's call is
+        # never lost to a timer.
+        assert client.post("/r/thanks/help/").status_code == 200

@@ -392,7 +392,7 @@ def thanks(request: HttpRequest) -> HttpResponse:
 def thanks_help(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":  # reopened: back to the thank-you page, nothing raised
         return _private(redirect("selfreport:thanks"))
-    link = _done_link(request)
+    link = _done_link(request, max_age=None)
     if link is None:
         return _unavailable(request, pressed=NOT_SENT)
     return _help(request, link, "")
@@ -402,14 +402,17 @@ def _remember_done(request: HttpRequest, link: SelfReportLink) -> None:
     request.session[DONE_SESSION_KEY] = {"link": link.pk, "at": timezone.now().isoformat()}
 
 
-def _done_link(request: HttpRequest) -> SelfReportLink | None:
+def _done_link(request: HttpRequest, max_age: timedelta | None = DONE_FOR) -> SelfReportLink | None:
+    """The link this browser finished. `max_age` None: a press of "I need help now" on a
+    thank-you page left open longer still reaches the care team (a false alarm from the next
+    person on a tablet is better than a patient's lost call; opening the next link ends it)."""
     done = request.session.get(DONE_SESSION_KEY) or {}
     link_id = done.get("link") if isinstance(done, dict) else None
     try:
         at = datetime.fromisoformat(done["at"])
     except (KeyError, TypeError, ValueError):
         return None
-    if not isinstance(link_id, int) or timezone.now() - at > DONE_FOR:
+    if not isinstance(link_id, int) or (max_age and timezone.now() - at > max_age):
         return None
     return (
         SelfReportLink.objects.select_related("patient", "patient__clinic")
