@@ -195,7 +195,7 @@ def test_close_needs_every_step_and_a_summary(world: Any) -> None:
 def test_a_closed_record_takes_only_addenda_and_steps_never_change(world: Any) -> None:
     crisis = CrisisRecord.objects.get(flag=high_flag(world.patient_a))
     record_all(world.nurse_a, crisis)
-    do_close_crisis(actor(world.prescriber_a), crisis, "Closed.")
+    do_close_crisis(actor(world.prescriber_a), crisis, "Closed with plan.")
     with pytest.raises(ActionError, match="addendum"):
         do_record_step(actor(world.nurse_a), crisis, "contact", {"who": "x", "method": "phone"})
     with pytest.raises(ActionError):

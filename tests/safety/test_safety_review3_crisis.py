@@ -192,3 +192,15 @@ def test_open_pressed_twice_opens_one_record(world: Any, as_user: Any) -> None:
     assert first.status_code == again.status_code == 302
     assert first["Location"] == again["Location"]
     assert CrisisRecord.objects.filter(patient=world.patient_a).count() == 1
+
+
+@pytest.mark.parametrize("summary", ["done", "ok.", "Closed."])
+def test_a_token_close_out_summary_is_refused_naming_the_summary(world: Any, summary: str) -> None:
+    crisis = CrisisRecord.objects.get(flag=high_flag(world.patient_a, world.nurse_a))
+    record_all(world.nurse_a, crisis)
+    with pytest.raises(ActionError) as refused:
+        do_close_crisis(actor(world.prescriber_a), crisis, summary)
+    assert refused.value.field == "summary" and "a few words" in refused.value.message
+    crisis.refresh_from_db()
+    assert crisis.status == CrisisStatus.OPEN
+    do_close_crisis(actor(world.prescriber_a), crisis, "Safe at home with sister.")

@@ -109,12 +109,14 @@ def close_check(
     plan_in_crisis: bool = True,
     outdated: tuple[str, ...] = (),
     last_flag_at: datetime | None = None,
+    summary_documented: bool = True,
 ) -> Decision:
     """What is missing before a crisis record may be closed. An outpatient disposition is
     "outpatient with safety plan" (issue #7 item 4; Stanley–Brown, clinical.md §16c, S51): the
     patient's safety plan must have been written or reviewed with them since the record
     opened (`plan_in_crisis`), not merely exist from months before. `outdated`: steps done
-    before a high-risk flag joined the record at `last_flag_at` (`outdated_by_new_flag`)."""
+    before a high-risk flag joined the record at `last_flag_at` (`outdated_by_new_flag`).
+    `summary_documented`: the summary meets the documented-reason floor ("done" does not)."""
     missing = [f"Record {_LABELS[s]} first." for s in REQUIRED_BEFORE_CLOSE if s not in done]
     for step in outdated:
         when = f" at {last_flag_at:%Y-%m-%d %H:%M}" if last_flag_at is not None else ""
@@ -129,6 +131,11 @@ def close_check(
         )
     if not summary.strip():
         missing.append("Write the close-out summary.")
+    elif not summary_documented:  # the project's floor for a documented reason (core.reasons)
+        missing.append(
+            "Write the close-out summary in a few words (at least 2 words and 10 characters): "
+            "what happened, the disposition and the follow-up."
+        )
     return Decision(not missing, tuple(missing))
 
 

@@ -378,9 +378,11 @@ def do_close_crisis(actor: Actor, crisis: CrisisRecord, summary: str) -> CrisisR
             .exists(),
             outdated=outdated,
             last_flag_at=last_join,
+            summary_documented=is_few_words(summary),
         )
         if not decision.ok:
-            field = "summary" if not summary and len(decision.reasons) == 1 else "steps"
+            only_summary = len(decision.reasons) == 1 and not is_few_words(summary)
+            field = "summary" if only_summary else "steps"
             raise ActionError(field, " ".join(decision.reasons))
         CrisisStep.objects.create(
             record=crisis,
