@@ -98,3 +98,23 @@ def test_the_crisis_text_line_link_fills_in_home(world: Any, client: Any) -> Non
     assert next(line for line in CRISIS_LINES if line.sms == "988").sms_href == "sms:988"
     page = client.get(f"/c/{world.clinic_a.slug}/consultation/thanks/").content.decode()
     assert 'href="sms:741741?&amp;body=HOME"' in page
+
+
+def test_a_clinic_line_is_called_or_texted_as_its_own_words_say(world: Any, client: Client) -> None:
+    """A text-only line (UK's Shout: "Text SHOUT to 85258") must not get a "Call" button that
+    fails for a patient in crisis; "Call or text" gets both; anything else is called."""
+    SafetySettings.objects.create(
+        clinic=world.clinic_a,
+        country="GB",
+        extra_lines="Samaritans | 116 123 | Call free, any time\n"
+        "Shout | 85258 | Text SHOUT to 85258\n"
+        "Lifeline | 13 11 14 | Call or text 13 11 14",
+    )
+    samaritans, shout, lifeline = resources_for(world.clinic_a).lines[1:]
+    assert (samaritans.tel, samaritans.sms) == ("116123", "")
+    assert (shout.tel, shout.sms, shout.sms_href) == ("", "85258", "sms:85258?&body=SHOUT")
+    assert (lifeline.tel, lifeline.sms) == ("131114", "131114")
+    issued = do_issue_link(STAFF, world.patient_a, ["phq9"], context="follow_up", channel="sms")
+    body = client.post(f"/r/{issued.token}/help/").content.decode()
+    assert 'href="sms:85258?&amp;body=SHOUT"' in body and 'href="tel:85258"' not in body
+    assert 'href="tel:116123"' in body and 'href="sms:131114"' in body

@@ -41,6 +41,27 @@ def tel(phone: str) -> str:
     return re.sub(r"[^0-9+]", "", phone)
 
 
+_TEXT_ONLY = re.compile(r"\s*text\b", re.IGNORECASE)  # "Text SHOUT to 85258"
+_CALL_OR_TEXT = re.compile(r"\b(call or text|text or call)\b", re.IGNORECASE)
+_TEXT_BODY = re.compile(r"^\s*text\s+([A-Za-z0-9]+)\s+to\b", re.IGNORECASE)
+
+
+def _extra_line(name: str, phone: str, said: str) -> CrisisLine:
+    """The buttons follow the clinic's own words: "Text …" is a text-only line (a Call button
+    would fail: UK's Shout), "Call or text …" gets both, anything else is called."""
+    both = bool(_CALL_OR_TEXT.search(said))
+    text_only = bool(_TEXT_ONLY.match(said)) and not both and "call" not in said.lower()
+    body = _TEXT_BODY.match(said) if text_only else None
+    return CrisisLine(
+        name=name[:100],
+        action=said[:200] or f"Call {phone}.",
+        tel="" if text_only else tel(phone),
+        sms=tel(phone) if text_only or both else "",
+        sms_body=body.group(1) if body else "",
+        source="clinic setting",
+    )
+
+
 def parse_extra_lines(text: str) -> list[CrisisLine]:
     """'name | number | what to say' per line. ValueError names the line at fault."""
     lines = []
@@ -52,14 +73,7 @@ def parse_extra_lines(text: str) -> list[CrisisLine]:
             raise ValueError(
                 f"Line {number}: write it as 'name | phone number | what to say (optional)'."
             )
-        lines.append(
-            CrisisLine(
-                name=parts[0][:100],
-                action=parts[2][:200] if len(parts) > 2 and parts[2] else f"Call {parts[1]}.",
-                tel=tel(parts[1]),
-                source="clinic setting",
-            )
-        )
+        lines.append(_extra_line(parts[0], parts[1], parts[2] if len(parts) > 2 else ""))
     return lines
 
 
