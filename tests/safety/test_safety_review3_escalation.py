@@ -192,3 +192,29 @@ def test_a_shift_change_after_the_flag_pages_whoever_is_on_call_now(world: Any) 
         escalate_due()
     assert _told(flag)[-1] == ("escalated", "director@a.test", "director")
     assert len(_told(flag)) == 4  # nobody paged twice but the director's last rung
+
+
+def test_the_link_in_a_page_opens_a_flag_of_another_clinic_the_clinician_works_at(
+    world: Any, as_user: Any
+) -> None:
+    """The on-call prescriber works at both clinics and is signed in to Alpha when Beta's
+    flag pages them at 2 a.m.: the link offers the switch instead of 'No such flag'."""
+    from ketacare.accounts.audit import AuditEntry
+    from ketacare.accounts.models import Role
+
+    Membership.objects.create(user=world.prescriber_a, clinic=world.clinic_b, role=Role.PRESCRIBER)
+    flag = raise_flag(world.patient_b)
+    client = as_user(world.prescriber_a)
+    client.post("/accounts/clinic/", {"clinic": world.clinic_a.pk})
+    url = f"/safety/flags/{flag.pk}/"
+    page = client.get(url)
+    body = page.content.decode()
+    assert page.status_code == 409 and 'data-testid="flag-other-clinic"' in body
+    assert "Beta Clinic" in body and f'value="{url}"' in body
+    assert AuditEntry.objects.filter(action="safety.flag.other_clinic").exists()
+    switched = client.post("/accounts/clinic/", {"clinic": world.clinic_b.pk, "next": url})
+    assert switched.status_code == 302 and switched["Location"] == url
+    assert client.get(url).status_code == 200
+    # Someone who does not work at Beta learns nothing: 404 as before.
+    assert as_user(world.nurse_a).get(url).status_code == 404
+    assert as_user(world.nurse_a).post(url + "resolve/", {}).status_code == 404

@@ -68,6 +68,9 @@ def _clinic_flag(request: ClinicRequest, flag_id: int) -> RiskFlag:
         .first()
     )
     if flag is None:
+        other = _my_other_clinic(request, flag_id)
+        if other is not None:
+            raise OtherClinicFlag(other)
         audit(
             request,
             "safety.flag.access_refused",
@@ -77,6 +80,37 @@ def _clinic_flag(request: ClinicRequest, flag_id: int) -> RiskFlag:
         )
         raise Http404("No such flag.")
     return flag
+
+
+class OtherClinicFlag(Exception):
+    """The flag belongs to another clinic the person works at (the link in a page they got
+    while signed in to a different clinic): offer to switch rather than answer 404."""
+
+    def __init__(self, clinic: Any):
+        super().__init__(clinic.pk)
+        self.clinic = clinic
+
+
+def _my_other_clinic(request: ClinicRequest, flag_id: int) -> Any:
+    from ketacare.accounts.models import Clinic
+
+    return Clinic.objects.filter(
+        patients__risk_flags__pk=flag_id,
+        memberships__user=request.user,
+        memberships__is_active=True,
+    ).first()
+
+
+def _switch_page(request: ClinicRequest, flag_id: int, clinic: Any) -> HttpResponse:
+    audit(
+        request,
+        "safety.flag.other_clinic",
+        object_type="risk_flag",
+        object_id=flag_id,
+        detail={"clinic": clinic.pk},
+    )
+    context = {"clinic": clinic, "next": reverse("safety:flag", args=[flag_id])}
+    return render(request, "safety/other_clinic.html", context, status=409)
 
 
 # --- the banner and the lists -----------------------------------------------------------------
@@ -167,7 +201,10 @@ def notifications(request: ClinicRequest) -> HttpResponse:
 @staff_view()
 @require_http_methods(["GET", "POST"])
 def flag_detail(request: ClinicRequest, flag_id: int) -> HttpResponse:
-    flag = _clinic_flag(request, flag_id)
+    try:
+        flag = _clinic_flag(request, flag_id)
+    except OtherClinicFlag as other:
+        return _switch_page(request, flag_id, other.clinic)
     form = AcknowledgeForm(request.POST or None)
     if request.method == "POST":
         require(request, Perm.SAFETY_FLAG_ACKNOWLEDGE)
@@ -195,7 +232,10 @@ def flag_detail(request: ClinicRequest, flag_id: int) -> HttpResponse:
 def flag_resolve(request: ClinicRequest, flag_id: int) -> HttpResponse:
     """Resolve a flag without a crisis record (`resolve.do_resolve_flag`); the form is on the
     flag's page, which a GET goes back to."""
-    flag = _clinic_flag(request, flag_id)
+    try:
+        flag = _clinic_flag(request, flag_id)
+    except OtherClinicFlag as other:
+        return _switch_page(request, flag_id, other.clinic)
     if request.method == "GET":
         return redirect(reverse("safety:flag", args=[flag.pk]) + "#resolve")
     require(request, RESOLVE_PERM)
