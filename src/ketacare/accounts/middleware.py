@@ -92,17 +92,18 @@ class ActiveClinicMiddleware:
                 request.clinic = membership.clinic  # type: ignore[attr-defined]
                 request.membership = membership  # type: ignore[attr-defined]
             request.memberships = memberships  # type: ignore[attr-defined]
-        zone = _zone(request.clinic)  # type: ignore[attr-defined]
-        if zone is None:
-            return self.get_response(request)
-        timezone.activate(zone)
+        zone = clinic_zone_or_none(request.clinic)  # type: ignore[attr-defined]
+        if zone is not None:
+            timezone.activate(zone)
         try:
             return self.get_response(request)
         finally:
+            # Also after a token call: the JSON API activates its token's clinic's zone when
+            # it authenticates (api.router.BearerToken); a thread's next request starts clean.
             timezone.deactivate()
 
 
-def _zone(clinic: Clinic | None) -> ZoneInfo | None:
+def clinic_zone_or_none(clinic: Clinic | None) -> ZoneInfo | None:
     if clinic is None:
         return None
     try:

@@ -10,17 +10,26 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer
 
+from ketacare.accounts.middleware import clinic_zone_or_none
 from ketacare.accounts.tokens import authenticate_bearer
 from ketacare.api.errors import FieldError
 
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        return authenticate_bearer(request)
+        found = authenticate_bearer(request)
+        zone = clinic_zone_or_none(getattr(request, "clinic", None)) if found else None
+        if zone is not None:
+            # The token's clinic's wall clock for the rest of the call, as on its staff pages
+            # ("today", a time sent without a zone). A token call has no session, so
+            # ActiveClinicMiddleware did not set it; it resets the zone when the call ends.
+            timezone.activate(zone)
+        return found
 
 
 api = NinjaAPI(
