@@ -618,6 +618,57 @@ def _submit_locked(actor: Actor, fresh: SelfReportLink, scale_code: str, ip: str
     return Submitted(assessment, crisis_shown(fresh), completed, added)
 
 
+def do_late_answers(
+    link: SelfReportLink, scale_code: str, answers: Mapping[str, int | None], ip: str
+) -> None:
+    """Answers posted from a page of a questionnaire this link already sent (a second tab, a
+    page the back button restored). They are not stored: the sent questionnaire stands. But a
+    risk answer among them must not vanish: one above what was sent raises its flag and the
+    crisis lines show from now on (a double tap of Next, the same answers again, raises
+    nothing). Runs only on that stale path, never on a normal submission."""
+    from ketacare.safety.actions import do_raise_flag
+
+    given = apply_skip_logic({k: v for k, v in answers.items() if v is not None})
+    with transaction.atomic():
+        fresh = _locked(link)
+        sent_id = submitted(fresh).get(scale_code)
+        rules = risk_rules_for(fresh.patient)
+        decision = risk_decision(scale_code, given, rules)
+        if sent_id is None or (decision is None and not positive_screen(scale_code, given)):
+            return
+        _mark_crisis(fresh, ip, "late_answer", scale_code)
+        sent = Assessment.objects.filter(pk=sent_id).first()
+        before = (
+            decide_flag(scale_code, sent.answers, sent.risk_level or None, rules)
+            if sent is not None
+            else None
+        )
+        flag = None
+        if decision is not None and (
+            before is None or _LEVELS.index(decision.level) > _LEVELS.index(before.level)
+        ):
+            flag = do_raise_flag(
+                patient_actor(fresh, ip),
+                fresh.patient,
+                level=decision.level,
+                source=decision.source,
+                reason=f"{decision.reason} Given after the questionnaire was sent, on a page "
+                "opened before (the sent answers stand).",
+                requires_cssrs=decision.requires_cssrs,
+            )
+        fresh.save(update_fields=["draft"])
+        record(
+            patient_actor(fresh, ip),
+            "measures.selfreport.late_answers",
+            object_type="self_report_link",
+            object_id=fresh.pk,
+            patient_id=fresh.patient_id,
+            clinic_id=fresh.patient.clinic_id,
+            detail={"scale": scale_code, "flag": flag.pk if flag else None},
+        )
+    link.draft = fresh.draft
+
+
 def missing_items(patient: Patient, scale_code: str, answers: dict[str, int]) -> tuple[str, ...]:
     """Every required item still unanswered, by the scale library's own rules."""
     try:

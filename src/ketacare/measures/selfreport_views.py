@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
@@ -253,7 +254,9 @@ def _fill(request: HttpRequest, token: str, link: SelfReportLink, scale_code: st
         actions.do_open_link(link, ip)
         return _page(request, link, scale_code)
     if request.POST.get("scale") != scale_code:
-        # A stale page (back button, second tab): show the questionnaire that is open now.
+        # A stale page (back button, second tab): show the questionnaire that is open now, but
+        # first make sure a risk answer given there reaches the care team.
+        _late_answers(request, link, ip)
         return _private(redirect("selfreport:fill", token=token))
     form = AnswersForm(scales.get_scale(scale_code), request.POST)
     valid = form.is_valid()
@@ -300,6 +303,16 @@ def _fill(request: HttpRequest, token: str, link: SelfReportLink, scale_code: st
         _remember_done(request, link)
         return _private(redirect("selfreport:thanks"))
     return _private(redirect("selfreport:fill", token=token))
+
+
+def _late_answers(request: HttpRequest, link: SelfReportLink, ip: str) -> None:
+    posted = str(request.POST.get("scale", ""))
+    if posted not in link.scale_codes or posted not in actions.submitted(link):
+        return
+    form = AnswersForm(scales.get_scale(posted), request.POST)
+    form.is_valid()
+    with suppress(ActionError):  # the link was used up meanwhile: nothing to add
+        actions.do_late_answers(link, posted, form.posted_answers(), ip)
 
 
 @token_credential
