@@ -1,5 +1,5 @@
 """The controlled-substance log: the clinic's drug lots and an append-only ledger of what was
-drawn, given, wasted (with a witness) and counted, per lot.
+received, drawn, given, wasted (with a witness), lost (with a witness) and counted, per lot.
 
 Nothing here is edited in place: a mistaken entry is corrected by a new entry that points at
 it (`corrects`); the original stays, superseded, and no longer counts in the balance.
@@ -53,6 +53,7 @@ class DrugLot(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
     received_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     note = models.TextField(blank=True)
+    reference = models.CharField(max_length=120, blank=True)  # invoice, delivery note
 
     class Meta:
         ordering = ["expiry", "lot_number"]
@@ -67,6 +68,9 @@ class DrugLot(models.Model):
 
     @property
     def received_mg(self) -> Decimal:
+        """The first delivery as typed when the lot was received (never rewritten): later
+        deliveries and a correction of this one are `receive` entries of the log, so what the
+        lot holds is the ledger's (`substance_ledger.balance`, `received_total`)."""
         return self.unit_mg * self.units_received
 
     @property
@@ -90,11 +94,27 @@ class EntryKind(models.TextChoices):
     USE = "use", "Drawn for a session"
     WASTE = "waste", "Wasted (not for a session)"
     COUNT = "count", "Stock count"
+    RECEIVE = "receive", "Received into the lot"
+    LOSS = "loss", "Loss / adjustment"
+
+
+class LossCause(models.TextChoices):
+    BREAKAGE = "breakage", "Breakage"
+    SPILL = "spill", "Spill"
+    COUNT_DISCREPANCY = "count_discrepancy", "Count discrepancy"
+    THEFT_SUSPECTED = "theft_suspected", "Theft suspected"
+    OTHER = "other", "Other"
 
 
 class SubstanceEntry(models.Model):
     """One line of the log. `drawn_mg` leaves the stock; of it, `given_mg` went to the patient
-    and `wasted_mg` was wasted before a witness. A count records what staff counted."""
+    and `wasted_mg` was wasted before a witness. A count records what staff counted.
+
+    A `receive` entry adds `received_mg` (`units_received` of the lot's size) to the lot: a
+    later delivery of the same lot, or (`corrects_first_delivery`) the right quantity of the
+    lot's first delivery, which then no longer counts. A `loss` entry takes `lost_mg` out
+    (`units_opened`: the vials or devices lost), with its `loss_cause`, what happened (`note`)
+    and a witness; it is flagged for the director's review."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="substance_log")
     lot = models.ForeignKey(DrugLot, on_delete=models.PROTECT, related_name="entries")
@@ -110,6 +130,12 @@ class SubstanceEntry(models.Model):
     drawn_mg = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal(0))
     given_mg = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal(0))
     wasted_mg = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal(0))
+    received_mg = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal(0))
+    units_received = models.PositiveIntegerField(default=0)
+    corrects_first_delivery = models.BooleanField(default=False)
+    reference = models.CharField(max_length=120, blank=True)  # invoice, delivery note
+    lost_mg = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal(0))
+    loss_cause = models.CharField(max_length=20, choices=LossCause.choices, blank=True)
     counted_mg = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     expected_mg = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     witness = models.ForeignKey(
