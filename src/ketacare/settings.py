@@ -193,6 +193,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# A stale form says so in words (and shows the crisis lines on patient pages): core.views.
+CSRF_FAILURE_VIEW = "ketacare.core.views.csrf_failure"
 HTTPS = env_bool("KETACARE_HTTPS", False)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

@@ -49,3 +49,4 @@ urlpatterns = [
 
 handler403 = "ketacare.core.views.forbidden"
 handler404 = "ketacare.core.views.not_found"
+handler500 = "ketacare.core.views.server_error"
