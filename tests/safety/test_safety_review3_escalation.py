@@ -218,3 +218,24 @@ def test_the_link_in_a_page_opens_a_flag_of_another_clinic_the_clinician_works_a
     # Someone who does not work at Beta learns nothing: 404 as before.
     assert as_user(world.nurse_a).get(url).status_code == 404
     assert as_user(world.nurse_a).post(url + "resolve/", {}).status_code == 404
+
+
+def test_a_second_acknowledgment_is_told_who_acted_and_keeps_its_text(
+    world: Any, as_user: Any
+) -> None:
+    from ketacare.safety.models import RiskFlag
+
+    with time_machine.travel(T0, tick=False):
+        flag = raise_flag(world.patient_a)
+        url = f"/safety/flags/{flag.pk}/"
+        first = as_user(world.prescriber_a).post(
+            url, {"action": "called_patient", "note": "Called her, safe with her sister."}
+        )
+        assert first.status_code == 302
+        nurse_text = "Called police for a welfare check at 02:05."
+        second = as_user(world.nurse_a).post(url, {"action": "emergency", "note": nurse_text})
+    body = second.content.decode()
+    assert second.status_code == 400
+    assert "Paula Prescriber acknowledged this flag at 2026-03-03 02:00" in body
+    assert "safe with her sister" in body and nurse_text in body
+    assert RiskFlag.objects.get(pk=flag.pk).acknowledged_by == world.prescriber_a

@@ -409,6 +409,25 @@ def claim_and_advance(pk: int, step: int, due_at: datetime, now: datetime) -> bo
 
 # --- acknowledging ----------------------------------------------------------------------------
 
+
+def _already_acknowledged(flag: RiskFlag) -> str:
+    """Who acknowledged the flag first and when, so the second clinician (two answered the
+    same page) knows what was done; their own text stays in the form to add elsewhere."""
+    done = (
+        RiskFlag.objects.filter(pk=flag.pk)
+        .select_related("acknowledged_by", "patient__clinic")
+        .first()
+    )
+    if done is None or done.acknowledged_at is None:
+        return "This flag is no longer open."
+    who = done.acknowledged_by.display_name if done.acknowledged_by else "someone"
+    at = timezone.localtime(done.acknowledged_at, clinic_zone(done.patient.clinic))
+    return (
+        f"{who} acknowledged this flag at {at:%Y-%m-%d %H:%M}: {done.action_taken[:300]} "
+        "Your text is kept below; add it to the chart if it says more."
+    )
+
+
 ACK_ACTIONS: list[tuple[str, str]] = [
     ("called_patient", "Called the patient"),
     ("saw_patient", "Saw the patient in person"),
@@ -443,7 +462,7 @@ def do_acknowledge(
             action_taken=f"{labels[action]}: {note}",
         )
         if not updated:
-            raise ActionError("flag", "This flag has already been acknowledged.")
+            raise ActionError("flag", _already_acknowledged(flag))
         flag.refresh_from_db()
         FlagEscalation.objects.filter(flag=flag).update(
             state=EscalationState.ACKNOWLEDGED, updated_at=now
