@@ -56,6 +56,10 @@ class DischargeInputs:
     # session" (§6b [LABEL] S4, S13), monitoring until respiratory depression has resolved (§6b
     # [REMS] S6); racemic: no extra oxygen need (§11 [PRACTICE] P5). None: not checked.
     latest_spo2_observed_min: float | None = None
+    # How long before the minimum observation time a BP, an SpO2 and the scores count as the
+    # pre-discharge ones (clinical.md §10 "before discharge" [PRACTICE]; no source gives a
+    # number): a clinic setting (`treatments.limits`), 30 min by default.
+    pre_discharge_window_min: int = PRE_DISCHARGE_WINDOW_MIN
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def discharge_readiness(inputs: DischargeInputs) -> DischargeDecision:
     if inputs.latest_vitals is None or inputs.latest_vitals.systolic_mmhg is None:
         missing.append("No blood pressure recorded before discharge.")
     elif inputs.latest_bp_observed_min is not None and inputs.observation_started_at is not None:
-        opens = max(0, inputs.min_observation_min - PRE_DISCHARGE_WINDOW_MIN)
+        opens = max(0, inputs.min_observation_min - inputs.pre_discharge_window_min)
         if inputs.latest_bp_observed_min < opens:
             missing.append(
                 f"No blood pressure since {opens} min on the observation clock (the last was at "
@@ -116,7 +120,7 @@ def discharge_readiness(inputs: DischargeInputs) -> DischargeDecision:
             "(clinical.md §6b: respiratory status including pulse oximetry at each session)."
         )
     elif inputs.latest_spo2_observed_min is not None and inputs.observation_started_at is not None:
-        opens = max(0, inputs.min_observation_min - PRE_DISCHARGE_WINDOW_MIN)
+        opens = max(0, inputs.min_observation_min - inputs.pre_discharge_window_min)
         if inputs.latest_spo2_observed_min < opens:
             missing.append(
                 f"No SpO2 since {opens} min on the observation clock (the last was at "

@@ -79,6 +79,7 @@ from ketacare.treatments.models import (
 from ketacare.treatments.readings import (  # noqa: F401  (MONITORED: views use it)
     MONITORED,
     NewReading,
+    ready_since,
     refresh_ready,
     store_readings,
 )
@@ -300,6 +301,11 @@ def _decimal(field: str, value: Any) -> Decimal | None:
         raise ActionError(field, f"{field}: enter a number.")
     return number
 
+
+# Far above any ketamine dose in one session (anaesthetic doses are a few hundred mg): typos only.
+MAX_SESSION_DOSE_MG = Decimal(5000)
+# Far above any ketamine preparation (vials are 10, 50 and 100 mg/mL): catches typos only.
+MAX_CONCENTRATION_MG_PER_ML = Decimal(1000)
 
 # Far beyond any body temperature, and small enough for Decimal to round to 0.1.
 TEMPERATURE_ROUNDABLE_BELOW = Decimal("1000")
@@ -556,6 +562,7 @@ def do_start_dose(
         given = _decimal("given_mg", data.get("given_mg"))
         if given is None:
             raise ActionError("given_mg", "Enter the dose given in mg.")
+        _refuse_implausible_dose(given)
         rule = protocol.dose_for(session.plan.phase)
         decision = judge_given_dose(
             given,
@@ -582,6 +589,20 @@ def do_start_dose(
         if concentration is not None and concentration <= 0:
             # Refused, not replaced by the plan's: a 0 typed is a mistake to show, not to hide.
             raise ActionError("concentration_mg_per_ml", "Enter the concentration in mg/mL.")
+        if concentration is not None and concentration > MAX_CONCENTRATION_MG_PER_ML:
+            # A typo (µg for mg, a lot number in the wrong box): refused with the field named,
+            # where the database would have failed the whole page (numeric overflow).
+            raise ActionError(
+                "concentration_mg_per_ml",
+                f"{concentration.normalize():f} mg/mL is not possible: ketamine comes at up to "
+                f"100 mg/mL (at most {MAX_CONCENTRATION_MG_PER_ML} mg/mL is accepted).",
+            )
+        if concentration is not None and concentration != concentration.quantize(Decimal("0.001")):
+            # Stored to 0.001 mg/mL: a finer figure is refused, not rounded to another strength.
+            raise ActionError(
+                "concentration_mg_per_ml",
+                f"{concentration.normalize():f} mg/mL: at most three decimals.",
+            )
         devices = int(given // ESKETAMINE_DEVICE_MG) if calc.kind == DoseKind.DEVICES_28MG else None
         DoseRecord.objects.create(
             session=session,
@@ -624,6 +645,20 @@ def do_start_dose(
             },
         )
     return session
+
+
+def _refuse_implausible_dose(given: Decimal) -> None:
+    """A dose typed with more than 0.01 mg (stored to 0.01: it would be rounded to another
+    dose), or far above any ketamine session (a typo: racemic protocols have no cap of their
+    own, and the database would have failed the page on a number that long)."""
+    if given > MAX_SESSION_DOSE_MG:
+        raise ActionError(
+            "given_mg",
+            f"{given.normalize():f} mg is not a possible ketamine dose for one session (at most "
+            f"{MAX_SESSION_DOSE_MG} mg is accepted): check the number typed.",
+        )
+    if given > 0 and given != given.quantize(Decimal("0.01")):
+        raise ActionError("given_mg", f"{given.normalize():f} mg: at most two decimals.")
 
 
 def _first_session_max(protocol: Protocol, session: TreatmentSession) -> Decimal | None:
@@ -795,6 +830,19 @@ def do_acknowledge_alert(
             raise ActionError("alert", "No such alert on this session.")
         if alert.acknowledged_at is not None:
             raise ActionError("alert", "This alert is already acknowledged.")
+        if (
+            action == AlertAction.NONE_NEEDED
+            and alert.level == "critical"
+            and not is_few_words((note or "").strip())
+        ):
+            # "Act now" dismissed with nothing done: the chart must say why (a probe off the
+            # finger, a cuff artefact, a value taken again), or the record shows a critical
+            # value nobody answered (clinical.md §9 suggested behaviour).
+            raise ActionError(
+                "note",
+                "A critical alert acknowledged with no action: say why in the note "
+                f"({reasons.FLOOR}), e.g. “probe off the finger, 97 % on recheck”.",
+            )
         alert.acknowledged_at, alert.acknowledged_by_id = now, actor.user_id
         alert.action, alert.note = action, (note or "").strip()
         alert.save()
@@ -851,7 +899,9 @@ def do_discharge(
             session.discharge_override_reason = override_reason
             session.discharge_missing = list(decision.missing)
         if session.ready_at is None and decision.allowed:
-            session.ready_at = now
+            # When the patient became fit to leave, not when the nurse pressed "Discharge":
+            # a record unchanged since before the observation minimum was ready at that minimum.
+            session.ready_at = ready_since(session, now)
         session.status = SessionStatus.DISCHARGED
         session.discharged_at, session.discharged_by_id = now, actor.user_id
         session.save()
@@ -906,6 +956,9 @@ def _stop_dosing(
                 f"{typed.normalize():f} mg is not possible: between 0 and the "
                 f"{intended.normalize():f} mg set to run.",
             )
+        if typed != typed.quantize(Decimal("0.01")):
+            # Stored to 0.01 mg: refused, not rounded to an amount nobody typed.
+            raise ActionError("given_mg", f"{typed.normalize():f} mg: at most two decimals.")
         given = typed.quantize(Decimal("0.01"))
     dose.given_mg, dose.stopped_at = given, now
     dose.save(update_fields=["given_mg", "stopped_at"])

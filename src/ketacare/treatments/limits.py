@@ -28,6 +28,7 @@ from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic
 from ketacare.clinical.discharge import DISSOCIATION_RESOLVED_AT_OR_BELOW
 from ketacare.clinical.infusion import EARLY_END_MIN_MINUTES, EARLY_END_PCT
+from ketacare.clinical.sedation import PRE_DISCHARGE_WINDOW_MIN
 from ketacare.clinical.vitals import BP_CHECK_EARLY_MIN, DEFAULT_LIMITS, VitalLimits
 
 
@@ -123,6 +124,12 @@ SPECS: tuple[LimitSpec, ...] = (
               "dosing); how early counts is not in any source [PRACTICE] (default: the 30–60 "
               "min peak window of §10)", "PRACTICE", BP_CHECK_EARLY_MIN,
               "A missed timed BP raises 'BP check overdue'."),
+    LimitSpec("pre_discharge_window_min", "Pre-discharge vitals and scores count from this long "
+              "before the minimum observation time", TIMING, "min", 10, 60,
+              "clinical.md §10: MOAA/S and CADSS 'before discharge' [PRACTICE]; §6b-d BP before "
+              "discharge, pulse oximetry [LABEL/REMS]; how long before is in no source",
+              "PRACTICE", PRE_DISCHARGE_WINDOW_MIN,
+              "Discharge needs a BP, an SpO₂, MOAA/S and CADSS-6 taken from then on."),
     LimitSpec("repeat_after_min", "Repeat an out-of-range reading after", TIMING, "min", 1, 30,
               "clinical.md §9 suggested behaviour: out of range → repeat in 5 min [PRACTICE] P2",
               "PRACTICE", DEFAULT_LIMITS.repeat_after_min,
@@ -156,6 +163,7 @@ class ClinicMonitoring:
     bp_check_early_min: int = BP_CHECK_EARLY_MIN
     infusion_early_end_pct: int = EARLY_END_PCT
     infusion_early_end_min: int = EARLY_END_MIN_MINUTES
+    pre_discharge_window_min: int = PRE_DISCHARGE_WINDOW_MIN
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -166,6 +174,7 @@ class ClinicMonitoring:
             "bp_check_early_min": self.bp_check_early_min,
             "infusion_early_end_pct": self.infusion_early_end_pct,
             "infusion_early_end_min": self.infusion_early_end_min,
+            "pre_discharge_window_min": self.pre_discharge_window_min,
         }
 
 
@@ -184,6 +193,7 @@ def from_dict(values: Mapping[str, Any] | None) -> ClinicMonitoring:
         bp_check_early_min=merged["bp_check_early_min"],
         infusion_early_end_pct=merged["infusion_early_end_pct"],
         infusion_early_end_min=merged["infusion_early_end_min"],
+        pre_discharge_window_min=merged["pre_discharge_window_min"],
     )
 
 

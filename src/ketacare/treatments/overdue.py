@@ -20,7 +20,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from ketacare.accounts.audit import Actor, record
@@ -82,20 +82,101 @@ def raise_overdue_vitals(now: datetime | None = None) -> int:
                     readings__phase=ReadingPhase.DURING, readings__systolic_mmhg__isnull=False
                 ),
             ),
+            last_overdue_ack=Subquery(
+                SessionAlert.objects.filter(
+                    session_id=OuterRef("pk"), code=OVERDUE, acknowledged_at__isnull=False
+                )
+                .order_by("-acknowledged_at")
+                .values("acknowledged_at")[:1]
+            ),
+            has_open_overdue=Exists(
+                SessionAlert.objects.filter(
+                    session_id=OuterRef("pk"), code=OVERDUE, acknowledged_at__isnull=True
+                )
+            ),
         )
     )
     clinics: dict[int, ClinicMonitoring] = {}
+    waiting: list[TreatmentSession] = []
     for session in sessions:
         if not session.limits_used and session.clinic_id not in clinics:
             clinics[session.clinic_id] = clinic_monitoring(session.clinic_id)
         monitoring = session_monitoring(session, clinics.get(session.clinic_id))
         due = _due(session, monitoring)
-        if due is not None and due < now and _raise(session, due, now, OVERDUE):
-            done += 1
+        if due is not None and due < now:
+            slot = _missed_slot(session, monitoring, due, now)
+            if slot is not None and _raise(session, slot, now, OVERDUE, first_due=due):
+                done += 1
         check = _bp_check(session, monitoring)
         if check is not None and check < now and _raise(session, check, now, BP_CHECK):
             done += 1
-    return done
+        if session.status == SessionStatus.MONITORING and _minimum_reached(session, now):
+            waiting.append(session)
+    # After the alerts of this pass (an alert raised just now holds discharge).
+    return done + sum(_mark_ready(session, now) for session in waiting)
+
+
+def _missed_slot(
+    session: TreatmentSession, monitoring: ClinicMonitoring, due: datetime, now: datetime
+) -> datetime | None:
+    """The due time of the overdue alert to raise now, or None (one is open, or none is due).
+
+    Vitals are due every interval: the first alert is for `due` (the interval after the last
+    BP). An alert acknowledged without a BP taken since (say "Reviewed: no action needed")
+    must not silence the interval for the rest of the session: once a whole interval of the
+    schedule has passed after the acknowledgement with still no BP, a new alert is raised for
+    that missed time. One at a time: while an overdue alert of the session is open it stands
+    for every missed interval (and is escalated if nobody answers it)."""
+    if session.has_open_overdue:  # type: ignore[attr-defined]  # annotated by the caller
+        return None
+    acknowledged = session.last_overdue_ack  # type: ignore[attr-defined]  # annotated too
+    if acknowledged is None or acknowledged < due:
+        return due
+    interval = vitals_interval(session, session_protocol(session), monitoring.vitals_interval_min)
+    if not interval:
+        return None
+    # The first time on the schedule (due, due + interval, ...) after the acknowledgement.
+    step = timedelta(minutes=interval)
+    slot = due + step * (int((acknowledged - due) / step) + 1)
+    return slot if slot < now else None
+
+
+def _minimum_reached(session: TreatmentSession, now: datetime) -> bool:
+    start = session.observation_started_at
+    if start is None:
+        return False
+    minimum = session_protocol(session).monitoring.min_observation_min
+    return start + timedelta(minutes=minimum) <= now
+
+
+def _mark_ready(session: TreatmentSession, now: datetime) -> int:
+    """A session in monitoring whose minimum observation time has passed is judged again: the
+    clock alone can make a patient fit to leave (all else was met before the minimum), and
+    the board must say "Ready for discharge" then, not at the next reading. `ready_at` is the
+    moment it happened (`readings.ready_since`), not this pass's."""
+    with transaction.atomic():
+        locked = (
+            TreatmentSession.objects.select_for_update(of=("self",))
+            .select_related("plan", "clinic")
+            .filter(pk=session.pk, status=SessionStatus.MONITORING, locked_at__isnull=True)
+            .first()
+        )
+        if locked is None:  # discharged, transferred or marked ready meanwhile
+            return 0
+        refresh_ready(locked, now)
+        if locked.status != SessionStatus.READY:
+            return 0
+        locked.save(update_fields=["status", "ready_at"])
+        record(
+            WATCH,
+            "treatments.session.marked_ready",
+            object_type="session",
+            object_id=locked.pk,
+            patient_id=locked.patient_id,
+            clinic_id=locked.clinic_id,
+            detail={"ready_at": locked.ready_at.isoformat() if locked.ready_at else None},
+        )
+    return 1
 
 
 def _clock(session: TreatmentSession, moment: datetime) -> datetime:
@@ -117,10 +198,19 @@ def _message(code: str, local: datetime, minutes: int) -> tuple[str, str]:
     )
 
 
-def _raise(session: TreatmentSession, due: datetime, now: datetime, code: str) -> bool:
-    minutes = int((now - due).total_seconds() // 60)
+def _raise(
+    session: TreatmentSession,
+    due: datetime,
+    now: datetime,
+    code: str,
+    first_due: datetime | None = None,
+) -> bool:
+    """Raise `code` for `due` (unique per session, code and due time). `first_due`: when the
+    vitals were first due, if `due` is a later missed interval (the message counts from it)."""
+    since = first_due or due
+    minutes = int((now - since).total_seconds() // 60)
     # On the clinic's wall clock (the worker runs in the server's zone).
-    message, source = _message(code, _clock(session, due), minutes)
+    message, source = _message(code, _clock(session, since), minutes)
     try:
         with transaction.atomic():
             alert = SessionAlert.objects.create(

@@ -33,7 +33,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -100,9 +100,42 @@ def refresh_ready(
     decision = readiness(session, now, escort=True, readings=readings, monitoring=monitoring)
     if decision.allowed and session.status == SessionStatus.MONITORING:
         session.status = SessionStatus.READY
-        session.ready_at = session.ready_at or now
+        session.ready_at = session.ready_at or ready_since(session, now)
     elif not decision.allowed and session.status == SessionStatus.READY:
         session.status = SessionStatus.MONITORING
+
+
+def ready_since(session: TreatmentSession, now: datetime) -> datetime:
+    """The first moment a session found fit to leave at `now` (and not marked ready before)
+    was fit to leave: the "would have been ready" time (`ready_at`).
+
+    Readiness depends on the clock only through the observation minimum: everything else
+    (readings and their times, scores, open alerts) changes only when the record does, and
+    every change of the record judges readiness again (a reading, a correction, an
+    acknowledgement, an alert raised or closed). So a session that is fit now and was not
+    when its record last changed became fit when its minimum observation time was reached —
+    not at the next reading, the watch pass or the discharge that happened to notice. The
+    escort is left aside (`ready_at` is clinical fitness to leave).
+
+    Returns the later of that moment and the record's last change, never after `now`."""
+    from django.db.models import Max
+
+    from ketacare.treatments.state import session_protocol
+
+    start = session.observation_started_at
+    if start is None:
+        return now
+    floor = start + timedelta(minutes=session_protocol(session).monitoring.min_observation_min)
+    if floor >= now:
+        return now
+    changes = [
+        VitalReading.objects.filter(session=session).aggregate(at=Max("recorded_at"))["at"],
+        *SessionAlert.objects.filter(session=session)
+        .aggregate(raised=Max("raised_at"), acknowledged=Max("acknowledged_at"))
+        .values(),
+    ]
+    last = max((c for c in changes if c is not None), default=None)
+    return min(now, max(floor, last) if last is not None else floor)
 
 
 def standing_readings(session: TreatmentSession) -> list[VitalReading]:

@@ -130,7 +130,12 @@ def readiness(
     monitoring = monitoring or session_monitoring(session)
     readings = readings if readings is not None else current_readings(session)
     pic = picture(readings)
-    points = {t.code: t for t in sedation_timepoints(session, protocol, readings, now)}
+    points = {
+        t.code: t
+        for t in sedation_timepoints(
+            session, protocol, readings, now, monitoring.pre_discharge_window_min
+        )
+    }
     end = points.get("pre_discharge")
     return discharge_readiness(
         DischargeInputs(
@@ -149,6 +154,7 @@ def readiness(
             dissociation_resolved_at_or_below=monitoring.dissociation_resolved_at_or_below,
             baseline_cadss6=pic.baseline.cadss6 if pic.baseline else None,
             pre_discharge_scored=None if end is None else end.status == Status.DONE,
+            pre_discharge_window_min=monitoring.pre_discharge_window_min,
             latest_bp_observed_min=(
                 (pic.latest_bp.taken_at - session.observation_started_at).total_seconds() / 60
                 if pic.latest_bp is not None and session.observation_started_at is not None

@@ -367,7 +367,7 @@ def acknowledge(
     except ActionError as exc:
         if exc.field in ("alert", "session"):  # no open alert (or locked): no form to carry it
             return _page(request, session, status=400, error=exc.message)
-        form.add_error("action" if exc.field == "action" else None, exc.message)
+        form.add_error(exc.field if exc.field in ("action", "note") else None, exc.message)
         return _page(request, session, status=400, ack=form, ack_alert=alert_id)
     return _to(session, "alerts")
 
