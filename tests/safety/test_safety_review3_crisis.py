@@ -204,3 +204,35 @@ def test_a_token_close_out_summary_is_refused_naming_the_summary(world: Any, sum
     crisis.refresh_from_db()
     assert crisis.status == CrisisStatus.OPEN
     do_close_crisis(actor(world.prescriber_a), crisis, "Safe at home with sister.")
+
+
+# --- nothing typed is lost ----------------------------------------------------------------------
+
+
+def test_a_step_sent_to_a_record_closed_meanwhile_becomes_an_addendum_draft(
+    world: Any, as_user: Any
+) -> None:
+    crisis = CrisisRecord.objects.get(flag=high_flag(world.patient_a, world.nurse_a))
+    record_all(world.nurse_a, crisis)
+    do_close_crisis(actor(world.prescriber_a), crisis, "Outpatient with plan, follow-up booked.")
+    url = f"/patients/{world.patient_a.pk}/crisis/crisis/{crisis.pk}/"
+    r = as_user(world.nurse_a).post(
+        url + "step/contact/",
+        {"contact-who": "Sister Maya", "contact-method": "phone", "contact-note": "Will stay over"},
+    )
+    body = r.content.decode()
+    assert r.status_code == 400 and "add an addendum instead" in body
+    addenda = body[body.index('id="addenda"') :]
+    assert "Sister Maya" in addenda and "Will stay over" in addenda and "phone" in addenda
+
+
+def test_a_refused_clearance_shows_the_reason_typed(world: Any, as_user: Any) -> None:
+    high_flag(world.patient_a, world.nurse_a)
+    block = DosingBlock.objects.get(patient=world.patient_a)
+    url = f"/patients/{world.patient_a.pk}/crisis/blocks/{block.pk}/clear/"
+    client = as_user(world.prescriber_a)
+    assert client.post(url, {"reason": "Seen in clinic today, no ideation."}).status_code == 302
+    again = client.post(url, {"reason": "Second look, still fine today."})
+    body = again.content.decode()
+    assert again.status_code == 400 and "already cleared" in body
+    assert "Second look, still fine today." in body

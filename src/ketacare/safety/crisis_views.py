@@ -237,10 +237,26 @@ def record_step(request: HttpRequest, patient_id: str, crisis_id: int, kind: str
     try:
         actions.do_record_step(actor_from_request(request), crisis, kind, form.cleaned_data)
     except ActionError as exc:
+        crisis = _crisis(patient, crisis_id)  # re-read: someone may have closed it meanwhile
+        if crisis.status == CrisisStatus.CLOSED:
+            # The step form is gone from a closed record: what was typed becomes the draft of
+            # an addendum instead of being lost.
+            draft = AddendumForm(initial={"note": _as_addendum(kind, form.cleaned_data)})
+            return _page(request, crisis, 400, exc.message, "kind", "addendum", addendum=draft)
         add_refusal(form, exc.field, exc.message)  # under its field, once, without the code name
         summary = labelled(form, exc.message)
         return _page(request, crisis, 400, summary, exc.field, kind, **{f"step_{kind}": form})
     return _to(crisis, kind)
+
+
+def _as_addendum(kind: str, data: dict[str, Any]) -> str:
+    parts = [STEP_TITLES[Step(kind)].split(". ", 1)[-1]]
+    for name in ("who", "method", "disposition", "note"):
+        if data.get(name):
+            parts.append(str(data[name]))
+    if data.get("occurred_at"):
+        parts.append(f"at {data['occurred_at']:%Y-%m-%d %H:%M}")
+    return " — ".join(parts)
 
 
 @staff_view()
@@ -282,12 +298,13 @@ def clear_block(request: HttpRequest, patient_id: str, block_id: int) -> HttpRes
             actor_from_request(request), block, str(form.data.get("reason", ""))
         )
     except ActionError as exc:
-        return render(
-            request,
-            "safety/refused.html",
-            {"patient": patient, "message": exc.message, "field": exc.field},
-            status=400,
-        )
+        context = {
+            "patient": patient,
+            "message": exc.message,
+            "field": exc.field,
+            "typed": str(form.data.get("reason", "")).strip(),  # nothing typed is lost
+        }
+        return render(request, "safety/refused.html", context, status=400)
     if block.crisis_id:
         return HttpResponseRedirect(
             reverse("crisis:crisis", args=[patient.pk, block.crisis_id]) + "#blocks"
