@@ -239,3 +239,31 @@ def test_a_second_acknowledgment_is_told_who_acted_and_keeps_its_text(
     assert "Paula Prescriber acknowledged this flag at 2026-03-03 02:00" in body
     assert "safe with her sister" in body and nurse_text in body
     assert RiskFlag.objects.get(pk=flag.pk).acknowledged_by == world.prescriber_a
+
+
+def test_the_rota_page_names_the_hours_nobody_is_on_call(world: Any, as_user: Any) -> None:
+    from ketacare.safety.rota import weekly_gaps
+
+    clinic = world.clinic_a
+    assert weekly_gaps(clinic) == [(0, time(0), 0, time(0))]  # nobody at all
+    for day in range(5):  # weekdays 08-18 the prescriber, nights the nurse (till 08:00)
+        OnCallSlot.objects.create(
+            clinic=clinic, weekday=day, starts=time(8), ends=time(18), user=world.prescriber_a
+        )
+        OnCallSlot.objects.create(
+            clinic=clinic, weekday=day, starts=time(18), ends=time(8), user=world.nurse_a
+        )
+    # Saturday 08:00 to Monday 08:00 is uncovered (one gap, not cut at the week's end).
+    assert weekly_gaps(clinic) == [(5, time(8), 0, time(8))]
+    OnCallSlot.objects.create(
+        clinic=clinic, weekday=5, starts=time(8), ends=time(8), user=world.therapist_a
+    )
+    OnCallSlot.objects.create(
+        clinic=clinic, weekday=6, starts=time(8), ends=time(2), user=world.therapist_a
+    )
+    assert weekly_gaps(clinic) == [(0, time(2), 0, time(8))]  # Monday 02:00-08:00
+    page = as_user(world.admin_a).get("/safety/rota/").content.decode()
+    assert 'data-testid="rota-gaps"' in page and "Monday 02:00 – 08:00" in page
+    # Someone who left covers nothing.
+    Membership.objects.filter(user=world.nurse_a).update(is_active=False)
+    assert (0, time(18), 1, time(8)) in weekly_gaps(clinic)

@@ -3,7 +3,7 @@ prescriber, the escalation list and the director."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -129,3 +129,50 @@ def director_of(clinic: Clinic) -> User | None:
         .order_by("pk")
         .first()
     )
+
+
+WEEK_MINUTES = 7 * 1440
+
+
+def _minute(weekday: int, at: time) -> int:
+    return weekday * 1440 + at.hour * 60 + at.minute
+
+
+def weekly_gaps(clinic: Clinic) -> list[tuple[int, time, int, time]]:
+    """The hours of the week nobody on the weekly rota covers (people who left do not
+    count), as (weekday, from, weekday, to) in clinic time, Monday first. A flag raised in a
+    gap reaches only the patient's prescriber, then the escalation list: the rota page says
+    so. Dated overrides are not counted (they cover single dates)."""
+    covered = [False] * WEEK_MINUTES
+    slots = _slots(clinic)
+    active = {u.pk for u in _active(clinic, [s.user for s in slots])}
+    for slot in slots:
+        if slot.user_id not in active:
+            continue
+        start = _minute(slot.weekday, slot.starts)
+        length = (_minute(0, slot.ends) - _minute(0, slot.starts)) % 1440 or 1440
+        for m in range(start, start + length):
+            covered[m % WEEK_MINUTES] = True
+    gaps: list[tuple[int, int]] = []
+    m = 0
+    while m < WEEK_MINUTES:
+        if covered[m]:
+            m += 1
+            continue
+        end = m
+        while end < WEEK_MINUTES and not covered[end]:
+            end += 1
+        gaps.append((m, end))
+        m = end
+    if len(gaps) > 1 and gaps[0][0] == 0 and gaps[-1][1] == WEEK_MINUTES:
+        gaps = [(gaps[-1][0], gaps[0][1] + WEEK_MINUTES), *gaps[1:-1]]  # Sunday into Monday
+    return [(*_at(start % WEEK_MINUTES), *_at(end % WEEK_MINUTES)) for start, end in gaps]
+
+
+def _at(minute: int) -> tuple[int, time]:
+    day, rest = divmod(minute, 1440)
+    return day, (datetime.min + timedelta(minutes=rest)).time()
+
+
+def _slots(clinic: Clinic) -> list[OnCallSlot]:
+    return list(OnCallSlot.objects.filter(clinic=clinic).select_related("user"))

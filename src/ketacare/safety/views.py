@@ -28,6 +28,7 @@ from ketacare.safety.banner import acknowledged_flags, banner_for, open_flags
 from ketacare.safety.crisis_actions import crisis_of
 from ketacare.safety.escalation import do_acknowledge, flag_reference
 from ketacare.safety.escalation_models import (
+    WEEKDAYS,
     EscalationContact,
     EscalationEvent,
     FlagEscalation,
@@ -54,7 +55,7 @@ from ketacare.safety.resolve import (
     resolve_refusal,
     screened_since,
 )
-from ketacare.safety.rota import on_call_at, settings_for
+from ketacare.safety.rota import on_call_at, settings_for, weekly_gaps
 
 LIST_SLOTS = 6
 
@@ -446,9 +447,13 @@ def rota_page(request: ClinicRequest) -> HttpResponse:
             clinic=clinic, on_date__gte=timezone.localdate(now)
         ).select_related("user"),
         "on_call": on_call_at(clinic, now),
+        "gaps": [(DAY_NAMES[d1], t1, DAY_NAMES[d2], t2) for d1, t1, d2, t2 in weekly_gaps(clinic)],
     }
     status = 400 if slot_form.errors or override_form.errors else 200
     return render(request, "safety/rota.html", context, status=status)
+
+
+DAY_NAMES = dict(WEEKDAYS)
 
 
 @staff_view(Perm.CLINIC_SETTINGS)
