@@ -56,6 +56,10 @@ class IdleTimeoutMiddleware:
                     detail={"idle_minutes": settings.IDLE_TIMEOUT_MINUTES},
                 )
                 logout(request)
+                if request.method == "POST" and request.path == reverse("portal:help_now"):
+                    # "I need help now" is never turned away by the idle sign-out: the
+                    # portal's view raises it from the form's ticket (portal.help_ticket).
+                    return self.get_response(request)
                 target = reverse("accounts:login") + "?timeout=1"
                 if request.method == "GET":
                     target += "&next=" + quote(request.path)

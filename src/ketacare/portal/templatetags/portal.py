@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django import template
 from django.urls import NoReverseMatch, reverse
 
+from ketacare.portal.help_ticket import ticket_for
 from ketacare.safety.resources import crisis_context
 
 register = template.Library()
@@ -41,6 +42,13 @@ def help_action(request: Any) -> str:
     return f"{reverse('portal:help_now')}?{urlencode({'page': request.path})}"
 
 
+def help_ticket(request: Any) -> str:
+    """The form's ticket (a hidden field, so never in an access log): a press sent after the
+    idle sign-out still reaches the care team (`portal.help_ticket`)."""
+    account = getattr(request, "portal_account", None)
+    return ticket_for(account) if account is not None else ""
+
+
 def _with_button(context: Any, show_help: bool) -> dict[str, Any]:
     request = context.get("request")
     return {
@@ -48,6 +56,7 @@ def _with_button(context: Any, show_help: bool) -> dict[str, Any]:
         # An inclusion tag's template does not see the page's context: pass the CSRF token.
         "csrf_token": context.get("csrf_token"),
         "help_action": help_action(request) if show_help else "",
+        "help_ticket": help_ticket(request) if show_help else "",
     }
 
 
