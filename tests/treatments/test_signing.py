@@ -85,7 +85,7 @@ def test_signing_waits_for_discharge_or_transfer_out(world: Any) -> None:
 
 
 def test_every_write_action_refuses_on_a_locked_session(world: Any) -> None:
-    lot = vial_lot(world.nurse_a, world.clinic_a)
+    lot = vial_lot(world.nurse_a, world.clinic_a, lot_number="LOT-1")  # the dose record's lot
     session = _discharged(world)
     nurse = actor(world.nurse_a)
     entry = sa.do_record_use(nurse, session, {"lot": lot.pk, "drawn_mg": "35", "given_mg": "35"})
