@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from ketacare.treatments.models_substances import DrugLot, EntryKind, LotDrug, plain
+from ketacare.treatments.models_substances import DrugLot, EntryKind, LossCause, LotDrug, plain
 
 _NUM = {"inputmode": "decimal", "class": "big-input", "autocomplete": "off"}
 
@@ -30,6 +30,11 @@ def entry_label(e: Any) -> str:
     when = f"{timezone.localtime(e.at):%m-%d %H:%M}"
     if e.kind == EntryKind.COUNT:
         what = f"counted {plain(e.counted_mg)} mg" if e.counted_mg is not None else "count"
+    elif e.kind == EntryKind.RECEIVE:
+        first = "first delivery, " if e.corrects_first_delivery else ""
+        what = f"{first}{e.units_received} received ({plain(e.received_mg)} mg)"
+    elif e.kind == EntryKind.LOSS:
+        what = f"lost {plain(e.lost_mg)} mg ({e.get_loss_cause_display().lower()})"
     else:
         what = (
             f"drawn {plain(e.drawn_mg)} / given {plain(e.given_mg)} / "
@@ -71,17 +76,43 @@ class UseForm(WitnessMixin):
         self.fields["lot"].choices = _lot_choices(lots)  # type: ignore[attr-defined]
 
 
+FIRST_DELIVERY = "first"
+
+
+def _loss_cause() -> forms.ChoiceField:
+    return forms.ChoiceField(label="Loss", choices=[("", "—"), *LossCause.choices])
+
+
 class CorrectEntryForm(UseForm):
     field_order = ["entry", *UseForm.field_order]
     entry = forms.ChoiceField(label="Entry to correct")
     counted_mg = _mg("Counted (mg), for a count")
+    units_received = forms.IntegerField(
+        label="Vials / devices received, for a receipt",
+        required=False,
+        min_value=1,
+        widget=forms.TextInput(attrs=_NUM),
+    )
+    reference = forms.CharField(
+        label="Invoice / reference, for a receipt", required=False, max_length=120
+    )
+    loss_cause = forms.ChoiceField(
+        label="Loss, for a loss", required=False, choices=[("", "—"), *LossCause.choices]
+    )
+    lost_mg = _mg("Lost (mg), for a loss")
     correction_reason = forms.CharField(label="Why the correction", max_length=500)
 
-    def __init__(self, *args: Any, entries: list[Any], **kwargs: Any):
+    def __init__(
+        self, *args: Any, entries: list[Any], first_delivery: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        choices = [("", "—")] + [(str(e.pk), entry_label(e)) for e in entries]
+        choices = [("", "—")]
+        if first_delivery:
+            choices.append((FIRST_DELIVERY, first_delivery))
+        choices += [(str(e.pk), entry_label(e)) for e in entries]
         self.fields["entry"].choices = choices  # type: ignore[attr-defined]
         self.fields["lot"].help_text = "Blank: the same lot."
+        self.fields["note"].help_text = "A loss: what happened (blank: as recorded)."
 
 
 class WasteForm(WitnessMixin):
@@ -96,6 +127,41 @@ class WasteForm(WitnessMixin):
     def __init__(self, *args: Any, lots: list[DrugLot], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["lot"].choices = _lot_choices(lots)  # type: ignore[attr-defined]
+
+
+class LossForm(WitnessMixin):
+    """A loss found (breakage, spill, a count short, theft suspected), with a witness."""
+
+    field_order = ["lot", "loss_cause", "units_opened", "lost_mg", "note"]
+    lot = forms.ChoiceField(label="Lot")
+    loss_cause = _loss_cause()
+    units_opened = forms.IntegerField(
+        label="Vials / devices lost",
+        required=False,
+        min_value=0,
+        widget=forms.TextInput(attrs=_NUM),
+    )
+    lost_mg = _mg("Lost (mg)")
+    note = forms.CharField(
+        label="What happened",
+        max_length=500,
+        help_text="A few words an inspector can act on: how it was found, where it went.",
+    )
+
+    def __init__(self, *args: Any, lots: list[DrugLot], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["lot"].choices = _lot_choices(lots)  # type: ignore[attr-defined]
+        self.fields["witness_email"].help_text = "Another nurse or prescriber."
+
+
+class ReceiveMoreForm(forms.Form):
+    """Another delivery of this lot."""
+
+    units_received = forms.IntegerField(
+        label="Vials / devices received", min_value=1, widget=forms.TextInput(attrs=_NUM)
+    )
+    reference = forms.CharField(label="Invoice / reference", required=False, max_length=120)
+    note = forms.CharField(required=False, max_length=500)
 
 
 class CountForm(forms.Form):
@@ -123,4 +189,5 @@ class LotForm(forms.Form):
     )
     concentration_mg_per_ml = _mg("Concentration (mg/mL), vials")
     unit_ml = _mg("Vial size (mL), vials")
+    reference = forms.CharField(label="Invoice / reference", required=False, max_length=120)
     note = forms.CharField(required=False, max_length=500)

@@ -1,10 +1,12 @@
-"""Writing the controlled-substance log: receive a lot, record what a session drew, gave and
-wasted, waste outside a session, count the stock, and correct an entry by a new one.
+"""Writing the controlled-substance log: receive a lot (and later deliveries of it), record
+what a session drew, gave and wasted, waste outside a session, record a loss, count the stock,
+and correct an entry by a new one.
 
 Each action owns its transaction, locks the lot row (so two nurses drawing from one lot at
 once keep the balance right), refuses bad input naming the field, and writes an audit entry
-`treatments.substances.<verb>`. Waste needs a second staff witness: another active nurse or
-prescriber of the same clinic who confirms with their own password on the same form.
+`treatments.substances.<verb>`. Waste and a loss need a second staff witness: another active
+nurse or prescriber of the same clinic who confirms with their own password on the same form.
+A loss also tells the clinic's director (in-app notice): each is for their review.
 """
 
 from __future__ import annotations
@@ -20,15 +22,18 @@ from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, Outcome, record
-from ketacare.accounts.models import Clinic, Membership, User
+from ketacare.accounts.models import Clinic, Membership, Role, User
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.clinical.protocols import ESKETAMINE_DEVICE_MG
+from ketacare.core.reasons import FLOOR, is_few_words
 from ketacare.treatments.locking import lock_row, refuse_if_locked
 from ketacare.treatments.models import TreatmentSession
+from ketacare.treatments.models_monitoring import StaffNotice
 from ketacare.treatments.models_substances import (
     ROUTE_DRUG,
     DrugLot,
     EntryKind,
+    LossCause,
     LotDrug,
     SubstanceEntry,
     plain,
@@ -135,7 +140,13 @@ def do_receive_lot(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> Dru
         unit_mg = (concentration * unit_ml).quantize(Decimal("0.01"))
     with transaction.atomic():
         if DrugLot.objects.filter(clinic=clinic, drug=drug, lot_number=lot_number).exists():
-            raise ActionError("lot_number", f"Lot {lot_number} is already in the log.")
+            # Another delivery of a lot is received into it, on purpose (a mistyped lot
+            # number must not add stock to another lot unseen).
+            raise ActionError(
+                "lot_number",
+                f"Lot {lot_number} is already in the log: record this delivery with "
+                "“Receive more of this lot” on the lot's page.",
+            )
         lot = DrugLot.objects.create(
             clinic=clinic,
             drug=drug,
@@ -147,9 +158,56 @@ def do_receive_lot(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> Dru
             units_received=units,
             received_by_id=_user_id(actor),
             note=_text(data, "note"),
+            reference=_text(data, "reference")[:120],
         )
         _audit(actor, clinic, "lot_received", lot, lot=lot_number, units=units)
     return lot
+
+
+def _received_mg(lot: DrugLot, units: int) -> Decimal:
+    mg = lot.unit_mg * units
+    if mg > MAX_COUNTED_MG:
+        raise ActionError("units_received", f"{plain(mg)} mg received is not possible: check it.")
+    return mg
+
+
+def _receive_into(
+    actor: Actor, clinic: Clinic, lot: DrugLot, data: Mapping[str, Any], units: int
+) -> SubstanceEntry:
+    """A later delivery of a lot already in the log (the lot row is locked by the caller)."""
+    now = timezone.now()
+    entry = SubstanceEntry.objects.create(
+        clinic=clinic,
+        lot=lot,
+        kind=EntryKind.RECEIVE,
+        units_received=units,
+        received_mg=_received_mg(lot, units),
+        reference=_text(data, "reference")[:120],
+        note=_text(data, "note"),
+        by_id=_user_id(actor),
+        at=now,
+    )
+    _audit(
+        actor,
+        clinic,
+        "received",
+        entry,
+        lot=lot.lot_number,
+        units=units,
+        mg=str(entry.received_mg),
+        reference=entry.reference,
+    )
+    return entry
+
+
+def do_receive_more(
+    actor: Actor, clinic: Clinic, lot_id: Any, data: Mapping[str, Any]
+) -> SubstanceEntry:
+    """Another delivery of a lot already in the log: added to its balance."""
+    units = _count("units_received", data.get("units_received"), minimum=1)
+    with transaction.atomic():
+        lot = _lot(clinic, lot_id)
+        return _receive_into(actor, clinic, lot, data, units)
 
 
 def _lot(clinic: Clinic, lot_id: Any, *, lock: bool = True) -> DrugLot:
@@ -201,16 +259,20 @@ def _witness_attempts(
         raise
 
 
-def check_witness(clinic: Clinic, actor: Actor, email: str, password: str) -> User:
+def check_witness(
+    clinic: Clinic, actor: Actor, email: str, password: str, what: str = "waste"
+) -> User:
     """Another active nurse or prescriber of this clinic, confirmed by their own password."""
     email = (email or "").strip().lower()
     if not email:
-        raise ActionError("witness_email", "Waste needs a witness: enter their email.")
+        raise ActionError(
+            "witness_email", f"{what.capitalize()} needs a witness: enter their email."
+        )
     if not password:
         raise ActionError("witness_password", "The witness enters their own password.")
     user = User.objects.filter(email__iexact=email).first()
     if user is not None and user.pk == actor.user_id:
-        raise ActionError("witness_email", "You cannot witness your own waste.")
+        raise ActionError("witness_email", f"You cannot witness your own {what}.")
     membership = (
         Membership.objects.filter(user=user, clinic=clinic, is_active=True).first()
         if user is not None and user.is_active
@@ -329,6 +391,112 @@ def _record_waste(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> Subs
     return entry
 
 
+def _loss_fields(lot: DrugLot, data: Mapping[str, Any]) -> tuple[str, int, Decimal, str]:
+    """Cause, vials or devices lost, mg lost and what happened, checked."""
+    cause = _text(data, "loss_cause")
+    if cause not in LossCause.values:
+        raise ActionError("loss_cause", "Choose what the loss was (breakage, spill, …).")
+    units = _count("units_opened", data.get("units_opened"))
+    lost = _amount("lost_mg", data.get("lost_mg"))
+    if lost == 0 and units:
+        lost = lot.unit_mg * units
+    if lost <= 0:
+        raise ActionError("lost_mg", "Enter the amount lost in mg (or the vials / devices).")
+    if lot.is_device:
+        whole, part = divmod(lost, lot.unit_mg)
+        if part or (units and units != whole):
+            raise ActionError(
+                "lost_mg",
+                f"A device is lost whole: {plain(lost)} mg is not the devices lost "
+                f"({plain(lot.unit_mg)} mg each).",
+            )
+        units = int(whole)
+    note = _text(data, "note")
+    if not is_few_words(note):
+        raise ActionError("note", f"Say what happened: {FLOOR}.")
+    return cause, units, lost, note
+
+
+def _review_notices(clinic: Clinic, entry: SubstanceEntry, lot: DrugLot) -> list[int]:
+    """Tell the clinic's directors (else its admins: who answer for the registration) of a
+    loss, in the app; returns whom."""
+    people: list[int] = []
+    for role in (Role.DIRECTOR, Role.ADMIN):
+        people = list(
+            Membership.objects.filter(
+                clinic=clinic, role=role, is_active=True, user__is_active=True
+            ).values_list("user_id", flat=True)
+        )
+        if people:
+            break
+    message = (
+        f"Controlled-substance loss for your review: lot {lot.lot_number} "
+        f"({lot.get_drug_display()}), {plain(entry.lost_mg)} mg, "
+        f"{entry.get_loss_cause_display().lower()} — {entry.note} "
+        f"(log entry #{entry.pk}{', a correction' if entry.corrects_id else ''})."
+    )
+    StaffNotice.objects.bulk_create(
+        [StaffNotice(clinic=clinic, user_id=pk, message=message) for pk in people]
+    )
+    return people
+
+
+def do_record_loss(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> SubstanceEntry:
+    """A loss found (breakage, spill, a count short, theft suspected): taken out of the lot's
+    balance, witnessed, and for the director's review. A balance it takes below zero stays
+    flagged, not refused: the log records what happened."""
+    with _witness_attempts(actor, clinic.pk, data):
+        return _record_loss(actor, clinic, data)
+
+
+def _new_loss(
+    actor: Actor, clinic: Clinic, lot: DrugLot, data: Mapping[str, Any], **extra: Any
+) -> SubstanceEntry:
+    cause, units, lost, note = _loss_fields(lot, data)
+    witness = check_witness(
+        clinic,
+        actor,
+        _text(data, "witness_email"),
+        str(data.get("witness_password") or ""),
+        what="loss",
+    )
+    now = timezone.now()
+    entry = SubstanceEntry.objects.create(
+        clinic=clinic,
+        lot=lot,
+        kind=EntryKind.LOSS,
+        loss_cause=cause,
+        units_opened=units,
+        lost_mg=lost,
+        witness=witness,
+        witnessed_at=now,
+        note=note,
+        by_id=_user_id(actor),
+        at=extra.pop("at", now),
+        **extra,
+    )
+    return entry
+
+
+def _record_loss(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> SubstanceEntry:
+    with transaction.atomic():
+        lot = _lot(clinic, data.get("lot"))
+        entry = _new_loss(actor, clinic, lot, data)
+        told = _review_notices(clinic, entry, lot)
+        _audit(
+            actor,
+            clinic,
+            "loss_recorded",
+            entry,
+            lot=lot.lot_number,
+            cause=entry.loss_cause,
+            lost=str(entry.lost_mg),
+            witness=entry.witness_id,
+            notified=told,
+        )
+    return entry
+
+
 def do_record_count(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> SubstanceEntry:
     """A staff count of what is left in a lot; a difference from the log is a discrepancy."""
     with transaction.atomic():
@@ -397,7 +565,37 @@ def _correct_entry(
             wanted = ROUTE_DRUG.get(session.route)
             if wanted is not None and lot.drug != wanted:
                 raise ActionError("lot", f"Lot {lot.lot_number} is not {LotDrug(wanted).label}.")
-        if original.kind == EntryKind.COUNT:
+        if original.kind == EntryKind.RECEIVE:
+            if original.corrects_first_delivery and lot.pk != original.lot_id:
+                raise ActionError("lot", "The first delivery is corrected on its own lot.")
+            units = _count("units_received", data.get("units_received"), minimum=1)
+            entry = SubstanceEntry.objects.create(
+                clinic=clinic,
+                lot=lot,
+                kind=EntryKind.RECEIVE,
+                units_received=units,
+                received_mg=_received_mg(lot, units),
+                corrects_first_delivery=original.corrects_first_delivery,
+                reference=_text(data, "reference")[:120] or original.reference,
+                note=_text(data, "note") or original.note,
+                corrects=original,
+                correction_reason=reason,
+                by_id=_user_id(actor),
+                at=original.at,
+            )
+        elif original.kind == EntryKind.LOSS:
+            data = {**data, "note": _text(data, "note") or original.note}
+            entry = _new_loss(
+                actor,
+                clinic,
+                lot,
+                data,
+                corrects=original,
+                correction_reason=reason,
+                at=original.at,
+            )
+            _review_notices(clinic, entry, lot)
+        elif original.kind == EntryKind.COUNT:
             counted = _amount("counted_mg", data.get("counted_mg"), required=True)
             entry = SubstanceEntry.objects.create(
                 clinic=clinic,
@@ -431,6 +629,51 @@ def _correct_entry(
     return entry
 
 
+def do_correct_first_delivery(
+    actor: Actor, clinic: Clinic, lot_id: Any, data: Mapping[str, Any]
+) -> SubstanceEntry:
+    """The right quantity of a lot's first delivery (mistyped when the lot was received): a
+    `receive` entry that replaces it in the balance; the lot keeps what was typed. Corrected
+    again by correcting that entry."""
+    reason = _text(data, "correction_reason")
+    if not reason:
+        raise ActionError("correction_reason", "Say why the entry is corrected.")
+    units = _count("units_received", data.get("units_received"), minimum=1)
+    with transaction.atomic():
+        lot = _lot(clinic, lot_id)
+        if SubstanceEntry.objects.filter(
+            lot=lot, kind=EntryKind.RECEIVE, corrects_first_delivery=True
+        ).exists():
+            raise ActionError(
+                "entry", "The first delivery is already corrected; correct the newest one."
+            )
+        entry = SubstanceEntry.objects.create(
+            clinic=clinic,
+            lot=lot,
+            kind=EntryKind.RECEIVE,
+            units_received=units,
+            received_mg=_received_mg(lot, units),
+            corrects_first_delivery=True,
+            reference=_text(data, "reference")[:120] or lot.reference,
+            note=_text(data, "note"),
+            correction_reason=reason,
+            by_id=_user_id(actor),
+            at=lot.received_at,
+        )
+        _audit(
+            actor,
+            clinic,
+            "corrected",
+            entry,
+            corrects="first_delivery",
+            lot=lot.lot_number,
+            units_before=lot.units_received,
+            units=units,
+            reason=reason,
+        )
+    return entry
+
+
 def session_entries(session: TreatmentSession) -> list[SubstanceEntry]:
     return list(
         session.substance_entries.select_related("lot", "by", "witness", "corrects")
@@ -443,8 +686,11 @@ __all__ = [
     "WitnessRefused",
     "check_witness",
     "do_correct_entry",
+    "do_correct_first_delivery",
     "do_receive_lot",
+    "do_receive_more",
     "do_record_count",
+    "do_record_loss",
     "do_record_use",
     "do_record_waste",
     "lot_for_dose",

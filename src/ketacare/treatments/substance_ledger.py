@@ -1,7 +1,10 @@
 """Reads of the controlled-substance log: running balance per lot and the discrepancies.
 
-Only standing entries count (an entry superseded by a correction is shown, not counted).
-A discrepancy is one of: drawn ≠ given + wasted; the balance goes below zero; an expired lot
+Only standing entries count (an entry superseded by a correction is shown, not counted). The
+balance starts at the lot's first delivery (or the standing correction of it), adds every
+later delivery received into the lot and takes out what was drawn and what was lost.
+A discrepancy is one of: drawn ≠ given + wasted; the balance goes below zero; a loss (each is
+for the director's review: inspectors look for them); an expired lot
 drawn for a session (wasting expired stock is not one); a staff count that differs from the
 balance the log gives at that point; and, per session, a dose given that the log does not
 account for or logs on another lot than the dose record's, or an entry of the session that
@@ -78,6 +81,27 @@ def _device_problems(entry: SubstanceEntry, lot: DrugLot) -> list[str]:
     return []
 
 
+def change_mg(entry: SubstanceEntry, lot: DrugLot) -> Decimal:
+    """What a standing entry does to the lot's balance: + received, − drawn, − lost; a count
+    nothing. The corrected first delivery replaces the lot's first delivery as typed."""
+    if entry.kind == EntryKind.RECEIVE:
+        if entry.corrects_first_delivery:
+            return entry.received_mg - lot.received_mg
+        return entry.received_mg
+    if entry.kind == EntryKind.LOSS:
+        return -entry.lost_mg
+    if entry.kind == EntryKind.COUNT:
+        return Decimal(0)
+    return -entry.drawn_mg
+
+
+def loss_problem(entry: SubstanceEntry) -> str:
+    return (
+        f"Loss of {_mg(entry.lost_mg)} mg recorded ({entry.get_loss_cause_display().lower()}): "
+        "for the director's review."
+    )
+
+
 def ledger(lot: DrugLot) -> list[LedgerRow]:
     """Every entry of the lot in order, with the running balance after each standing one."""
     zone = clinic_zone(lot.clinic)
@@ -87,6 +111,8 @@ def ledger(lot: DrugLot) -> list[LedgerRow]:
         .prefetch_related("corrections")
         .order_by("at", "pk")
     )
+    for entry in entries:
+        entry.lot = lot  # the page shows the lot's unit on each receipt: no query per row
     superseded = {e.corrects_id for e in entries if e.corrects_id is not None}
     balance = lot.received_mg
     rows: list[LedgerRow] = []
@@ -102,7 +128,9 @@ def ledger(lot: DrugLot) -> list[LedgerRow]:
                     f"{_mg(balance)} mg by {_mg(entry.counted_mg - balance)} mg."
                 )
         else:
-            balance -= entry.drawn_mg
+            balance += change_mg(entry, lot)
+            if entry.kind == EntryKind.LOSS:
+                problems.append(loss_problem(entry))
             if balance < 0:
                 problems.append(f"Balance below zero: {_mg(balance)} mg.")
         rows.append(LedgerRow(entry, standing=True, balance_mg=balance, problems=problems))
@@ -113,6 +141,32 @@ def balance(lot: DrugLot) -> Decimal:
     """What the log says is left in the lot now (mg)."""
     rows = [r for r in ledger(lot) if r.standing and r.balance_mg is not None]
     return rows[-1].balance_mg if rows and rows[-1].balance_mg is not None else lot.received_mg
+
+
+def first_delivery(rows: list[LedgerRow]) -> SubstanceEntry | None:
+    """The standing correction of the lot's first delivery, if any."""
+    return next(
+        (
+            r.entry
+            for r in rows
+            if r.standing and r.entry.kind == EntryKind.RECEIVE and r.entry.corrects_first_delivery
+        ),
+        None,
+    )
+
+
+def received_total(lot: DrugLot, rows: list[LedgerRow]) -> tuple[int, Decimal]:
+    """Vials or devices and mg received into the lot by the standing log (`rows`: its
+    ledger): the first delivery (as corrected) and every later one."""
+    units, mg = lot.units_received, lot.received_mg
+    for r in rows:
+        if r.standing and r.entry.kind == EntryKind.RECEIVE:
+            if r.entry.corrects_first_delivery:
+                units -= lot.units_received
+                mg -= lot.received_mg
+            units += r.entry.units_received
+            mg += r.entry.received_mg
+    return units, mg
 
 
 @dataclass(frozen=True)
@@ -141,14 +195,29 @@ def lots_for_route(clinic: Clinic, drug: str, *, include_expired: bool = False) 
         return list(lots.order_by("expiry", "lot_number"))
     today = timezone.now().astimezone(clinic_zone(clinic)).date()
     usable = list(lots.filter(expiry__gte=today).order_by("expiry", "lot_number"))
-    drawn = dict(
-        SubstanceEntry.objects.filter(lot__in=usable, corrections__isnull=True)
-        .exclude(kind=EntryKind.COUNT)
+    # The balance by the standing log: what came in (later deliveries; a corrected first
+    # delivery replaces the lot's own) less what was drawn and lost (a count moves nothing).
+    sums = {
+        row["lot"]: row
+        for row in SubstanceEntry.objects.filter(lot__in=usable, corrections__isnull=True)
         .values("lot")
-        .annotate(total=Sum("drawn_mg"))
-        .values_list("lot", "total")
+        .annotate(received=Sum("received_mg"), drawn=Sum("drawn_mg"), lost=Sum("lost_mg"))
+    }
+    refirst = set(
+        SubstanceEntry.objects.filter(
+            lot__in=usable,
+            corrections__isnull=True,
+            kind=EntryKind.RECEIVE,
+            corrects_first_delivery=True,
+        ).values_list("lot", flat=True)
     )
-    return [lot for lot in usable if lot.received_mg - (drawn.get(lot.pk) or 0) > 0]
+
+    def left(lot: DrugLot) -> Decimal:
+        row = sums.get(lot.pk) or {}
+        first = Decimal(0) if lot.pk in refirst else lot.received_mg
+        return first + (row.get("received") or 0) - (row.get("drawn") or 0) - (row.get("lost") or 0)
+
+    return [lot for lot in usable if left(lot) > 0]
 
 
 def session_log_problems(session: TreatmentSession) -> list[str]:

@@ -21,10 +21,16 @@ urlpatterns += [
     path("substances/lots/", views_substances.receive_lot, name="substance_receive"),
     path("substances/count/", views_substances.count, name="substance_count"),
     path("substances/waste/", views_substances.waste, name="substance_waste"),
+    path("substances/loss/", views_substances.loss, name="substance_loss"),
     path("substances/lots/<int:lot_id>/", views_substances.lot_detail, name="substance_lot"),
     path(
         "substances/lots/<int:lot_id>/correct/",
         views_substances.correct_entry,
         name="substance_correct",
+    ),
+    path(
+        "substances/lots/<int:lot_id>/receive/",
+        views_substances.receive_more,
+        name="substance_receive_more",
     ),
 ]

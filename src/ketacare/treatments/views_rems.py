@@ -150,7 +150,17 @@ def submit(request: HttpRequest, patient_id: str, session_id: int) -> HttpRespon
 def clinic_list(request: HttpRequest) -> HttpResponse:
     clinic = request.clinic  # type: ignore[attr-defined]  # set by staff_view
     rows = clinic_rows(clinic)
-    audit(request, "treatments.rems_forms.listed", detail={"forms": len(rows)})
+    # The list shows patients' names and record numbers: the entry says whose.
+    audit(
+        request,
+        "treatments.rems_forms.listed",
+        object_type="session",
+        detail={
+            "forms": len(rows),
+            "patients": sorted({str(r.session.patient_id) for r in rows}),
+            "sessions": [r.session.pk for r in rows],
+        },
+    )
     return render(
         request,
         "treatments/rems_list.html",

@@ -1,5 +1,6 @@
 """/chairs/substances/: the clinic's controlled-substance log — lots with their running
-balance, discrepancies, receiving a lot, counting, waste outside a session, corrections.
+balance, discrepancies, receiving a lot (and later deliveries of it), counting, waste outside a
+session, losses, corrections.
 
 Everything is filtered by the active clinic: another clinic's lot or entry is a 404.
 """
@@ -7,6 +8,7 @@ Everything is filtered by the active clinic: another clinic's lot or entry is a 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -21,9 +23,22 @@ from ketacare.accounts.audit import Actor, actor_from_request, audit
 from ketacare.accounts.models import Clinic
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.treatments import substance_actions as sa
-from ketacare.treatments.forms_substances import CorrectEntryForm, CountForm, LotForm, WasteForm
-from ketacare.treatments.models_substances import DrugLot
-from ketacare.treatments.substance_ledger import discrepancies, ledger
+from ketacare.treatments.forms_substances import (
+    FIRST_DELIVERY,
+    CorrectEntryForm,
+    CountForm,
+    LossForm,
+    LotForm,
+    ReceiveMoreForm,
+    WasteForm,
+)
+from ketacare.treatments.models_substances import DrugLot, EntryKind
+from ketacare.treatments.substance_ledger import (
+    discrepancies,
+    first_delivery,
+    ledger,
+    received_total,
+)
 
 
 def _clinic(request: HttpRequest) -> Clinic:
@@ -45,11 +60,30 @@ def _index(request: HttpRequest, status: int = 200, **bound: Any) -> HttpRespons
     for lot in lots:
         entries = ledger(lot)
         standing = [r for r in entries if r.standing and r.balance_mg is not None]
+        units, mg = received_total(lot, entries)
         rows.append(
             {
                 "lot": lot,
                 "balance": standing[-1].balance_mg if standing else lot.received_mg,
                 "problems": sum(len(r.problems) for r in entries),
+                "received_units": units,
+                "received_mg": mg,
+                "deliveries": 1
+                + sum(
+                    1
+                    for r in entries
+                    if r.standing
+                    and r.entry.kind == EntryKind.RECEIVE
+                    and not r.entry.corrects_first_delivery
+                ),
+                "lost_mg": sum(
+                    (
+                        r.entry.lost_mg
+                        for r in entries
+                        if r.standing and r.entry.kind == EntryKind.LOSS
+                    ),
+                    Decimal(0),
+                ),
             }
         )
     context = {
@@ -59,6 +93,7 @@ def _index(request: HttpRequest, status: int = 200, **bound: Any) -> HttpRespons
         "lot_form": bound.get("lot") or LotForm(),
         "count_form": bound.get("count") or CountForm(lots=lots),
         "waste_form": bound.get("waste") or WasteForm(lots=lots),
+        "loss_form": bound.get("loss") or LossForm(lots=lots),
     }
     return render(request, "treatments/substances.html", context, status=status)
 
@@ -114,19 +149,39 @@ def waste(request: HttpRequest) -> HttpResponse:
     return _clinic_form_action(request, "waste", form, sa.do_record_waste, "lots")
 
 
+@staff_view(Perm.SUBSTANCE_RECORD)
+@require_POST
+def loss(request: HttpRequest) -> HttpResponse:
+    form = LossForm(request.POST, lots=_lots(_clinic(request)))
+    return _clinic_form_action(request, "loss", form, sa.do_record_loss, "discrepancies")
+
+
 def _lot_page(request: HttpRequest, lot: DrugLot, status: int = 200, **bound: Any) -> HttpResponse:
+    rows = ledger(lot)
+    units, mg = received_total(lot, rows)
     context = {
         "lot": lot,
-        "rows": ledger(lot),
+        "rows": rows,
+        "first_corrected": first_delivery(rows),
+        "received_units": units,
+        "received_mg": mg,
         "can_record": has_perm(getattr(request, "membership", None), Perm.SUBSTANCE_RECORD),
-        "correct_form": bound.get("correct") or _correct_form(lot),
+        "correct_form": bound.get("correct") or _correct_form(lot, rows=rows),
+        "receive_form": bound.get("receive") or ReceiveMoreForm(),
     }
     return render(request, "treatments/substance_lot.html", context, status=status)
 
 
-def _correct_form(lot: DrugLot, data: Any = None) -> CorrectEntryForm:
-    standing = [r.entry for r in ledger(lot) if r.standing]
-    form = CorrectEntryForm(data, lots=_lots(lot.clinic), entries=standing)
+def _correct_form(lot: DrugLot, data: Any = None, rows: Any = None) -> CorrectEntryForm:
+    rows = ledger(lot) if rows is None else rows
+    standing = [r.entry for r in rows if r.standing]
+    # The first delivery as typed can be corrected once; after that, its correction is.
+    first = (
+        ""
+        if first_delivery(rows) is not None
+        else f"First delivery · {lot.units_received} received ({lot.received_mg.normalize():f} mg)"
+    )
+    form = CorrectEntryForm(data, lots=_lots(lot.clinic), entries=standing, first_delivery=first)
     form.fields["lot"].required = False
     return form
 
@@ -155,13 +210,33 @@ def correct_entry(request: HttpRequest, lot_id: int) -> HttpResponse:
     if not form.is_valid():
         return _lot_page(request, lot, 400, correct=form)
     try:
-        new = sa.do_correct_entry(
-            actor_from_request(request),
-            _clinic(request),
-            form.cleaned_data["entry"],
-            form.cleaned_data,
-        )
+        if form.cleaned_data["entry"] == FIRST_DELIVERY:
+            new = sa.do_correct_first_delivery(
+                actor_from_request(request), _clinic(request), lot.pk, form.cleaned_data
+            )
+        else:
+            new = sa.do_correct_entry(
+                actor_from_request(request),
+                _clinic(request),
+                form.cleaned_data["entry"],
+                form.cleaned_data,
+            )
     except ActionError as exc:
         _add_error(form, exc)
         return _lot_page(request, lot, 400, correct=form)
     return HttpResponseRedirect(reverse("chairs:substance_lot", args=[new.lot_id]))
+
+
+@staff_view(Perm.SUBSTANCE_RECORD)
+@require_POST
+def receive_more(request: HttpRequest, lot_id: int) -> HttpResponse:
+    lot = _get_lot(request, lot_id)
+    form = ReceiveMoreForm(request.POST)
+    if not form.is_valid():
+        return _lot_page(request, lot, 400, receive=form)
+    try:
+        sa.do_receive_more(actor_from_request(request), _clinic(request), lot.pk, form.cleaned_data)
+    except ActionError as exc:
+        _add_error(form, exc)
+        return _lot_page(request, lot, 400, receive=form)
+    return HttpResponseRedirect(reverse("chairs:substance_lot", args=[lot.pk]))
