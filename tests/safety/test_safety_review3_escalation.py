@@ -267,3 +267,20 @@ def test_the_rota_page_names_the_hours_nobody_is_on_call(world: Any, as_user: An
     # Someone who left covers nothing.
     Membership.objects.filter(user=world.nurse_a).update(is_active=False)
     assert (0, time(18), 1, time(8)) in weekly_gaps(clinic)
+
+
+def test_the_rota_page_names_who_is_paged_without_a_mobile(world: Any, as_user: Any) -> None:
+    from tests.safety.helpers import set_list, set_mobile
+
+    clinic = world.clinic_a
+    OnCallSlot.objects.create(
+        clinic=clinic, weekday=0, starts=time(8), ends=time(18), user=world.nurse_a
+    )
+    set_list(clinic, world.therapist_a)
+    set_director(clinic, world.director_a)
+    set_mobile(world.nurse_a, "+1 555 010 0002")
+    page = as_user(world.admin_a).get("/safety/rota/").content.decode()
+    warning = page[page.index('data-testid="rota-no-mobile"') :]
+    warning = warning[: warning.index("</div>")]
+    assert "Theo Therapist" in warning and "Dora Director" in warning
+    assert "Nina Nurse" not in warning

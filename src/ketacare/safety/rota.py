@@ -4,6 +4,7 @@ prescriber, the escalation list and the director."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from ketacare.safety.escalation_models import (
     OnCallOverride,
     OnCallSlot,
     SafetySettings,
+    StaffAlertContact,
 )
 
 
@@ -176,3 +178,25 @@ def _at(minute: int) -> tuple[int, time]:
 
 def _slots(clinic: Clinic) -> list[OnCallSlot]:
     return list(OnCallSlot.objects.filter(clinic=clinic).select_related("user"))
+
+
+def paged_without_mobile(clinic: Clinic, today: Any = None) -> list[User]:
+    """People the escalation pages (weekly rota, dated changes from `today`, escalation list,
+    director) who have no mobile number on file: they get an email and an in-app notice but
+    no text message, which at night may reach nobody awake."""
+    people = [s.user for s in _slots(clinic)]
+    overrides = OnCallOverride.objects.filter(clinic=clinic).select_related("user")
+    if today is not None:
+        overrides = overrides.filter(on_date__gte=today)
+    people += [o.user for o in overrides]
+    people += escalation_list(clinic)
+    director = director_of(clinic)
+    if director is not None:
+        people.append(director)
+    paged = _active(clinic, people)
+    with_mobile = set(
+        StaffAlertContact.objects.filter(user__in=paged)
+        .exclude(mobile="")
+        .values_list("user_id", flat=True)
+    )
+    return [u for u in paged if u.pk not in with_mobile]

@@ -55,7 +55,12 @@ from ketacare.safety.resolve import (
     resolve_refusal,
     screened_since,
 )
-from ketacare.safety.rota import on_call_at, settings_for, weekly_gaps
+from ketacare.safety.rota import (
+    on_call_at,
+    paged_without_mobile,
+    settings_for,
+    weekly_gaps,
+)
 
 LIST_SLOTS = 6
 
@@ -448,6 +453,7 @@ def rota_page(request: ClinicRequest) -> HttpResponse:
         ).select_related("user"),
         "on_call": on_call_at(clinic, now),
         "gaps": [(DAY_NAMES[d1], t1, DAY_NAMES[d2], t2) for d1, t1, d2, t2 in weekly_gaps(clinic)],
+        "no_mobile": paged_without_mobile(clinic, timezone.localdate(now)),
     }
     status = 400 if slot_form.errors or override_form.errors else 200
     return render(request, "safety/rota.html", context, status=status)
