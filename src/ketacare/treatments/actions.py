@@ -28,6 +28,7 @@ from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic, Membership, Role
 from ketacare.clinical.dosing import DoseCalculation, judge_given_dose
 from ketacare.clinical.infusion import InfusionChange, judge_infusion_end
+from ketacare.clinical.predose import pregnancy_test_hold
 from ketacare.clinical.protocols import (
     ESKETAMINE_DEVICE_MG,
     DoseKind,
@@ -56,8 +57,8 @@ from ketacare.scheduling.models import (
 from ketacare.treatments.checks import (
     answer_problems,
     automatic_checks,
-    manual_items,
     missing_readings,
+    session_items,
     standing_problems,
 )
 from ketacare.treatments.dosing_gate import refuse_more_drug_if_blocked
@@ -358,15 +359,22 @@ def do_record_checks(
         session = _locked(session)
         _require(session, SessionStatus.CHECKED_IN, SessionStatus.PRE_DOSE)
         protocol = session_protocol(session)
-        items = manual_items(protocol)
+        # The clinic's settings now: the session keeps them (`limits_used`, below), and the
+        # pregnancy-test policy decides whether "not applicable" is allowed (clinical.md §2b).
+        monitoring = clinic_monitoring(session.clinic_id)
+        items = session_items(session, protocol, monitoring)
         problems: list[str] = []
+        held: list[str] = []  # typed answers that hold the dose for the prescriber
         rows: list[PreDoseCheck] = []
         unanswered = answer_problems(items, {c: r for c, (r, _) in answers.items()})
         if unanswered:
             raise ActionError(*unanswered[0])
         for item in items:
             result, note = answers.get(item.code, ("", ""))
-            if result == CheckResult.NO:
+            if item.code == "pregnancy_test":
+                pregnancy = pregnancy_test_hold(result)
+                held += [f"{item.label}: {r}" for r in pregnancy.reasons]
+            elif result == CheckResult.NO:
                 problems.append(f"{item.label}: answered no.")
             rows.append(
                 PreDoseCheck(
@@ -410,15 +418,14 @@ def do_record_checks(
             recorded_by_id=actor.user_id,
             **reading_values,
         )
-        monitoring = clinic_monitoring(session.clinic_id)
         session.limits_used = monitoring.as_dict()  # the session keeps these limits
         hold = pre_dose_hold(signs(reading) or VitalSigns(), monitoring.limits)
         session.status = SessionStatus.PRE_DOSE
         session.checks_at, session.checks_by_id = now, actor.user_id
         session.checks_passed = not problems
         session.check_problems = problems
-        session.on_hold = not hold.ok
-        session.hold_reasons = list(hold.reasons)
+        session.on_hold = not hold.ok or bool(held)
+        session.hold_reasons = [*hold.reasons, *held]
         session.hold_cleared_at, session.hold_cleared_by_id = None, None
         session.hold_decision_note = ""
         session.save()
@@ -426,7 +433,12 @@ def do_record_checks(
             actor,
             session,
             "checks_recorded",
-            {"passed": not problems, "problems": len(problems), "hold": not hold.ok},
+            {
+                "passed": not problems,
+                "problems": len(problems),
+                "hold": session.on_hold,
+                "hold_reasons": len(session.hold_reasons),
+            },
         )
     return session
 

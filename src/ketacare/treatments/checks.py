@@ -11,10 +11,11 @@ high-risk flag, and a C-SSRS screen after any risk answer that asked for one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from ketacare.clinical.predose import pregnancy_na_problem, pregnancy_test_applies
 from ketacare.clinical.protocols import Protocol, RequiredCheck
 from ketacare.clinical.risk import cssrs_before_dose
 from ketacare.evaluations.gates import readiness
@@ -24,6 +25,7 @@ from ketacare.measures.screens import answer_minute, screen_after
 from ketacare.patients.models import BodyMeasurement, Patient
 from ketacare.plans.models import PlanStatus
 from ketacare.safety.models import FlagStatus, RiskFlag, RiskLevel
+from ketacare.treatments.limits import ClinicMonitoring
 from ketacare.treatments.models import CheckResult, TreatmentSession
 
 
@@ -32,6 +34,16 @@ class CheckItem:
     code: str
     label: str
     allow_na: bool = False
+    # Why "not applicable" is refused when the reason is not the item's own (the clinic's
+    # pregnancy-test policy for this patient); blank: the general message.
+    na_refusal: str = ""
+
+
+# Typed items whose "no" holds the dose for a prescriber's documented decision (the existing
+# hold/clear mechanism) instead of standing until the checklist is recorded again: a pregnancy
+# test not negative is a label warning the prescriber weighs, not a hard stop (clinical.md §3
+# note, §14; `clinical.predose`).
+HOLD_ON_NO = ("pregnancy_test",)
 
 
 def manual_items(protocol: Protocol) -> list[CheckItem]:
@@ -62,7 +74,9 @@ def manual_items(protocol: Protocol) -> list[CheckItem]:
             "the next day",
         ),
         CheckItem(
-            "pregnancy_test", "Pregnancy test negative today (where required)", allow_na=True
+            "pregnancy_test",
+            "Pregnancy test negative today (where required; no = positive or not done)",
+            allow_na=True,
         ),
         CheckItem(
             "medication_changes",
@@ -71,6 +85,34 @@ def manual_items(protocol: Protocol) -> list[CheckItem]:
         ),
     ]
     return items
+
+
+def pregnancy_test_required(session: TreatmentSession, monitoring: ClinicMonitoring) -> bool:
+    """Does the clinic's policy require a pregnancy test of this session's patient today
+    (`clinical.predose.pregnancy_test_applies`; age in the clinic's time zone)?"""
+    patient = session.patient
+    return pregnancy_test_applies(
+        bool(monitoring.pregnancy_test_required),
+        patient.sex_at_birth,
+        patient.age_on(clinic_today(session.clinic)),
+        age_min=monitoring.pregnancy_age_min,
+        age_max=monitoring.pregnancy_age_max,
+    )
+
+
+def session_items(
+    session: TreatmentSession, protocol: Protocol, monitoring: ClinicMonitoring
+) -> list[CheckItem]:
+    """The typed items for this session: the protocol's, with the pregnancy test's "not
+    applicable" refused when the clinic requires a test of this patient."""
+    items = manual_items(protocol)
+    if not pregnancy_test_required(session, monitoring):
+        return items
+    refusal = pregnancy_na_problem(True, CheckResult.NA)
+    return [
+        replace(item, allow_na=False, na_refusal=refusal) if item.code == "pregnancy_test" else item
+        for item in items
+    ]
 
 
 # The pre-dose vitals dosing needs (clinical.md §6a-b: BP and pulse oximetry before dosing).
@@ -87,7 +129,9 @@ def answer_problems(items: list[CheckItem], results: Mapping[str, Any]) -> list[
         if result not in CheckResult.values:
             problems.append((item.code, "Answer this check."))
         elif result == CheckResult.NA and not item.allow_na:
-            problems.append((item.code, "This check cannot be “not applicable”."))
+            problems.append(
+                (item.code, item.na_refusal or "This check cannot be “not applicable”.")
+            )
     return problems
 
 
@@ -200,6 +244,9 @@ def standing_problems(session: TreatmentSession) -> list[str]:
         for c in session.checks.filter(
             automatic=False, result=CheckResult.NO, at=session.checks_at
         ).order_by("pk")
+        # A "no" that put the session on hold is the prescriber's to clear (on_hold), not a
+        # standing problem (sessions recorded before it became a hold keep it as one).
+        if not (c.code in HOLD_ON_NO and any(c.label in r for r in session.hold_reasons))
     ]
     protocol = session_protocol(session)
     weight_based = protocol.dose_for(session.plan.phase).is_weight_based

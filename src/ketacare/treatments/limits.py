@@ -28,6 +28,7 @@ from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic
 from ketacare.clinical.discharge import DISSOCIATION_RESOLVED_AT_OR_BELOW
 from ketacare.clinical.infusion import EARLY_END_MIN_MINUTES, EARLY_END_PCT
+from ketacare.clinical.predose import PREGNANCY_AGE_MAX, PREGNANCY_AGE_MIN
 from ketacare.clinical.sedation import PRE_DISCHARGE_WINDOW_MIN
 from ketacare.clinical.vitals import BP_CHECK_EARLY_MIN, DEFAULT_LIMITS, VitalLimits
 
@@ -45,19 +46,29 @@ class LimitSpec:
     default: int | None
     help: str = ""
     optional: bool = False  # blank allowed (means "use the protocol's")
+    # A choice, not a number: the page shows a list of these (value, label) pairs.
+    choices: tuple[tuple[int, str], ...] = ()
 
     @property
     def practice_variation(self) -> bool:
         return self.tag in ("PRACTICE", "UNCONFIRMED")
 
 
-PRE, DURING, RISE, SCORES, TIMING = (
+PRE, DURING, RISE, SCORES, TIMING, CHECKLIST = (
     "Pre-dose hold",
     "During the session",
     "Rise from the pre-dose reading",
     "Sedation and dissociation",
     "Timing",
+    "Pre-dose checklist",
 )
+
+# Pregnancy test before each dose (clinical.md §2b: routine testing is [PRACTICE]; §14 [LABEL]
+# S2: esketamine not recommended in pregnancy). 0 = not required (the checklist allows "not
+# applicable"), 1 = required for patients who can become pregnant (`clinical.predose`).
+PREGNANCY_NOT_REQUIRED, PREGNANCY_REQUIRED = 0, 1
+# Changing these needs a reason in the audit (a patient-safety policy of the clinic).
+REASON_REQUIRED_FOR = ("pregnancy_test_required", "pregnancy_age_min", "pregnancy_age_max")
 
 # Escalate an alert nobody acknowledged: "repeat in 5 min, then pause/stop and notify the
 # prescriber" (clinical.md §9, suggested behaviour [PRACTICE]).
@@ -147,6 +158,22 @@ SPECS: tuple[LimitSpec, ...] = (
               "clinical.md §9 suggested behaviour: repeat in 5 min, then notify the prescriber "
               "[PRACTICE]", "PRACTICE", ESCALATION_MINUTES_DEFAULT,
               "The prescriber on duty is notified in the app and by email."),
+    LimitSpec("pregnancy_test_required", "Pregnancy test before each dose", CHECKLIST, "", 0, 1,
+              "clinical.md §2b: pregnancy status for people of reproductive potential [LABEL] "
+              "S2 5.10; routine testing is [PRACTICE] (trial protocols require hCG, P1); §14",
+              "PRACTICE", PREGNANCY_NOT_REQUIRED,
+              "Required: “not applicable” is refused for a patient whose sex at birth is female "
+              "and whose age is in the range below. A test not negative (positive or not done) "
+              "always holds the dose for a prescriber's documented decision. A change needs a "
+              "reason.",
+              choices=((PREGNANCY_NOT_REQUIRED, "Not required"),
+                       (PREGNANCY_REQUIRED, "Required for patients who can become pregnant"))),
+    LimitSpec("pregnancy_age_min", "… who can become pregnant: from age", CHECKLIST, "years",
+              8, 60, "clinical.md §2b ('reproductive potential'): no source gives an age range "
+              "[PRACTICE]", "PRACTICE", PREGNANCY_AGE_MIN),
+    LimitSpec("pregnancy_age_max", "… up to and including age", CHECKLIST, "years", 30, 80,
+              "clinical.md §2b: no source gives an age range [PRACTICE]", "PRACTICE",
+              PREGNANCY_AGE_MAX),
 )  # fmt: skip
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 LIMIT_FIELDS = tuple(f.name for f in fields(VitalLimits))
@@ -164,6 +191,13 @@ class ClinicMonitoring:
     infusion_early_end_pct: int = EARLY_END_PCT
     infusion_early_end_min: int = EARLY_END_MIN_MINUTES
     pre_discharge_window_min: int = PRE_DISCHARGE_WINDOW_MIN
+    pregnancy_test_required: int = PREGNANCY_NOT_REQUIRED
+    pregnancy_age_min: int = PREGNANCY_AGE_MIN
+    pregnancy_age_max: int = PREGNANCY_AGE_MAX
+
+    def __post_init__(self) -> None:
+        if self.pregnancy_age_min > self.pregnancy_age_max:
+            raise ValueError("pregnancy_age_min: must not be above pregnancy_age_max")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -175,6 +209,9 @@ class ClinicMonitoring:
             "infusion_early_end_pct": self.infusion_early_end_pct,
             "infusion_early_end_min": self.infusion_early_end_min,
             "pre_discharge_window_min": self.pre_discharge_window_min,
+            "pregnancy_test_required": self.pregnancy_test_required,
+            "pregnancy_age_min": self.pregnancy_age_min,
+            "pregnancy_age_max": self.pregnancy_age_max,
         }
 
 
@@ -194,6 +231,9 @@ def from_dict(values: Mapping[str, Any] | None) -> ClinicMonitoring:
         infusion_early_end_pct=merged["infusion_early_end_pct"],
         infusion_early_end_min=merged["infusion_early_end_min"],
         pre_discharge_window_min=merged["pre_discharge_window_min"],
+        pregnancy_test_required=merged["pregnancy_test_required"],
+        pregnancy_age_min=merged["pregnancy_age_min"],
+        pregnancy_age_max=merged["pregnancy_age_max"],
     )
 
 
@@ -228,6 +268,8 @@ def _parse(spec: LimitSpec, raw: Any) -> tuple[int | None, str]:
         value = int(text)
     except ValueError:
         return None, f"{spec.label}: enter a whole number."
+    if spec.choices and value not in {v for v, _ in spec.choices}:
+        return None, f"{spec.label}: choose one of the options."
     if not spec.low <= value <= spec.high:
         return None, (
             f"{spec.label}: {value} is outside the sane range {spec.low}–{spec.high}"
@@ -264,16 +306,28 @@ def clean(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def do_set_limits(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Store the clinic's limits; audit what changed (old and new value per field)."""
+    """Store the clinic's limits; audit what changed (old and new value per field) and the
+    reason given (`data["reason"]`, required when the pregnancy-test policy changes)."""
     from ketacare.treatments.models import ClinicMonitoringSettings
 
     values = clean(data)
+    reason = str(data.get("reason") or "").strip()
     with transaction.atomic():
         row, _ = ClinicMonitoringSettings.objects.select_for_update().get_or_create(clinic=clinic)
         before = from_dict(row.values).as_dict()
         changes = {k: [before.get(k), v] for k, v in values.items() if before.get(k) != v}
         if not changes:
             return {}
+        if len(reason) < 10 and any(k in changes for k in REASON_REQUIRED_FOR):
+            raise LimitProblems(
+                [
+                    (
+                        "reason",
+                        "Reason for the change: the pregnancy-test policy is changed — say why "
+                        "(a few words, e.g. the medical director's decision).",
+                    )
+                ]
+            )
         row.values = values
         row.updated_at = timezone.now()
         row.updated_by_id = actor.user_id
@@ -284,6 +338,6 @@ def do_set_limits(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> dict
             object_type="clinic",
             object_id=clinic.pk,
             clinic_id=clinic.pk,
-            detail={"changes": changes},
+            detail={"changes": changes, "reason": reason},
         )
     return changes

@@ -28,7 +28,7 @@ from ketacare.patients.access import access_patient
 from ketacare.patients.models import Patient
 from ketacare.treatments import actions
 from ketacare.treatments.chart import vitals_chart
-from ketacare.treatments.checks import manual_items
+from ketacare.treatments.checks import session_items
 from ketacare.treatments.forms import (
     AckForm,
     CheckInForm,
@@ -40,6 +40,7 @@ from ketacare.treatments.forms import (
     TransferForm,
     VitalsForm,
 )
+from ketacare.treatments.limits import clinic_monitoring
 from ketacare.treatments.models import SessionStatus, TreatmentSession
 from ketacare.treatments.rems_form import is_rems_session
 from ketacare.treatments.sedation import first_dose_at, sedation_timepoints
@@ -136,7 +137,8 @@ def _page(
     membership = getattr(request, "membership", None)
     dose = getattr(session, "dose", None) if session.dosing_started_at else None
     checks_form = bound.get("checks") or ChecksForm(
-        items=manual_items(protocol), initial=_last_answers(session)
+        items=session_items(session, protocol, clinic_monitoring(session.clinic_id)),
+        initial=_last_answers(session),
     )
     context: dict[str, Any] = {
         "patient": session.patient,
@@ -253,7 +255,7 @@ def record_checks(request: HttpRequest, patient_id: str, session_id: int) -> Htt
     protocol = session_protocol(session)
     form = ChecksForm(
         request.POST,
-        items=manual_items(protocol),
+        items=session_items(session, protocol, clinic_monitoring(session.clinic_id)),
         scores_required=RequiredCheck.SEDATION_DISSOCIATION in protocol.monitoring.required_checks,
     )
     if not form.is_valid():

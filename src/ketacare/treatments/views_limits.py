@@ -58,7 +58,9 @@ def limits_page(request: ClinicRequest) -> HttpResponse:
     error: ActionError | None = None
     values: Mapping[str, Any] = clinic_monitoring(clinic).as_dict()
     status = 200
+    reason = ""
     if request.method == "POST":
+        reason = request.POST.get("reason", "")
         require(request, Perm.MONITORING_LIMITS)
         values = {spec.name: request.POST.get(spec.name, "") for spec in SPECS}
         try:
@@ -80,6 +82,8 @@ def limits_page(request: ClinicRequest) -> HttpResponse:
     context = {
         "rows": _rows(values, error),
         "problems": [message for _, message in _problems(error)],
+        "reason": reason,
+        "reason_error": dict(_problems(error)).get("reason", ""),
         "can_edit": can_edit,
         "saved": row.first(),
     }
