@@ -157,6 +157,9 @@ class PreDoseCheck(models.Model):
     result = models.CharField(max_length=3, choices=CheckResult.choices)
     automatic = models.BooleanField(default=False)  # decided from the record, not typed
     note = models.TextField(blank=True)
+    # "Medication changes since the last visit": the classes the nurse ticked as started,
+    # stopped or changed (`clinical.predose.MEDICATION_CLASS_CODES`; any one holds the dose).
+    changed_classes = models.JSONField(default=list, blank=True)
     by = _who("checked by")
     at = models.DateTimeField(default=timezone.now)
 
