@@ -106,3 +106,20 @@ def test_lost_and_stuck_messages_are_handed_back(db: Any) -> None:
 def test_unknown_channel_is_refused(db: Any) -> None:
     with pytest.raises(ValueError, match="unknown channel"):
         queue_notification(channel="fax", to="1", body="x", purpose="test")
+
+
+def test_a_message_interrupted_on_its_last_attempt_is_given_up_visibly(db: Any) -> None:
+    """It was left "failed, next try now" but never retried (no attempts left): neither sent,
+    nor retried, nor shown as given up."""
+    stuck = sms()
+    NotificationLog.objects.filter(pk=stuck.pk).update(
+        status="sending", attempts=stuck.max_attempts, last_attempt_at=timezone.now()
+    )
+    later = timezone.now() + timedelta(minutes=20)
+    assert release_stale(later) == 1
+    stuck.refresh_from_db()
+    assert stuck.gave_up and stuck.next_attempt_at is None
+    assert "last attempt" in stuck.error and stuck.body == ""
+    assert due_for_retry(later + timedelta(days=1)) == []
+    assert deliver(stuck.pk, later + timedelta(days=1)) is None
+    assert RecordingSmsBackend.sent == []

@@ -125,15 +125,28 @@ def deliver(log_id: int, now: datetime | None = None) -> NotificationLog | None:
 
 
 def release_stale(now: datetime | None = None) -> int:
-    """Messages stuck in "sending" (their worker died) become failed and due again."""
+    """Messages stuck in "sending" (their worker died) become failed and due again; one that
+    was on its last attempt is given up, visibly (it may or may not have gone out)."""
     now = now or timezone.now()
-    return NotificationLog.objects.filter(
+    stale = NotificationLog.objects.filter(
         status=NotificationStatus.SENDING, last_attempt_at__lte=now - SENDING_TIMEOUT
-    ).update(
+    )
+    retried = stale.filter(attempts__lt=F("max_attempts")).update(
         status=NotificationStatus.FAILED,
         error="Interrupted while sending (the worker stopped); trying again.",
         next_attempt_at=now,
     )
+    given_up = stale.filter(attempts__gte=F("max_attempts")).update(
+        status=NotificationStatus.FAILED,
+        error="Interrupted while sending on the last attempt (the worker stopped); "
+        "it may not have been delivered.",
+        next_attempt_at=None,
+        body="",
+        headers={},
+    )
+    if given_up:
+        logger.warning("%s notification(s) interrupted on their last attempt: given up", given_up)
+    return retried + given_up
 
 
 def due_for_retry(now: datetime | None = None, limit: int = 500) -> list[int]:
