@@ -45,7 +45,11 @@ def _loss(lot: Any, **extra: Any) -> dict[str, Any]:
 def test_a_loss_is_witnessed_taken_out_and_sent_to_the_director(world: Any, as_user: Any) -> None:
     lot = vial_lot(world.nurse_a, world.clinic_a)  # 2500 mg
     nurse = as_user(world.nurse_a)
-    assert 'data-testid="loss-form"' in nurse.get("/chairs/substances/").content.decode()
+    stock = nurse.get("/chairs/substances/").content.decode()
+    assert 'data-testid="loss-form"' in stock
+    # Each form's "Lot" label names its own select (they all were id_lot: the first one's).
+    for own in ("loss_lot", "waste_lot", "count_lot"):
+        assert stock.count(f'id="{own}"') == 1 and f'for="{own}"' in stock
     done = nurse.post("/chairs/substances/loss/", _loss(lot))
     assert done.status_code == 302
     entry = SubstanceEntry.objects.get()
@@ -200,3 +204,18 @@ def test_another_clinic_or_a_reader_cannot_record_a_loss(world: Any, as_user: An
     for reader in (world.director_a, world.therapist_a):
         assert as_user(reader).post("/chairs/substances/loss/", _loss(lot)).status_code == 403
     assert not SubstanceEntry.objects.exists() and not StaffNotice.objects.exists()
+
+
+def test_a_loss_corrected_without_a_cause_keeps_its_cause(world: Any) -> None:
+    lot = vial_lot(world.nurse_a, world.clinic_a)
+    wrong = sa.do_record_loss(
+        actor(world.nurse_a), world.clinic_a, _loss(lot, loss_cause="count_discrepancy")
+    )
+    fixed = sa.do_correct_entry(
+        actor(world.nurse_a),
+        world.clinic_a,
+        wrong.pk,
+        {"lost_mg": "100", "correction_reason": "a part vial, not a whole one"} | WITNESS,
+    )
+    assert fixed.loss_cause == "count_discrepancy" and fixed.lost_mg == Decimal("100.00")
+    assert balance(lot) == Decimal("2400.00")

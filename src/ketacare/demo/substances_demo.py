@@ -9,7 +9,8 @@ applies:
 - three stock lines, each feeding one route: ketamine 50 mg/mL 10 mL vials (IV), ketamine
   100 mg/mL 5 mL vials (IM, small volume) and esketamine 28 mg nasal devices; a new lot is
   received a few days before the previous one runs out; the IV line's current lot is
-  short-dated (expires within 30 days) and a replacement lot arrived a few days ago, unused;
+  short-dated (expires within 30 days) and a replacement lot arrived a few days ago, unused,
+  in two deliveries of the same lot a day apart (the second "received into the lot");
 - one "drawn for a session" entry per completed session that gave drug, on the lot its dose
   record now names (`DoseRecord.drug_lot`, lot number, expiry and concentration are set to
   it, as the dose form's lot select does), given = the dose recorded; vials are multi-dose:
@@ -50,6 +51,7 @@ from ketacare.treatments.models import ACTIVE_SESSION_STATUSES, DoseRecord, Trea
 from ketacare.treatments.models_substances import DrugLot, LotDrug, SubstanceEntry
 from ketacare.treatments.substance_actions import (
     do_receive_lot,
+    do_receive_more,
     do_record_count,
     do_record_use,
     do_record_waste,
@@ -112,6 +114,7 @@ class Lot:
     line: Line
     units: int
     received_at: datetime
+    later_units: int = 0  # a second delivery of the same lot
     unopened: int = 0
     last_used: datetime | None = None
     left_mg: Decimal = Decimal(0)  # after the whole history
@@ -126,7 +129,7 @@ class Lot:
 @dataclass
 class Event:
     at: datetime
-    kind: str  # receive | count | waste | use
+    kind: str  # receive | receive_more | count | waste | use
     lot: Lot | None = None
     session: TreatmentSession | None = None
     units_opened: int = 0
@@ -330,13 +333,17 @@ def plan_log(
     iv = stocks["iv_racemic"]
     if iv.lots:
         day = today - timedelta(days=rng.randint(3, 6))
-        reserve = Lot(iv.line, 2 * iv.line.pack, _local(zone, day, 10, 30))
+        reserve = Lot(iv.line, iv.line.pack, _local(zone, day, 10, 30), later_units=iv.line.pack)
         iv.lots.append(reserve)
         plan.lots.append(reserve)
         plan.events.append(Event(reserve.received_at, "receive", reserve))
+        # The rest of the order came the next day: received into the same lot.
+        plan.events.append(
+            Event(reserve.received_at + timedelta(days=1, hours=1), "receive_more", reserve)
+        )
     for lot in plan.lots:
         drawn = sum((e.drawn for e in plan.events if e.lot is lot), Decimal(0))
-        lot.left_mg = lot.line.unit_mg * lot.units - drawn
+        lot.left_mg = lot.line.unit_mg * (lot.units + lot.later_units) - drawn
     _expiries(plan, iv.lots[-2] if len(iv.lots) >= 2 else None, today, rng)
     _lot_numbers(plan, rng)
     # Counts: before the first session of each month, and after the last session.
@@ -348,7 +355,7 @@ def plan_log(
     last = max(e.at for e in plan.events)
     closing = min(last + timedelta(minutes=40), now - timedelta(minutes=5))
     plan.events.append(Event(closing, "count", note="Count after the last session.", final=True))
-    order = {"receive": 0, "count": 1, "waste": 2, "use": 3}
+    order = {"receive": 0, "receive_more": 0, "count": 1, "waste": 2, "use": 3}
     plan.events.sort(key=lambda e: (e.at, order[e.kind]))
     return plan
 
@@ -446,6 +453,21 @@ def load_substances(
             )
             DrugLot.objects.filter(pk=lot.obj.pk).update(received_at=lot.received_at)
             left[lot.obj.pk] = lot.obj.received_mg
+            continue
+        if event.kind == "receive_more":
+            assert lot is not None and lot.obj is not None
+            entry = do_receive_more(  # no draw from `rng`: the rest of the demo stays as it was
+                actors[nurse.pk],
+                clinic,
+                lot.obj.pk,
+                {
+                    "units_received": lot.later_units,
+                    "reference": f"INV-{lot.lot_number[-3:]}-2 (fictional)",
+                    "note": "Second delivery of the same lot: the rest of the order.",
+                },
+            )
+            left[lot.obj.pk] += entry.received_mg
+            dated.append((entry, event.at))
             continue
         if event.kind == "count":
             for planned in plan.lots:

@@ -113,6 +113,11 @@ class CorrectEntryForm(UseForm):
         self.fields["entry"].choices = choices  # type: ignore[attr-defined]
         self.fields["lot"].help_text = "Blank: the same lot."
         self.fields["note"].help_text = "A loss: what happened (blank: as recorded)."
+        self.fields["units_opened"].help_text = "A loss: the vials / devices lost."
+        self.fields[
+            "witness_email"
+        ].help_text = "Needed when anything is wasted or lost: another nurse or prescriber."
+        self.fields["loss_cause"].help_text = "Blank: as recorded."
 
 
 class WasteForm(WitnessMixin):
@@ -125,6 +130,7 @@ class WasteForm(WitnessMixin):
     note = forms.CharField(label="What happened", max_length=500)
 
     def __init__(self, *args: Any, lots: list[DrugLot], **kwargs: Any):
+        kwargs.setdefault("auto_id", "waste_%s")
         super().__init__(*args, **kwargs)
         self.fields["lot"].choices = _lot_choices(lots)  # type: ignore[attr-defined]
 
@@ -149,6 +155,9 @@ class LossForm(WitnessMixin):
     )
 
     def __init__(self, *args: Any, lots: list[DrugLot], **kwargs: Any):
+        # Own ids: the stock page shows several forms with a "Lot" (a label found the
+        # first form's select).
+        kwargs.setdefault("auto_id", "loss_%s")
         super().__init__(*args, **kwargs)
         self.fields["lot"].choices = _lot_choices(lots)  # type: ignore[attr-defined]
         self.fields["witness_email"].help_text = "Another nurse or prescriber."
@@ -163,6 +172,10 @@ class ReceiveMoreForm(forms.Form):
     reference = forms.CharField(label="Invoice / reference", required=False, max_length=120)
     note = forms.CharField(required=False, max_length=500)
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("auto_id", "more_%s")  # the lot page's correction form has these too
+        super().__init__(*args, **kwargs)
+
 
 class CountForm(forms.Form):
     lot = forms.ChoiceField(label="Lot")
@@ -176,6 +189,7 @@ class CountForm(forms.Form):
     note = forms.CharField(required=False, max_length=500)
 
     def __init__(self, *args: Any, lots: list[DrugLot], **kwargs: Any):
+        kwargs.setdefault("auto_id", "count_%s")
         super().__init__(*args, **kwargs)
         self.fields["lot"].choices = _lot_choices(lots)  # type: ignore[attr-defined]
 

@@ -584,7 +584,11 @@ def _correct_entry(
                 at=original.at,
             )
         elif original.kind == EntryKind.LOSS:
-            data = {**data, "note": _text(data, "note") or original.note}
+            data = {
+                **data,
+                "note": _text(data, "note") or original.note,
+                "loss_cause": _text(data, "loss_cause") or original.loss_cause,
+            }
             entry = _new_loss(
                 actor,
                 clinic,
