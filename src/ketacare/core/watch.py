@@ -22,6 +22,7 @@ logger = logging.getLogger("ketacare.schedule")
 # Dotted paths of the watchers, run in this order on every pass.
 WATCHERS: list[str] = [
     "ketacare.safety.escalation.escalate_due",  # risk-flag escalation (#7) first
+    "ketacare.notify.sweep.sweep_notifications",  # stuck and lost messages back to delivery
     "ketacare.treatments.overdue.raise_overdue_vitals",
     "ketacare.treatments.escalation.escalate_unacknowledged",
     "ketacare.safety.plan_actions.remind_due_reviews",
