@@ -63,15 +63,19 @@ def pregnancy_na_problem(applies: bool, result: str) -> str:
     return ""
 
 
+PREGNANCY_HOLD_START = "Pregnancy test not negative today"
+
+
 def pregnancy_test_hold(result: str) -> Decision:
     """A pregnancy test answered "no" (positive, or not done) holds the dose."""
     if result == "no":
         return Decision(
             False,
             (
-                "Pregnancy test not negative today (positive or not done): esketamine may cause "
-                "fetal harm and is not recommended in pregnancy — a prescriber weighs it and "
-                f"documents the decision ({PREGNANCY_SOURCE}).",
+                f"{PREGNANCY_HOLD_START} (positive or not done): dosing in pregnancy is not "
+                "recommended (esketamine label: may cause fetal harm; racemic ketamine by clinic "
+                "policy) — a prescriber weighs it and documents the decision "
+                f"({PREGNANCY_SOURCE}).",
             ),
         )
     return Decision(True, ())

@@ -14,7 +14,7 @@ gates. The one end without discharge after a drug is an emergency transfer out, 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -28,7 +28,11 @@ from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic, Membership, Role
 from ketacare.clinical.dosing import DoseCalculation, judge_given_dose
 from ketacare.clinical.infusion import InfusionChange, judge_infusion_end
-from ketacare.clinical.predose import pregnancy_test_hold
+from ketacare.clinical.predose import (
+    MEDICATION_CLASS_CODES,
+    medication_change_hold,
+    pregnancy_test_hold,
+)
 from ketacare.clinical.protocols import (
     ESKETAMINE_DEVICE_MG,
     DoseKind,
@@ -350,10 +354,18 @@ def do_record_checks(
     session: TreatmentSession,
     answers: Mapping[str, tuple[str, str]],
     vitals: Mapping[str, Any],
+    medication_classes: Sequence[str] = (),
 ) -> TreatmentSession:
-    """Record the checklist and the pre-dose vitals; decide pass, problems, or a BP hold.
+    """Record the checklist and the pre-dose vitals; decide pass, problems, or a hold.
 
-    `answers` maps each typed item's code to (result, note)."""
+    `answers` maps each typed item's code to (result, note). `medication_classes` are the
+    classes ticked as started, stopped or changed since the last visit
+    (`clinical.predose.MEDICATION_CLASS_CODES`): any one holds the dose for the prescriber
+    (clinical.md §4)."""
+    changed = list(dict.fromkeys(medication_classes))
+    unknown = [c for c in changed if c not in MEDICATION_CLASS_CODES]
+    if unknown:
+        raise ActionError("medication_classes", f"“{unknown[0]}” is not a medication class here.")
     now = timezone.now()
     with transaction.atomic():
         session = _locked(session)
@@ -373,9 +385,11 @@ def do_record_checks(
             result, note = answers.get(item.code, ("", ""))
             if item.code == "pregnancy_test":
                 pregnancy = pregnancy_test_hold(result)
-                held += [f"{item.label}: {r}" for r in pregnancy.reasons]
+                held += list(pregnancy.reasons)
             elif result == CheckResult.NO:
                 problems.append(f"{item.label}: answered no.")
+            if item.code == "medication_changes":
+                held += list(medication_change_hold(changed, note or "").reasons)
             rows.append(
                 PreDoseCheck(
                     session=session,
@@ -383,6 +397,7 @@ def do_record_checks(
                     label=item.label,
                     result=result,
                     note=(note or "").strip(),
+                    changed_classes=changed if item.code == "medication_changes" else [],
                     by_id=actor.user_id,
                     at=now,
                 )
@@ -438,6 +453,7 @@ def do_record_checks(
                 "problems": len(problems),
                 "hold": session.on_hold,
                 "hold_reasons": len(session.hold_reasons),
+                "medication_classes_changed": changed,
             },
         )
     return session

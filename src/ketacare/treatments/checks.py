@@ -15,7 +15,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from ketacare.clinical.predose import pregnancy_na_problem, pregnancy_test_applies
+from ketacare.clinical.predose import (
+    PREGNANCY_HOLD_START,
+    pregnancy_na_problem,
+    pregnancy_test_applies,
+)
 from ketacare.clinical.protocols import Protocol, RequiredCheck
 from ketacare.clinical.risk import cssrs_before_dose
 from ketacare.evaluations.gates import readiness
@@ -110,7 +114,15 @@ def session_items(
         return items
     refusal = pregnancy_na_problem(True, CheckResult.NA)
     return [
-        replace(item, allow_na=False, na_refusal=refusal) if item.code == "pregnancy_test" else item
+        replace(
+            item,
+            label="Pregnancy test negative today (the clinic requires it for this patient; "
+            "no = positive or not done)",
+            allow_na=False,
+            na_refusal=refusal,
+        )
+        if item.code == "pregnancy_test"
+        else item
         for item in items
     ]
 
@@ -246,7 +258,10 @@ def standing_problems(session: TreatmentSession) -> list[str]:
         ).order_by("pk")
         # A "no" that put the session on hold is the prescriber's to clear (on_hold), not a
         # standing problem (sessions recorded before it became a hold keep it as one).
-        if not (c.code in HOLD_ON_NO and any(c.label in r for r in session.hold_reasons))
+        if not (
+            c.code in HOLD_ON_NO
+            and any(r.startswith(PREGNANCY_HOLD_START) for r in session.hold_reasons)
+        )
     ]
     protocol = session_protocol(session)
     weight_based = protocol.dose_for(session.plan.phase).is_weight_based

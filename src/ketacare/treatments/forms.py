@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from ketacare.accounts.actions import ActionError
+from ketacare.clinical.predose import MEDICATION_CLASSES
 from ketacare.clinical.sedation import CADSS6_ITEMS, cadss6_total
 from ketacare.clinical.vitals import VitalSigns, implausible
 from ketacare.core.form_errors import add_refusals
@@ -121,6 +122,17 @@ class ChecksForm(VitalsForm):
             self.fields[f"{item.code}_note"] = forms.CharField(
                 label="Note", required=False, max_length=500
             )
+            if item.code == "medication_changes":
+                # Which classes were started, stopped or changed (clinical.md §4): any one
+                # holds the dose for the prescriber (`clinical.predose`).
+                self.fields["medication_classes"] = forms.MultipleChoiceField(
+                    label="Started, stopped or changed since the last visit",
+                    choices=[(code, label) for code, label, _ in MEDICATION_CLASSES],
+                    widget=forms.CheckboxSelectMultiple,
+                    required=False,
+                    help_text="Any tick holds the dose for the prescriber's decision; say "
+                    "what changed in the note.",
+                )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -136,11 +148,24 @@ class ChecksForm(VitalsForm):
             i.code: (data.get(i.code) or "", data.get(f"{i.code}_note") or "") for i in self.items
         }
 
+    def medication_classes(self) -> list[str]:
+        return list(self.cleaned_data.get("medication_classes") or [])
+
     def vitals(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) for name in VitalsForm.base_fields}
 
-    def item_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
-        return [(self[i.code], self[f"{i.code}_note"]) for i in self.items]
+    def item_rows(
+        self,
+    ) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField | None]]:
+        """Each item's answer and note, and the classes ticked for medication changes."""
+        return [
+            (
+                self[i.code],
+                self[f"{i.code}_note"],
+                self["medication_classes"] if i.code == "medication_changes" else None,
+            )
+            for i in self.items
+        ]
 
     def vital_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in VitalsForm.base_fields]

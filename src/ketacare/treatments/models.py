@@ -169,6 +169,13 @@ class PreDoseCheck(models.Model):
     def __str__(self) -> str:
         return f"{self.code}: {self.result}"
 
+    @property
+    def changed_class_labels(self) -> list[str]:
+        from ketacare.clinical.predose import MEDICATION_CLASSES
+
+        labels = {code: label for code, label, _ in MEDICATION_CLASSES}
+        return [labels.get(code, code) for code in self.changed_classes]
+
 
 class ReadingPhase(models.TextChoices):
     PRE_DOSE = "pre_dose", "Pre-dose"

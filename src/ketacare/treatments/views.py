@@ -57,16 +57,18 @@ from ketacare.treatments.state import (
 )
 
 
-def _last_answers(session: TreatmentSession) -> dict[str, str]:
+def _last_answers(session: TreatmentSession) -> dict[str, Any]:
     """The checklist answers recorded last, to show them in the form (a nurse sees what was
     recorded and changes only what changed). Not the vitals: recording the checklist again
     takes them again, and an old reading must never be stored as a new one."""
     if session.checks_at is None:
         return {}
-    answers: dict[str, str] = {}
+    answers: dict[str, Any] = {}
     for check in session.checks.filter(at=session.checks_at, automatic=False):
         answers[check.code] = check.result
         answers[f"{check.code}_note"] = check.note
+        if check.code == "medication_changes":
+            answers["medication_classes"] = list(check.changed_classes)
     return answers
 
 
@@ -262,7 +264,11 @@ def record_checks(request: HttpRequest, patient_id: str, session_id: int) -> Htt
         return _page(request, session, status=400, checks=form)
     try:
         actions.do_record_checks(
-            actor_from_request(request), session, form.answers(), form.vitals()
+            actor_from_request(request),
+            session,
+            form.answers(),
+            form.vitals(),
+            form.medication_classes(),
         )
     except ActionError as exc:
         return _refused(request, session, "checks", form, exc)
