@@ -164,9 +164,11 @@ def do_receive_lot(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> Dru
     return lot
 
 
-def _received_mg(lot: DrugLot, units: int) -> Decimal:
+def _received_mg(lot: DrugLot, units: int, replaces: Decimal = Decimal(0)) -> Decimal:
+    """The mg of `units` received into the lot, refused when the lot would then hold more than
+    a count can record (`replaces`: what a correction takes the place of)."""
     mg = lot.unit_mg * units
-    if mg > MAX_COUNTED_MG:
+    if mg > MAX_COUNTED_MG or balance(lot) - replaces + mg > MAX_COUNTED_MG:
         raise ActionError("units_received", f"{plain(mg)} mg received is not possible: check it.")
     return mg
 
@@ -574,7 +576,11 @@ def _correct_entry(
                 lot=lot,
                 kind=EntryKind.RECEIVE,
                 units_received=units,
-                received_mg=_received_mg(lot, units),
+                received_mg=_received_mg(
+                    lot,
+                    units,
+                    replaces=(original.received_mg if lot.pk == original.lot_id else Decimal(0)),
+                ),
                 corrects_first_delivery=original.corrects_first_delivery,
                 reference=_text(data, "reference")[:120] or original.reference,
                 note=_text(data, "note") or original.note,
@@ -656,7 +662,7 @@ def do_correct_first_delivery(
             lot=lot,
             kind=EntryKind.RECEIVE,
             units_received=units,
-            received_mg=_received_mg(lot, units),
+            received_mg=_received_mg(lot, units, replaces=lot.received_mg),
             corrects_first_delivery=True,
             reference=_text(data, "reference")[:120] or lot.reference,
             note=_text(data, "note"),
