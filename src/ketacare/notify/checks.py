@@ -1,0 +1,54 @@
+"""System checks: the message backends named in the settings must exist, so a typo in
+KETACARE_SMS_BACKEND or KETACARE_EMAIL_BACKEND stops `ketacare worker` and `ketacare serve` at
+start with the reason, instead of every text and email failing five times an hour later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, register
+from django.utils.module_loading import import_string
+
+
+def _load(path: str) -> tuple[Any, str]:
+    try:
+        return import_string(path), ""
+    except ImportError as problem:
+        return None, f"{type(problem).__name__}: {problem}"
+
+
+@register("ketacare")
+def check_message_backends(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    sms_path = str(getattr(settings, "KETACARE_SMS_BACKEND", ""))
+    sms_class, problem = _load(sms_path)
+    if sms_class is None:
+        errors.append(
+            Error(
+                f"KETACARE_SMS_BACKEND {sms_path!r} cannot be imported ({problem}): no text "
+                "message could be sent.",
+                hint="A class with send(to, body): ketacare.notify.sms.ConsoleSmsBackend.",
+                id="ketacare.notify.E001",
+            )
+        )
+    elif not callable(getattr(sms_class, "send", None)):
+        errors.append(
+            Error(
+                f"KETACARE_SMS_BACKEND {sms_path!r} has no send(to, body) method.",
+                id="ketacare.notify.E002",
+            )
+        )
+    email_path = str(getattr(settings, "EMAIL_BACKEND", ""))
+    email_class, problem = _load(email_path)
+    if email_class is None:
+        errors.append(
+            Error(
+                f"KETACARE_EMAIL_BACKEND {email_path!r} cannot be imported ({problem}): no email "
+                "could be sent.",
+                hint="e.g. django.core.mail.backends.smtp.EmailBackend",
+                id="ketacare.notify.E003",
+            )
+        )
+    return errors
