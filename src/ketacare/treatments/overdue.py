@@ -11,7 +11,9 @@ raise it twice. Registered in `core.watch.WATCHERS`.
 "BP check overdue" is the same for the protocol's label-timed blood pressures (esketamine: ~40
 min after the first device, clinical.md §6b [LABEL] S4, S9), which the label sets instead of an
 interval: raised when the check's time passes with no BP since shortly before it
-(`clinical.vitals.bp_check_due`), closed by the next BP.
+(`clinical.vitals.bp_check_due`), closed by the next BP; acknowledged without a BP, raised
+again the clinic's repeat time (`repeat_after_min`) after the acknowledgement, until a BP is
+recorded (`_bp_check_slot`).
 """
 
 from __future__ import annotations
@@ -94,6 +96,18 @@ def raise_overdue_vitals(now: datetime | None = None) -> int:
                     session_id=OuterRef("pk"), code=OVERDUE, acknowledged_at__isnull=True
                 )
             ),
+            last_bp_check_ack=Subquery(
+                SessionAlert.objects.filter(
+                    session_id=OuterRef("pk"), code=BP_CHECK, acknowledged_at__isnull=False
+                )
+                .order_by("-acknowledged_at")
+                .values("acknowledged_at")[:1]
+            ),
+            has_open_bp_check=Exists(
+                SessionAlert.objects.filter(
+                    session_id=OuterRef("pk"), code=BP_CHECK, acknowledged_at__isnull=True
+                )
+            ),
         )
     )
     clinics: dict[int, ClinicMonitoring] = {}
@@ -108,8 +122,10 @@ def raise_overdue_vitals(now: datetime | None = None) -> int:
             if slot is not None and _raise(session, slot, now, OVERDUE, first_due=due):
                 done += 1
         check = _bp_check(session, monitoring)
-        if check is not None and check < now and _raise(session, check, now, BP_CHECK):
-            done += 1
+        if check is not None and check < now:
+            slot = _bp_check_slot(session, monitoring, check, now)
+            if slot is not None and _raise(session, slot, now, BP_CHECK, first_due=check):
+                done += 1
         if session.status == SessionStatus.MONITORING and _minimum_reached(session, now):
             waiting.append(session)
     # After the alerts of this pass (an alert raised just now holds discharge).
@@ -138,6 +154,27 @@ def _missed_slot(
     # The first time on the schedule (due, due + interval, ...) after the acknowledgement.
     step = timedelta(minutes=interval)
     slot = due + step * (int((acknowledged - due) / step) + 1)
+    return slot if slot < now else None
+
+
+def _bp_check_slot(
+    session: TreatmentSession, monitoring: ClinicMonitoring, check: datetime, now: datetime
+) -> datetime | None:
+    """The due time of the "BP check overdue" alert to raise now, or None.
+
+    The label times this BP (esketamine ~40 min after the first device, clinical.md §6b
+    [LABEL] S4, S9; the REMS form records it, §6d), so acknowledging the alert without taking
+    it must not end the matter (the board's next-vitals time alone stays red): the first alert
+    is for the check's time; after an acknowledgement with still no BP, it is raised again the
+    clinic's repeat time later (`repeat_after_min`, clinical.md §9 "repeat in 5 min"
+    [PRACTICE] P2), and so on until a BP is recorded. One at a time, as for "vitals overdue"
+    (`_missed_slot`): while one is open it stands for the check."""
+    if session.has_open_bp_check:  # type: ignore[attr-defined]  # annotated by the caller
+        return None
+    acknowledged = session.last_bp_check_ack  # type: ignore[attr-defined]  # annotated too
+    if acknowledged is None or acknowledged < check:
+        return check
+    slot = acknowledged + timedelta(minutes=monitoring.limits.repeat_after_min)
     return slot if slot < now else None
 
 
@@ -183,12 +220,13 @@ def _clock(session: TreatmentSession, moment: datetime) -> datetime:
     return timezone.localtime(moment, clinic_zone(session.clinic))
 
 
-def _message(code: str, local: datetime, minutes: int) -> tuple[str, str]:
+def _message(code: str, local: datetime, minutes: int, again: bool = False) -> tuple[str, str]:
     if code == BP_CHECK:
         return (
-            f"BP check overdue: the blood pressure the label times for {local:%H:%M} "
-            f"(~40 min after the first device) is not recorded ({minutes} min late). "
-            "Take it now.",
+            f"BP check overdue{' again' if again else ''}: the blood pressure the label times "
+            f"for {local:%H:%M} (~40 min after the first device) is not recorded "
+            f"({minutes} min late"
+            f"{'; acknowledged before without a BP' if again else ''}). Take it now.",
             "Esketamine label: BP pre-dose and ~40 min post-dose; clinical.md §6b [LABEL] S4, S9",
         )
     return (
@@ -210,7 +248,7 @@ def _raise(
     since = first_due or due
     minutes = int((now - since).total_seconds() // 60)
     # On the clinic's wall clock (the worker runs in the server's zone).
-    message, source = _message(code, _clock(session, since), minutes)
+    message, source = _message(code, _clock(session, since), minutes, again=due != since)
     try:
         with transaction.atomic():
             alert = SessionAlert.objects.create(
@@ -248,13 +286,13 @@ def _close_answered(now: datetime) -> int:
     closed = 0
     open_alerts = SessionAlert.objects.filter(
         code__in=[OVERDUE, BP_CHECK], acknowledged_at__isnull=True, due_at__isnull=False
-    ).select_related("session__clinic")
+    ).select_related("session__clinic", "session__plan")
     for alert in open_alerts:
         assert alert.due_at is not None  # filtered above
         if alert.code == BP_CHECK:
             early = session_monitoring(alert.session).bp_check_early_min
             answers = alert.session.readings.filter(
-                taken_at__gte=alert.due_at - timedelta(minutes=early),
+                taken_at__gte=_check_time(alert.session, alert.due_at) - timedelta(minutes=early),
                 systolic_mmhg__isnull=False,
             )
         else:
@@ -300,3 +338,18 @@ def _close_answered(now: datetime) -> int:
             )
             closed += 1
     return closed
+
+
+def _check_time(session: TreatmentSession, due: datetime) -> datetime:
+    """The label-timed check a "BP check overdue" alert is about: its own due time, or for an
+    alert raised again after an acknowledgement (`_bp_check_slot`) the latest check time
+    before it, so any BP from shortly before that check answers it."""
+    since = session.observation_started_at or session.dosing_started_at
+    if since is None:
+        return due
+    times = [
+        since + timedelta(minutes=minute)
+        for minute in session_protocol(session).monitoring.bp_check_times_min
+        if minute > 0 and since + timedelta(minutes=minute) <= due
+    ]
+    return max(times, default=due)
