@@ -123,3 +123,28 @@ def test_a_message_interrupted_on_its_last_attempt_is_given_up_visibly(db: Any) 
     assert due_for_retry(later + timedelta(days=1)) == []
     assert deliver(stuck.pk, later + timedelta(days=1)) is None
     assert RecordingSmsBackend.sent == []
+
+
+def test_a_send_that_hung_past_its_release_does_not_overwrite_the_takeover(
+    db: Any, settings: Any
+) -> None:
+    """Worker A's send hangs 20 minutes; the sweep releases the message and worker B sends it.
+    A's late failure used to mark the sent message failed and schedule a third send."""
+    from tests.notify.backends import HangingThenFailingSmsBackend as Backend
+
+    settings.KETACARE_SMS_BACKEND = "tests.notify.backends.HangingThenFailingSmsBackend"
+    Backend.sent.clear()
+    log = sms()
+    start = timezone.now()
+    later = start + timedelta(minutes=20)
+
+    def sweep_and_worker_b() -> None:
+        assert release_stale(later) == 1
+        assert deliver(log.pk, later) is not None  # worker B sends it
+
+    Backend.during[:] = [sweep_and_worker_b]
+    deliver(log.pk, start)  # worker A: hangs, then fails
+    log.refresh_from_db()
+    assert (log.status, log.attempts, log.next_attempt_at) == ("sent", 2, None)
+    assert Backend.sent == [("555-010-0100", "hello")]
+    assert due_for_retry(later + timedelta(hours=2)) == []

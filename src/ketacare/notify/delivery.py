@@ -105,7 +105,14 @@ def deliver(log_id: int, now: datetime | None = None) -> NotificationLog | None:
         else:
             log.next_attempt_at = None
             log.body, log.headers = "", {}
-        log.save(update_fields=["status", "error", "next_attempt_at", "body", "headers"])
+        # Only while the claim is still ours: a send that hung past SENDING_TIMEOUT was
+        # released and may have been sent (or be sending) by another worker since.
+        if not _record(
+            log,
+            ["status", "error", "next_attempt_at", "body", "headers"],
+            Q(status=NotificationStatus.SENDING, attempts=log.attempts),
+        ):
+            return log
         logger.warning(
             "notification %s (%s) failed on attempt %s of %s: %s",
             log.pk,
@@ -120,8 +127,31 @@ def deliver(log_id: int, now: datetime | None = None) -> NotificationLog | None:
     log.error = ""
     log.body, log.headers = "", {}
     log.next_attempt_at = None
-    log.save(update_fields=["status", "sent_at", "error", "body", "headers", "next_attempt_at"])
+    # A success counts even after a release (so no other worker sends it again), unless the
+    # message is already recorded as sent.
+    _record(
+        log,
+        ["status", "sent_at", "error", "body", "headers", "next_attempt_at"],
+        ~Q(status=NotificationStatus.SENT),
+    )
     return log
+
+
+def _record(log: NotificationLog, fields: list[str], condition: Q) -> bool:
+    """Write the attempt's outcome if `condition` still holds for the row."""
+    written = (
+        NotificationLog.objects.filter(pk=log.pk)
+        .filter(condition)
+        .update(**{field: getattr(log, field) for field in fields})
+    )
+    if not written:
+        logger.warning(
+            "notification %s: outcome of attempt %s not recorded (the row moved on meanwhile)",
+            log.pk,
+            log.attempts,
+        )
+        log.refresh_from_db()
+    return bool(written)
 
 
 def release_stale(now: datetime | None = None) -> int:
