@@ -70,12 +70,24 @@ class SideEffect(models.Model):
     note = models.TextField(blank=True)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+    # Marked entered in error (the wrong patient, a slip): the row is kept as recorded, with
+    # who, when and why; it no longer counts (REMS form, FHIR searches), and its alert is
+    # closed (`side_effects.do_mark_side_effect_in_error`).
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    entered_in_error_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["session", "onset_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.label} ({self.severity})"
+
+    @property
+    def in_error(self) -> bool:
+        return self.entered_in_error_at is not None
 
     @property
     def label(self) -> str:
