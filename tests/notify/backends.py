@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
 from typing import ClassVar
 
 
@@ -21,15 +21,10 @@ class FailingSmsBackend:
         raise ConnectionError("gateway unreachable")
 
 
-class HangingThenFailingSmsBackend:
-    """The first send hangs past the sending timeout (meanwhile `during` runs: the sweep and
-    another worker), then fails; later sends succeed."""
+class HangingSmsBackend:
+    """A gateway class with no timeout of its own whose call never returns (until released)."""
 
-    sent: ClassVar[list[tuple[str, str]]] = []
-    during: ClassVar[list[Callable[[], object]]] = []
+    release: ClassVar[threading.Event] = threading.Event()
 
     def send(self, to: str, body: str) -> None:
-        if HangingThenFailingSmsBackend.during:
-            HangingThenFailingSmsBackend.during.pop()()
-            raise TimeoutError("gateway timed out")
-        self.sent.append((to, body))
+        HangingSmsBackend.release.wait(10)

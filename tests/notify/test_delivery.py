@@ -126,25 +126,53 @@ def test_a_message_interrupted_on_its_last_attempt_is_given_up_visibly(db: Any) 
 
 
 def test_a_send_that_hung_past_its_release_does_not_overwrite_the_takeover(
-    db: Any, settings: Any
+    db: Any, monkeypatch: Any
 ) -> None:
     """Worker A's send hangs 20 minutes; the sweep releases the message and worker B sends it.
     A's late failure used to mark the sent message failed and schedule a third send."""
-    from tests.notify.backends import HangingThenFailingSmsBackend as Backend
+    from ketacare.notify import delivery
 
-    settings.KETACARE_SMS_BACKEND = "tests.notify.backends.HangingThenFailingSmsBackend"
-    Backend.sent.clear()
     log = sms()
     start = timezone.now()
     later = start + timedelta(minutes=20)
+    hung: list[int] = []
 
-    def sweep_and_worker_b() -> None:
-        assert release_stale(later) == 1
-        assert deliver(log.pk, later) is not None  # worker B sends it
+    def send_sms(to: str, body: str) -> None:
+        if not hung:  # worker A's attempt: meanwhile the sweep and worker B run
+            hung.append(1)
+            assert release_stale(later) == 1
+            assert deliver(log.pk, later) is not None
+            raise TimeoutError("gateway timed out")
+        RecordingSmsBackend.sent.append((to, body))
 
-    Backend.during[:] = [sweep_and_worker_b]
+    monkeypatch.setattr(delivery, "send_sms", send_sms)
     deliver(log.pk, start)  # worker A: hangs, then fails
     log.refresh_from_db()
     assert (log.status, log.attempts, log.next_attempt_at) == ("sent", 2, None)
-    assert Backend.sent == [("555-010-0100", "hello")]
+    assert RecordingSmsBackend.sent == [("555-010-0100", "hello")]
     assert due_for_retry(later + timedelta(hours=2)) == []
+
+
+def test_a_gateway_that_never_answers_fails_the_attempt_instead_of_holding_the_worker(
+    db: Any, settings: Any, monkeypatch: Any
+) -> None:
+    from ketacare.notify import send
+    from tests.notify.backends import HangingSmsBackend
+
+    settings.KETACARE_SMS_BACKEND = "tests.notify.backends.HangingSmsBackend"
+    monkeypatch.setattr(send, "SMS_TIMEOUT", 0.2)
+    HangingSmsBackend.release.clear()
+    log = sms()
+    try:
+        failed = deliver(log.pk)
+    finally:
+        HangingSmsBackend.release.set()
+    assert failed is not None and failed.status == "failed"
+    assert failed.next_attempt_at is not None  # retried
+    assert "did not answer within 0.2 s" in failed.error
+
+
+def test_a_gateway_error_is_raised_to_the_caller(settings: Any) -> None:
+    settings.KETACARE_SMS_BACKEND = "tests.notify.backends.FailingSmsBackend"
+    with pytest.raises(ConnectionError, match="gateway unreachable"):
+        send_sms("555-010-0100", "a message")

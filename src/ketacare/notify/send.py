@@ -6,10 +6,16 @@ and retried.
 
 from __future__ import annotations
 
+import threading
+
 from django.conf import settings
 from django.core.mail import EmailMessage
 
 from ketacare.notify.sms import get_sms_backend
+
+# Seconds a text-message gateway may take before the attempt counts as failed (SMTP has
+# EMAIL_TIMEOUT in the settings).
+SMS_TIMEOUT = 30.0
 
 
 class NotificationError(RuntimeError):
@@ -24,6 +30,30 @@ def send_email(to: str, subject: str, body: str, headers: dict[str, str] | None 
         raise NotificationError("the mail backend accepted no message")
 
 
-def send_sms(to: str, body: str) -> None:
-    """A text message through the backend named by KETACARE_SMS_BACKEND."""
-    get_sms_backend().send(to, body)
+def send_sms(to: str, body: str, timeout: float | None = None) -> None:
+    """A text message through the backend named by KETACARE_SMS_BACKEND.
+
+    The gateway class is the clinic's own code and may have no timeout of its own: a call that
+    hangs would hold up the worker, and with it the watch pass that escalates risk flags. So it
+    runs in a helper thread and counts as failed (retried, at-least-once) after `timeout`."""
+    backend = get_sms_backend()
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            backend.send(to, body)
+        except BaseException as problem:  # handed back to the caller below
+            outcome.append(problem)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=run, name="ketacare-sms", daemon=True)
+    thread.start()
+    limit = SMS_TIMEOUT if timeout is None else timeout
+    thread.join(limit)
+    if not outcome:
+        raise NotificationError(
+            f"the text-message gateway did not answer within {limit:g} s (it may have sent it)"
+        )
+    if outcome[0] is not None:
+        raise outcome[0]
