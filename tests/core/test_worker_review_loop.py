@@ -120,3 +120,11 @@ def test_sigterm_during_the_watch_pass_lets_it_finish_then_stops(
     slow_job.enqueue(1)
     call_command("worker", verbosity=0, stdout=io.StringIO())  # returns: no Stop, no SystemExit
     assert EVENTS == ["watch finished"]  # the pass finished; no new task was started
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_poll_interval_does_not_delay_the_watch_pass(loop: Any) -> None:
+    out = io.StringIO()
+    with pytest.raises(Stop):
+        call_command("worker", "--interval", "300", verbosity=0, stdout=out)
+    assert loop[0] <= 30  # slept until the next watch pass at most, not 5 minutes

@@ -70,7 +70,7 @@ class Command(BaseCommand):
             "--interval",
             type=float,
             default=2.0,
-            help="Seconds to wait when the queue is empty (default: 2).",
+            help="Seconds to wait when the queue is empty (default: 2; capped by the watch pass).",
         )
         parser.add_argument(
             "--once",
@@ -110,6 +110,7 @@ class Command(BaseCommand):
             self._pass(worker, once=True)
             return
         worker.configure_signals()
+        from ketacare.core.watch import watch_interval_seconds
         from ketacare.measures.tasks import schedule_interval
 
         self.stdout.write(
@@ -133,7 +134,9 @@ class Command(BaseCommand):
                 pause = max(options["interval"], ERROR_PAUSE) * 2 ** min(failures - 1, 10)
                 sleep(min(pause, ERROR_PAUSE_MAX))
             elif not more:
-                sleep(options["interval"])
+                # Never past the next watch pass: a long --interval must not delay escalation.
+                next_watch = self.last_watch + watch_interval_seconds() - monotonic()
+                sleep(max(min(options["interval"], next_watch), 0))
         try:
             self._leave_schedule_queued()
         except Exception:
