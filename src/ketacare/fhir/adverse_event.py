@@ -14,6 +14,14 @@
 - The intervention given (drug, dose, time) is the extension
   `{KETACARE_FHIR}/StructureDefinition/side-effect-intervention` (valueString), R4 having no
   element for it.
+- Entered in error at the chair (`side_effects.do_mark_side_effect_in_error`): R4
+  AdverseEvent has no `status` (R5 added one, bound to event-status, whose `entered-in-error`
+  means "this electronic record should never have existed"). A read still answers, as
+  recorded, carrying the R5 element through its R4 cross-version extension
+  `http://hl7.org/fhir/5.0/StructureDefinition/extension-AdverseEvent.status` = `entered-in-error`
+  and the reason in `{KETACARE_FHIR}/StructureDefinition/entered-in-error-reason`;
+  `meta.lastUpdated` is when it was marked. Searches leave it out, as they leave out a
+  corrected reading's original, so a client listing side effects never sees it as real.
 """
 
 from __future__ import annotations
@@ -33,6 +41,9 @@ SEVERITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
 SERIOUSNESS_SYSTEM = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
 INTERVENTION = f"{KETACARE_FHIR}/StructureDefinition/side-effect-intervention"
 SESSION_SYSTEM = "urn:ketacare:treatment-session"
+# R5 AdverseEvent.status in R4 (FHIR cross-version extensions, xver-r5.r4).
+STATUS_R5 = "http://hl7.org/fhir/5.0/StructureDefinition/extension-AdverseEvent.status"
+ERROR_REASON = f"{KETACARE_FHIR}/StructureDefinition/entered-in-error-reason"
 ADVERSE_EVENT_ID = re.compile(r"^side-effect-(?P<pk>[1-9]\d{0,17})$")
 
 
@@ -49,6 +60,15 @@ def _intervention(effect: SideEffect) -> list[dict[str, Any]]:
     return [{"url": INTERVENTION, "valueString": text}]
 
 
+def _in_error(effect: SideEffect) -> list[dict[str, Any]]:
+    if effect.entered_in_error_at is None:
+        return []
+    return [
+        {"url": STATUS_R5, "valueCode": "entered-in-error"},
+        {"url": ERROR_REASON, "valueString": effect.entered_in_error_reason},
+    ]
+
+
 def adverse_event_to_fhir(effect: SideEffect) -> dict[str, Any]:
     session = effect.session
     dose = getattr(session, "dose", None) if session.dosing_started_at else None
@@ -58,8 +78,8 @@ def adverse_event_to_fhir(effect: SideEffect) -> dict[str, Any]:
         {
             "resourceType": "AdverseEvent",
             "id": f"side-effect-{effect.pk}",
-            "meta": {"lastUpdated": fhir_instant(effect.recorded_at)},
-            "extension": _intervention(effect),
+            "meta": {"lastUpdated": fhir_instant(effect.entered_in_error_at or effect.recorded_at)},
+            "extension": _intervention(effect) + _in_error(effect),
             "actuality": "actual",
             "event": {"text": effect.label},
             "subject": patient_reference(session.patient_id),
@@ -100,7 +120,8 @@ def _rows() -> Any:
 
 def run_adverse_event_search(clinic: Clinic, search: Search) -> Any:
     rows = in_clinic(_rows(), clinic, search, "session__patient")
-    return rows.order_by("-onset_at", "-pk")
+    # Entered in error: read by id only (with its status extension), never listed.
+    return rows.filter(entered_in_error_at__isnull=True).order_by("-onset_at", "-pk")
 
 
 def adverse_event_row(clinic: Clinic, pk: int) -> SideEffect | None:

@@ -50,6 +50,17 @@ class CorrectReadingForm(VitalsForm):
     correction_reason = forms.CharField(label="Why the correction", max_length=500)
 
 
+class SideEffectErrorForm(forms.Form):
+    """Mark one side effect entered in error (`side_effects.do_mark_side_effect_in_error`)."""
+
+    side_effect = forms.IntegerField(widget=forms.HiddenInput)
+    error_reason = forms.CharField(
+        label="Why it was entered in error",
+        max_length=500,
+        help_text="E.g. recorded on the wrong patient. The entry is kept, struck through.",
+    )
+
+
 class AddendumForm(forms.Form):
     text = forms.CharField(
         label="Addendum", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000

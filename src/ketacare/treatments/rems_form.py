@@ -526,7 +526,9 @@ def _observed_fields(session: TreatmentSession, readings: list[VitalReading]) ->
     baseline_moaas = next((r.moaas for r in reversed(pre) if r.moaas is not None), None)
     target = min(baseline_moaas if baseline_moaas is not None else 5, 5)
     section = "Adverse effects observed"
-    effects = list(session.side_effects.order_by("onset_at", "pk"))
+    effects = list(
+        session.side_effects.filter(entered_in_error_at__isnull=True).order_by("onset_at", "pk")
+    )
     out: list[FormField] = []
 
     def pair(
@@ -653,7 +655,9 @@ def serious_events(session: TreatmentSession, effects: list[SideEffect] | None =
     """The serious adverse events the session record holds: a side effect recorded serious
     (severe, or respiratory depression) or a transfer out for emergency care."""
     if effects is None:
-        effects = list(session.side_effects.order_by("onset_at", "pk"))
+        effects = list(
+            session.side_effects.filter(entered_in_error_at__isnull=True).order_by("onset_at", "pk")
+        )
     serious = [_effect_text(session, e) for e in effects if e.serious]
     if session.status == SessionStatus.TRANSFERRED:
         serious.append(f"Transferred out for emergency care: {session.end_reason}")

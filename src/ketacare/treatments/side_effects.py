@@ -1,7 +1,8 @@
 """Side effects seen at the chair (from a list, or other with text), their severity and the
 intervention given (drug, dose, time). Rows are never changed. A severe side effect, or any
 respiratory depression, also raises a session alert that must be acknowledged before
-discharge. Audit: `treatments.session.side_effect_recorded`.
+discharge. Audit: `treatments.session.side_effect_recorded`. A side effect entered in error is
+marked so (`do_mark_side_effect_in_error`), never deleted or changed otherwise.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.measures.scheduling import clinic_zone
 from ketacare.treatments.locking import lock_row
-from ketacare.treatments.models import SessionAlert, SessionStatus
+from ketacare.treatments.models import AlertAction, SessionAlert, SessionStatus
 from ketacare.treatments.models_chair import Severity, SideEffect, SideEffectCode
 
 ALERT_SOURCE = "clinical.md §6b, §9: respiratory depression and serious events need action"
@@ -143,5 +144,79 @@ def do_record_side_effect(actor: Actor, session: Any, data: Mapping[str, Any]) -
             patient_id=session.patient_id,
             clinic_id=session.clinic_id,
             detail={"side_effect": effect.pk, "code": code, "severity": severity},
+        )
+    return effect
+
+
+def raised_alerts(effect: SideEffect) -> Any:
+    """The alert a serious side effect raised: created with it, in the same transaction and
+    at the same moment (`raised_at` = `recorded_at`; no link is stored)."""
+    return SessionAlert.objects.filter(
+        session_id=effect.session_id, code="side_effect", raised_at=effect.recorded_at
+    )
+
+
+def do_mark_side_effect_in_error(
+    actor: Actor, session: Any, effect_id: Any, reason: str
+) -> SideEffect:
+    """Mark a side effect entered in error (the wrong patient or session, a slip): the row is
+    kept as recorded, with who, when and why, and shown struck through; it no longer counts
+    (REMS form, FHIR searches). An open alert it raised is closed with a note saying so, and
+    readiness for discharge is judged again. Not once the session is signed and locked
+    (addenda only). Audit: `treatments.session.side_effect_entered_in_error`."""
+    from ketacare.treatments.actions import meaningful_reason
+    from ketacare.treatments.locking import refuse_if_locked
+    from ketacare.treatments.readings import refresh_ready
+
+    reason = meaningful_reason("error_reason", reason, "Say why it was entered in error")
+    try:
+        key = int(str(effect_id))
+    except ValueError:
+        raise ActionError("side_effect", "Choose the side effect.") from None
+    if actor.user_id is None:
+        raise ActionError("user", "A signed-in person marks an entry in error.")
+    now = timezone.now()
+    with transaction.atomic():
+        session = lock_row(session)
+        refuse_if_locked(session)
+        effect = SideEffect.objects.select_for_update().filter(session=session, pk=key).first()
+        if effect is None:
+            raise ActionError("side_effect", "No such side effect on this session.")
+        if effect.in_error:
+            raise ActionError("side_effect", "This side effect is already marked entered in error.")
+        effect.entered_in_error_at = now
+        effect.entered_in_error_by_id = actor.user_id
+        effect.entered_in_error_reason = reason
+        effect.save(
+            update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason"]
+        )
+        closed = list(
+            raised_alerts(effect).filter(acknowledged_at__isnull=True).values_list("pk", flat=True)
+        )
+        SessionAlert.objects.filter(pk__in=closed).update(
+            acknowledged_at=now,
+            acknowledged_by_id=actor.user_id,
+            action=AlertAction.NONE_NEEDED,
+            note=f"Closed: the side effect was entered in error ({reason}).",
+        )
+        if closed:
+            before = (session.status, session.ready_at)
+            refresh_ready(session, now)
+            if (session.status, session.ready_at) != before:
+                session.save(update_fields=["status", "ready_at"])
+        record(
+            actor,
+            "treatments.session.side_effect_entered_in_error",
+            object_type="session",
+            object_id=session.pk,
+            patient_id=session.patient_id,
+            clinic_id=session.clinic_id,
+            detail={
+                "side_effect": effect.pk,
+                "code": effect.code,
+                "severity": effect.severity,
+                "reason": reason,
+                "alerts_closed": closed,
+            },
         )
     return effect

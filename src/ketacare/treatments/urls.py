@@ -35,4 +35,9 @@ urlpatterns += [
     path("<int:session_id>/sign/", views_chair.sign, name="sign"),
     path("<int:session_id>/addenda/", views_chair.add_addendum, name="addendum"),
     path("<int:session_id>/side-effects/", views_chair.record_side_effect, name="side_effect"),
+    path(
+        "<int:session_id>/side-effects/in-error/",
+        views_chair.mark_side_effect_in_error,
+        name="side_effect_in_error",
+    ),
 ]

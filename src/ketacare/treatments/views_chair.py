@@ -26,6 +26,7 @@ from ketacare.treatments.forms_chair import (
     AddendumForm,
     CorrectReadingForm,
     InfusionForm,
+    SideEffectErrorForm,
     SideEffectForm,
 )
 from ketacare.treatments.forms_substances import UseForm
@@ -105,8 +106,13 @@ def chair_context(
         "infusing": infusing and can_run,
         "paused": infusing and infusion.is_paused(session),
         "infusion_form": bound.get("infusion") or InfusionForm(),
-        "side_effects": list(session.side_effects.select_related("recorded_by")),
+        "side_effects": list(
+            session.side_effects.select_related("recorded_by", "entered_in_error_by")
+        ),
         "side_effect_form": bound.get("side_effect") or SideEffectForm(),
+        # A refused "entered in error" shows under its own row, with the reason typed.
+        "side_effect_error_form": bound.get("side_effect_error"),
+        "can_mark_side_effects": can_run,
         "can_record_side_effects": can_run and session.dosing_started_at is not None,
         "substance_entries": [(e, e.pk not in superseded) for e in entries],
         "use_form": use_form,
@@ -197,6 +203,28 @@ def record_side_effect(request: HttpRequest, patient_id: str, session_id: int) -
         "side_effect",
         lambda _: SideEffectForm(request.POST),
         side_effects.do_record_side_effect,
+        "side-effects",
+    )
+
+
+@staff_view()
+@require_POST
+def mark_side_effect_in_error(
+    request: HttpRequest, patient_id: str, session_id: int
+) -> HttpResponse:
+    def act(actor: Actor, session: TreatmentSession, data: dict[str, Any]) -> object:
+        return side_effects.do_mark_side_effect_in_error(
+            actor, session, data["side_effect"], data["error_reason"]
+        )
+
+    return _form_action(
+        request,
+        patient_id,
+        session_id,
+        Perm.SESSION_RUN,
+        "side_effect_error",
+        lambda _: SideEffectErrorForm(request.POST),
+        act,
         "side-effects",
     )
 
