@@ -36,3 +36,16 @@ def test_the_worker_refuses_to_start_with_an_unknown_sms_backend(settings: Any) 
     settings.KETACARE_SMS_BACKEND = "ketacare.notify.sms.NoSuchBackend"
     with pytest.raises(SystemCheckError, match="KETACARE_SMS_BACKEND"):
         call_command("worker", "--once", verbosity=0, stdout=io.StringIO(), skip_checks=False)
+
+
+def test_behind_https_the_links_base_address_must_be_set(settings: Any) -> None:
+    settings.HTTPS = True
+    settings.KETACARE_BASE_URL = "http://127.0.0.1:8000"  # the default: links to this machine
+    assert ids() == ["ketacare.notify.E004"]
+    settings.KETACARE_BASE_URL = "http://clinic.example"
+    assert ids() == ["ketacare.notify.E004"]
+    settings.KETACARE_BASE_URL = "https://clinic.example"
+    assert ids() == []
+    settings.HTTPS = False
+    settings.KETACARE_BASE_URL = "http://127.0.0.1:8000"  # a trial on this machine
+    assert ids() == []

@@ -1,11 +1,13 @@
 """System checks: the message backends named in the settings must exist, so a typo in
 KETACARE_SMS_BACKEND or KETACARE_EMAIL_BACKEND stops `ketacare worker` and `ketacare serve` at
-start with the reason, instead of every text and email failing five times an hour later.
+start with the reason, instead of every text and email failing five times an hour later; and
+behind HTTPS, KETACARE_BASE_URL must be set (the default sends links to 127.0.0.1).
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
@@ -51,4 +53,23 @@ def check_message_backends(app_configs: Any = None, **kwargs: Any) -> list[Check
                 id="ketacare.notify.E003",
             )
         )
+    errors += _check_base_url()
     return errors
+
+
+def _check_base_url() -> list[CheckMessage]:
+    """Behind HTTPS (production), links in messages must not point at this machine."""
+    if not getattr(settings, "HTTPS", False):
+        return []
+    base = str(getattr(settings, "KETACARE_BASE_URL", ""))
+    parts = urlsplit(base)
+    if parts.scheme == "https" and parts.hostname not in (None, "localhost", "127.0.0.1", "::1"):
+        return []
+    return [
+        Error(
+            f"KETACARE_BASE_URL is {base!r} while KETACARE_HTTPS is on: the links in risk-flag, "
+            "reminder and questionnaire messages would not reach this server.",
+            hint="Set KETACARE_BASE_URL to the https:// address patients and staff use.",
+            id="ketacare.notify.E004",
+        )
+    ]
