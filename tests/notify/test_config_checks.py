@@ -40,6 +40,8 @@ def test_the_worker_refuses_to_start_with_an_unknown_sms_backend(settings: Any) 
 
 def test_behind_https_the_links_base_address_must_be_set(settings: Any) -> None:
     settings.HTTPS = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.KETACARE_SMS_BACKEND = "tests.notify.backends.RecordingSmsBackend"
     settings.KETACARE_BASE_URL = "http://127.0.0.1:8000"  # the default: links to this machine
     assert ids() == ["ketacare.notify.E004"]
     settings.KETACARE_BASE_URL = "http://clinic.example"
@@ -49,3 +51,14 @@ def test_behind_https_the_links_base_address_must_be_set(settings: Any) -> None:
     settings.HTTPS = False
     settings.KETACARE_BASE_URL = "http://127.0.0.1:8000"  # a trial on this machine
     assert ids() == []
+
+
+def test_behind_https_console_backends_are_a_warning(settings: Any) -> None:
+    settings.HTTPS = True
+    settings.KETACARE_BASE_URL = "https://clinic.example"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    settings.KETACARE_SMS_BACKEND = "ketacare.notify.sms.ConsoleSmsBackend"
+    messages = [m for m in run_checks(tags=["ketacare"]) if m.id == "ketacare.notify.W001"]
+    assert len(messages) == 2 and not any(m.is_serious() for m in messages)
+    assert "KETACARE_SMS_BACKEND" in messages[0].msg
+    assert "KETACARE_EMAIL_BACKEND" in messages[1].msg

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
 
 
@@ -57,19 +57,40 @@ def check_message_backends(app_configs: Any = None, **kwargs: Any) -> list[Check
     return errors
 
 
+def _console_backends() -> list[CheckMessage]:
+    """Behind HTTPS (production), a console backend marks messages "sent" that never left."""
+    found: list[CheckMessage] = []
+    for setting, path, console in (
+        ("KETACARE_SMS_BACKEND", settings.KETACARE_SMS_BACKEND, "ConsoleSmsBackend"),
+        ("KETACARE_EMAIL_BACKEND", settings.EMAIL_BACKEND, "backends.console."),
+    ):
+        if console in str(path):
+            found.append(
+                Warning(
+                    f"{setting} writes messages to the log while KETACARE_HTTPS is on: risk-flag "
+                    "notifications will show as sent but reach no one.",
+                    hint="Name the real gateway (README, Configuration).",
+                    id="ketacare.notify.W001",
+                )
+            )
+    return found
+
+
 def _check_base_url() -> list[CheckMessage]:
     """Behind HTTPS (production), links in messages must not point at this machine."""
     if not getattr(settings, "HTTPS", False):
         return []
+    problems = _console_backends()
     base = str(getattr(settings, "KETACARE_BASE_URL", ""))
     parts = urlsplit(base)
     if parts.scheme == "https" and parts.hostname not in (None, "localhost", "127.0.0.1", "::1"):
-        return []
+        return problems
     return [
+        *problems,
         Error(
             f"KETACARE_BASE_URL is {base!r} while KETACARE_HTTPS is on: the links in risk-flag, "
             "reminder and questionnaire messages would not reach this server.",
             hint="Set KETACARE_BASE_URL to the https:// address patients and staff use.",
             id="ketacare.notify.E004",
-        )
+        ),
     ]
