@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -72,29 +75,55 @@ def send_notification(log_id: int) -> str:
 
 
 def schedule_pass(now: datetime | None = None) -> dict[str, int]:
-    """One run of the schedule over every clinic. Safe to run twice, or on two workers."""
+    """One run of the schedule over every clinic. Safe to run twice, or on two workers.
+
+    Each step — a clinic's due items, each patient's link, the abandoned-answer sweep,
+    appointment reminders, plan reviews, aftercare follow-ups, the message retries — runs on
+    its own: an error in one is logged (`failed_steps` counts them) and the others still run,
+    so one bad row never stops every reminder and review of the installation."""
     now = now or timezone.now()
     totals: Counter[str] = Counter()
+
+    def step(name: str, work: Callable[[], Any]) -> Any:
+        try:
+            return work()
+        except Exception:
+            logger.exception("schedule pass: %s failed; the other steps go on.", name)
+            totals["failed_steps"] += 1
+            return None
+
     for clinic in Clinic.objects.order_by("pk"):
         today = clinic_today(clinic, now)
-        generated = generate_due_items(clinic, today)
-        totals["due_items_created"] += generated.created
-        for patient, items in due_candidates(clinic, today, now).items():
-            if send_for_patient(patient, items, today, now):
-                totals["links_sent"] += 1
-    totals["unfinished_risk_flags"] += flag_abandoned_risk_answers(now)
+        generated = step(
+            f"due items of clinic {clinic.pk}", partial(generate_due_items, clinic, today)
+        )
+        totals["due_items_created"] += generated.created if generated is not None else 0
+        candidates = step(
+            f"candidates of clinic {clinic.pk}", partial(due_candidates, clinic, today, now)
+        )
+        for patient, items in (candidates or {}).items():
+            sent = step(
+                f"link for patient {patient.pk}",
+                partial(send_for_patient, patient, items, today, now),
+            )
+            totals["links_sent"] += 1 if sent else 0
+    totals["unfinished_risk_flags"] += (
+        step("abandoned risk answers", partial(flag_abandoned_risk_answers, now)) or 0
+    )
     # Appointment reminders and plan review points (imported here: they send through this module).
+    from ketacare.aftercare.followup import detect_followup
     from ketacare.plans.reviews import detect_plan_reviews
     from ketacare.scheduling.reminders import send_appointment_reminders
 
-    totals.update(send_appointment_reminders(now))
-    totals.update(detect_plan_reviews(now))
-    from ketacare.aftercare.followup import detect_followup
-
-    totals.update(detect_followup(now))
-    totals["messages_released"] += release_stale(now)
-    for log_id in due_for_retry(now):
-        send_notification.enqueue(log_id)
+    for name, work in (
+        ("appointment reminders", send_appointment_reminders),
+        ("plan reviews", detect_plan_reviews),
+        ("aftercare follow-ups", detect_followup),
+    ):
+        totals.update(step(name, partial(work, now)) or {})
+    totals["messages_released"] += step("stale messages", partial(release_stale, now)) or 0
+    for log_id in step("messages due for retry", partial(due_for_retry, now)) or []:
+        step(f"retry of message {log_id}", partial(send_notification.enqueue, log_id))
         totals["messages_retried"] += 1
     logger.info("schedule pass: %s", dict(totals))
     return dict(totals)
