@@ -6,12 +6,14 @@ reload by `safety.js`, which polls `safety:banner` every KETACARE_FLAG_POLL_SECO
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import HttpRequest
+from django.utils import timezone
 
 from ketacare.accounts.models import Clinic
 from ketacare.notify.models import NotificationLog, NotificationStatus
@@ -19,6 +21,10 @@ from ketacare.safety.escalation_models import StaffNotification
 from ketacare.safety.models import FlagStatus, RiskFlag
 
 SHOWN = 5
+# A message about a flag still queued or "sending" this long after it was written has not
+# reached anyone: the worker is likely not running (its watch pass runs every
+# KETACARE_WATCH_SECONDS and a send takes seconds). Shown as "not yet delivered".
+UNDELIVERED_AFTER = timedelta(minutes=5)
 
 LEVEL_ORDER = Case(
     When(level="high", then=Value(0)),
@@ -58,6 +64,8 @@ class Banner:
     flags: list[RiskFlag]
     failed: set[int]
     unread: int
+    # Flags with a message queued or sending for longer than UNDELIVERED_AFTER.
+    undelivered: set[int] = field(default_factory=set)
 
     @property
     def more(self) -> int:
@@ -68,16 +76,25 @@ def banner_for(clinic: Clinic, user: Any) -> Banner:
     flags = list(open_flags(clinic)[:SHOWN])
     count = len(flags) if len(flags) < SHOWN else open_flags(clinic).count()
     references = [f"riskflag:{f.pk}" for f in flags]
-    failed = {
-        int(ref.split(":")[1])
-        for ref in NotificationLog.objects.filter(
-            reference__in=references, status=NotificationStatus.FAILED
-        ).values_list("reference", flat=True)
-    }
+    stale = timezone.now() - UNDELIVERED_AFTER
+    failed: set[int] = set()
+    undelivered: set[int] = set()
+    for reference, status in NotificationLog.objects.filter(
+        Q(status=NotificationStatus.FAILED)
+        | Q(
+            status__in=[NotificationStatus.QUEUED, NotificationStatus.SENDING],
+            created_at__lt=stale,
+        ),
+        reference__in=references,
+    ).values_list("reference", "status"):
+        flag_id = int(reference.split(":")[1])
+        (failed if status == NotificationStatus.FAILED else undelivered).add(flag_id)
     unread = StaffNotification.objects.filter(
         user=user, clinic=clinic, read_at__isnull=True
     ).count()
-    return Banner(count=count, flags=flags, failed=failed, unread=unread)
+    return Banner(
+        count=count, flags=flags, failed=failed, unread=unread, undelivered=undelivered - failed
+    )
 
 
 class _LazyBanner:
