@@ -4,25 +4,29 @@ with a note; it no longer counts for the REMS form; a signed session is addenda 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import AuditEntry
 from ketacare.treatments import actions
-from ketacare.treatments.models import SessionAlert, TreatmentSession
+from ketacare.treatments.models import SessionAlert, SessionStatus, TreatmentSession
 from ketacare.treatments.models_chair import SideEffect
 from ketacare.treatments.rems_form import serious_events
 from ketacare.treatments.side_effects import do_mark_side_effect_in_error, do_record_side_effect
 from tests.conftest import make_patient
 from tests.scheduling.sched_helpers import iv_plan
 from tests.treatments.session_helpers import (
+    NORMAL,
     actor,
     appointment,
     consent,
     dosed,
+    infused,
     phq9_today,
     ready_session,
 )
@@ -179,3 +183,21 @@ def test_only_staff_who_run_sessions_of_the_clinic(world: Any, as_user: Any) -> 
     ).status_code in (403, 404)
     effect.refresh_from_db()
     assert not effect.in_error
+
+
+def test_closing_its_alert_lets_the_patient_be_ready_for_discharge(world: Any) -> None:
+    """The open alert was all that held discharge: marking the side effect in error closes it
+    and the session is judged again at once (not at the next reading)."""
+    nurse = world.nurse_a
+    session = dosed(nurse, ready_session(world.prescriber_a, nurse, world.patient_a))
+    session = actions.do_end_infusion(actor(nurse), infused(session))
+    start = session.observation_started_at
+    with time_machine.travel(start + timedelta(minutes=110), tick=False):
+        actions.do_record_vitals(actor(nurse), session, NORMAL)
+        effect = _severe(world, session)
+    with time_machine.travel(start + timedelta(minutes=122), tick=False):
+        session.refresh_from_db()
+        assert session.status == SessionStatus.MONITORING
+        do_mark_side_effect_in_error(actor(nurse), session, effect.pk, REASON)
+    session.refresh_from_db()
+    assert session.status == SessionStatus.READY
