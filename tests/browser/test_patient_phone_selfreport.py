@@ -15,7 +15,7 @@ from ketacare.accounts.audit import Actor
 from ketacare.measures.models import Assessment
 from ketacare.measures.selfreport_actions import do_issue_link
 from ketacare.safety.models import RiskFlag
-from tests.browser.conftest import TIMEOUT_MS, _playwright, browser, world  # noqa: F401
+from tests.browser.conftest import TIMEOUT_MS
 
 pytestmark = pytest.mark.browser
 
@@ -24,14 +24,14 @@ SMALL_PHONE = {"width": 375, "height": 812}
 
 
 @pytest.fixture
-def phone(browser: Any, live_server: Any) -> Iterator[Any]:  # noqa: F811
+def phone(browser: Any, live_server: Any) -> Iterator[Any]:
     context = browser.new_context(base_url=live_server.url, viewport=SMALL_PHONE)
     context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()
 
 
-def test_a_yes_to_active_thoughts_shows_the_lines_at_once(phone: Any, world: Any) -> None:  # noqa: F811
+def test_a_yes_to_active_thoughts_shows_the_lines_at_once(phone: Any, world: Any) -> None:
     from playwright.sync_api import expect
 
     issued = do_issue_link(
@@ -45,7 +45,7 @@ def test_a_yes_to_active_thoughts_shows_the_lines_at_once(phone: Any, world: Any
     expect(crisis.get_by_role("link", name="Call 988", exact=True)).to_be_visible()
 
 
-def test_a_double_tap_on_send_ends_on_the_thank_you_page(phone: Any, world: Any) -> None:  # noqa: F811
+def test_a_double_tap_on_send_ends_on_the_thank_you_page(phone: Any, world: Any) -> None:
     from playwright.sync_api import expect
 
     issued = do_issue_link(STAFF, world.patient_a, ["phq2"], context="follow_up", channel="sms")
@@ -59,7 +59,7 @@ def test_a_double_tap_on_send_ends_on_the_thank_you_page(phone: Any, world: Any)
 
 def test_an_expired_link_still_has_the_help_button_and_it_reaches_the_team(
     phone: Any,
-    world: Any,  # noqa: F811
+    world: Any,
 ) -> None:
     from playwright.sync_api import expect
 
