@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from fhir.resources.R4B.bundle import Bundle
 
+from ketacare.measures.scheduling import clinic_zone
 from ketacare.treatments import actions
 from ketacare.treatments.corrections import do_correct_reading
 from ketacare.treatments.models import TreatmentSession
@@ -60,7 +61,8 @@ def test_a_corrected_reading_is_found_as_corrected(
 
 def test_dates_narrow_the_readings(world: Any, session: TreatmentSession, nurse: Client) -> None:
     typed = actions.do_record_vitals(actor(world.nurse_a), session, {"spo2_pct": 96})
-    day = typed.taken_at.date()
+    # A bare date is a day in the clinic's time zone, not UTC (fails 00:00-05:00 UTC otherwise).
+    day = typed.taken_at.astimezone(clinic_zone(world.clinic_a)).date()
     patient = world.patient_a.pk
     assert f"reading-{typed.pk}-spo2" in _ids(nurse, f"patient={patient}&date={day}")
     assert f"reading-{typed.pk}-spo2" not in _ids(nurse, f"patient={patient}&date=lt{day}")
