@@ -53,6 +53,7 @@ class Perm(StrEnum):
     SESSION_CLEAR_HOLD = "treatments.clear_hold"
     SUBSTANCE_RECORD = "treatments.record_controlled_substances"
     SUBSTANCE_VIEW = "treatments.view_controlled_substances"
+    SUBSTANCE_REVIEW = "treatments.review_substance_discrepancies"
     SESSION_SIGN = "treatments.sign_session"
     MONITORING_LIMITS = "treatments.monitoring_limits"
     SAFETY_FLAG_RAISE = "safety.raise_flag"
@@ -142,6 +143,9 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     # Nurse and prescriber each sign the finished session, which locks it.
     Perm.SUBSTANCE_RECORD: frozenset({P, N}),
     Perm.SUBSTANCE_VIEW: frozenset({A, P, N, D}),
+    # Signing off a discrepancy (what was found, what was reported) is for the director and
+    # the admin who answer for the registration, not for the staff whose entries they are.
+    Perm.SUBSTANCE_REVIEW: frozenset({A, D}),
     Perm.SESSION_SIGN: frozenset({P, N}),
     # Vitals and alert limits are clinic policy: the admin and the (medical) director set them.
     Perm.MONITORING_LIMITS: frozenset({A, D}),

@@ -20,12 +20,15 @@ applies:
 - every waste is witnessed by another nurse or prescriber of the clinic, confirmed with the
   demo password by the action's own `check_witness`; one dropped esketamine device per clinic;
 - a count of every stocked lot at the first session of each month and after the last
-  session, all matching except exactly one (an opened vial short by 0.3 mL), so the page's
-  discrepancy list has one line.
+  session, all matching except two: one monthly count half-way through the history (an
+  opened vial misread 0.2 mL short, recounted at once and matching), which the director has
+  reviewed through `do_review_discrepancy` ("explained"), and the count after the last
+  session (an opened vial short by 0.3 mL), left open, so the page's open discrepancy list
+  has one line and its reviewed list one.
 
-The actions stamp everything "now": the entries and lots are then back-dated to when they
-happened (as the other demo modules back-date what their actions made); the audit entries
-keep the time of loading. Deterministic for a given `rng`. Lot numbers are made up, and
+The actions stamp everything "now": the entries, lots and the review are then back-dated to
+when they happened (as the other demo modules back-date what their actions made); the audit
+entries keep the time of loading. Deterministic for a given `rng`. Lot numbers are made up, and
 every lot's note says it is fictional.
 """
 
@@ -48,19 +51,32 @@ from ketacare.accounts.models import Clinic, Membership, Role, User
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.measures.scheduling import clinic_zone
 from ketacare.treatments.models import ACTIVE_SESSION_STATUSES, DoseRecord, TreatmentSession
-from ketacare.treatments.models_substances import DrugLot, LotDrug, SubstanceEntry
+from ketacare.treatments.models_substances import (
+    DiscrepancyReview,
+    DrugLot,
+    LotDrug,
+    ReviewOutcome,
+    SubstanceEntry,
+)
 from ketacare.treatments.substance_actions import (
     do_receive_lot,
     do_receive_more,
     do_record_count,
     do_record_use,
     do_record_waste,
+    do_review_discrepancy,
 )
+from ketacare.treatments.substance_ledger import current_problems
 
 # USP <797>: an opened multi-dose vial is used for at most 28 days unless the label says
 # otherwise; what is left then is wasted.
 BEYOND_USE = timedelta(days=28)
-SHORT_ML = Decimal("0.3")  # the one count that does not match: an opened vial this short
+SHORT_ML = Decimal("0.3")  # the open count discrepancy: an opened vial this short
+MISREAD_ML = Decimal("0.2")  # the reviewed one: an opened vial misread this short, recounted
+REVIEW_NOTE = (
+    "Recounted at once with a second nurse: matches the log. The open vial's level was "
+    "misread at the first count; no stock missing."
+)
 EXPIRING_SOON_DAYS = (12, 26)  # the IV line's current lot: inside the page's 30-day horizon
 LOT_NOTE = "Fictional demo lot: the lot number and supplier invoice are made up."
 # The share of session draws with a waste (excess drawn up, a contaminated syringe). Each
@@ -431,6 +447,12 @@ def load_substances(
     ]
     short_lot = rng.choice(in_use) if in_use else None
 
+    # The reviewed count discrepancy: the monthly count half-way through (no draw from `rng`:
+    # the rest of the demo stays as it was), on the first vial lot it counts.
+    monthly = [e for e in plan.events if e.kind == "count" and not e.final]
+    misread_at: Event | None = monthly[len(monthly) // 2] if len(monthly) >= 2 else None
+    misread: SubstanceEntry | None = None
+
     left: dict[int, Decimal] = {}  # the log's balance per lot, as it is written
     dated: list[tuple[SubstanceEntry, datetime]] = []
     for event in plan.events:
@@ -482,12 +504,31 @@ def load_substances(
                         f"Opened vial reads about {SHORT_ML} mL below the log; reported to the "
                         "director, under review."
                     )
+                recount = event is misread_at and misread is None and not planned.line.is_device
+                if recount:
+                    assert planned.line.concentration is not None
+                    counted -= planned.line.concentration * MISREAD_ML
+                    note = (
+                        f"Monthly count: the open vial reads about {MISREAD_ML} mL below the log."
+                    )
                 entry = do_record_count(
                     actors[nurse.pk],
                     clinic,
                     {"lot": planned.obj.pk, "counted_mg": str(counted), "note": note},
                 )
                 dated.append((entry, event.at))
+                if recount:
+                    misread = entry
+                    again = do_record_count(
+                        actors[nurse.pk],
+                        clinic,
+                        {
+                            "lot": planned.obj.pk,
+                            "counted_mg": str(left[planned.obj.pk]),
+                            "note": "Recount with a second nurse after the short count.",
+                        },
+                    )
+                    dated.append((again, event.at + timedelta(minutes=10)))
             continue
         assert lot is not None and lot.obj is not None
         # Mostly the nurse records and a prescriber witnesses; now and then the other way.
@@ -519,6 +560,8 @@ def load_substances(
     SubstanceEntry.objects.bulk_update(
         [e for e, _ in dated], ["at", "recorded_at", "witnessed_at"], batch_size=100
     )
+    if misread is not None:
+        _review_misread(clinic, misread)
     # The dose records name the lot they were drawn from, as the dose form's lot select does.
     doses = []
     for dose, lot in plan.dose_lots:
@@ -538,9 +581,41 @@ def load_substances(
     return len(dated)
 
 
+def _review_misread(clinic: Clinic, entry: SubstanceEntry) -> None:
+    """The director's review of the misread count, through the action, once the log is
+    back-dated (the problem text is the ledger's as it now stands); the next morning."""
+    reviewer = (
+        Membership.objects.filter(
+            clinic=clinic, role__in=[Role.DIRECTOR, Role.ADMIN], is_active=True
+        )
+        .select_related("user")
+        .order_by("-role")  # the director, else the admin
+        .first()
+    )
+    if reviewer is None:
+        return
+    entry.refresh_from_db()
+    (problem,) = current_problems(entry)
+    review = do_review_discrepancy(
+        _actor(reviewer.user, clinic),
+        clinic,
+        {
+            "entry": entry.pk,
+            "problem": problem,
+            "outcome": ReviewOutcome.EXPLAINED,
+            "note": REVIEW_NOTE,
+        },
+    )
+    zone = clinic_zone(clinic)
+    morning = _local(zone, entry.at.astimezone(zone).date() + timedelta(days=1), 9, 10)
+    # A review is never edited by the app; the demo back-dates it as it does the log.
+    DiscrepancyReview.objects.filter(pk=review.pk).update(reviewed_at=morning)
+
+
 def remove_substances(clinics: QuerySet[Clinic]) -> None:
     """Delete the clinics' log and lots: `remove_demo` must call this before it deletes
     sessions, dose records, clinics or users, which the log and the lots protect."""
+    DiscrepancyReview.objects.filter(clinic__in=clinics).delete()  # they protect the log
     entries = SubstanceEntry.objects.filter(clinic__in=clinics)
     while entries.exists():  # a correction protects the entry it corrects: newest first
         entries.filter(corrections__isnull=True).delete()

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 
-from ketacare.treatments.models_substances import DrugLot, EntryKind, LossCause, LotDrug, plain
+from ketacare.treatments.models_substances import (
+    DrugLot,
+    EntryKind,
+    LossCause,
+    LotDrug,
+    ReviewOutcome,
+    plain,
+)
 
 _NUM = {"inputmode": "decimal", "class": "big-input", "autocomplete": "off"}
 
@@ -205,3 +213,35 @@ class LotForm(forms.Form):
     unit_ml = _mg("Vial size (mL), vials")
     reference = forms.CharField(label="Invoice / reference", required=False, max_length=120)
     note = forms.CharField(required=False, max_length=500)
+
+
+class ReviewForm(forms.Form):
+    """The director's review of one discrepancy: which one (the entry is in the URL, the
+    problem text as the page showed it), the outcome, a note and a report number."""
+
+    problem = forms.CharField(widget=forms.HiddenInput, max_length=2000)
+    outcome = forms.ChoiceField(label="Outcome", choices=[("", "—"), *ReviewOutcome.choices])
+    note = forms.CharField(
+        label="Note",
+        max_length=2000,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text="What was found, in a few words.",
+    )
+    reference = forms.CharField(
+        label="Report number",
+        required=False,
+        max_length=120,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, entry_id: int, problem: str = "", **kwargs: Any):
+        if problem:
+            kwargs.setdefault("initial", {"problem": problem})
+        super().__init__(*args, **kwargs)
+        self.entry_id = entry_id
+        self.problem_text = str(self.data.get("problem") or "") if self.is_bound else problem
+        # Own ids per row: the page has one of these forms per open discrepancy.
+        self.auto_id = f"review_{entry_id}_{zlib.crc32(self.problem_text.encode()):08x}_%s"
+
+    def is_for(self, entry_id: int, problem: str) -> bool:
+        return self.entry_id == entry_id and self.problem_text.strip() == problem

@@ -3,12 +3,14 @@ received, drawn, given, wasted (with a witness), lost (with a witness) and count
 
 Nothing here is edited in place: a mistaken entry is corrected by a new entry that points at
 it (`corrects`); the original stays, superseded, and no longer counts in the balance.
-Amounts are kept in mg; a vial's mL follows from its concentration.
+Amounts are kept in mg; a vial's mL follows from its concentration. The director's review of a
+discrepancy (`DiscrepancyReview`) is append-only too.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -159,3 +161,47 @@ class SubstanceEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.drawn_mg} mg of {self.lot_id}"
+
+
+class ReviewOutcome(models.TextChoices):
+    """What the director concluded about a discrepancy: labels for the record, not rules."""
+
+    EXPLAINED = "explained", "Explained — documentation or counting error, corrected in the log"
+    DEA_FORM_106 = "dea_form_106", "Loss confirmed — reported to the DEA (Form 106)"
+    STATE_BOARD = "state_board", "Reported to the state board of pharmacy"
+    INVESTIGATION = "investigation", "Referred for investigation"
+    OTHER = "other", "Other"
+
+
+class DiscrepancyReview(models.Model):
+    """The director's sign-off on one discrepancy of the log: the entry and the exact problem
+    text the ledger gave when it was reviewed. A discrepancy counts as reviewed only while the
+    ledger still gives that same text for that entry (a balance that moves later changes the
+    text, and the discrepancy is open again). Written once: never edited, never deleted."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="discrepancy_reviews")
+    entry = models.ForeignKey(SubstanceEntry, on_delete=models.PROTECT, related_name="reviews")
+    problem = models.TextField()
+    outcome = models.CharField(max_length=20, choices=ReviewOutcome.choices)
+    note = models.TextField()
+    reference = models.CharField(max_length=120, blank=True)  # a report number
+    reviewed_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-reviewed_at", "-pk"]
+        constraints = [
+            # Two directors at once: one review (the action's row lock; this, the backstop).
+            models.UniqueConstraint(fields=["entry", "problem"], name="discrepancy_reviewed_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"review of entry {self.entry_id}: {self.outcome}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise RuntimeError("A discrepancy review is written once: it cannot be edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise RuntimeError("A discrepancy review is written once: it cannot be deleted.")

@@ -10,6 +10,9 @@ balance the log gives at that point; and, per session, a dose given that the log
 account for or logs on another lot than the dose record's, or an entry of the session that
 does not account for what it drew (`session_log_problems`, checked before a session can be
 signed).
+
+The director reviews each discrepancy (`DiscrepancyReview`): `discrepancies` gives the open
+ones, `discrepancy_list` the open ones and the reviews apart, `all_discrepancies` every one.
 """
 
 from __future__ import annotations
@@ -24,7 +27,13 @@ from django.utils import timezone
 from ketacare.accounts.models import Clinic
 from ketacare.measures.scheduling import clinic_zone
 from ketacare.treatments.models import DoseRecord, TreatmentSession
-from ketacare.treatments.models_substances import ROUTE_DRUG, DrugLot, EntryKind, SubstanceEntry
+from ketacare.treatments.models_substances import (
+    ROUTE_DRUG,
+    DiscrepancyReview,
+    DrugLot,
+    EntryKind,
+    SubstanceEntry,
+)
 
 
 @dataclass
@@ -176,13 +185,59 @@ class Discrepancy:
     problem: str
 
 
-def discrepancies(clinic: Clinic) -> list[Discrepancy]:
+@dataclass(frozen=True)
+class ReviewedDiscrepancy:
+    """A review and, while the ledger still gives its problem for its entry, that discrepancy
+    (`current`); else the log has changed since (a correction, a balance that moved) and what
+    the ledger gives now for the entry, if anything, is open again."""
+
+    review: DiscrepancyReview
+    current: bool
+
+
+@dataclass(frozen=True)
+class DiscrepancyList:
+    open: list[Discrepancy]  # newest entry first
+    reviewed: list[ReviewedDiscrepancy]  # newest review first
+
+
+def all_discrepancies(clinic: Clinic) -> list[Discrepancy]:
+    """Every problem the standing log gives now, reviewed or not, newest entry first."""
     found: list[Discrepancy] = []
     for lot in DrugLot.objects.filter(clinic=clinic).select_related("clinic"):
         for row in ledger(lot):
             found += [Discrepancy(lot, row.entry, p) for p in row.problems]
     found.sort(key=lambda d: d.entry.at, reverse=True)
     return found
+
+
+def discrepancy_list(clinic: Clinic) -> DiscrepancyList:
+    """The open discrepancies and the clinic's reviews: one query per lot (its ledger) and one
+    for the reviews. A discrepancy is reviewed when a review names its entry and the exact
+    problem text the ledger gives now: a text that changed is a new problem, so open."""
+    found = all_discrepancies(clinic)
+    reviews = list(
+        DiscrepancyReview.objects.filter(clinic=clinic)
+        .select_related("reviewed_by", "entry__lot", "entry__by")
+        .order_by("-reviewed_at", "-pk")
+    )
+    done = {(r.entry_id, r.problem) for r in reviews}
+    now = {(d.entry.pk, d.problem) for d in found}
+    return DiscrepancyList(
+        open=[d for d in found if (d.entry.pk, d.problem) not in done],
+        reviewed=[ReviewedDiscrepancy(r, (r.entry_id, r.problem) in now) for r in reviews],
+    )
+
+
+def discrepancies(clinic: Clinic) -> list[Discrepancy]:
+    """The open discrepancies: those the director has not reviewed (as the ledger words them
+    now), newest entry first."""
+    return discrepancy_list(clinic).open
+
+
+def current_problems(entry: SubstanceEntry) -> list[str]:
+    """What the ledger gives now for one entry (none once it is superseded)."""
+    return next((r.problems for r in ledger(entry.lot) if r.entry.pk == entry.pk), [])
 
 
 def lots_for_route(clinic: Clinic, drug: str, *, include_expired: bool = False) -> list[DrugLot]:

@@ -22,6 +22,11 @@ urlpatterns += [
     path("substances/count/", views_substances.count, name="substance_count"),
     path("substances/waste/", views_substances.waste, name="substance_waste"),
     path("substances/loss/", views_substances.loss, name="substance_loss"),
+    path(
+        "substances/entries/<int:entry_id>/review/",
+        views_substances.review,
+        name="substance_review",
+    ),
     path("substances/lots/<int:lot_id>/", views_substances.lot_detail, name="substance_lot"),
     path(
         "substances/lots/<int:lot_id>/correct/",

@@ -1,12 +1,13 @@
 """/chairs/substances/: the clinic's controlled-substance log — lots with their running
-balance, discrepancies, receiving a lot (and later deliveries of it), counting, waste outside a
-session, losses, corrections.
+balance, discrepancies (open, with the director's review form, and reviewed), receiving a lot
+(and later deliveries of it), counting, waste outside a session, losses, corrections.
 
 Everything is filtered by the active clinic: another clinic's lot or entry is a 404.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -30,11 +31,13 @@ from ketacare.treatments.forms_substances import (
     LossForm,
     LotForm,
     ReceiveMoreForm,
+    ReviewForm,
     WasteForm,
 )
-from ketacare.treatments.models_substances import DrugLot, EntryKind
+from ketacare.treatments.models_substances import DrugLot, EntryKind, SubstanceEntry
 from ketacare.treatments.substance_ledger import (
-    discrepancies,
+    Discrepancy,
+    discrepancy_list,
     first_delivery,
     ledger,
     received_total,
@@ -53,9 +56,32 @@ def _add_error(form: forms.Form, exc: ActionError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
+def _review_rows(
+    open_: list[Discrepancy], can_review: bool, bound: ReviewForm | None
+) -> tuple[list[tuple[Discrepancy, ReviewForm | None]], ReviewForm | None]:
+    """Each open discrepancy with its review form (the one just refused, as typed, on its
+    row), and the refused form whose discrepancy is no longer open (shown above the table)."""
+    rows: list[tuple[Discrepancy, ReviewForm | None]] = []
+    placed = False
+    for d in open_:
+        form = None
+        if can_review:
+            if bound is not None and bound.is_for(d.entry.pk, d.problem):
+                form, placed = bound, True
+            else:
+                form = ReviewForm(entry_id=d.entry.pk, problem=d.problem)
+        rows.append((d, form))
+    return rows, (bound if bound is not None and not placed else None)
+
+
 def _index(request: HttpRequest, status: int = 200, **bound: Any) -> HttpResponse:
     clinic = _clinic(request)
     lots = _lots(clinic)
+    membership = getattr(request, "membership", None)
+    found = discrepancy_list(clinic)
+    open_by_lot = Counter(d.lot.pk for d in found.open)
+    can_review = has_perm(membership, Perm.SUBSTANCE_REVIEW)
+    open_rows, review_error = _review_rows(found.open, can_review, bound.get("review"))
     rows = []
     for lot in lots:
         entries = ledger(lot)
@@ -65,7 +91,7 @@ def _index(request: HttpRequest, status: int = 200, **bound: Any) -> HttpRespons
             {
                 "lot": lot,
                 "balance": standing[-1].balance_mg if standing else lot.received_mg,
-                "problems": sum(len(r.problems) for r in entries),
+                "problems": open_by_lot[lot.pk],  # open: not yet reviewed
                 "received_units": units,
                 "received_mg": mg,
                 "deliveries": 1
@@ -88,8 +114,11 @@ def _index(request: HttpRequest, status: int = 200, **bound: Any) -> HttpRespons
         )
     context = {
         "rows": rows,
-        "discrepancies": discrepancies(clinic),
-        "can_record": has_perm(getattr(request, "membership", None), Perm.SUBSTANCE_RECORD),
+        "open_rows": open_rows,
+        "reviewed": found.reviewed,
+        "review_error": review_error,
+        "can_review": can_review,
+        "can_record": has_perm(membership, Perm.SUBSTANCE_RECORD),
         "lot_form": bound.get("lot") or LotForm(),
         "count_form": bound.get("count") or CountForm(lots=lots),
         "waste_form": bound.get("waste") or WasteForm(lots=lots),
@@ -154,6 +183,20 @@ def waste(request: HttpRequest) -> HttpResponse:
 def loss(request: HttpRequest) -> HttpResponse:
     form = LossForm(request.POST, lots=_lots(_clinic(request)))
     return _clinic_form_action(request, "loss", form, sa.do_record_loss, "discrepancies")
+
+
+@staff_view(Perm.SUBSTANCE_REVIEW)
+@require_POST
+def review(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """The director's review of one discrepancy of an entry of this clinic's log."""
+    if not SubstanceEntry.objects.filter(clinic=_clinic(request), pk=entry_id).exists():
+        raise Http404("No such entry in this clinic's log.")
+    form = ReviewForm(request.POST, entry_id=entry_id)
+
+    def act(actor: Actor, clinic: Clinic, data: dict[str, Any]) -> object:
+        return sa.do_review_discrepancy(actor, clinic, {**data, "entry": entry_id})
+
+    return _clinic_form_action(request, "review", form, act, "discrepancies")
 
 
 def _lot_page(request: HttpRequest, lot: DrugLot, status: int = 200, **bound: Any) -> HttpResponse:
