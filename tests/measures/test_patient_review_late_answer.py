@@ -66,3 +66,13 @@ def test_a_lower_or_harmless_late_answer_changes_nothing(world: Any, client: Cli
     client.post(f"/r/{issued.token}/", phq9(0) | {"phq9-1": "3"})
     assert not RiskFlag.objects.exists()
     assert not crisis_panel_shown(client.get(f"/r/{issued.token}/").content.decode())
+
+
+def test_the_same_late_answer_posted_again_is_not_flagged_twice(world: Any) -> None:
+    issued = issue(world.patient_a)
+    first_tab, second_tab = Client(), Client()
+    second_tab.get(f"/r/{issued.token}/")
+    first_tab.post(f"/r/{issued.token}/", phq9(0))
+    second_tab.post(f"/r/{issued.token}/", phq9(2))
+    second_tab.post(f"/r/{issued.token}/", phq9(2))  # a reload that posts again
+    assert RiskFlag.objects.count() == 1

@@ -626,6 +626,7 @@ def do_late_answers(
     risk answer among them must not vanish: one above what was sent raises its flag and the
     crisis lines show from now on (a double tap of Next, the same answers again, raises
     nothing). Runs only on that stale path, never on a normal submission."""
+    from ketacare.measures.selfreport_closed import note_late_flag, recorded_level
     from ketacare.safety.actions import do_raise_flag
 
     given = apply_skip_logic({k: v for k, v in answers.items() if v is not None})
@@ -637,15 +638,11 @@ def do_late_answers(
         if sent_id is None or (decision is None and not positive_screen(scale_code, given)):
             return
         _mark_crisis(fresh, ip, "late_answer", scale_code)
-        sent = Assessment.objects.filter(pk=sent_id).first()
-        before = (
-            decide_flag(scale_code, sent.answers, sent.risk_level or None, rules)
-            if sent is not None
-            else None
-        )
+        # What the sent questionnaire, its draft or an earlier late page already raised.
+        before = recorded_level(fresh, scale_code, rules)
         flag = None
         if decision is not None and (
-            before is None or _LEVELS.index(decision.level) > _LEVELS.index(before.level)
+            before is None or _LEVELS.index(decision.level) > _LEVELS.index(before)
         ):
             flag = do_raise_flag(
                 patient_actor(fresh, ip),
@@ -656,6 +653,7 @@ def do_late_answers(
                 "opened before (the sent answers stand).",
                 requires_cssrs=decision.requires_cssrs,
             )
+            note_late_flag(fresh, scale_code, flag)
         fresh.save(update_fields=["draft"])
         record(
             patient_actor(fresh, ip),

@@ -42,6 +42,7 @@ from ketacare.clinical import scales
 from ketacare.core.clinic_time import in_clinic_time_zone
 from ketacare.measures import selfreport_actions as actions
 from ketacare.measures.models import SelfReportLink
+from ketacare.measures.selfreport_closed import do_answers_on_closed_link
 from ketacare.measures.selfreport_forms import (
     DEFAULT_STEM,
     STEMS,
@@ -185,11 +186,24 @@ def _refused_post(request: HttpRequest, token: str) -> HttpResponse:
     """
     if request.method == "POST" and getattr(request, "selfreport_refusal", 404) == 404:
         link = actions.find_link(token)
+        if link is not None:
+            _closed_link_answers(request, link)
         done_at = link.completed_at if link is not None and link.revoked_at is None else None
         if link is not None and done_at and timezone.now() - done_at <= JUST_COMPLETED:
             _remember_done(request, link)
             return _private(redirect("selfreport:thanks"))
     return _refused(request)
+
+
+def _closed_link_answers(request: HttpRequest, link: SelfReportLink) -> None:
+    """A risk answer posted to a closed link still reaches the care team (not stored; the
+    page shown is the same as for any refused link, so a guesser learns nothing)."""
+    posted = str(request.POST.get("scale", ""))
+    if posted not in link.scale_codes:
+        return
+    form = AnswersForm(scales.get_scale(posted), request.POST)
+    form.is_valid()
+    do_answers_on_closed_link(link, posted, form.posted_answers(), client_ip(request))
 
 
 def _first_name(link: SelfReportLink) -> str:

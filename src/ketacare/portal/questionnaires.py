@@ -62,9 +62,10 @@ def open_links(patient: Patient) -> list[SelfReportLink]:
             channel=PORTAL_CHANNEL,
             completed_at=None,
             revoked_at=None,
-            expires_at__gt=timezone.now(),
+            # Opened in time, a form keeps its finishing hour after the expiry (`usable_now`).
+            expires_at__gt=timezone.now() - sr.FINISHING_GRACE,
         ).order_by("-created_at")
-        if sr.current_scale(link) is not None
+        if sr.usable_now(link) and sr.current_scale(link) is not None
     ]
 
 

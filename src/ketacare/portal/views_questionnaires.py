@@ -11,6 +11,7 @@ from ketacare.accounts.actions import ActionError
 from ketacare.clinical import scales
 from ketacare.measures import selfreport_actions as sr
 from ketacare.measures.models import Assessment, SelfReportLink
+from ketacare.measures.selfreport_closed import do_answers_on_closed_link
 from ketacare.measures.selfreport_forms import DEFAULT_STEM, STEMS, AnswersForm, rows_for
 from ketacare.portal import questionnaires as q
 from ketacare.portal.access import (
@@ -23,20 +24,30 @@ from ketacare.portal.access import (
 MISSING = "Please answer this question."
 
 
+def _own_link_from_query(request: PortalRequest, key: str) -> SelfReportLink | None:
+    value = request.GET.get(key, "")
+    # A link id from our own redirect; anything else (text, a number past the column) is none.
+    return q.own_link(request.patient, int(value)) if value.isdigit() and len(value) < 10 else None
+
+
 @portal_patient_required
 @require_GET
 def questionnaire_list(request: PortalRequest) -> HttpResponse:
     patient = request.patient
     links = q.open_links(patient)
     due = q.due_codes(patient)
-    done_link = None
-    done_id = request.GET.get("done", "")
-    if done_id.isdigit():
-        done_link = q.own_link(patient, int(done_id))
+    done_link = _own_link_from_query(request, "done")
+    if done_link is not None and done_link.completed_at is None:
+        done_link = None  # never "sent" for answers that were not
+    closed_link = _own_link_from_query(request, "closed")
+    if closed_link is not None and closed_link.completed_at is not None:
+        closed_link = None
     open_link = links[0] if links else None
-    # As on a /r/ link, once a risk answer is on a questionnaire (sent, or only saved for later)
-    # every page about it shows the full crisis panel.
-    show_crisis = any(sr.crisis_shown(link) for link in (done_link, *links) if link is not None)
+    # As on a /r/ link, once a risk answer is on a questionnaire (sent, only saved for later,
+    # or posted after it closed) every page about it shows the full crisis panel.
+    show_crisis = any(
+        sr.crisis_shown(link) for link in (done_link, closed_link, *links) if link is not None
+    )
     return render(
         request,
         "portal/questionnaires.html",
@@ -44,6 +55,8 @@ def questionnaire_list(request: PortalRequest) -> HttpResponse:
             "due_names": q.scale_names(due),
             "open_link": open_link,
             "done_link": done_link,
+            "closed_link": closed_link,
+            "closed_crisis": closed_link is not None and sr.crisis_shown(closed_link),
             "show_crisis": show_crisis,
         },
     )
@@ -105,10 +118,16 @@ def fill(request: PortalRequest, link_id: int) -> HttpResponse:
             object_id=link_id,
         )
         raise Http404("No such questionnaire.")
-    code = sr.current_scale(link) if link.is_usable else None
-    if code is None:
-        return redirect(f"{_list_url()}?done={link.pk}")
     ip = client_ip(request)
+    code = sr.current_scale(link) if sr.usable_now(link) else None
+    if request.method == "POST" and request.POST.get("scale") != code:
+        # A page of a questionnaire this link has sent, or of a link that has closed: the
+        # answers are not stored, but a risk answer among them reaches the care team.
+        _closed_link_answers(request, link, ip)
+    if code is None:
+        # "Thank you, sent" only when it was; a link that closed unsent says so.
+        outcome = "done" if link.completed_at else "closed"
+        return redirect(f"{_list_url()}?{outcome}={link.pk}")
     if request.method == "GET":
         sr.do_open_link(link, ip)
         return _page(request, link, code)
@@ -133,6 +152,14 @@ def fill(request: PortalRequest, link_id: int) -> HttpResponse:
     if result.completed:
         return redirect(f"{_list_url()}?done={link.pk}")
     return redirect("portal:questionnaire_fill", link_id=link.pk)
+
+
+def _closed_link_answers(request: PortalRequest, link: SelfReportLink, ip: str) -> None:
+    posted = str(request.POST.get("scale", ""))
+    if posted in link.scale_codes:
+        form = AnswersForm(scales.get_scale(posted), request.POST)
+        form.is_valid()
+        do_answers_on_closed_link(link, posted, form.posted_answers(), ip)
 
 
 def _list_url() -> str:

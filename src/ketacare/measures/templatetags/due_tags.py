@@ -20,6 +20,7 @@ from ketacare.clinical.scales import SCALES
 from ketacare.measures.calendar_rules import SESSION_LOOKAHEAD_DAYS
 from ketacare.measures.models import DueAssessment, DueStatus, SelfReportLink
 from ketacare.measures.scheduling import clinic_today, completeness, due_state
+from ketacare.measures.selfreport_actions import FINISHING_GRACE
 from ketacare.measures.selfreport_forms import SendLinkForm
 from ketacare.notify.models import NotificationLog
 from ketacare.patients.models import Patient
@@ -30,13 +31,18 @@ SHOWN_ITEMS = 20
 
 
 def link_status(link: SelfReportLink, now: datetime | None = None) -> str:
-    """completed / revoked / expired / opened / sent (what staff see on the chart)."""
+    """completed / revoked / finishing / expired / opened / sent (what staff see on the chart).
+    "finishing": past its expiry but opened in time, so the patient may still send it for
+    FINISHING_GRACE (not "expired" while answers can still arrive)."""
     now = now or timezone.now()
     if link.completed_at:
         return "completed"
     if link.revoked_at:
         return "revoked"
     if link.expires_at <= now:
+        opened_in_time = link.opened_at is not None and link.opened_at < link.expires_at
+        if opened_in_time and now < link.expires_at + FINISHING_GRACE:
+            return "finishing"
         return "expired"
     if link.opened_at:
         return "opened"
