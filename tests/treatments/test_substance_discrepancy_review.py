@@ -19,6 +19,7 @@ from ketacare.accounts.models import Role
 from ketacare.treatments import substance_actions as sa
 from ketacare.treatments.models_substances import DiscrepancyReview, DrugLot, SubstanceEntry
 from ketacare.treatments.substance_ledger import discrepancies, discrepancy_list
+from ketacare.treatments.substance_review import do_review_discrepancy
 from tests.conftest import make_staff
 from tests.treatments.session_helpers import actor
 from tests.treatments.substance_helpers import vial_lot
@@ -107,7 +108,7 @@ def test_the_director_reviews_a_discrepancy_and_it_moves_to_reviewed(
 
 def test_the_review_is_audited_in_its_transaction(world: Any) -> None:
     entry, problem = _open_count(world)
-    review = sa.do_review_discrepancy(
+    review = do_review_discrepancy(
         actor(world.director_a), world.clinic_a, _review(entry, problem, reference="R-1")
     )
     (audit,) = AuditEntry.objects.filter(action="treatments.substances.discrepancy_reviewed")
@@ -119,7 +120,7 @@ def test_the_review_is_audited_in_its_transaction(world: Any) -> None:
 
 def test_the_admin_may_review_too(world: Any) -> None:
     entry, problem = _open_count(world)
-    review = sa.do_review_discrepancy(actor(world.admin_a), world.clinic_a, _review(entry, problem))
+    review = do_review_discrepancy(actor(world.admin_a), world.clinic_a, _review(entry, problem))
     assert review.reviewed_by == world.admin_a
 
 
@@ -174,7 +175,7 @@ def test_the_action_names_the_field_it_refuses(
 ) -> None:
     entry, problem = _open_count(world)
     with pytest.raises(ActionError) as err:
-        sa.do_review_discrepancy(
+        do_review_discrepancy(
             actor(world.director_a), world.clinic_a, _review(entry, problem) | extra
         )
     assert err.value.field == field
@@ -185,7 +186,7 @@ def test_a_problem_no_longer_given_by_the_log_is_refused(world: Any, as_user: An
     entry, problem = _open_count(world)
     stale = problem.replace("-100", "-99")
     with pytest.raises(ActionError) as err:
-        sa.do_review_discrepancy(actor(world.director_a), world.clinic_a, _review(entry, stale))
+        do_review_discrepancy(actor(world.director_a), world.clinic_a, _review(entry, stale))
     assert err.value.field == "problem" and "no longer gives this problem" in err.value.message
     # On the page: the refusal above the table (the row typed against is gone).
     page = as_user(world.director_a).post(
@@ -199,9 +200,9 @@ def test_a_problem_no_longer_given_by_the_log_is_refused(world: Any, as_user: An
 
 def test_a_discrepancy_is_reviewed_once(world: Any, as_user: Any) -> None:
     entry, problem = _open_count(world)
-    sa.do_review_discrepancy(actor(world.director_a), world.clinic_a, _review(entry, problem))
+    do_review_discrepancy(actor(world.director_a), world.clinic_a, _review(entry, problem))
     with pytest.raises(ActionError) as err:
-        sa.do_review_discrepancy(actor(world.admin_a), world.clinic_a, _review(entry, problem))
+        do_review_discrepancy(actor(world.admin_a), world.clinic_a, _review(entry, problem))
     assert err.value.field == "problem"
     assert err.value.message.startswith("Already reviewed by Dora Director at 20")
     page = as_user(world.admin_a).post(
@@ -220,7 +221,7 @@ def test_nurses_and_prescribers_see_the_lists_but_cannot_review(world: Any, as_u
         refused = client.post(_url(entry), {"problem": problem, "outcome": "other", "note": NOTE})
         assert refused.status_code == 403
         with pytest.raises(ActionError) as err:
-            sa.do_review_discrepancy(actor(user), world.clinic_a, _review(entry, problem))
+            do_review_discrepancy(actor(user), world.clinic_a, _review(entry, problem))
         assert err.value.field == "permission"
     for user in (world.therapist_a, world.intake_a):
         assert as_user(user).post(_url(entry), {"problem": problem}).status_code == 403
@@ -239,8 +240,15 @@ def test_another_clinics_director_cannot_see_or_review_the_entry(world: Any, as_
     data = {"problem": problem, "outcome": "other", "note": NOTE}
     assert client.post(_url(entry), data).status_code == 404
     assert client.post("/chairs/substances/entries/999999/review/", data).status_code == 404
+    huge = "/chairs/substances/entries/99999999999999999999999/review/"  # past the id column
+    assert client.post(huge, data).status_code == 404
     with pytest.raises(ActionError) as err:
-        sa.do_review_discrepancy(actor(director_b), world.clinic_b, _review(entry, problem))
+        do_review_discrepancy(
+            actor(director_b), world.clinic_b, _review(entry, problem) | {"entry": "9" * 30}
+        )
+    assert err.value.field == "entry"
+    with pytest.raises(ActionError) as err:
+        do_review_discrepancy(actor(director_b), world.clinic_b, _review(entry, problem))
     assert err.value.field == "entry" and "No such entry" in err.value.message
     assert not DiscrepancyReview.objects.exists()
 
@@ -249,7 +257,7 @@ def test_a_reviewed_discrepancy_whose_text_changes_is_open_again(world: Any, as_
     lot = vial_lot(world.nurse_a, world.clinic_a)
     entry = _short_count(world, lot)
     (d,) = discrepancies(world.clinic_a)
-    sa.do_review_discrepancy(actor(world.director_a), world.clinic_a, _review(entry, d.problem))
+    do_review_discrepancy(actor(world.director_a), world.clinic_a, _review(entry, d.problem))
     assert discrepancies(world.clinic_a) == []
     # The first delivery was 4 vials, not 5: the log's balance at the count moves, and so does
     # the count's problem text: a new problem, open again.
@@ -268,16 +276,14 @@ def test_a_reviewed_discrepancy_whose_text_changes_is_open_again(world: Any, as_
     assert 'data-testid="discrepancy-count">1<' in page and "log changed since" in page
     assert 'data-testid="review-form-' in page
     # The new text is reviewed on its own.
-    sa.do_review_discrepancy(actor(world.director_a), world.clinic_a, _review(entry, again.problem))
+    do_review_discrepancy(actor(world.director_a), world.clinic_a, _review(entry, again.problem))
     assert discrepancies(world.clinic_a) == []
     assert DiscrepancyReview.objects.filter(entry=entry).count() == 2
 
 
 def test_a_review_is_never_edited_or_deleted(world: Any) -> None:
     entry, problem = _open_count(world)
-    review = sa.do_review_discrepancy(
-        actor(world.director_a), world.clinic_a, _review(entry, problem)
-    )
+    review = do_review_discrepancy(actor(world.director_a), world.clinic_a, _review(entry, problem))
     review.note = "Something else entirely."
     with pytest.raises(RuntimeError):
         review.save()
@@ -297,14 +303,14 @@ def test_the_page_reads_the_reviews_without_a_query_per_row(world: Any, as_user:
     lot = vial_lot(world.nurse_a, world.clinic_a)
     entry = _short_count(world, lot)
     (d,) = discrepancies(world.clinic_a)
-    sa.do_review_discrepancy(actor(world.director_a), world.clinic_a, _review(entry, d.problem))
+    do_review_discrepancy(actor(world.director_a), world.clinic_a, _review(entry, d.problem))
     _short_count(world, lot, "2300")
     queries()  # the first request of a session reads a few things once
     one = queries()
     for counted in ("2200", "2100", "2000"):
         more = _short_count(world, lot, counted)
         (d,) = [x for x in discrepancies(world.clinic_a) if x.entry.pk == more.pk]
-        sa.do_review_discrepancy(actor(world.director_a), world.clinic_a, _review(more, d.problem))
+        do_review_discrepancy(actor(world.director_a), world.clinic_a, _review(more, d.problem))
         _short_count(world, lot, str(Decimal(counted) - 50))
     assert len(discrepancy_list(world.clinic_a).reviewed) == 4
     assert len(discrepancies(world.clinic_a)) == 4
@@ -322,7 +328,7 @@ def test_two_reviewers_at_once_write_one_review(world: Any) -> None:
     def review(user: Any) -> None:
         try:
             barrier.wait()
-            sa.do_review_discrepancy(actor(user), world.clinic_a, _review(entry, problem))
+            do_review_discrepancy(actor(user), world.clinic_a, _review(entry, problem))
         except ActionError as exc:
             refused.append(exc.message)
         except BaseException as exc:

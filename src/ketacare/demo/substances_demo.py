@@ -64,9 +64,9 @@ from ketacare.treatments.substance_actions import (
     do_record_count,
     do_record_use,
     do_record_waste,
-    do_review_discrepancy,
 )
 from ketacare.treatments.substance_ledger import current_problems
+from ketacare.treatments.substance_review import do_review_discrepancy
 
 # USP <797>: an opened multi-dose vial is used for at most 28 days unless the label says
 # otherwise; what is left then is wasted.

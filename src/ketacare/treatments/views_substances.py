@@ -42,6 +42,7 @@ from ketacare.treatments.substance_ledger import (
     ledger,
     received_total,
 )
+from ketacare.treatments.substance_review import do_review_discrepancy
 
 
 def _clinic(request: HttpRequest) -> Clinic:
@@ -194,7 +195,7 @@ def review(request: HttpRequest, entry_id: int) -> HttpResponse:
     form = ReviewForm(request.POST, entry_id=entry_id)
 
     def act(actor: Actor, clinic: Clinic, data: dict[str, Any]) -> object:
-        return sa.do_review_discrepancy(actor, clinic, {**data, "entry": entry_id})
+        return do_review_discrepancy(actor, clinic, {**data, "entry": entry_id})
 
     return _clinic_form_action(request, "review", form, act, "discrepancies")
 
