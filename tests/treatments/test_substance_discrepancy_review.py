@@ -350,3 +350,18 @@ def test_two_reviewers_at_once_write_one_review(world: Any) -> None:
     assert (
         AuditEntry.objects.filter(action="treatments.substances.discrepancy_reviewed").count() == 1
     )
+
+
+def test_the_lot_page_marks_a_reviewed_problem_and_keeps_an_open_one_flagged(
+    world: Any, as_user: Any
+) -> None:
+    entry, problem = _open_count(world)
+    lot_url = f"/chairs/substances/lots/{entry.lot_id}/"
+    before = as_user(world.director_a).get(lot_url).content.decode()
+    assert 'data-testid="problem-open"' in before and "cs-flagged" in before
+    do_review_discrepancy(
+        actor(world.director_a), world.clinic_a, _review(entry, problem, reference="R-17")
+    )
+    after = as_user(world.director_a).get(lot_url).content.decode()
+    assert 'data-testid="problem-reviewed"' in after and 'data-testid="problem-open"' not in after
+    assert "Reviewed by" in after and "ref. R-17" in after and "cs-flagged" not in after

@@ -229,6 +229,27 @@ def discrepancy_list(clinic: Clinic) -> DiscrepancyList:
     )
 
 
+@dataclass(frozen=True)
+class MarkedRow:
+    row: LedgerRow
+    problems: list[tuple[str, DiscrepancyReview | None]]  # each with its review, if any
+    open: bool  # a problem nobody has reviewed
+
+
+def marked_rows(lot: DrugLot, rows: list[LedgerRow]) -> list[MarkedRow]:
+    """The lot's ledger rows with each problem's review (one query): the lot page shows what
+    was reviewed, and by whom, beside what is still open."""
+    reviews = {
+        (r.entry_id, r.problem): r
+        for r in DiscrepancyReview.objects.filter(entry__lot=lot).select_related("reviewed_by")
+    }
+    marked = []
+    for row in rows:
+        pairs = [(p, reviews.get((row.entry.pk, p))) for p in row.problems]
+        marked.append(MarkedRow(row, pairs, any(review is None for _, review in pairs)))
+    return marked
+
+
 def discrepancies(clinic: Clinic) -> list[Discrepancy]:
     """The open discrepancies: those the director has not reviewed (as the ledger words them
     now), newest entry first."""

@@ -40,6 +40,7 @@ from ketacare.treatments.substance_ledger import (
     discrepancy_list,
     first_delivery,
     ledger,
+    marked_rows,
     received_total,
 )
 from ketacare.treatments.substance_review import do_review_discrepancy
@@ -206,6 +207,7 @@ def _lot_page(request: HttpRequest, lot: DrugLot, status: int = 200, **bound: An
     context = {
         "lot": lot,
         "rows": rows,
+        "marked": marked_rows(lot, rows),
         "first_corrected": first_delivery(rows),
         "received_units": units,
         "received_mg": mg,
