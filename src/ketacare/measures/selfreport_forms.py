@@ -126,3 +126,16 @@ class SendLinkForm(forms.Form):
                 patient.preferred_contact,
                 LinkChannel.EMAIL if patient.email else LinkChannel.SMS,
             )
+
+
+# A submission the scoring refuses for a reason only the chart can fix (AUDIT-C needs sex at
+# birth recorded): the patient cannot act on the staff wording, so they read this instead.
+CHART_PROBLEM = (
+    "Your answers are saved, but this questionnaire cannot be sent until your care team "
+    "updates your record. Please let them know; you can come back to this page afterwards."
+)
+
+
+def patient_problem(field: str, message: str) -> str:
+    """What a patient reads for a refused submission (`ActionError` field and message)."""
+    return CHART_PROBLEM if field == "scale" else message

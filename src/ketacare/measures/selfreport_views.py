@@ -48,6 +48,7 @@ from ketacare.measures.selfreport_forms import (
     STEMS,
     AnswersForm,
     SendLinkForm,
+    patient_problem,
     rows_for,
 )
 from ketacare.patients.access import access_patient
@@ -312,7 +313,14 @@ def _fill(request: HttpRequest, token: str, link: SelfReportLink, scale_code: st
         if problem.field in item_ids:
             errors = {problem.field: problem.message}
             return _page(request, link, scale_code, form=form, extra_errors=errors, status=400)
-        return _page(request, link, scale_code, form=form, problem=problem.message, status=400)
+        return _page(
+            request,
+            link,
+            scale_code,
+            form=form,
+            problem=patient_problem(problem.field, problem.message),
+            status=400,
+        )
     if result.completed:
         _remember_done(request, link)
         return _private(redirect("selfreport:thanks"))

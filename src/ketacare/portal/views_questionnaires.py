@@ -12,7 +12,13 @@ from ketacare.clinical import scales
 from ketacare.measures import selfreport_actions as sr
 from ketacare.measures.models import Assessment, SelfReportLink
 from ketacare.measures.selfreport_closed import do_answers_on_closed_link
-from ketacare.measures.selfreport_forms import DEFAULT_STEM, STEMS, AnswersForm, rows_for
+from ketacare.measures.selfreport_forms import (
+    DEFAULT_STEM,
+    STEMS,
+    AnswersForm,
+    patient_problem,
+    rows_for,
+)
 from ketacare.portal import questionnaires as q
 from ketacare.portal.access import (
     PortalRequest,
@@ -148,7 +154,14 @@ def fill(request: PortalRequest, link_id: int) -> HttpResponse:
         errors = dict.fromkeys(missing.items, MISSING)
         return _page(request, link, code, form=form, extra_errors=errors, status=400)
     except ActionError as problem:
-        return _page(request, link, code, form=form, problem=problem.message, status=400)
+        return _page(
+            request,
+            link,
+            code,
+            form=form,
+            problem=patient_problem(problem.field, problem.message),
+            status=400,
+        )
     if result.completed:
         return redirect(f"{_list_url()}?done={link.pk}")
     return redirect("portal:questionnaire_fill", link_id=link.pk)
