@@ -16,7 +16,7 @@ Sources:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 
@@ -58,12 +58,20 @@ class Decision:
 def follow_up_check(
     decided_at: datetime, follow_up_at: datetime | None, rules: CrisisRules = CrisisRules()
 ) -> Decision:
-    """An outpatient disposition needs a follow-up 24–72 h after the decision."""
+    """An outpatient disposition needs a follow-up 24–72 h after the decision.
+
+    Hours of real time: they are added in UTC and the window is named in `decided_at`'s zone
+    (the clinic's). Python adds a timedelta to an aware datetime on the wall clock, and
+    compares two datetimes of one zone on it too, so across a daylight-saving change "72 h"
+    would have let a follow-up 73 real hours out through (and refused one 24.5 h out)."""
     if follow_up_at is None:
         return Decision(False, ("An outpatient disposition needs a follow-up date and time.",))
-    earliest = decided_at + timedelta(hours=rules.follow_up_min_hours)
-    latest = decided_at + timedelta(hours=rules.follow_up_max_hours)
-    if follow_up_at < earliest or follow_up_at > latest:
+    zone = decided_at.tzinfo
+    decided = decided_at.astimezone(UTC)
+    earliest = (decided + timedelta(hours=rules.follow_up_min_hours)).astimezone(zone)
+    latest = (decided + timedelta(hours=rules.follow_up_max_hours)).astimezone(zone)
+    when = follow_up_at.astimezone(UTC)
+    if when < earliest.astimezone(UTC) or when > latest.astimezone(UTC):
         return Decision(
             False,
             (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ketacare.measures.scheduling import clinic_zone
 from ketacare.patients.models import Patient
 from ketacare.safety.crisis_models import CrisisStep, DosingBlock, SafetyPlanVersion
 
@@ -20,7 +21,10 @@ def _step_text(step: CrisisStep) -> str:
     if step.disposition:
         parts.append(step.disposition.replace("_", " "))
     if step.follow_up_at:
-        parts.append(f"follow-up {step.follow_up_at:%Y-%m-%d %H:%M}")
+        # On the clinic's clock: the stored time is UTC, and the timeline text is built here,
+        # not by a template that would localise it.
+        local = step.follow_up_at.astimezone(clinic_zone(step.record.patient.clinic))
+        parts.append(f"follow-up {local:%Y-%m-%d %H:%M}")
     if step.note:
         parts.append(step.note[:200])
     author = step.author.display_name if step.author else "system"
@@ -31,7 +35,9 @@ def crisis_timeline_events(patient: Patient) -> list[Event]:
     events: list[Event] = []
     for crisis in patient.crisis_records.all():
         events.append((crisis.opened_at, "crisis.opened", f"Crisis record opened: {crisis.reason}"))
-    steps = CrisisStep.objects.filter(record__patient=patient).select_related("author")
+    steps = CrisisStep.objects.filter(record__patient=patient).select_related(
+        "author", "record__patient__clinic"
+    )
     for step in steps:
         # When it happened, not when it was written down: steps are often documented late
         # and out of order (a stay recorded after the disposition still came first).
