@@ -9,6 +9,7 @@ from django import template
 from ketacare.accounts.permissions import Perm, has_perm
 from ketacare.measures.scheduling import clinic_today, clinic_zone
 from ketacare.patients.models import Patient
+from ketacare.scheduling.dayview import day_bounds
 from ketacare.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 from ketacare.treatments.models import TreatmentSession
 
@@ -23,11 +24,12 @@ def sessions_section(context: template.Context, patient: Patient) -> dict[str, A
         .select_related("appointment__resource")
         .order_by("-created_at")[:20]
     )
-    today = clinic_today(patient.clinic)
-    zone = clinic_zone(patient.clinic)
-    startable = [
-        a
-        for a in Appointment.objects.filter(
+    # The clinic's whole day (23 or 25 h on a clock change), chosen in the query: taking the
+    # first ten pending appointments and keeping today's among them hid today's behind ten
+    # earlier ones left booked (no-shows nobody closed).
+    starts, ends = day_bounds(clinic_today(patient.clinic), clinic_zone(patient.clinic))
+    startable = list(
+        Appointment.objects.filter(
             patient=patient,
             clinic=patient.clinic,
             type=AppointmentType.TREATMENT,
@@ -37,11 +39,12 @@ def sessions_section(context: template.Context, patient: Patient) -> dict[str, A
                 AppointmentStatus.CHECKED_IN,
             ),
             treatment_session__isnull=True,
+            starts_at__gte=starts,
+            starts_at__lt=ends,
         )
         .select_related("resource")
         .order_by("starts_at")[:10]
-        if a.starts_at.astimezone(zone).date() == today
-    ]
+    )
     return {
         "patient": patient,
         "sessions": sessions,
