@@ -41,6 +41,7 @@ from ketacare.fhir.device_feed import (
 from ketacare.fhir.models import ReceivedObservation
 from ketacare.fhir.outcome import FhirError
 from ketacare.fhir.patient_resource import fhir_instant
+from ketacare.treatments.late_readings import late_refusal
 from ketacare.treatments.models import ReadingSource, TreatmentSession, VitalReading
 from ketacare.treatments.readings import MONITORED, NewReading, lock_session, store_readings
 
@@ -188,6 +189,7 @@ def store_incoming(
                 now,
                 field_name="encounter",
                 audit_detail={"source": "fhir", "kinds": [items[i].kind.key for i in good]},
+                after_close=True,
             )
         except ActionError as problem:
             for i in good:
@@ -213,12 +215,11 @@ def store_incoming(
 
 def _mismatch(session: TreatmentSession, item: Incoming, where: str) -> FhirError | None:
     if session.status not in MONITORED:
-        return refuse(
-            f"{where}.encounter",
-            f"Encounter/tx-{session.pk} is not being monitored (it is "
-            f"“{session.get_status_display()}”): readings are taken from the dose on.",
-            "business-rule",
-        )
+        # A reading taken before the patient left still joins the session (late_readings).
+        problem = late_refusal(session, item.taken_at)
+        if problem is not None:
+            element, reason = problem
+            return refuse(f"{where}.{element}", reason, "business-rule")
     if str(session.patient_id).lower() != item.patient_id:
         return refuse(
             f"{where}.subject.reference",

@@ -5,7 +5,9 @@ reading) and from a monitor gateway over FHIR (`do_record_device_readings`, one 
 readings for one or more sessions). The caller owns the transaction and has locked the session
 row (`select_for_update`); `store_readings` then:
 
-- refuses unless the session is being monitored (dosing, monitoring, ready for discharge);
+- refuses unless the session is being monitored (dosing, monitoring, ready for discharge),
+  or (a monitor's readings, `after_close`) the patient has left and the readings were taken
+  before that (`late_readings`: stored, and their alerts go to staff at once);
 - inserts the readings in one statement (`bulk_create`);
 - evaluates every reading against the clinic's limits and the pre-dose baseline
   (`clinical.vitals.evaluate_reading`, `evaluate_sedation`) and inserts the alerts in one
@@ -52,6 +54,7 @@ from ketacare.clinical.vitals import (
 )
 from ketacare.core.inserts import insert_rows
 from ketacare.plans.models import TreatmentPlan
+from ketacare.treatments.late_readings import late_refusal, notify_late_alerts
 from ketacare.treatments.limits import ClinicMonitoring, from_dict
 from ketacare.treatments.models import (
     ClinicMonitoringSettings,
@@ -194,9 +197,13 @@ def store_readings(
     *,
     field_name: str = "systolic_mmhg",
     audit_detail: Mapping[str, Any] | None = None,
+    after_close: bool = False,
 ) -> list[Stored]:
-    """Store `new` for the locked `session` with their alerts (see the module docstring)."""
-    if session.status not in MONITORED:
+    """Store `new` for the locked `session` with their alerts (see the module docstring).
+    `after_close`: a monitor's readings may also join a session the patient has left, if
+    taken before they left (`late_readings`); their alerts go to staff at once."""
+    late = session.status not in MONITORED
+    if late and (not after_close or any(late_refusal(session, item.taken_at) for item in new)):
         raise ActionError(
             field_name,
             f"Not possible while the session is “{session.get_status_display()}”.",
@@ -253,6 +260,8 @@ def store_readings(
             alerts.append(alert)
         stored.append(Stored(row, alerts))
     SessionAlert.objects.bulk_create([a for s in stored for a in s.alerts])
+    if late:
+        notify_late_alerts(session, [a for s in stored for a in s.alerts], now)
     for alert in repeated.values():
         # Only the repeat's own columns: an escalation claiming the alert meanwhile (it takes
         # no session lock) keeps its escalated_at/escalated_to.
@@ -271,6 +280,8 @@ def store_readings(
         {"reading": rows[0].pk} if len(rows) == 1 else {"readings": [r.pk for r in rows]}
     )
     detail["alerts"] = [a.code for s in stored for a in s.alerts]
+    if late:
+        detail["after_patient_left"] = True
     if repeated:
         detail["alerts_repeated"] = sorted(repeated)
     detail.update(audit_detail or {})

@@ -1,0 +1,125 @@
+"""A monitor gateway's buffered readings arriving after the patient left: a reading taken
+before the discharge (or transfer) joins the session and its alert goes to staff at once; a
+reading taken after, or for a signed and locked session, is refused naming the element."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import AuditEntry
+from ketacare.notify.models import NotificationLog
+from ketacare.treatments import actions
+from ketacare.treatments.models import (
+    SessionAlert,
+    SessionStatus,
+    StaffNotice,
+    TreatmentSession,
+    VitalReading,
+)
+from tests.fhir.device_helpers import expression, observation, post
+from tests.treatments.session_helpers import actor
+
+pytestmark = pytest.mark.django_db
+
+
+def _left(session: TreatmentSession, world: Any, minutes_ago: int = 10, **more: Any) -> None:
+    TreatmentSession.objects.filter(pk=session.pk).update(
+        status=SessionStatus.DISCHARGED,
+        discharged_at=timezone.now() - timedelta(minutes=minutes_ago),
+        discharged_by=world.nurse_a,
+        **more,
+    )
+    session.refresh_from_db()
+
+
+def test_a_reading_taken_before_discharge_is_stored_and_its_alert_sent_at_once(
+    world: Any, session: TreatmentSession, nurse: Client
+) -> None:
+    _left(session, world)
+    taken = timezone.now() - timedelta(minutes=15)
+    sent = post(nurse, observation(session, "59408-5", 88, unit="%", at=taken, identifier="l-1"))
+    assert sent.status_code == 201, sent.content
+    reading = VitalReading.objects.get(session=session, spo2_pct=88)
+    assert abs((reading.taken_at - taken).total_seconds()) < 1
+    alert = SessionAlert.objects.get(session=session, reading=reading)
+    assert alert.acknowledged_at is None
+    assert alert.escalated_to_id == world.prescriber_a.pk  # sent to the prescriber at once
+    notices = StaffNotice.objects.filter(session=session, alert=alert)
+    assert {n.user_id for n in notices} == {world.nurse_a.pk, world.prescriber_a.pk}
+    assert all("before the patient left" in n.message for n in notices)
+    assert NotificationLog.objects.filter(purpose="treatments.late_reading_alert").count() == (
+        1 if world.prescriber_a.email else 0
+    )
+    session.refresh_from_db()
+    assert session.status == SessionStatus.DISCHARGED  # the discharge stands
+    entry = AuditEntry.objects.get(action="treatments.alert.late_reading_notified")
+    assert entry.detail["alerts"] == [alert.pk]
+    # The prescriber acknowledges it on the session page; the discharge still stands.
+    actions.do_acknowledge_alert(
+        actor(world.prescriber_a), session, alert.pk, "notify_prescriber", "Called the patient."
+    )
+    session.refresh_from_db()
+    assert session.status == SessionStatus.DISCHARGED
+    # The resend of the same message is the same reading, and tells nobody twice.
+    again = post(nurse, observation(session, "59408-5", 88, unit="%", at=taken, identifier="l-1"))
+    assert again.status_code == 200
+    assert StaffNotice.objects.filter(session=session).count() == 2
+
+
+def test_a_normal_late_reading_is_stored_and_tells_nobody(
+    world: Any, session: TreatmentSession, nurse: Client
+) -> None:
+    _left(session, world)
+    taken = timezone.now() - timedelta(minutes=12)
+    assert post(nurse, observation(session, "8867-4", 72, unit="/min", at=taken)).status_code == 201
+    assert VitalReading.objects.filter(session=session, heart_rate_bpm=72).exists()
+    assert not StaffNotice.objects.filter(session=session).exists()
+
+
+def test_a_reading_taken_after_the_patient_left_is_refused(
+    world: Any, session: TreatmentSession, nurse: Client
+) -> None:
+    _left(session, world, minutes_ago=10)
+    after = timezone.now() - timedelta(minutes=2)
+    refused = post(nurse, observation(session, "59408-5", 88, unit="%", at=after))
+    assert refused.status_code == 422
+    assert expression(refused) == "Observation.effectiveDateTime"
+    assert "after the patient left" in refused.json()["issue"][0]["diagnostics"]
+    assert not VitalReading.objects.filter(session=session, spo2_pct=88).exists()
+
+
+def test_a_signed_and_locked_session_refuses_late_readings(
+    world: Any, session: TreatmentSession, nurse: Client
+) -> None:
+    _left(session, world, locked_at=timezone.now())
+    taken = timezone.now() - timedelta(minutes=15)
+    refused = post(nurse, observation(session, "59408-5", 88, unit="%", at=taken))
+    assert refused.status_code == 422
+    assert expression(refused) == "Observation.encounter"
+    assert "signed and locked" in refused.json()["issue"][0]["diagnostics"]
+    assert not SessionAlert.objects.filter(session=session, code__startswith="spo2").exists()
+
+
+def test_an_aborted_session_still_refuses(
+    world: Any, session: TreatmentSession, nurse: Client
+) -> None:
+    TreatmentSession.objects.filter(pk=session.pk).update(
+        status=SessionStatus.ABORTED, ended_at=timezone.now() - timedelta(minutes=5)
+    )
+    taken = timezone.now() - timedelta(minutes=15)
+    refused = post(nurse, observation(session, "59408-5", 96, unit="%", at=taken))
+    assert refused.status_code == 422 and expression(refused) == "Observation.encounter"
+
+
+def test_the_chair_still_refuses_typed_vitals_after_discharge(
+    world: Any, session: TreatmentSession
+) -> None:
+    _left(session, world)
+    with pytest.raises(ActionError):
+        actions.do_record_vitals(actor(world.nurse_a), session, {"spo2_pct": 88})
