@@ -165,3 +165,17 @@ def test_a_transaction_with_one_reading_after_the_patient_left_stores_nothing(
     assert response.status_code == 422
     assert not VitalReading.objects.filter(session=session, source="device").exists()
     assert not StaffNotice.objects.filter(session=session).exists()
+
+
+def test_the_notice_spells_out_every_alert_of_the_late_reading(
+    world: Any, session: TreatmentSession, nurse: Client
+) -> None:
+    _left(session, world)
+    taken = timezone.now() - timedelta(minutes=15)
+    sent = post(nurse, observation(session, "85354-9", bp=(196, 118), at=taken))
+    assert sent.status_code == 201, sent.content
+    alerts = list(SessionAlert.objects.filter(session=session))
+    assert len(alerts) >= 1
+    notice = StaffNotice.objects.filter(session=session).first()
+    assert notice is not None
+    assert all(a.message in notice.message for a in alerts)

@@ -33,6 +33,7 @@ from ketacare.treatments.models import SessionAlert, SessionStatus, StaffNotice,
 # A closed session that still takes readings taken before its close.
 LATE_STATUSES = (SessionStatus.DISCHARGED, SessionStatus.TRANSFERRED)
 LATE = Actor(label="late-reading")
+SHOWN = 3  # alerts spelled out in one notice; the session page lists them all
 
 
 def left_at(session: TreatmentSession) -> datetime | None:
@@ -85,12 +86,12 @@ def notify_late_alerts(
     left = f" at {timezone.localtime(end, zone):%H:%M}" if end else ""
     first = alerts[0]
     taken = f"{timezone.localtime(first.reading.taken_at, zone):%H:%M}" if first.reading else ""
-    more = f" And {len(alerts) - 1} more alert(s) from late readings." if len(alerts) > 1 else ""
+    shown = " ".join(f"{a.level.upper()} {a.message}" for a in alerts[:SHOWN])
+    more = f" And {len(alerts) - SHOWN} more." if len(alerts) > SHOWN else ""
     message = (
         f"Late monitor reading (taken {taken}, before the patient left{left}; received "
-        f"{timezone.localtime(now, zone):%H:%M}): {first.level.upper()} {first.message} "
-        f"The discharge was judged without it: review it and acknowledge the alert on the "
-        f"session page.{more}"
+        f"{timezone.localtime(now, zone):%H:%M}): {shown}{more} The discharge was judged "
+        "without it: review it and acknowledge the alerts on the session page."
     )
     recipients = list(dict.fromkeys(u for u in (closer, prescriber and prescriber.pk) if u))
     StaffNotice.objects.bulk_create(
