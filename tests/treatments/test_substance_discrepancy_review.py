@@ -365,3 +365,26 @@ def test_the_lot_page_marks_a_reviewed_problem_and_keeps_an_open_one_flagged(
     after = as_user(world.director_a).get(lot_url).content.decode()
     assert 'data-testid="problem-reviewed"' in after and 'data-testid="problem-open"' not in after
     assert "Reviewed by" in after and "ref. R-17" in after and "cs-flagged" not in after
+
+
+def test_the_reviewed_table_shows_the_newest_and_links_to_all(
+    world: Any, as_user: Any, monkeypatch: Any
+) -> None:
+    from ketacare.treatments import views_substances
+
+    monkeypatch.setattr(views_substances, "REVIEWS_SHOWN", 2)
+    director = as_user(world.director_a)
+    lot = vial_lot(world.nurse_a, world.clinic_a)
+    for counted in ("2400", "2300", "2200"):
+        entry = _short_count(world, lot, counted)
+        (d,) = [x for x in discrepancies(world.clinic_a) if x.entry.pk == entry.pk]
+        do_review_discrepancy(actor(world.director_a), world.clinic_a, _review(entry, d.problem))
+    page = director.get(PAGE).content.decode()
+    table = page.split('data-testid="reviewed"')[1].split("</table>")[0]
+    assert table.count("<tr data-entry=") == 2
+    assert "2200 mg" in table and "2400 mg" not in table  # the newest first
+    assert 'data-testid="reviewed-cut"' in page and "Show all 3" in page
+    everything = director.get(PAGE + "?reviewed=all").content.decode()
+    table = everything.split('data-testid="reviewed"')[1].split("</table>")[0]
+    assert table.count("<tr data-entry=") == 3
+    assert 'data-testid="reviewed-cut"' not in everything

@@ -58,6 +58,9 @@ def _add_error(form: forms.Form, exc: ActionError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
+REVIEWS_SHOWN = 50  # newest first; "show all" lists every review
+
+
 def _review_rows(
     open_: list[Discrepancy], can_review: bool, bound: ReviewForm | None
 ) -> tuple[list[tuple[Discrepancy, ReviewForm | None]], ReviewForm | None]:
@@ -81,6 +84,7 @@ def _index(request: HttpRequest, status: int = 200, **bound: Any) -> HttpRespons
     lots = _lots(clinic)
     membership = getattr(request, "membership", None)
     found = discrepancy_list(clinic)
+    all_reviews = request.GET.get("reviewed") == "all"
     open_by_lot = Counter(d.lot.pk for d in found.open)
     can_review = has_perm(membership, Perm.SUBSTANCE_REVIEW)
     open_rows, review_error = _review_rows(found.open, can_review, bound.get("review"))
@@ -117,7 +121,9 @@ def _index(request: HttpRequest, status: int = 200, **bound: Any) -> HttpRespons
     context = {
         "rows": rows,
         "open_rows": open_rows,
-        "reviewed": found.reviewed,
+        "reviewed": found.reviewed if all_reviews else found.reviewed[:REVIEWS_SHOWN],
+        "reviewed_total": len(found.reviewed),
+        "reviewed_cut": not all_reviews and len(found.reviewed) > REVIEWS_SHOWN,
         "review_error": review_error,
         "can_review": can_review,
         "can_record": has_perm(membership, Perm.SUBSTANCE_RECORD),
