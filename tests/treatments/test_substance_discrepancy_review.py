@@ -388,3 +388,21 @@ def test_the_reviewed_table_shows_the_newest_and_links_to_all(
     table = everything.split('data-testid="reviewed"')[1].split("</table>")[0]
     assert table.count("<tr data-entry=") == 3
     assert 'data-testid="reviewed-cut"' not in everything
+
+
+def test_the_review_of_a_doses_entry_is_audited_under_its_patient(world: Any) -> None:
+    from tests.treatments.session_helpers import dosed, ready_session
+    from tests.treatments.substance_helpers import device_lot
+
+    lot = device_lot(world.nurse_a, world.clinic_a, "ES-AUD", units=6)
+    session = dosed(
+        world.nurse_a,
+        ready_session(world.prescriber_a, world.nurse_a, world.patient_a, route="esketamine_nasal"),
+    )
+    entry = sa.do_record_use(
+        actor(world.nurse_a), session, {"lot": lot.pk, "units_opened": 2, "given_mg": "28"}
+    )
+    (d,) = [x for x in discrepancies(world.clinic_a) if x.entry.pk == entry.pk]
+    do_review_discrepancy(actor(world.director_a), world.clinic_a, _review(entry, d.problem))
+    audit = AuditEntry.objects.get(action="treatments.substances.discrepancy_reviewed")
+    assert audit.patient_id == str(world.patient_a.pk)

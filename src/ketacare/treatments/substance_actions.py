@@ -51,7 +51,8 @@ MAX_COUNTED_MG = Decimal("9999999.99")  # SubstanceEntry.counted_mg (9 digits, 2
 
 
 def _audit(actor: Actor, clinic: Clinic, verb: str, obj: Any, **detail: Any) -> None:
-    session = getattr(obj, "session", None)
+    # A review's patient is its entry's (a dose's entry names its session).
+    session = getattr(obj, "session", None) or getattr(getattr(obj, "entry", None), "session", None)
     record(
         actor,
         f"treatments.substances.{verb}",
