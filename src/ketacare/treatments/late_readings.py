@@ -75,7 +75,7 @@ def notify_late_alerts(
 ) -> None:
     """Tell the person who closed the session and the prescriber on duty, at once (inside the
     caller's transaction, which stored `alerts`)."""
-    from ketacare.treatments.escalation import prescriber_on_duty
+    from ketacare.treatments.escalation import _enqueue_delivery, prescriber_on_duty
 
     if not alerts:
         return
@@ -149,9 +149,3 @@ def _queue_email(to: str, session: TreatmentSession) -> NotificationLog:
         reference=f"session:{session.pk}",
         clinic=session.clinic,
     )
-
-
-def _enqueue_delivery(log_id: int) -> None:
-    from ketacare.measures.tasks import send_notification
-
-    send_notification.enqueue(log_id)
