@@ -125,19 +125,22 @@ def test_the_chair_still_refuses_typed_vitals_after_discharge(
         actions.do_record_vitals(actor(world.nurse_a), session, {"spo2_pct": 88})
 
 
-def test_a_batch_after_discharge_keeps_what_came_before_and_refuses_what_came_after(
-    world: Any, session: TreatmentSession, nurse: Client
-) -> None:
+def _before_and_after(world: Any, session: TreatmentSession, nurse: Client, kind: str) -> Any:
+    """A Bundle of two heart rates sent after the patient left (10 min ago): 131/min taken
+    before they left, 77/min taken after."""
     from tests.fhir.test_fhir_device_bundle import bundle, entry, send
 
     _left(session, world, minutes_ago=10)
-    before = observation(
-        session, "8867-4", 131, unit="/min", at=timezone.now() - timedelta(minutes=20)
-    )
-    after = observation(
-        session, "8867-4", 77, unit="/min", at=timezone.now() - timedelta(minutes=5)
-    )
-    response = send(nurse, bundle("batch", entry(before, "b-1"), entry(after, "b-2")))
+    now = timezone.now()
+    before = observation(session, "8867-4", 131, unit="/min", at=now - timedelta(minutes=20))
+    after = observation(session, "8867-4", 77, unit="/min", at=now - timedelta(minutes=5))
+    return send(nurse, bundle(kind, entry(before, f"{kind}-1"), entry(after, f"{kind}-2")))
+
+
+def test_a_batch_after_discharge_keeps_what_came_before_and_refuses_what_came_after(
+    world: Any, session: TreatmentSession, nurse: Client
+) -> None:
+    response = _before_and_after(world, session, nurse, "batch")
     assert response.status_code == 200, response.content
     statuses = [e["response"]["status"] for e in response.json()["entry"]]
     assert statuses[0] == "201 Created" and statuses[1].startswith("422")
@@ -152,16 +155,7 @@ def test_a_batch_after_discharge_keeps_what_came_before_and_refuses_what_came_af
 def test_a_transaction_with_one_reading_after_the_patient_left_stores_nothing(
     world: Any, session: TreatmentSession, nurse: Client
 ) -> None:
-    from tests.fhir.test_fhir_device_bundle import bundle, entry, send
-
-    _left(session, world, minutes_ago=10)
-    before = observation(
-        session, "8867-4", 131, unit="/min", at=timezone.now() - timedelta(minutes=20)
-    )
-    after = observation(
-        session, "8867-4", 77, unit="/min", at=timezone.now() - timedelta(minutes=5)
-    )
-    response = send(nurse, bundle("transaction", entry(before, "t-1"), entry(after, "t-2")))
+    response = _before_and_after(world, session, nurse, "transaction")
     assert response.status_code == 422
     assert not VitalReading.objects.filter(session=session, source="device").exists()
     assert not StaffNotice.objects.filter(session=session).exists()
