@@ -87,10 +87,17 @@ def select_clinic(request: ClinicRequest) -> HttpResponse:
                 object_id=chosen.clinic_id,
             )
             return redirect(_safe_next(request, "/"))
+    from ketacare.safety.banner import waiting_by_clinic  # safety imports accounts
+
+    waiting = waiting_by_clinic(request.user, memberships)
     return render(
         request,
         "accounts/select_clinic.html",
-        {"memberships": memberships, "next": _safe_next(request, "")},
+        {
+            "choices": [(m, waiting.get(m.clinic_id)) for m in memberships],
+            "memberships": memberships,
+            "next": _safe_next(request, ""),
+        },
     )
 
 

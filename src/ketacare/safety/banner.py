@@ -6,16 +6,18 @@ reload by `safety.js`, which polls `safety:banner` every KETACARE_FLAG_POLL_SECO
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 
-from ketacare.accounts.models import Clinic
+from ketacare.accounts.models import Clinic, Membership
 from ketacare.notify.models import NotificationLog, NotificationStatus
 from ketacare.safety.escalation_models import StaffNotification
 from ketacare.safety.models import FlagStatus, RiskFlag
@@ -66,13 +68,82 @@ class Banner:
     unread: int
     # Flags with a message queued or sending for longer than UNDELIVERED_AFTER.
     undelivered: set[int] = field(default_factory=set)
+    # The user's other clinics with something waiting there (see `elsewhere_for`).
+    elsewhere: list[Elsewhere] = field(default_factory=list)
 
     @property
     def more(self) -> int:
         return self.count - len(self.flags)
 
 
-def banner_for(clinic: Clinic, user: Any) -> Banner:
+@dataclass(frozen=True)
+class Elsewhere:
+    """What waits for this user in another clinic they work for: counts only, no patient."""
+
+    clinic_name: str
+    high: int
+    moderate: int
+    low: int
+    unread: int
+
+    @property
+    def open_flags(self) -> int:
+        return self.high + self.moderate + self.low
+
+
+def waiting_by_clinic(user: Any, memberships: Sequence[Membership]) -> dict[int, Elsewhere]:
+    """For each clinic of `memberships`: its open flags by level and the user's unread in-app
+    notices there (risk-flag notifications and chair notices). Counts only. Three queries."""
+    from ketacare.treatments.models import StaffNotice  # treatments imports safety
+
+    names = {m.clinic_id: m.clinic.name for m in memberships}
+    if not names:
+        return {}
+    levels: dict[int, Counter[str]] = {pk: Counter() for pk in names}
+    for clinic_id, level, count in (
+        RiskFlag.objects.filter(patient__clinic_id__in=names, status=FlagStatus.OPEN)
+        .values_list("patient__clinic_id", "level")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        levels[clinic_id][level] += count
+    unread: Counter[int] = Counter()
+    for model in (StaffNotification, StaffNotice):
+        for clinic_id, count in (
+            model.objects.filter(user=user, clinic_id__in=names, read_at__isnull=True)
+            .values_list("clinic_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            unread[clinic_id] += count
+    return {
+        pk: Elsewhere(
+            clinic_name=name,
+            high=levels[pk]["high"],
+            moderate=levels[pk]["moderate"],
+            low=levels[pk]["low"],
+            unread=unread[pk],
+        )
+        for pk, name in names.items()
+    }
+
+
+def elsewhere_for(clinic: Clinic, user: Any, memberships: Sequence[Membership]) -> list[Elsewhere]:
+    """A person who works for several clinics sees one clinic's banner at a time. So that a
+    flag or an escalated alert at another of their clinics is not missed while they are signed
+    in here, the banner names each other clinic with open flags (by level) or unread in-app
+    notices for them. Counts only: no patient of that clinic is shown until they switch."""
+    others = [m for m in memberships if m.clinic_id != clinic.pk]
+    found = waiting_by_clinic(user, others).values()
+    return sorted(
+        (e for e in found if e.open_flags or e.unread),
+        key=lambda e: (-e.high, -e.moderate, -e.open_flags, -e.unread, e.clinic_name),
+    )
+
+
+def banner_for(clinic: Clinic, user: Any, memberships: Sequence[Membership] = ()) -> Banner:
+    """The banner of `clinic` for `user`; `memberships`: the user's active memberships (the
+    request's), to name their other clinics with something waiting (`elsewhere_for`)."""
     flags = list(open_flags(clinic)[:SHOWN])
     count = len(flags) if len(flags) < SHOWN else open_flags(clinic).count()
     references = [f"riskflag:{f.pk}" for f in flags]
@@ -93,21 +164,27 @@ def banner_for(clinic: Clinic, user: Any) -> Banner:
         user=user, clinic=clinic, read_at__isnull=True
     ).count()
     return Banner(
-        count=count, flags=flags, failed=failed, unread=unread, undelivered=undelivered - failed
+        count=count,
+        flags=flags,
+        failed=failed,
+        unread=unread,
+        undelivered=undelivered - failed,
+        elsewhere=elsewhere_for(clinic, user, memberships),
     )
 
 
 class _LazyBanner:
     """Evaluated only when a template uses it (pages without base.html pay nothing)."""
 
-    def __init__(self, clinic: Clinic, user: Any) -> None:
-        self._clinic, self._user, self._value = clinic, user, None
+    def __init__(self, clinic: Clinic, user: Any, memberships: Sequence[Membership]) -> None:
+        self._clinic, self._user, self._memberships = clinic, user, memberships
+        self._value = None
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         if self._value is None:
-            self._value = banner_for(self._clinic, self._user)  # type: ignore[assignment]
+            self._value = banner_for(self._clinic, self._user, self._memberships)  # type: ignore[assignment]
         return getattr(self._value, name)
 
 
@@ -117,4 +194,8 @@ def risk_banner(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if clinic is None or user is None or not user.is_authenticated:
         return {}
-    return {"risk_banner": _LazyBanner(clinic, user), "risk_poll_seconds": poll_seconds()}
+    memberships = getattr(request, "memberships", ())
+    return {
+        "risk_banner": _LazyBanner(clinic, user, memberships),
+        "risk_poll_seconds": poll_seconds(),
+    }

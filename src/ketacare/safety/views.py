@@ -126,7 +126,7 @@ def _switch_page(request: ClinicRequest, flag_id: int, clinic: Any) -> HttpRespo
 @require_GET
 def banner(request: ClinicRequest) -> JsonResponse:
     """Polled by safety.js (header X-KetaCare-Passive, so it never keeps a session alive)."""
-    found = banner_for(request.clinic, request.user)
+    found = banner_for(request.clinic, request.user, getattr(request, "memberships", ()))
     html = render_to_string("safety/_banner.html", {"risk_banner": found}, request=request)
     data: dict[str, Any] = {"count": found.count, "unread": found.unread, "html": html}
     if request.GET.get("ids") == "1":  # every open flag's id (newest first; tools, benchmarks)
