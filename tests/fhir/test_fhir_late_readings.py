@@ -173,3 +173,24 @@ def test_the_notice_spells_out_every_alert_of_the_late_reading(
     notice = StaffNotice.objects.filter(session=session).first()
     assert notice is not None
     assert all(a.message in notice.message for a in alerts)
+
+
+def test_the_session_page_marks_the_reading_that_arrived_after_the_patient_left(
+    world: Any, session: TreatmentSession, nurse: Client, as_user: Any
+) -> None:
+    earlier = timezone.now() - timedelta(minutes=20)  # the fixture's readings, made in time
+    VitalReading.objects.filter(session=session).update(taken_at=earlier, recorded_at=earlier)
+    _left(session, world)
+    taken = timezone.now() - timedelta(minutes=15)
+    assert post(nurse, observation(session, "8867-4", 97, unit="/min", at=taken)).status_code == 201
+    late = VitalReading.objects.get(session=session, heart_rate_bpm=97)
+
+    page = as_user(world.nurse_a).get(f"/patients/{session.patient_id}/sessions/{session.pk}/")
+
+    html = page.content.decode()
+    assert html.count('data-testid="late-reading"') == 1
+    row = next(tr for tr in html.split("<tr") if 'data-testid="late-reading"' in tr)
+    assert "97" in row and "after the patient left" in row
+    arrived = timezone.localtime(late.recorded_at)
+    assert f"arrived {arrived:%b} {arrived.day}, {arrived:%H:%M}" in row
+    assert "(monitor)" in row  # from the gateway, not typed at the chair

@@ -16,7 +16,7 @@ readings there were; the alert says what came later.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.conf import settings
@@ -28,7 +28,13 @@ from ketacare.accounts.audit import Actor, record
 from ketacare.measures.scheduling import clinic_zone
 from ketacare.notify.delivery import queue_notification
 from ketacare.notify.models import Channel, NotificationLog
-from ketacare.treatments.models import SessionAlert, SessionStatus, StaffNotice, TreatmentSession
+from ketacare.treatments.models import (
+    SessionAlert,
+    SessionStatus,
+    StaffNotice,
+    TreatmentSession,
+    VitalReading,
+)
 
 # A closed session that still takes readings taken before its close.
 LATE_STATUSES = (SessionStatus.DISCHARGED, SessionStatus.TRANSFERRED)
@@ -43,6 +49,16 @@ def left_at(session: TreatmentSession) -> datetime | None:
     if session.status == SessionStatus.TRANSFERRED:
         return session.ended_at
     return None
+
+
+def late_reading_ids(session: TreatmentSession, readings: Iterable[VitalReading]) -> set[int]:
+    """Readings stored after the patient left (a monitor's buffered readings, taken while the
+    patient was still in the chair): the session page marks them, since the discharge was
+    judged without them."""
+    end = left_at(session)
+    if end is None:
+        return set()
+    return {r.pk for r in readings if r.recorded_at > end}
 
 
 def late_refusal(session: TreatmentSession, taken_at: datetime) -> tuple[str, str] | None:

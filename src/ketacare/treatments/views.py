@@ -40,6 +40,7 @@ from ketacare.treatments.forms import (
     TransferForm,
     VitalsForm,
 )
+from ketacare.treatments.late_readings import late_reading_ids
 from ketacare.treatments.limits import clinic_monitoring
 from ketacare.treatments.models import SessionStatus, TreatmentSession
 from ketacare.treatments.rems_form import is_rems_session
@@ -148,6 +149,7 @@ def _page(
         "protocol": protocol,
         "observation_note": observation_note(protocol),
         "readings": readings,
+        "late_readings": late_reading_ids(session, readings),
         "baseline": pic.baseline,
         "checks": list(session.checks.select_related("by").order_by("-at", "pk")[:40]),
         "alerts": _alerts_with_forms(session, bound),
