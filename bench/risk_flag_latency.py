@@ -1,7 +1,7 @@
 """Risk answer → flag on the staff banner: 200 patients submit PHQ-9 item 9 = 2 at once.
 
 Run: DATABASE_URL=postgres://…/<your db> .venv/bin/python bench/risk_flag_latency.py
-     [--patients 200] [--workers N] [--threads N] [--data-dir DIR]
+     [--patients 200] [--workers N] [--threads N] [--data-dir DIR] [--spread SECONDS]
 Target (issue #7): p99 < 1 s from the start of the patient's submission to the flag being on
 the staff banner endpoint, notifications enqueued.
 
@@ -14,7 +14,9 @@ the staff banner endpoint, notifications enqueued.
 3. The nurse signs in; one thread polls `GET /safety/banner/?ids=1` back to back (passive
    header, as safety.js does) and notes when each flag id first appears.
 4. Each patient has a thread and its own connection: it opens its link (untimed), waits at a
-   barrier with all the others, then POSTs all nine answers with item 9 = 2. The flag is
+   barrier with all the others, then POSTs all nine answers with item 9 = 2 (with `--spread S`,
+   each first waits a random moment within S seconds: arrivals over a window, not one
+   instant; the latency still counts from its own POST). The flag is
    raised in that request's transaction and the notifications are queued (NotificationLog rows
    and their delivery tasks) before it answers.
 5. Latency per patient = first banner response holding its flag − start of its POST. Also
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -107,6 +110,13 @@ def main() -> int:
     parser.add_argument(
         "--warmup", type=int, default=10, help="Submissions made one at a time first (untimed)."
     )
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=0.0,
+        help="Seconds over which the submissions start, each at a random moment (seeded); "
+        "0 (the default): all at the same instant.",
+    )
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url:
@@ -158,12 +168,16 @@ def main() -> int:
         for client, (_, token) in zip(patients, links, strict=True):
             client.get(f"/r/{token}/")  # the page, and its CSRF cookie (untimed)
         barrier = threading.Barrier(len(links) + 1)
+        chance = random.Random(7)  # the same arrivals on every run
+        delays = [chance.uniform(0, args.spread) for _ in links]
         started_at: dict[str, float] = {}
         answered: dict[str, float] = {}
         failures: list[str] = []
 
-        def submit(client: Client, patient_id: str, token: str) -> None:
+        def submit(client: Client, patient_id: str, token: str, delay: float) -> None:
             barrier.wait()
+            if delay:
+                time.sleep(delay)
             started_at[patient_id] = time.perf_counter()
             try:
                 response = client.post_form(
@@ -179,8 +193,8 @@ def main() -> int:
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         threads = [
-            threading.Thread(target=submit, args=(c, pid, tok))
-            for c, (pid, tok) in zip(patients, links, strict=True)
+            threading.Thread(target=submit, args=(c, pid, tok, delay))
+            for c, (pid, tok), delay in zip(patients, links, delays, strict=True)
         ]
         for t in threads:
             t.start()
@@ -221,6 +235,11 @@ def main() -> int:
         return f"{value * 1000:.0f} ms"
 
     print(f"database: {database_url.split('@')[-1]}; gunicorn {args.workers}×{args.threads}")
+    if args.spread:
+        rate = len(links) / args.spread
+        print(f"arrivals: at random over {args.spread:g} s (≈ {rate:.0f} submissions/s)")
+    else:
+        print("arrivals: all at the same instant")
     print(f"submissions: {len(answered)} ({len(failures)} failed) {failures[:3]}")
     print(f"flags raised: {len(flags)}; on the banner: {len(latencies)}")
     print(f"escalations started: {escalations}; notified events: {notified}; messages: {queued}")
