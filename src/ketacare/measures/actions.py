@@ -91,11 +91,13 @@ def do_record_assessment(
     allow_incomplete: bool = False,
     fhir_response: dict[str, Any] | None = None,
     draft_flag_id: int | None = None,
+    thresholds: ScoringThresholds | None = None,
 ) -> Assessment:
     """Score and store one administration; raise the risk flag it calls for in the same
     transaction. `draft_flag_id`: the flag a risk answer kept in this questionnaire's draft
     already raised (`selfreport_actions._draft_flag`); a decision no higher than that flag's
-    level links this assessment to it instead of raising a second flag."""
+    level links this assessment to it instead of raising a second flag. `thresholds`: the
+    patient's clinic's, when the caller read them in this transaction (else one query)."""
     if context not in Context.values:
         raise ActionError("context", f"Context must be one of: {', '.join(Context.values)}.")
     if episode is not None and episode.patient_id != patient.pk:
@@ -103,7 +105,7 @@ def do_record_assessment(
     when = administered_at or timezone.now()
     if when > timezone.now() + timedelta(minutes=5):
         raise ActionError("administered_at", "An assessment cannot be dated in the future.")
-    thresholds = scoring_thresholds_for(patient.clinic_id)
+    thresholds = thresholds or scoring_thresholds_for(patient.clinic_id)
     result = score_answers(patient, scale_code, answers, thresholds)
     if not result.complete and not allow_incomplete:
         raise ActionError(

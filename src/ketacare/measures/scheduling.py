@@ -421,12 +421,15 @@ def on_assessment_recorded(assessment: Assessment) -> None:
         return
     patient = assessment.patient
     clinic = patient.clinic
-    # A clinic that has never opened its schedule page still gets the C-SSRS follow-up.
-    ensure_default_rules(clinic)
     today = clinic_today(clinic)
-    rules = ScheduleRule.objects.filter(
+    wanted = ScheduleRule.objects.filter(
         clinic_id=patient.clinic_id, kind=RuleKind.AFTER_ITEM9, is_active=True
     )
+    rules = list(wanted)
+    # A clinic that has never opened its schedule page still gets the C-SSRS follow-up (a
+    # clinic with rules but none of this kind active chose so: seeding does nothing there).
+    if not rules and ensure_default_rules(clinic):
+        rules = list(wanted.all())
     for rule in rules:
         DueAssessment.objects.get_or_create(
             patient=patient,

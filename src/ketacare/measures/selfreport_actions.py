@@ -31,9 +31,9 @@ from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, Outcome, record
 from ketacare.clinical import scales
 from ketacare.clinical.risk import FlagDecision, RiskRules, decide_flag
+from ketacare.clinical.thresholds import ScoringThresholds
 from ketacare.measures.actions import (
     do_record_assessment,
-    risk_rules_for,
     score_answers,
     scoring_params,
 )
@@ -50,6 +50,7 @@ from ketacare.measures.models import (
     Source,
 )
 from ketacare.measures.scheduling import clinic_today, clinic_zone
+from ketacare.measures.thresholds_settings import scoring_thresholds_for
 from ketacare.notify.delivery import queue_notification
 from ketacare.notify.models import Channel, NotificationLog
 from ketacare.patients.models import Patient
@@ -458,7 +459,7 @@ def _merge_draft(
         fresh,
         saved_at={**meta(fresh).get("saved_at", {}), scale_code: timezone.now().isoformat()},
     )
-    decision = risk_decision(scale_code, merged, risk_rules_for(fresh.patient))
+    decision = risk_decision(scale_code, merged, _thresholds(fresh).risk)
     if decision is not None or positive_screen(scale_code, merged):
         _mark_crisis(fresh, ip, "answer", scale_code)
     if decision is not None and raise_flag:
@@ -467,6 +468,16 @@ def _merge_draft(
 
 
 _LEVELS = ("low", "moderate", "high")
+
+
+def _thresholds(fresh: SelfReportLink) -> ScoringThresholds:
+    """The patient's clinic's scoring thresholds, read once per locked link: `fresh` lives for
+    one transaction, so the draft, the score and the flag all use the same reading."""
+    found: ScoringThresholds | None = getattr(fresh, "_kc_thresholds", None)
+    if found is None:
+        found = scoring_thresholds_for(fresh.patient.clinic_id)
+        fresh._kc_thresholds = found  # type: ignore[attr-defined]
+    return found
 
 
 def positive_screen(scale_code: str, answers: Mapping[str, int]) -> bool:
@@ -556,7 +567,7 @@ def do_submit_scale(
             refused = problem
             # The answers stay in the draft: a risk answer among them raises its flag now.
             decision = risk_decision(
-                scale_code, draft_answers(fresh, scale_code), risk_rules_for(fresh.patient)
+                scale_code, draft_answers(fresh, scale_code), _thresholds(fresh).risk
             )
             if decision is not None:
                 _draft_flag(fresh, scale_code, decision, ip)
@@ -587,11 +598,12 @@ def _submit_locked(actor: Actor, fresh: SelfReportLink, scale_code: str, ip: str
         source=Source.SELF_REPORT,
         episode=fresh.episode,
         draft_flag_id=draft_flag_id(fresh, scale_code),
+        thresholds=_thresholds(fresh),
     )
     draft = {k: v for k, v in fresh.draft.items() if k != scale_code}
     fresh.draft = draft
     set_meta(fresh, submitted={**submitted(fresh), scale_code: assessment.pk})
-    rules = risk_rules_for(fresh.patient)
+    rules = _thresholds(fresh).risk
     if decide_flag(
         scale_code, assessment.answers, assessment.risk_level or None, rules
     ) or positive_screen(scale_code, assessment.answers):
@@ -633,7 +645,7 @@ def do_late_answers(
     with transaction.atomic():
         fresh = _locked(link)
         sent_id = submitted(fresh).get(scale_code)
-        rules = risk_rules_for(fresh.patient)
+        rules = _thresholds(fresh).risk
         decision = risk_decision(scale_code, given, rules)
         if sent_id is None or (decision is None and not positive_screen(scale_code, given)):
             return

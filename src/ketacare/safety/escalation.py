@@ -30,7 +30,7 @@ from django.utils import timezone
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import User
-from ketacare.clinical.escalation import escalation_due
+from ketacare.clinical.escalation import EscalationPolicy, escalation_due
 from ketacare.core import reasons
 from ketacare.core.reasons import is_few_words
 from ketacare.measures.scheduling import clinic_zone
@@ -125,26 +125,49 @@ def start_escalation(flag: RiskFlag, now: datetime | None = None) -> FlagEscalat
     """Create the escalation row and run step 1 (prescriber + on call) now. None when another
     process already started it."""
     now = now or timezone.now()
+    policy = policy_for(flag.patient.clinic)
     try:
         with transaction.atomic():
             escalation = FlagEscalation.objects.create(
-                flag=flag, clinic_id=flag.patient.clinic_id, step=1, due_at=now, updated_at=now
+                flag=flag,
+                clinic_id=flag.patient.clinic_id,
+                step=1,
+                due_at=_next_due(flag, now, policy),
+                updated_at=now,
             )
     except IntegrityError:
         return None
     _event(flag, EventKind.RAISED, 0, now, detail=f"{flag.get_level_display()}: {flag.reason}")
-    _advance(escalation, flag, 1, now)
+    # Nobody can have been told yet: notices are sent only by `_advance`, under this row.
+    _advance(escalation, flag, 1, now, told=set(), policy=policy)
     return escalation
 
 
-def _advance(escalation: FlagEscalation, flag: RiskFlag, step: int, now: datetime) -> None:
+def _next_due(flag: RiskFlag, now: datetime, policy: EscalationPolicy) -> datetime:
+    """When the step taken now escalates if nobody acknowledges (clinical.escalation)."""
+    local_now = timezone.localtime(now, clinic_zone(flag.patient.clinic))
+    return escalation_due(flag.level, local_now, policy).at
+
+
+def _advance(
+    escalation: FlagEscalation,
+    flag: RiskFlag,
+    step: int,
+    now: datetime,
+    *,
+    told: set[int] | None = None,
+    policy: EscalationPolicy | None = None,
+) -> None:
     """Notify the first step from `step` on that has someone not yet told; set the next due
-    time, or mark the escalation exhausted. The caller holds the claim on this step."""
-    told = set(
-        EscalationEvent.objects.filter(
-            flag=flag, kind__in=[EventKind.NOTIFIED, EventKind.ESCALATED]
-        ).values_list("recipient_id", flat=True)
-    )
+    time, or mark the escalation exhausted. The caller holds the claim on this step.
+    `told`: who was notified already, when the caller knows (else read from the events);
+    `policy`: the clinic's escalation policy, when the caller read it."""
+    if told is None:
+        told = set(
+            EscalationEvent.objects.filter(
+                flag=flag, kind__in=[EventKind.NOTIFIED, EventKind.ESCALATED]
+            ).values_list("recipient_id", flat=True)
+        )
     while True:
         targets = targets_for_step(flag, step, now)
         if targets is None:
@@ -192,10 +215,11 @@ def _advance(escalation: FlagEscalation, flag: RiskFlag, step: int, now: datetim
                 "escalation list.",
             )
         step += 1
-    local_now = timezone.localtime(now, clinic_zone(flag.patient.clinic))
-    due = escalation_due(flag.level, local_now, policy_for(flag.patient.clinic))
+    due_at = _next_due(flag, now, policy or policy_for(flag.patient.clinic))
+    if escalation.step == step and escalation.due_at == due_at:
+        return  # already stored so (a new escalation whose step 1 reached someone)
     escalation.step = step
-    escalation.due_at = due.at
+    escalation.due_at = due_at
     escalation.updated_at = now
     escalation.save(update_fields=["step", "due_at", "updated_at"])
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from ketacare.accounts.models import Clinic, Role, User
+from ketacare.accounts.models import Clinic, Membership, Role, User
 from ketacare.clinical.escalation import EscalationPolicy
 from ketacare.measures.scheduling import clinic_zone
 from ketacare.patients.models import Patient
@@ -46,6 +47,16 @@ def _active_member(clinic: Clinic, user_id: int | None) -> bool:
     ).exists()
 
 
+def _works_here(clinic: Clinic, column: str = "user_id") -> Exists:
+    """Annotation: the user in `column` of the row is active and still works at the clinic
+    (the row's own query answers it: no query per person)."""
+    return Exists(
+        Membership.objects.filter(
+            user_id=OuterRef(column), clinic=clinic, is_active=True, user__is_active=True
+        )
+    )
+
+
 def _covers(starts: time, ends: time, at: time) -> bool:
     if ends > starts:
         return starts <= at < ends
@@ -60,21 +71,44 @@ def on_call_at(clinic: Clinic, when: datetime | None = None) -> list[User]:
     does not blank out the weekly rota for its hours (nobody would be paged)."""
     local = timezone.localtime(when or timezone.now(), clinic_zone(clinic))
     day, at = local.date(), local.time()
-    overrides = OnCallOverride.objects.filter(clinic=clinic, on_date=day).select_related("user")
-    chosen = _active(
-        clinic, [o.user for o in overrides if o.starts == o.ends or _covers(o.starts, o.ends, at)]
+    overrides = (
+        OnCallOverride.objects.filter(clinic=clinic, on_date=day)
+        .select_related("user")
+        .annotate(works_here=_works_here(clinic))
     )
-    return chosen or _active(clinic, _weekly(clinic, day.weekday(), at))
+    chosen = [
+        o.user
+        for o in overrides
+        if o.works_here and (o.starts == o.ends or _covers(o.starts, o.ends, at))
+    ]
+    return list(dict.fromkeys(chosen or _weekly(clinic, day.weekday(), at)))
 
 
 def _active(clinic: Clinic, users: list[User]) -> list[User]:
-    return [u for u in dict.fromkeys(users) if _active_member(clinic, u.pk)]
+    """`users` (once each, in order) who are active and still work at the clinic: one query."""
+    unique = list(dict.fromkeys(users))
+    if not unique:
+        return []
+    working = set(
+        Membership.objects.filter(
+            user__in=unique, clinic=clinic, is_active=True, user__is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    return [u for u in unique if u.pk in working]
 
 
 def _weekly(clinic: Clinic, weekday: int, at: time) -> list[User]:
+    """Who the weekly rota puts on call (only those still working at the clinic)."""
     yesterday = (weekday - 1) % 7
     chosen = []
-    for slot in OnCallSlot.objects.filter(clinic=clinic).select_related("user"):
+    slots = (
+        OnCallSlot.objects.filter(clinic=clinic)
+        .select_related("user")
+        .annotate(works_here=_works_here(clinic))
+    )
+    for slot in slots:
+        if not slot.works_here:
+            continue
         if (slot.weekday == weekday and _covers(slot.starts, slot.ends, at)) or (
             slot.weekday == yesterday and slot.ends <= slot.starts and at < slot.ends
         ):
@@ -96,24 +130,30 @@ def patient_prescriber(patient: Patient) -> User | None:
         )
         .order_by("-signed_at")
         .select_related("signed_by")
+        .annotate(works_here=_works_here(patient.clinic, "signed_by_id"))
         .first()
     )
-    if plan is not None and _active_member(patient.clinic, plan.signed_by_id):
+    if plan is not None and plan.works_here:
         return plan.signed_by
     evaluation = (
         Evaluation.objects.filter(patient=patient, signed_by__isnull=False)
         .order_by("-signed_at")
         .select_related("signed_by")
+        .annotate(works_here=_works_here(patient.clinic, "signed_by_id"))
         .first()
     )
-    if evaluation is not None and _active_member(patient.clinic, evaluation.signed_by_id):
+    if evaluation is not None and evaluation.works_here:
         return evaluation.signed_by
     return None
 
 
 def escalation_list(clinic: Clinic) -> list[User]:
-    rows = EscalationContact.objects.filter(clinic=clinic).select_related("user")
-    return [r.user for r in rows if _active_member(clinic, r.user_id)]
+    rows = (
+        EscalationContact.objects.filter(clinic=clinic)
+        .select_related("user")
+        .annotate(works_here=_works_here(clinic))
+    )
+    return [r.user for r in rows if r.works_here]
 
 
 def director_of(clinic: Clinic) -> User | None:
