@@ -177,3 +177,34 @@ def test_demo_setup_puts_someone_on_call_at_every_hour(world: Any) -> None:
         for hour in (3, 9, 20):
             assert on_call_at(world.clinic_a, at(day, hour)), (day, hour)
     assert director_of(world.clinic_a) == world.director_a
+
+
+def _signed_evaluation(patient: Any, signer: Any) -> Any:
+    from django.utils import timezone
+
+    from ketacare.evaluations.models import Evaluation
+
+    return Evaluation.objects.create(
+        patient=patient,
+        route="iv_racemic",
+        indication="trd",
+        signed_by=signer,
+        signed_at=timezone.now(),
+    )
+
+
+@pytest.mark.django_db
+def test_prescriber_falls_back_to_the_evaluation_signer(world: Any) -> None:
+    from ketacare.accounts.models import Role
+    from tests.conftest import make_staff
+
+    _signed_evaluation(world.patient_a, world.prescriber_a)
+    assert patient_prescriber(world.patient_a) == world.prescriber_a  # no plan yet
+    other = make_staff(world.clinic_a, Role.PRESCRIBER, "second@a.test", "Sam Second")
+    make_prescriber_of(world.patient_a, other)
+    assert patient_prescriber(world.patient_a) == other  # the plan's signer comes first
+    Membership.objects.filter(user=other).update(is_active=False)
+    assert patient_prescriber(world.patient_a) == world.prescriber_a  # left: the evaluation's
+    world.prescriber_a.is_active = False
+    world.prescriber_a.save()
+    assert patient_prescriber(world.patient_a) is None  # nobody who still works here

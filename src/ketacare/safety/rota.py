@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from ketacare.accounts.models import Clinic, Membership, Role, User
@@ -122,29 +122,28 @@ def patient_prescriber(patient: Patient) -> User | None:
     from ketacare.evaluations.models import Evaluation
     from ketacare.plans.models import PlanStatus, TreatmentPlan
 
-    plan = (
+    signer_of_plan = Subquery(
         TreatmentPlan.objects.filter(
             patient=patient,
             signed_by__isnull=False,
             status__in=[PlanStatus.ACTIVE, PlanStatus.ON_HOLD],
         )
         .order_by("-signed_at")
-        .select_related("signed_by")
-        .annotate(works_here=_works_here(patient.clinic, "signed_by_id"))
-        .first()
+        .values("signed_by_id")[:1]
     )
-    if plan is not None and plan.works_here:
-        return plan.signed_by
-    evaluation = (
+    signer_of_evaluation = Subquery(
         Evaluation.objects.filter(patient=patient, signed_by__isnull=False)
         .order_by("-signed_at")
-        .select_related("signed_by")
-        .annotate(works_here=_works_here(patient.clinic, "signed_by_id"))
-        .first()
+        .values("signed_by_id")[:1]
     )
-    if evaluation is not None and evaluation.works_here:
-        return evaluation.signed_by
-    return None
+    # One query: the two signers who still work at the clinic; the plan's signer first. The
+    # plan's signer having left falls back to the evaluation's, never to an older plan's.
+    found = list(
+        User.objects.filter(Q(pk=signer_of_plan) | Q(pk=signer_of_evaluation))
+        .filter(_works_here(patient.clinic, "pk"))
+        .annotate(signed_plan=ExpressionWrapper(Q(pk=signer_of_plan), BooleanField()))
+    )
+    return next((u for u in found if u.signed_plan), found[0] if found else None)
 
 
 def escalation_list(clinic: Clinic) -> list[User]:
