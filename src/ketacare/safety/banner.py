@@ -23,6 +23,8 @@ from ketacare.safety.escalation_models import StaffNotification
 from ketacare.safety.models import FlagStatus, RiskFlag
 
 SHOWN = 5
+# Chair alerts escalated to the signed-in person, listed on every page until acknowledged.
+CHAIR_SHOWN = 5
 # A message about a flag still queued or "sending" this long after it was written has not
 # reached anyone: the worker is likely not running (its watch pass runs every
 # KETACARE_WATCH_SECONDS and a send takes seconds). Shown as "not yet delivered".
@@ -70,6 +72,13 @@ class Banner:
     undelivered: set[int] = field(default_factory=set)
     # The user's other clinics with something waiting there (see `elsewhere_for`).
     elsewhere: list[Elsewhere] = field(default_factory=list)
+    # Chair alerts escalated to this user and not yet acknowledged (`chair_alerts_for`).
+    chair_alerts: list[Any] = field(default_factory=list)
+    chair_count: int = 0
+
+    @property
+    def chair_more(self) -> int:
+        return self.chair_count - len(self.chair_alerts)
 
     @property
     def more(self) -> int:
@@ -141,6 +150,25 @@ def elsewhere_for(clinic: Clinic, user: Any, memberships: Sequence[Membership]) 
     )
 
 
+def chair_alerts_for(clinic: Clinic, user: Any) -> tuple[list[Any], int]:
+    """Alerts at the chair escalated to `user` (nobody acknowledged them in time, or a
+    monitor's reading came after the patient left) and still open: on every page they open,
+    not only on the chair board, until someone acknowledges them with the action taken.
+    The oldest first, at most CHAIR_SHOWN, and how many there are."""
+    from ketacare.treatments.models import SessionAlert  # treatments imports safety
+
+    open_alerts = SessionAlert.objects.filter(
+        escalated_to_id=user.pk, acknowledged_at__isnull=True, session__clinic=clinic
+    )
+    shown = list(
+        open_alerts.select_related("session__patient", "session__appointment__resource").order_by(
+            "raised_at", "pk"
+        )[:CHAIR_SHOWN]
+    )
+    count = len(shown) if len(shown) < CHAIR_SHOWN else open_alerts.count()
+    return shown, count
+
+
 def banner_for(clinic: Clinic, user: Any, memberships: Sequence[Membership] = ()) -> Banner:
     """The banner of `clinic` for `user`; `memberships`: the user's active memberships (the
     request's), to name their other clinics with something waiting (`elsewhere_for`)."""
@@ -163,6 +191,7 @@ def banner_for(clinic: Clinic, user: Any, memberships: Sequence[Membership] = ()
     unread = StaffNotification.objects.filter(
         user=user, clinic=clinic, read_at__isnull=True
     ).count()
+    chair_alerts, chair_count = chair_alerts_for(clinic, user)
     return Banner(
         count=count,
         flags=flags,
@@ -170,6 +199,8 @@ def banner_for(clinic: Clinic, user: Any, memberships: Sequence[Membership] = ()
         unread=unread,
         undelivered=undelivered - failed,
         elsewhere=elsewhere_for(clinic, user, memberships),
+        chair_alerts=chair_alerts,
+        chair_count=chair_count,
     )
 
 

@@ -1,0 +1,73 @@
+"""A chair alert escalated to the prescriber is on every page they open, not only on the chair
+board, until someone acknowledges it; then it is gone. Nobody else's banner shows it, and a
+clinic's alerts never show while signed in to another clinic."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from ketacare.accounts.middleware import SESSION_CLINIC_KEY
+from ketacare.accounts.models import Membership, Role
+from ketacare.treatments import actions
+from ketacare.treatments.escalation import escalate_unacknowledged
+from ketacare.treatments.models import SessionAlert
+from tests.treatments.session_helpers import actor, dosed, ready_session
+
+pytestmark = pytest.mark.django_db
+
+
+def _escalated(world: Any) -> SessionAlert:
+    nurse = world.nurse_a
+    session = dosed(nurse, ready_session(world.prescriber_a, nurse, world.patient_a))
+    actions.do_record_vitals(actor(nurse), session, {"heart_rate_bpm": 131})
+    alert = SessionAlert.objects.get(session=session)
+    assert escalate_unacknowledged(alert.raised_at + timedelta(minutes=30)) == 1
+    alert.refresh_from_db()
+    assert alert.escalated_to_id == world.prescriber_a.pk
+    return alert
+
+
+def _html(client: Client) -> str:
+    response = client.get("/safety/banner/")
+    assert response.status_code == 200
+    return str(response.json()["html"])
+
+
+def test_the_prescriber_sees_it_on_every_page_until_acknowledged(world: Any, as_user: Any) -> None:
+    alert = _escalated(world)
+    prescriber = as_user(world.prescriber_a)
+
+    html = _html(prescriber)
+    assert 'data-testid="chair-escalated"' in html
+    assert "1 chair alert escalated to you" in html and alert.message in html
+    session_url = f"/patients/{world.patient_a.pk}/sessions/{alert.session_id}/#alerts"
+    assert session_url in html
+    page = prescriber.get("/patients/").content.decode()  # any staff page carries it
+    assert 'data-testid="chair-escalated"' in page
+
+    assert 'data-testid="chair-escalated"' not in _html(as_user(world.nurse_a))  # not hers
+
+    actions.do_acknowledge_alert(
+        actor(world.prescriber_a), alert.session, alert.pk, "notify_prescriber", "Seen, repeat."
+    )
+    assert 'data-testid="chair-escalated"' not in _html(prescriber)
+
+
+def test_another_clinics_escalated_alert_is_not_shown_here(world: Any) -> None:
+    _escalated(world)
+    Membership.objects.create(user=world.prescriber_a, clinic=world.clinic_b, role=Role.PRESCRIBER)
+    client = Client()
+    client.force_login(world.prescriber_a)
+    session = client.session
+    session[SESSION_CLINIC_KEY] = world.clinic_b.pk
+    session.save()
+
+    html = _html(client)
+
+    assert 'data-testid="chair-escalated"' not in html
+    assert world.patient_a.legal_family_name not in html
+    assert "Alpha Clinic — 1 unread notice for you" in html  # the escalation's notice, counted
