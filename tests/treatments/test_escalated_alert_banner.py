@@ -14,7 +14,7 @@ from ketacare.accounts.middleware import SESSION_CLINIC_KEY
 from ketacare.accounts.models import Membership, Role
 from ketacare.treatments import actions
 from ketacare.treatments.escalation import escalate_unacknowledged
-from ketacare.treatments.models import SessionAlert
+from ketacare.treatments.models import SessionAlert, StaffNotice
 from tests.treatments.session_helpers import actor, dosed, ready_session
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +71,20 @@ def test_another_clinics_escalated_alert_is_not_shown_here(world: Any) -> None:
     assert 'data-testid="chair-escalated"' not in html
     assert world.patient_a.legal_family_name not in html
     assert "Alpha Clinic — 1 unread notice for you" in html  # the escalation's notice, counted
+
+
+def test_unread_chair_notices_badge_the_chairs_menu_item_until_read(
+    world: Any, as_user: Any
+) -> None:
+    _escalated(world)  # the escalation left one notice for the prescriber
+    prescriber = as_user(world.prescriber_a)
+
+    assert prescriber.get("/safety/banner/").json()["chair_unread"] == 1
+    page = prescriber.get("/patients/").content.decode()
+    badge = page[page.index("data-chair-unread") :]
+    assert badge[badge.index(">") + 1 : badge.index("</span>")] == "1"
+    assert as_user(world.nurse_a).get("/safety/banner/").json()["chair_unread"] == 0
+
+    notice = StaffNotice.objects.get(user=world.prescriber_a)
+    prescriber.post(f"/chairs/notices/{notice.pk}/read/")
+    assert prescriber.get("/safety/banner/").json()["chair_unread"] == 0

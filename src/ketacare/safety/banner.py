@@ -75,6 +75,9 @@ class Banner:
     # Chair alerts escalated to this user and not yet acknowledged (`chair_alerts_for`).
     chair_alerts: list[Any] = field(default_factory=list)
     chair_count: int = 0
+    # The user's unread notices from the chairs (`/chairs/notices/`): escalated alerts, a
+    # monitor's reading after the patient left. Shown as a badge on "Chairs" in the menu.
+    chair_unread: int = 0
 
     @property
     def chair_more(self) -> int:
@@ -191,7 +194,12 @@ def banner_for(clinic: Clinic, user: Any, memberships: Sequence[Membership] = ()
     unread = StaffNotification.objects.filter(
         user=user, clinic=clinic, read_at__isnull=True
     ).count()
+    from ketacare.treatments.models import StaffNotice  # treatments imports safety
+
     chair_alerts, chair_count = chair_alerts_for(clinic, user)
+    chair_unread = StaffNotice.objects.filter(
+        user_id=user.pk, clinic=clinic, read_at__isnull=True
+    ).count()
     return Banner(
         count=count,
         flags=flags,
@@ -201,6 +209,7 @@ def banner_for(clinic: Clinic, user: Any, memberships: Sequence[Membership] = ()
         elsewhere=elsewhere_for(clinic, user, memberships),
         chair_alerts=chair_alerts,
         chair_count=chair_count,
+        chair_unread=chair_unread,
     )
 
 

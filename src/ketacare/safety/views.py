@@ -128,7 +128,12 @@ def banner(request: ClinicRequest) -> JsonResponse:
     """Polled by safety.js (header X-KetaCare-Passive, so it never keeps a session alive)."""
     found = banner_for(request.clinic, request.user, getattr(request, "memberships", ()))
     html = render_to_string("safety/_banner.html", {"risk_banner": found}, request=request)
-    data: dict[str, Any] = {"count": found.count, "unread": found.unread, "html": html}
+    data: dict[str, Any] = {
+        "count": found.count,
+        "unread": found.unread,
+        "chair_unread": found.chair_unread,
+        "html": html,
+    }
     if request.GET.get("ids") == "1":  # every open flag's id (newest first; tools, benchmarks)
         data["ids"] = list(
             open_flags(request.clinic).order_by("-raised_at").values_list("pk", flat=True)[:1000]

@@ -19,6 +19,8 @@
       if (box.innerHTML.trim() !== data.html.trim()) { box.innerHTML = data.html; }
       var badge = document.querySelector("[data-unread]");
       if (badge) { badge.textContent = data.unread ? String(data.unread) : ""; }
+      var chairs = document.querySelector("[data-chair-unread]");
+      if (chairs) { chairs.textContent = data.chair_unread ? String(data.chair_unread) : ""; }
     }).catch(function () { /* offline for a moment: the next poll tries again */ });
   }
   setInterval(poll, Math.max(seconds, 2) * 1000);
