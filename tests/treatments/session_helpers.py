@@ -109,3 +109,19 @@ def infused(session: TreatmentSession) -> TreatmentSession:
     TreatmentSession.objects.filter(pk=session.pk).update(dosing_started_at=start)
     session.refresh_from_db()
     return session
+
+
+def escalated_alert(world: Any) -> Any:
+    """A dosed session of world.patient_a with a heart rate alert nobody acknowledged, now
+    escalated to world.prescriber_a (the worker's pass run 30 minutes after it was raised)."""
+    from ketacare.treatments.escalation import escalate_unacknowledged
+    from ketacare.treatments.models import SessionAlert
+
+    nurse = world.nurse_a
+    session = dosed(nurse, ready_session(world.prescriber_a, nurse, world.patient_a))
+    actions.do_record_vitals(actor(nurse), session, {"heart_rate_bpm": 131})
+    alert = SessionAlert.objects.get(session=session)
+    assert escalate_unacknowledged(alert.raised_at + timedelta(minutes=30)) == 1
+    alert.refresh_from_db()
+    assert alert.escalated_to_id == world.prescriber_a.pk
+    return alert

@@ -4,7 +4,6 @@ clinic's alerts never show while signed in to another clinic."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,22 +12,14 @@ from django.test import Client
 from ketacare.accounts.middleware import SESSION_CLINIC_KEY
 from ketacare.accounts.models import Membership, Role
 from ketacare.treatments import actions
-from ketacare.treatments.escalation import escalate_unacknowledged
 from ketacare.treatments.models import SessionAlert, StaffNotice
-from tests.treatments.session_helpers import actor, dosed, ready_session
+from tests.treatments.session_helpers import actor, escalated_alert
 
 pytestmark = pytest.mark.django_db
 
 
 def _escalated(world: Any) -> SessionAlert:
-    nurse = world.nurse_a
-    session = dosed(nurse, ready_session(world.prescriber_a, nurse, world.patient_a))
-    actions.do_record_vitals(actor(nurse), session, {"heart_rate_bpm": 131})
-    alert = SessionAlert.objects.get(session=session)
-    assert escalate_unacknowledged(alert.raised_at + timedelta(minutes=30)) == 1
-    alert.refresh_from_db()
-    assert alert.escalated_to_id == world.prescriber_a.pk
-    return alert
+    return escalated_alert(world)  # type: ignore[no-any-return]
 
 
 def _html(client: Client) -> str:

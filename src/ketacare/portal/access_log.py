@@ -52,6 +52,8 @@ NOUNS = {
 APP_NOUNS = {
     ("safety", "plan"): "your safety plan",
     ("safety", "plan_link"): "your safety plan link",
+    # A flag or chair alert of yours listed on a staff member's banner (safety/banner.py).
+    ("safety", "banner"): "a safety alert about you",
 }
 LOOKED = {"viewed", "read", "searched", "opened", "form_opened", "history_viewed", "previewed"}
 LOOKED |= {"printed"}

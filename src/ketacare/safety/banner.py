@@ -17,6 +17,7 @@ from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 
+from ketacare.accounts.audit import audit
 from ketacare.accounts.models import Clinic, Membership
 from ketacare.notify.models import NotificationLog, NotificationStatus
 from ketacare.safety.escalation_models import StaffNotification
@@ -78,6 +79,11 @@ class Banner:
     # The user's unread notices from the chairs (`/chairs/notices/`): escalated alerts, a
     # monitor's reading after the patient left. Shown as a badge on "Chairs" in the menu.
     chair_unread: int = 0
+
+    @property
+    def inbox_unread(self) -> int:
+        """Everything unread in the person's inbox here (`safety/inbox.py`): both kinds."""
+        return self.unread + self.chair_unread
 
     @property
     def chair_more(self) -> int:
@@ -213,18 +219,82 @@ def banner_for(clinic: Clinic, user: Any, memberships: Sequence[Membership] = ()
     )
 
 
+# --- who saw which patient on the banner ---------------------------------------------------
+# The banner names patients (a flag's reason, a chair alert's message) on every staff page and
+# on its poll. Auditing every poll would write an entry per open tab every few seconds; instead
+# an entry is written, per patient, when something of theirs first appears on this person's
+# banner in this sign-in. What was last seen is kept in the session (the passive poll may write
+# it: the idle clock is a separate key that only the user's own requests move).
+SEEN_SESSION_KEY = "risk_banner_seen"
+
+
+def shown_items(banner: Banner) -> dict[str, list[str]]:
+    """Patient id → the items of theirs the banner lists ('flag:12', 'chair_alert:7')."""
+    items: dict[str, set[str]] = {}
+    for flag in banner.flags:
+        items.setdefault(str(flag.patient_id), set()).add(f"flag:{flag.pk}")
+    for alert in banner.chair_alerts:
+        items.setdefault(str(alert.session.patient_id), set()).add(f"chair_alert:{alert.pk}")
+    return {patient: sorted(found) for patient, found in items.items()}
+
+
+def audit_shown(request: HttpRequest, banner: Banner, via: str) -> int:
+    """Write one audit entry per patient with an item on the banner that this person has not
+    been shown yet in this sign-in at this clinic. Returns how many entries were written."""
+    clinic = getattr(request, "clinic", None)
+    session = getattr(request, "session", None)
+    if clinic is None or session is None:
+        return 0
+    current = shown_items(banner)
+    seen = session.get(SEEN_SESSION_KEY) or {}
+    before: dict[str, list[str]] = seen.get("items", {}) if seen.get("clinic") == clinic.pk else {}
+    written = 0
+    for patient_id, items in sorted(current.items()):
+        new = sorted(set(items) - set(before.get(patient_id, ())))
+        if not new:
+            continue
+        audit(
+            request,
+            "safety.banner.viewed",
+            object_type="risk_banner",
+            patient_id=patient_id,
+            detail={
+                "via": via,
+                "new": new,
+                "flags": [int(i.split(":")[1]) for i in items if i.startswith("flag:")],
+                "chair_alerts": [
+                    int(i.split(":")[1]) for i in items if i.startswith("chair_alert:")
+                ],
+            },
+        )
+        written += 1
+    if seen.get("clinic") != clinic.pk or before != current:
+        session[SEEN_SESSION_KEY] = {"clinic": clinic.pk, "items": current}
+    return written
+
+
 class _LazyBanner:
     """Evaluated only when a template uses it (pages without base.html pay nothing)."""
 
-    def __init__(self, clinic: Clinic, user: Any, memberships: Sequence[Membership]) -> None:
+    def __init__(
+        self,
+        clinic: Clinic,
+        user: Any,
+        memberships: Sequence[Membership],
+        request: HttpRequest | None = None,
+    ) -> None:
         self._clinic, self._user, self._memberships = clinic, user, memberships
+        self._request = request
         self._value = None
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         if self._value is None:
-            self._value = banner_for(self._clinic, self._user, self._memberships)  # type: ignore[assignment]
+            value = banner_for(self._clinic, self._user, self._memberships)
+            if self._request is not None:
+                audit_shown(self._request, value, via="page")
+            self._value = value  # type: ignore[assignment]
         return getattr(self._value, name)
 
 
@@ -236,6 +306,6 @@ def risk_banner(request: HttpRequest) -> dict[str, Any]:
         return {}
     memberships = getattr(request, "memberships", ())
     return {
-        "risk_banner": _LazyBanner(clinic, user, memberships),
+        "risk_banner": _LazyBanner(clinic, user, memberships, request),
         "risk_poll_seconds": poll_seconds(),
     }

@@ -1,5 +1,6 @@
 """Staff pages for risk flags: the open-flag list, the banner poll, one flag (acknowledge,
-resolve), my notifications, a manual flag on a chart, and the clinic's safety settings and rota."""
+resolve), my notifications (one inbox with the chair notices), a manual flag on a chart, and
+the clinic's safety settings and rota."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ from ketacare.accounts.request import ClinicRequest
 from ketacare.core.form_errors import add_refusal
 from ketacare.notify.models import NotificationLog
 from ketacare.patients.access import access_patient
+from ketacare.safety import inbox
 from ketacare.safety.actions import do_raise_flag
-from ketacare.safety.banner import acknowledged_flags, banner_for, open_flags
+from ketacare.safety.banner import acknowledged_flags, audit_shown, banner_for, open_flags
 from ketacare.safety.crisis_actions import crisis_of
 from ketacare.safety.escalation import do_acknowledge, flag_reference
 from ketacare.safety.escalation_models import (
@@ -35,7 +37,6 @@ from ketacare.safety.escalation_models import (
     OnCallOverride,
     OnCallSlot,
     StaffAlertContact,
-    StaffNotification,
 )
 from ketacare.safety.forms import (
     PAGEABLE_HINT,
@@ -127,11 +128,13 @@ def _switch_page(request: ClinicRequest, flag_id: int, clinic: Any) -> HttpRespo
 def banner(request: ClinicRequest) -> JsonResponse:
     """Polled by safety.js (header X-KetaCare-Passive, so it never keeps a session alive)."""
     found = banner_for(request.clinic, request.user, getattr(request, "memberships", ()))
+    audit_shown(request, found, via="poll")
     html = render_to_string("safety/_banner.html", {"risk_banner": found}, request=request)
     data: dict[str, Any] = {
         "count": found.count,
         "unread": found.unread,
         "chair_unread": found.chair_unread,
+        "inbox_unread": found.inbox_unread,
         "html": html,
     }
     if request.GET.get("ids") == "1":  # every open flag's id (newest first; tools, benchmarks)
@@ -198,12 +201,19 @@ def open_list(request: ClinicRequest) -> HttpResponse:
 @staff_view()
 @require_http_methods(["GET", "POST"])
 def notifications(request: ClinicRequest) -> HttpResponse:
-    mine = StaffNotification.objects.filter(user=request.user, clinic=request.clinic)
+    """The person's one inbox here: risk-flag notifications and notices from the chairs."""
     if request.method == "POST":
-        mine.filter(read_at__isnull=True).update(read_at=timezone.now())
+        marked = inbox.mark_all_read(request.clinic, request.user, timezone.now())
+        audit(request, "safety.notifications.marked_read", detail=marked)
+        messages.success(request, "Everything here is marked as read.")
         return redirect("safety:notifications")
-    context = {"notes": mine.select_related("flag", "flag__patient")[:100]}
-    return render(request, "safety/notifications.html", context)
+    found = inbox.inbox_for(request.clinic, request.user)
+    audit(
+        request,
+        "safety.notifications.viewed",
+        detail={"shown": len(found.items), "unread": found.unread},
+    )
+    return render(request, "safety/notifications.html", {"inbox": found})
 
 
 # --- one flag ---------------------------------------------------------------------------------

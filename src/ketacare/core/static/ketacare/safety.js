@@ -18,7 +18,7 @@
       if (!data) { return; }
       if (box.innerHTML.trim() !== data.html.trim()) { box.innerHTML = data.html; }
       var badge = document.querySelector("[data-unread]");
-      if (badge) { badge.textContent = data.unread ? String(data.unread) : ""; }
+      if (badge) { badge.textContent = data.inbox_unread ? String(data.inbox_unread) : ""; }
       var chairs = document.querySelector("[data-chair-unread]");
       if (chairs) { chairs.textContent = data.chair_unread ? String(data.chair_unread) : ""; }
     }).catch(function () { /* offline for a moment: the next poll tries again */ });
