@@ -79,3 +79,18 @@ def test_unread_chair_notices_badge_the_chairs_menu_item_until_read(
     notice = StaffNotice.objects.get(user=world.prescriber_a)
     prescriber.post(f"/chairs/notices/{notice.pk}/read/")
     assert prescriber.get("/safety/banner/").json()["chair_unread"] == 0
+
+
+def test_the_board_counts_my_unread_chair_notices_once(world: Any, as_user: Any) -> None:
+    escalated_alert(world)
+    prescriber = as_user(world.prescriber_a)
+
+    page = prescriber.get("/chairs/").content.decode()
+
+    assert 'data-testid="notices-link">My notices <span class="tag ts-alert-critical">1</span>' in (
+        page
+    )
+    nurse_page = as_user(world.nurse_a).get("/chairs/").content.decode()
+    assert 'data-testid="notices-link">My notices</a>' in nurse_page  # none for her
+    fragment = prescriber.get("/chairs/live/").content.decode()
+    assert fragment.strip() and "My notices" not in fragment  # the poll carries no count

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
@@ -248,29 +249,35 @@ def audit_shown(request: HttpRequest, banner: Banner, via: str) -> int:
     current = shown_items(banner)
     seen = session.get(SEEN_SESSION_KEY) or {}
     before: dict[str, list[str]] = seen.get("items", {}) if seen.get("clinic") == clinic.pk else {}
-    written = 0
-    for patient_id, items in sorted(current.items()):
-        new = sorted(set(items) - set(before.get(patient_id, ())))
-        if not new:
-            continue
-        audit(
-            request,
-            "safety.banner.viewed",
-            object_type="risk_banner",
-            patient_id=patient_id,
-            detail={
-                "via": via,
-                "new": new,
-                "flags": [int(i.split(":")[1]) for i in items if i.startswith("flag:")],
-                "chair_alerts": [
-                    int(i.split(":")[1]) for i in items if i.startswith("chair_alert:")
-                ],
-            },
-        )
-        written += 1
+    fresh = [
+        (patient_id, items, sorted(set(items) - set(before.get(patient_id, ()))))
+        for patient_id, items in sorted(current.items())
+    ]
+    fresh = [row for row in fresh if row[2]]
+    if fresh:
+        # One transaction: the entries join the audit chain together at its commit, one wait
+        # for the chain's head (under load, one wait per entry held a poll up for seconds).
+        with transaction.atomic():
+            for patient_id, items, new in fresh:
+                audit(
+                    request,
+                    "safety.banner.viewed",
+                    object_type="risk_banner",
+                    patient_id=patient_id,
+                    detail={
+                        "via": via,
+                        "new": new,
+                        "flags": _ids(items, "flag"),
+                        "chair_alerts": _ids(items, "chair_alert"),
+                    },
+                )
     if seen.get("clinic") != clinic.pk or before != current:
         session[SEEN_SESSION_KEY] = {"clinic": clinic.pk, "items": current}
-    return written
+    return len(fresh)
+
+
+def _ids(items: list[str], kind: str) -> list[int]:
+    return [int(item.split(":")[1]) for item in items if item.split(":")[0] == kind]
 
 
 class _LazyBanner:

@@ -26,7 +26,6 @@ from ketacare.treatments.models import (
     TreatmentSession,
     VitalReading,
 )
-from ketacare.treatments.models_monitoring import StaffNotice
 from ketacare.treatments.sedation import first_dose_at
 from ketacare.treatments.state import (
     next_due,
@@ -107,12 +106,9 @@ def _context(request: HttpRequest) -> dict[str, Any]:
     now = timezone.now()
     rows = board_rows(request.clinic, now)  # type: ignore[attr-defined]  # set by staff_view
     audit(request, "treatments.board.viewed", detail={"sessions": len(rows)})
-    unread = StaffNotice.objects.filter(
-        user_id=request.user.pk or 0,
-        clinic=request.clinic,  # type: ignore[attr-defined]
-        read_at__isnull=True,
-    ).count()
-    return {"rows": rows, "now": now, "unread_notices": unread}
+    # The page's "My notices" count comes from the banner (`risk_banner.chair_unread`), which
+    # every staff page computes already; the board's own poll (the rows) does not need it.
+    return {"rows": rows, "now": now}
 
 
 @staff_view(Perm.PATIENT_VIEW)
