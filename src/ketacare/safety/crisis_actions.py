@@ -40,6 +40,7 @@ from ketacare.safety.crisis_models import (
     DosingBlock,
     SafetyPlanVersion,
 )
+from ketacare.safety.dosing_block import unevaluated_block_ids
 from ketacare.safety.escalation_models import (
     EscalationEvent,
     EscalationState,
@@ -522,6 +523,13 @@ def do_clear_dosing_block(actor: Actor, block: DosingBlock, reason: str) -> Dosi
             object_id=block.pk,
             patient_id=block.patient_id,
             clinic_id=block.patient.clinic_id,
-            detail={"reason": reason[:300], "blocked_on": block.blocked_on.isoformat()},
+            detail={
+                "reason": reason[:300],
+                "blocked_on": block.blocked_on.isoformat(),
+                # None: the block has no crisis record (raised from a flag alone).
+                "crisis_evaluated": None
+                if block.crisis_id is None
+                else not unevaluated_block_ids([block]),
+            },
         )
     return block

@@ -33,7 +33,7 @@ from ketacare.safety.crisis_forms import (
     StepForm,
 )
 from ketacare.safety.crisis_models import CrisisRecord, CrisisStatus, DosingBlock
-from ketacare.safety.dosing_block import active_blocks
+from ketacare.safety.dosing_block import active_blocks, unevaluated_block_ids
 from ketacare.safety.models import RiskFlag
 
 STEP_TITLES = {
@@ -109,6 +109,7 @@ def _page(
         }
         for kind, title in STEP_TITLES.items()
     ]
+    blocks = list(DosingBlock.objects.filter(crisis=crisis).select_related("cleared_by"))
     context = {
         "patient": crisis.patient,
         "crisis": crisis,
@@ -117,7 +118,8 @@ def _page(
         "closing": [s for s in steps if s.kind == Step.CLOSE],
         "addenda": [s for s in steps if s.kind == Step.ADDENDUM],
         "cssrs": cssrs,
-        "blocks": list(DosingBlock.objects.filter(crisis=crisis).select_related("cleared_by")),
+        "blocks": blocks,
+        "unevaluated_block_ids": unevaluated_block_ids(blocks),
         "active_block_ids": {b.pk for b in active_blocks(crisis.patient)},
         "close_form": bound.get("close") or CloseForm(),
         "addendum_form": bound.get("addendum") or AddendumForm(),
@@ -145,6 +147,7 @@ def overview(request: HttpRequest, patient_id: str) -> HttpResponse:
         patient_id=patient.pk,
     )
     records = list(patient.crisis_records.select_related("flag", "opened_by"))
+    blocks = list(patient.dosing_blocks.select_related("cleared_by", "crisis")[:20])
     context = {
         "patient": patient,
         "records": records,
@@ -154,7 +157,8 @@ def overview(request: HttpRequest, patient_id: str) -> HttpResponse:
             key=lambda r: (r.opened_at, r.pk),
             default=None,
         ),
-        "blocks": list(patient.dosing_blocks.select_related("cleared_by", "crisis")[:20]),
+        "blocks": blocks,
+        "unevaluated_block_ids": unevaluated_block_ids(blocks),
         "active_block_ids": {b.pk for b in active_blocks(patient)},
         "plan": current_plan(patient),
         "open_form": OpenCrisisForm(),
