@@ -24,13 +24,15 @@ from ketacare.clinical.discharge import (
     minutes_between,
 )
 from ketacare.clinical.interactions import DEFAULT_DRUG_TABLE, DrugClass
-from ketacare.clinical.vitals import VitalSigns, evaluate_reading
+from ketacare.clinical.vitals import VitalSigns, evaluate_reading, pre_dose_hold
 from ketacare.evaluations.models import Evaluation, EvaluationStatus, RemsEnrollment
 from ketacare.measures.scheduling import clinic_today, clinic_zone
+from ketacare.patients.models import SexAtBirth
 from ketacare.treatments.models import (
     DeviceAdministration,
     PreDoseCheck,
     ReadingPhase,
+    ReadingSource,
     SessionStatus,
     TreatmentSession,
     VitalReading,
@@ -40,6 +42,7 @@ from ketacare.treatments.models_rems import RemsMonitoringForm
 from ketacare.treatments.state import (
     clinic_limits,
     current_readings,
+    latest_signs,
     picture,
     session_monitoring,
     signs,
@@ -194,6 +197,8 @@ def _patient_fields(session: TreatmentSession) -> list[FormField]:
         # day of this treatment; someone checks it (a mistyped date, or a dose without it).
         enrolled = None
         enrolled_source += ", after this treatment: check the enrolment date."
+    # "Unknown / not recorded" on the chart is not an answer the form can carry: staff type it.
+    sex_recorded = p.sex_at_birth not in ("", SexAtBirth.UNKNOWN)
     section = "Patient"
     return [
         FormField("patient_name", section, "Patient name", TEXT, p.display_name, "Chart"),
@@ -201,7 +206,12 @@ def _patient_fields(session: TreatmentSession) -> list[FormField]:
             "birth_date", section, "Date of birth", TEXT, f"{p.birth_date:%Y-%m-%d}", "Chart"
         ),
         FormField(
-            "sex", section, "Sex", TEXT, p.get_sex_at_birth_display(), "Chart (sex at birth)"
+            "sex",
+            section,
+            "Sex",
+            TEXT,
+            p.get_sex_at_birth_display() if sex_recorded else None,
+            "Chart (sex at birth)" if sex_recorded else "Sex at birth not recorded on the chart",
         ),
         FormField(
             "first_treatment",
@@ -271,9 +281,12 @@ def _medication_fields(session: TreatmentSession) -> list[FormField]:
 
 def _setting_fields(session: TreatmentSession, readings: list[VitalReading]) -> list[FormField]:
     during = [r for r in readings if r.phase == ReadingPhase.DURING]
+    # A monitor's reading is stored under the gateway token's user, who watched nobody: only
+    # readings typed by staff say who monitored the patient.
+    typed = [r for r in during if r.source != ReadingSource.DEVICE]
     counts: dict[int, int] = {}
     people: dict[int, Any] = {}
-    for r in during:
+    for r in typed:
         if r.recorded_by_id is not None:
             counts[r.recorded_by_id] = counts.get(r.recorded_by_id, 0) + 1
             people[r.recorded_by_id] = r.recorded_by
@@ -292,9 +305,10 @@ def _setting_fields(session: TreatmentSession, readings: list[VitalReading]) -> 
             "Healthcare provider who monitored the patient",
             TEXT,
             _who(monitor) if monitor else None,
-            f"Recorded {counts[monitor.pk]} of {len(during)} readings after dosing"
+            f"Recorded {counts[monitor.pk]} of the {len(typed)} readings typed by staff "
+            "after dosing (monitor readings not counted)"
             if monitor
-            else "",
+            else "No reading after dosing was typed by staff (monitor readings name no one)",
         ),
         FormField("setting", "Monitoring", "Healthcare setting", TEXT, setting, "Clinic record"),
     ]
@@ -420,6 +434,21 @@ def _bp_text(r: VitalReading, session: TreatmentSession, minutes: int | None = N
     return f"{r.systolic_mmhg}/{r.diastolic_mmhg} mmHg at {when}{after}"
 
 
+def _signs_text(v: VitalSigns) -> str:
+    parts = []
+    if v.systolic_mmhg is not None:
+        parts.append(f"BP {v.systolic_mmhg}/{v.diastolic_mmhg}")
+    if v.heart_rate_bpm is not None:
+        parts.append(f"HR {v.heart_rate_bpm}/min")
+    if v.spo2_pct is not None:
+        parts.append(f"SpO₂ {v.spo2_pct} %")
+    if v.resp_rate_per_min is not None:
+        parts.append(f"RR {v.resp_rate_per_min}/min")
+    if v.temperature_c is not None:
+        parts.append(f"T {v.temperature_c} °C")
+    return ", ".join(parts)
+
+
 def _vital_fields(session: TreatmentSession, readings: list[VitalReading]) -> list[FormField]:
     limits = clinic_limits(session)
     pre = [r for r in readings if r.phase == ReadingPhase.PRE_DOSE]
@@ -428,31 +457,49 @@ def _vital_fields(session: TreatmentSession, readings: list[VitalReading]) -> li
     bps = [r for r in during if r.systolic_mmhg is not None]
     start = session.observation_started_at
     section = "Vital signs"
-    # Acceptable before administration: the pre-dose reading raised no hold.
+    # Acceptable before administration: the pre-dose vital signs, judged as the checks judged
+    # them (`pre_dose_hold`, the session's limits). A hold for something else (a medication
+    # class changed, a pregnancy test) says nothing about the vital signs.
     if baseline is None:
-        pre_ok = None
+        pre_ok: str | None = None
         pre_source = ""
-    elif session.on_hold:
-        pre_ok = NO
-        pre_source = "Pre-dose hold: " + " ".join(session.hold_reasons)
-        if session.hold_cleared_at:
-            pre_source += (
-                f" Prescriber decided to proceed ({_who(session.hold_cleared_by)}): "
-                f"{session.hold_decision_note}"
-            )
     else:
-        pre_ok, pre_source = YES, "Pre-dose vitals within the clinic's limits"
+        hold = pre_dose_hold(signs(baseline) or VitalSigns(), limits)
+        if hold.ok:
+            pre_ok, pre_source = YES, "Pre-dose vitals within the clinic's limits"
+            if session.on_hold:
+                pre_source += " (the pre-dose hold was for other reasons)"
+        else:
+            pre_ok = NO
+            pre_source = "Pre-dose hold: " + " ".join(hold.reasons)
+            if session.hold_cleared_at:
+                pre_source += (
+                    f" Prescriber decided to proceed ({_who(session.hold_cleared_by)}): "
+                    f"{session.hold_decision_note}"
+                )
     last_bp = bps[-1] if bps else None
-    if last_bp is None or session.status not in CLOSED:
-        end_ok, end_source = None, ""
-    else:
-        problems = evaluate_reading(signs(last_bp) or VitalSigns(), limits, signs(baseline))
-        end_ok = _yn(not problems)
-        end_source = (
-            "Last reading within the clinic's limits"
-            if not problems
-            else "; ".join(a.message for a in problems)
-        )
+    # Acceptable before completing: the picture discharge judged (`latest_signs`), the newest
+    # value of every sign, with the baseline for the rise-from-baseline rules. The newest
+    # reading with a BP alone would miss a later SpO2, and keep a heart rate rechecked since.
+    end_ok: str | None = None
+    end_source = ""
+    latest = latest_signs(during)
+    if latest is not None and session.status in CLOSED:
+        problems = evaluate_reading(latest, limits, signs(baseline))
+        lacking = [
+            name
+            for name, value in (("blood pressure", latest.systolic_mmhg), ("SpO₂", latest.spo2_pct))
+            if value is None
+        ]
+        if problems:
+            end_ok = NO
+            end_source = "; ".join(a.message for a in problems)
+        elif lacking:
+            # Nothing out of range, but not the whole picture: staff answer.
+            end_source = f"No {' or '.join(lacking)} recorded after dosing"
+        else:
+            end_ok = YES
+            end_source = f"Latest vitals within the clinic's limits: {_signs_text(latest)}"
     bp40: VitalReading | None = None
     bp40_min = None
     if start is not None:
