@@ -88,7 +88,8 @@ class VitalLimits:
     # reports these cut-offs (§6b, S3 Table 6); an institution treats > 180/110 [PRACTICE] P2.
     systolic_alert_at: int = 180
     diastolic_alert_at: int = 110
-    # > 200/120 once: hypertensive-urgency range, act now ([PRACTICE] P2).
+    # > 200/120 once: hypertensive-urgency range, act now ([PRACTICE] P2). The default alerts
+    # at 200/120 itself (the cautious side of P2's "above"); a clinic setting.
     systolic_critical_at: int = 200
     diastolic_critical_at: int = 120
     # A rise from the pre-dose reading of >= 40 systolic or >= 25 diastolic: the label's
@@ -166,8 +167,12 @@ class Decision:
     reasons: tuple[str, ...]
 
 
-def pre_dose_hold(reading: VitalSigns, limits: VitalLimits = DEFAULT_LIMITS) -> Decision:
-    """May dosing start on these pre-dose vitals without a prescriber's decision?"""
+def pre_dose_hold(
+    reading: VitalSigns, limits: VitalLimits = DEFAULT_LIMITS, moaas: int | None = None
+) -> Decision:
+    """May dosing start on these pre-dose vitals (and the pre-dose MOAA/S, when scored)
+    without a prescriber's decision? The during-session limits for respiration and sedation
+    apply before the dose too: a value that would raise an alert after dosing holds it."""
     reasons = []
     if reading.systolic_mmhg is None or reading.diastolic_mmhg is None:
         reasons.append("No pre-dose blood pressure recorded.")
@@ -191,6 +196,17 @@ def pre_dose_hold(reading: VitalSigns, limits: VitalLimits = DEFAULT_LIMITS) -> 
         reasons.append(
             f"Pre-dose heart rate {reading.heart_rate_bpm}/min is outside "
             f"{limits.heart_rate_min}–{limits.heart_rate_max} (clinical.md §9, [PRACTICE] P1)."
+        )
+    rr = reading.resp_rate_per_min
+    if rr is not None and not limits.resp_rate_min <= rr <= limits.resp_rate_max:
+        reasons.append(
+            f"Pre-dose respiratory rate {rr}/min is outside {limits.resp_rate_min}–"
+            f"{limits.resp_rate_max} (clinical.md §9, [PRACTICE] P1)."
+        )
+    if moaas is not None and moaas <= limits.moaas_alert_at_or_below:
+        reasons.append(
+            f"Pre-dose MOAA/S {moaas}: already sedated to the clinic's alert level "
+            f"(≤ {limits.moaas_alert_at_or_below}) before any dose (clinical.md §10, [LABEL] S3)."
         )
     return Decision(not reasons, tuple(reasons))
 

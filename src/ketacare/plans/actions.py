@@ -615,13 +615,16 @@ def plan_dose(
     height_cm: Any = None,
     sex: str | None = None,
     first_session: bool = False,
+    concentration_mg_per_ml: Decimal | None = None,
 ) -> DoseCalculation:
-    """The session dose the plan gives for today's weight (clinical.dosing does the work)."""
+    """The session dose the plan gives for today's weight (clinical.dosing does the work).
+    `concentration_mg_per_ml`: the strength actually drawn up, when it is not the plan's (the
+    mg dose is the same; the volume and the pump rate of the working follow the strength)."""
     protocol = plan_protocol(plan)
     rule = protocol.dose_for(plan.phase)
     # Stored with three places: 0.500 mg/kg reads as 0.5 on the working.
     value = plan.dose_value
-    strength = plan.concentration_mg_per_ml
+    strength = concentration_mg_per_ml or plan.concentration_mg_per_ml
     return calculate_dose(
         protocol,
         phase=plan.phase,

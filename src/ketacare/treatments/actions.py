@@ -88,6 +88,7 @@ from ketacare.treatments.readings import (  # noqa: F401  (MONITORED: views use 
     refresh_ready,
     store_readings,
 )
+from ketacare.treatments.record_changes import changes_since
 from ketacare.treatments.state import (
     readiness,
     session_monitoring,
@@ -349,6 +350,11 @@ def _weight_based(protocol: Protocol, session: TreatmentSession) -> bool:
     return protocol.dose_for(session.plan.phase).is_weight_based
 
 
+def _hold_standing(session: TreatmentSession) -> bool:
+    """A pre-dose hold raised by earlier checks that no prescriber has decided on yet."""
+    return bool(session.on_hold and session.hold_cleared_at is None and session.hold_reasons)
+
+
 def do_record_checks(
     actor: Actor,
     session: TreatmentSession,
@@ -434,13 +440,17 @@ def do_record_checks(
             **reading_values,
         )
         session.limits_used = monitoring.as_dict()  # the session keeps these limits
-        hold = pre_dose_hold(signs(reading) or VitalSigns(), monitoring.limits)
+        hold = pre_dose_hold(signs(reading) or VitalSigns(), monitoring.limits, reading.moaas)
+        # A hold stands until a prescriber decides (clinical.md §9): recording the checklist
+        # again adds what the new answers hold for, it never takes an earlier hold away.
+        standing = list(session.hold_reasons) if _hold_standing(session) else []
         session.status = SessionStatus.PRE_DOSE
         session.checks_at, session.checks_by_id = now, actor.user_id
         session.checks_passed = not problems
         session.check_problems = problems
-        session.on_hold = not hold.ok or bool(held)
-        session.hold_reasons = [*hold.reasons, *held]
+        new_reasons = [*hold.reasons, *held]
+        session.on_hold = bool(standing) or bool(new_reasons)
+        session.hold_reasons = list(dict.fromkeys([*standing, *new_reasons]))
         session.hold_cleared_at, session.hold_cleared_by_id = None, None
         session.hold_decision_note = ""
         session.save()
@@ -460,10 +470,16 @@ def do_record_checks(
 
 
 def do_clear_hold(
-    actor: Actor, session: TreatmentSession, proceed: bool, note: str
+    actor: Actor,
+    session: TreatmentSession,
+    proceed: bool,
+    note: str,
+    seen_at: datetime | None = None,
 ) -> TreatmentSession:
     """A prescriber's documented decision on a pre-dose hold: proceed, or do not dose today.
-    The reason is one a reader of the chart can act on (`meaningful_reason`), not "ok"."""
+    The reason is one a reader of the chart can act on (`meaningful_reason`), not "ok".
+    `seen_at`: when the page the prescriber decided on was shown; if the checks were recorded
+    again or a reading came in since, the decision is refused and asked again."""
     note = meaningful_reason("note", note, "Document the decision on the hold")
     now = timezone.now()
     with transaction.atomic():
@@ -471,6 +487,17 @@ def do_clear_hold(
         _require(session, SessionStatus.PRE_DOSE)
         if not session.on_hold or session.hold_cleared_at is not None:
             raise ActionError("note", "The session is not on hold.")
+        if seen_at is not None:
+            changed = changes_since(session, seen_at)
+            if changed or (session.checks_at is not None and session.checks_at > seen_at):
+                raise ActionError(
+                    "note",
+                    "Since this page was opened, the record changed ("
+                    + ", ".join(changed or ["the checks were recorded again"])
+                    + "). The hold now reads: "
+                    + " ".join(session.hold_reasons)
+                    + " Review it and decide again.",
+                )
         # The gate is the prescriber's (clinical.md §9: a prescriber weighs the risk), read
         # from the record here, not left to the page that calls this.
         if not _has_role(actor, session.clinic_id, Role.PRESCRIBER):
@@ -502,8 +529,11 @@ def _todays_weight(patient: Patient, clinic: Clinic) -> tuple[Decimal | None, De
     return weight, height
 
 
-def session_dose(session: TreatmentSession) -> DoseCalculation:
-    """The dose the plan gives today (raises ActionError when it cannot be worked out)."""
+def session_dose(
+    session: TreatmentSession, concentration_mg_per_ml: Decimal | None = None
+) -> DoseCalculation:
+    """The dose the plan gives today (raises ActionError when it cannot be worked out);
+    with `concentration_mg_per_ml`, the working for that strength instead of the plan's."""
     weight, height = _todays_weight(session.patient, session.clinic)
     try:
         return plan_dose(
@@ -512,6 +542,7 @@ def session_dose(session: TreatmentSession) -> DoseCalculation:
             height_cm=height,
             sex=session.patient.sex_at_birth,
             first_session=_first_session(session),
+            concentration_mg_per_ml=concentration_mg_per_ml,
         )
     except ValueError as exc:
         raise ActionError("given_mg", f"The dose cannot be calculated: {exc}") from None
@@ -632,6 +663,15 @@ def do_start_dose(
                 f"{concentration.normalize():f} mg/mL: at most three decimals.",
             )
         devices = int(given // ESKETAMINE_DEVICE_MG) if calc.kind == DoseKind.DEVICES_28MG else None
+        planned_strength = calc.concentration_mg_per_ml
+        if (
+            concentration is not None
+            and planned_strength is not None
+            and concentration != planned_strength
+        ):
+            # Drawn from another strength than the plan's: the same mg, but the volume and the
+            # pump rate on the record must be worked out for the strength actually used.
+            calc = session_dose(session, concentration)
         DoseRecord.objects.create(
             session=session,
             drug=str(data.get("drug") or "").strip() or DRUGS.get(session.route, "Ketamine"),
@@ -670,6 +710,7 @@ def do_start_dose(
                 "lot": lot,
                 "above_plan": decision.above_plan,
                 "below_plan": decision.below_plan,
+                "strength_differs_from_plan": calc.concentration_mg_per_ml != planned_strength,
             },
         )
     return session
@@ -736,8 +777,9 @@ def do_record_device(actor: Actor, session: TreatmentSession) -> DeviceAdministr
         previous = list(dose.devices.order_by("number"))
         if len(previous) >= dose.devices_planned:
             raise ActionError("device", f"All {dose.devices_planned} devices are recorded.")
-        if previous:  # a block raised after the first device stops the next one
-            refuse_more_drug_if_blocked(session, field="device")
+        # A block raised after the dose was started (a high flag, a crisis record) stops every
+        # device, the first included: starting the dose was checked, the devices are the drug.
+        refuse_more_drug_if_blocked(session, field="device")
         interval = dose.device_interval_min or 5
         if previous:
             earliest = previous[-1].given_at + timedelta(minutes=interval)
@@ -896,9 +938,12 @@ def do_discharge(
     override_reason: str = "",
     may_override: bool = False,
     escort_name: str = "",
+    seen_at: datetime | None = None,
 ) -> TreatmentSession:
     """Discharge when every criterion is met; otherwise refuse listing what is missing. A
-    prescriber may override with a reason, except the esketamine observation floor."""
+    prescriber may override with a reason, except the esketamine observation floor. An
+    override waives what the page showed (`seen_at`: when it was shown): if a reading, an
+    alert or another entry came in since, the override is refused and asked again."""
     override_reason = (override_reason or "").strip()
     now = timezone.now()
     with transaction.atomic():
@@ -923,6 +968,17 @@ def do_discharge(
             if decision.not_overridable:
                 raise DischargeRefused(
                     ["No override is possible:", *decision.not_overridable], "override_reason"
+                )
+            changed = changes_since(session, seen_at) if seen_at is not None else []
+            if changed:
+                raise DischargeRefused(
+                    [
+                        "Since this page was opened, the record gained "
+                        + ", ".join(changed)
+                        + ": review what is missing now before overriding.",
+                        *decision.missing,
+                    ],
+                    "override_reason",
                 )
             session.discharge_override_reason = override_reason
             session.discharge_missing = list(decision.missing)

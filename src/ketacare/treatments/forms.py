@@ -177,6 +177,8 @@ class HoldForm(forms.Form):
         widget=forms.RadioSelect,
     )
     note = forms.CharField(label="Documented reason", widget=forms.Textarea(attrs={"rows": 2}))
+    # When the page was shown: a decision on a hold that changed since is asked again.
+    seen_at = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
 
 
 class DoseForm(forms.Form):
@@ -245,6 +247,8 @@ class DischargeForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # When the page was shown: an override of a record that changed since is asked again.
+    seen_at = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
 
 
 def _given_before_stop(help_text: str) -> forms.DecimalField:

@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
+from ketacare.core import reasons
+from ketacare.core.reasons import is_few_words
 from ketacare.treatments.dosing_gate import refuse_more_drug_if_blocked
 from ketacare.treatments.locking import lock_row
 from ketacare.treatments.models import DoseRecord, SessionStatus, TreatmentSession
@@ -84,6 +86,21 @@ def do_infusion_event(
             raise ActionError("kind", "The infusion is paused: resume it (with the new rate).")
         if kind != InfusionEventKind.PAUSE:
             refuse_more_drug_if_blocked(session, field="kind")
+        open_alerts: list[str] = []
+        if kind == InfusionEventKind.RESUME:
+            open_alerts = list(
+                session.alerts.filter(acknowledged_at__isnull=True).values_list(
+                    "message", flat=True
+                )
+            )
+        if open_alerts and not is_few_words(reason):
+            # Vitals out of range: resuming is an override to document (clinical.md §9
+            # [PRACTICE], step 3), not a tap.
+            raise ActionError(
+                "reason",
+                f"An alert is open ({open_alerts[0][:120]}): document why the infusion may "
+                f"resume in a few words ({reasons.FLOOR}).",
+            )
         event = InfusionEvent.objects.create(
             session=session,
             kind=kind,
@@ -99,7 +116,11 @@ def do_infusion_event(
             object_id=session.pk,
             patient_id=session.patient_id,
             clinic_id=session.clinic_id,
-            detail={"rate": str(new_rate) if new_rate else None, "reason": reason},
+            detail={
+                "rate": str(new_rate) if new_rate else None,
+                "reason": reason,
+                "open_alerts": len(open_alerts),
+            },
         )
     return event
 

@@ -285,7 +285,11 @@ def _close_answered(now: datetime) -> int:
     by a blood pressure taken from shortly before its time on."""
     closed = 0
     open_alerts = SessionAlert.objects.filter(
-        code__in=[OVERDUE, BP_CHECK], acknowledged_at__isnull=True, due_at__isnull=False
+        code__in=[OVERDUE, BP_CHECK],
+        acknowledged_at__isnull=True,
+        due_at__isnull=False,
+        # A signed and locked session is immutable (addenda only): its alerts stay as signed.
+        session__locked_at__isnull=True,
     ).select_related("session__clinic", "session__plan")
     for alert in open_alerts:
         assert alert.due_at is not None  # filtered above

@@ -1,7 +1,12 @@
 """Signing a finished session: the nurse and the prescriber each sign once the patient is
 discharged or the session stopped; with both signatures it is locked. From then on every
 action refuses (see `locking`), and only addenda — text, author, time — can be added.
-Audit: `treatments.session.signed`, `.locked`, `.addendum_added`.
+
+A signature covers the record as it stood when it was given. If the record changed after the
+first signature (a reading corrected, a side effect added, a log entry, a monitor's late
+reading, an alert acknowledged), the second signature voids the first, which must be given
+again before the session locks: no one's signature ends up on content they never saw.
+Audit: `treatments.session.signed`, `.signature_voided`, `.locked`, `.addendum_added`.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from ketacare.accounts.models import Membership, Role
 from ketacare.accounts.permissions import Perm, actor_may
 from ketacare.treatments.models import CLOSED_SESSION_STATUSES, TreatmentSession
 from ketacare.treatments.models_chair import SessionAddendum, SessionSignature, SignerRole
+from ketacare.treatments.record_changes import changes_since
 from ketacare.treatments.substance_ledger import session_log_problems
 
 ROLE_SIGNS_AS = {Role.NURSE: SignerRole.NURSE, Role.PRESCRIBER: SignerRole.PRESCRIBER}
@@ -33,8 +39,14 @@ def _audit(actor: Actor, session: TreatmentSession, verb: str, **detail: object)
     )
 
 
-def do_sign(actor: Actor, session: TreatmentSession, member_role: str) -> SessionSignature:
-    """Sign as the nurse or the prescriber (from the signer's role in the clinic)."""
+def do_sign(
+    actor: Actor,
+    session: TreatmentSession,
+    member_role: str,
+    voided: list[str] | None = None,
+) -> SessionSignature:
+    """Sign as the nurse or the prescriber (from the signer's role in the clinic). An earlier
+    signature that the record has changed since is voided (named in `voided`, when given)."""
     signs_as = ROLE_SIGNS_AS.get(Role(member_role)) if member_role in Role.values else None
     if signs_as is None:
         raise ActionError("sign", "Only the nurse and the prescriber sign a session.")
@@ -68,6 +80,27 @@ def do_sign(actor: Actor, session: TreatmentSession, member_role: str) -> Sessio
         problems = session_log_problems(session)
         if problems:
             raise ActionError("sign", " ".join(problems))
+        for earlier in list(signatures):
+            changed = changes_since(session, earlier.at)
+            if not changed:
+                continue
+            _audit(
+                actor,
+                session,
+                "signature_voided",
+                role=str(earlier.role),
+                signed_by=earlier.by_id,
+                signed_at=earlier.at.isoformat(),
+                changed_since=changed,
+            )
+            earlier.delete()
+            signatures.remove(earlier)
+            if voided is not None:
+                voided.append(
+                    f"The {SignerRole(earlier.role).label.lower()}'s signature was voided: "
+                    f"since it was given, the record gained {', '.join(changed)}. "
+                    f"The {SignerRole(earlier.role).label.lower()} signs again to lock it."
+                )
         signature = SessionSignature.objects.create(
             session=session, role=signs_as, by_id=actor.user_id, at=now
         )

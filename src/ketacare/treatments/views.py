@@ -43,6 +43,7 @@ from ketacare.treatments.forms import (
 from ketacare.treatments.late_readings import late_reading_ids
 from ketacare.treatments.limits import clinic_monitoring
 from ketacare.treatments.models import SessionStatus, TreatmentSession
+from ketacare.treatments.record_changes import parse_seen
 from ketacare.treatments.rems_form import is_rems_session
 from ketacare.treatments.sedation import first_dose_at, sedation_timepoints
 from ketacare.treatments.state import (
@@ -137,6 +138,7 @@ def _page(
     readings = current_readings(session)
     pic = picture(readings)
     now = timezone.now()
+    now_seen = now.isoformat()
     membership = getattr(request, "membership", None)
     dose = getattr(session, "dose", None) if session.dosing_started_at else None
     checks_form = bound.get("checks") or ChecksForm(
@@ -177,10 +179,12 @@ def _page(
         "can_run": has_perm(membership, Perm.SESSION_RUN),
         "can_clear": has_perm(membership, Perm.SESSION_CLEAR_HOLD),
         "checks_form": checks_form,
-        "hold_form": bound.get("hold") or HoldForm(),
+        "hold_form": _seen_now(bound.get("hold") or HoldForm(initial={"seen_at": now_seen})),
         "dose_form": bound.get("dose") or DoseForm(),
         "vitals_form": bound.get("vitals") or VitalsForm(),
-        "discharge_form": bound.get("discharge") or DischargeForm(),
+        "discharge_form": _seen_now(
+            bound.get("discharge") or DischargeForm(initial={"seen_at": now_seen})
+        ),
         "stop_form": bound.get("stop") or StopForm(),
         "transfer_form": bound.get("transfer") or TransferForm(),
         # Once a drug has been given, "stop" stops the dosing and the session goes on to
@@ -203,6 +207,16 @@ def _page(
         except ActionError as exc:
             context["calc_error"] = exc.message
     return render(request, "treatments/session.html", context, status=status)
+
+
+def _seen_now(form: forms.Form) -> forms.Form:
+    """A form shown again carries the time of this showing: what the person decides on next
+    is the record as this page shows it (`record_changes`)."""
+    if form.is_bound and "seen_at" in form.fields:
+        data = dict(form.data.items())
+        data["seen_at"] = timezone.now().isoformat()
+        form.data = data
+    return form
 
 
 def _refused(
@@ -291,6 +305,7 @@ def clear_hold(request: HttpRequest, patient_id: str, session_id: int) -> HttpRe
             session,
             form.cleaned_data["decision"] == "proceed",
             form.cleaned_data["note"],
+            seen_at=parse_seen(form.cleaned_data["seen_at"]),
         )
     except ActionError as exc:
         return _refused(request, session, "hold", form, exc)
@@ -398,6 +413,7 @@ def discharge(request: HttpRequest, patient_id: str, session_id: int) -> HttpRes
             escort_name=form.cleaned_data["escort_name"],
             override_reason=form.cleaned_data["override_reason"],
             may_override=has_perm(getattr(request, "membership", None), Perm.SESSION_CLEAR_HOLD),
+            seen_at=parse_seen(form.cleaned_data["seen_at"]),
         )
     except actions.DischargeRefused as exc:
         if exc.field == "override_reason":

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
@@ -255,10 +256,15 @@ def sign(request: HttpRequest, patient_id: str, session_id: int) -> HttpResponse
     patient = access_patient(request, patient_id, Perm.SESSION_SIGN)
     session = views._session(patient, session_id)
     membership = getattr(request, "membership", None)
+    voided: list[str] = []
     try:
-        signing.do_sign(actor_from_request(request), session, getattr(membership, "role", ""))
+        signing.do_sign(
+            actor_from_request(request), session, getattr(membership, "role", ""), voided
+        )
     except ActionError as exc:
         return views._page(request, session, 400, exc.message)
+    for text in voided:
+        messages.warning(request, text)
     return views._to(session, "signing")
 
 
