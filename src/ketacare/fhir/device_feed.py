@@ -253,9 +253,10 @@ def _quantity(value: Any, where: str, kind_ucum: str, what: str) -> Decimal:
         if number is None:
             raise refuse(f"{where}.value", f"the {what} value is required.", "required")
         raise structure(f"{where}.value", "must be a JSON number.")
-    if not math.isfinite(number):
+    if isinstance(number, float) and not math.isfinite(number):
         # Python's JSON reader takes NaN, Infinity and 1e400 (→ inf); JSON and FHIR do not, and
         # an infinite value would fail deep in the checks below (500 instead of this answer).
+        # Only a float: math.isfinite of an integer beyond a float's range is an OverflowError.
         raise structure(f"{where}.value", "must be a finite JSON number.")
     if "comparator" in quantity:
         raise refuse(f"{where}.comparator", "only exact measured values can be stored.")
@@ -273,7 +274,8 @@ def _quantity(value: Any, where: str, kind_ucum: str, what: str) -> Decimal:
     if abs(decimal) >= MAX_VALUE:
         # No vital sign comes near; rounding such a number to 0.1 °C raises InvalidOperation
         # (28 significant digits), so it is refused here, before any arithmetic.
-        raise refuse(f"{where}.value", f"{number} is not a possible {what}.", "business-rule")
+        shown = str(number) if len(str(number)) <= 40 else f"{decimal:.3E}"  # not 300 digits
+        raise refuse(f"{where}.value", f"{shown} is not a possible {what}.", "business-rule")
     return decimal
 
 

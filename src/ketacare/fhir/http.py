@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -27,6 +29,8 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 JSON_FORMATS = frozenset({"json", "application/json", "application/fhir+json"})
 # One message for "no such id" and "another clinic's id", so the answer reveals nothing.
 NOT_FOUND_MESSAGE = "No resource with that id."
+# A resourceType worth naming as the root of an element's path.
+RESOURCE_TYPE = re.compile("[A-Z][A-Za-z]{0,63}")
 WWW_AUTHENTICATE = 'Bearer realm="KetaCare FHIR"'
 
 View = Callable[..., HttpResponse]
@@ -125,25 +129,75 @@ def media_type(request: HttpRequest) -> str:
     return request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
 
 
-def _non_finite_path(node: Any, path: str) -> str | None:
-    """The FHIRPath-style place of the first NaN/Infinity in a parsed body, else None."""
-    if isinstance(node, float):
-        return None if math.isfinite(node) else path
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found = _non_finite_path(value, f"{path}.{key}")
-            if found:
-                return found
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found = _non_finite_path(value, f"{path}[{index}]")
-            if found:
-                return found
+# No FHIR resource nests anywhere near this deep (a Bundle of QuestionnaireResponses with
+# nested items stays under 20 levels); Python's JSON reader itself gives up near 1,000 levels
+# (RecursionError), and any recursive walk of a deeper body would fail the same way later.
+MAX_DEPTH = 100
+# An integer literal this long is beyond a float's range (JSON integers have no leading zeros:
+# a sign and 309 digits); Python will not even read one of more than 4,300 digits (ValueError).
+INT_MAX_CHARS = 310
+# A lone UTF-16 surrogate (JSON's "\ud800" escape unpaired) is not a Unicode character: the
+# body is not Unicode text, and such a string cannot be stored or written back out as UTF-8.
+SURROGATE = re.compile("[\ud800-\udfff]")
+TOO_DEEP = (
+    f"The body nests arrays and objects more than {MAX_DEPTH} levels deep; no FHIR resource does."
+)
+
+# A place in a parsed body, kept as a chain so that a path is built only for a problem found.
+Trail = tuple["Trail | None", str | int] | None
+
+
+def _path(root: str, trail: Trail) -> str:
+    """The FHIRPath-style place a trail leads to (`Bundle.entry[1].resource.valueQuantity`)."""
+    parts: list[str] = []
+    while trail is not None:
+        trail, step = trail
+        parts.append(f"[{step}]" if isinstance(step, int) else f".{_printable(step)}")
+    return root + "".join(reversed(parts))
+
+
+def _printable(text: str) -> str:
+    """`text` with any lone surrogate written as its escape, so that it can be sent back."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 16]}… ({len(text)} characters)"
+
+
+def _first_problem(body: Any, root: str) -> tuple[str, str, Any] | None:
+    """(where, what, value) of the first thing in a parsed body no FHIR value can hold, or None.
+
+    what is "deep" (nested beyond MAX_DEPTH), "surrogate" (in a string or, "name", a property
+    name) or "number" (NaN, Infinity or beyond a float's range). Walked without recursion, in
+    document order, so that it cannot itself run out of stack.
+    """
+    stack: list[tuple[Any, int, Trail]] = [(body, 1, None)]
+    while stack:
+        node, depth, trail = stack.pop()
+        if trail is not None and isinstance(trail[1], str) and SURROGATE.search(trail[1]):
+            return _path(root, trail), "name", trail[1]
+        if isinstance(node, str):
+            if SURROGATE.search(node):
+                return _path(root, trail), "surrogate", node
+        elif isinstance(node, float):
+            if not math.isfinite(node):
+                return _path(root, trail), "number", node
+        elif isinstance(node, dict | list):
+            if depth > MAX_DEPTH:
+                return _path(root, trail), "deep", node
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            stack.extend(reversed([(value, depth + 1, (trail, step)) for step, value in items]))
     return None
 
 
 def read_json_body(request: HttpRequest) -> Any:
-    """The request body as JSON, or 415/400 naming what is wrong with it."""
+    """The request body as JSON, or 415/400 naming what is wrong with it.
+
+    Besides JSON syntax, refused here for every endpoint (so no handler meets them, and nothing
+    is stored): nesting beyond MAX_DEPTH, NaN/Infinity and numbers beyond a float's range
+    (integer literals included), and strings or property names holding a lone surrogate.
+    """
     if media_type(request) not in JSON_TYPES:
         raise FhirError(
             415,
@@ -163,8 +217,19 @@ def read_json_body(request: HttpRequest) -> Any:
             odd.append(text)
         return value
 
+    def integer(text: str) -> int | float:
+        if len(text) > INT_MAX_CHARS or abs(value := int(text)) > sys.float_info.max:
+            odd.append(text)
+            return math.inf  # as 1e400 reads: found below, and refused with its place
+        return value
+
     try:
-        body = json.loads(request.body.decode("utf-8"), parse_constant=constant, parse_float=number)
+        body = json.loads(
+            request.body.decode("utf-8"),
+            parse_constant=constant,
+            parse_float=number,
+            parse_int=integer,
+        )
     except UnicodeDecodeError as problem:
         raise FhirError(400, "structure", "The body is not UTF-8 text.") from problem
     except json.JSONDecodeError as problem:
@@ -174,13 +239,29 @@ def read_json_body(request: HttpRequest) -> Any:
             f"The body is not valid JSON: {problem.msg} (line {problem.lineno}, "
             f"column {problem.colno}).",
         ) from problem
+    except RecursionError as problem:
+        raise FhirError(400, "structure", TOO_DEEP) from problem
+    root = body.get("resourceType") if isinstance(body, dict) else None
+    root = root if isinstance(root, str) and RESOURCE_TYPE.fullmatch(root) else "$"
+    found = _first_problem(body, root)
+    where, what, value = found or ("", "number", None)
+    if what == "deep":
+        raise FhirError(400, "structure", TOO_DEEP, where)
+    if what in ("surrogate", "name"):
+        thing = "the property name" if what == "name" else "the string"
+        half = _printable(SURROGATE.findall(str(value))[0])
+        raise FhirError(
+            400,
+            "structure",
+            f"The body is not valid Unicode text: {thing} at {where} holds {half}, half of a "
+            "UTF-16 surrogate pair without its other half, which is no character.",
+            where,
+        )
     if odd:  # not JSON numbers (RFC 8259 §6) and no FHIR value can hold them: say where
-        root = body.get("resourceType", "") if isinstance(body, dict) else ""
-        where = _non_finite_path(body, str(root) or "$") or ""
         raise FhirError(
             400,
             "value",
-            f"{odd[0][:40]} is not a number a FHIR value can hold"
+            f"{_short(odd[0])} is not a number a FHIR value can hold"
             + (f" ({where})." if where else "."),
             where,
         )
