@@ -6,6 +6,12 @@ that slept. The link is closed, so the answers are not stored and the page says 
 answer among them must not vanish (issue 7: no warning sign unseen): one above what the link
 already recorded for that questionnaire raises its flag, as an answer on an open link would.
 
+A low-risk positive C-SSRS screen (Q1 or Q2 Yes only) raises no flag here, as it raises none on
+an open link (clinical.risk: C-SSRS flags are moderate and high, clinical.md §16b); the patient
+still sees the crisis lines. So the page must not tell them their care team was told: the link
+records in `_meta.closed_told` whether a flag from this link stands (raised now, or earlier from
+its sent, kept or late answers), and the portal pages promise contact only when it does.
+
 A revoked link raises nothing: it was withdrawn by staff, possibly because it reached the wrong
 person (the rule of the "I need help now" button on such a link, too).
 """
@@ -36,6 +42,9 @@ from ketacare.safety.models import RiskFlag
 
 LEVELS = ("low", "moderate", "high")
 LATE_FLAGS = "late_flags"  # {scale: {"id", "level"}}: flags raised from pages posted late
+# True/False, set by every risk answer posted after the link closed: does a flag from this link
+# stand? The portal's "closed" and "done" notes say the care team was told only when True.
+CLOSED_TOLD = "closed_told"
 
 
 def note_late_flag(link: SelfReportLink, scale_code: str, flag: RiskFlag) -> None:
@@ -43,6 +52,26 @@ def note_late_flag(link: SelfReportLink, scale_code: str, flag: RiskFlag) -> Non
     second tab) is not flagged twice."""
     flags = {**meta(link).get(LATE_FLAGS, {}), scale_code: {"id": flag.pk, "level": flag.level}}
     set_meta(link, **{LATE_FLAGS: flags})
+
+
+def flag_from_link(link: SelfReportLink) -> bool:
+    """Whether any risk flag was raised from this link's answers: a sent questionnaire's, a kept
+    draft's (on saving, or by the abandoned-form sweep), or a page posted late."""
+    info = meta(link)
+    if info.get("draft_flags") or info.get("flagged") or info.get(LATE_FLAGS):
+        return True
+    sent = list(submitted(link).values())
+    return (
+        bool(sent)
+        and RiskFlag.objects.filter(patient_id=link.patient_id, assessment_id__in=sent).exists()
+    )
+
+
+def care_team_told(link: SelfReportLink) -> bool:
+    """May the patient's page say the care team was told about this link's risk answers and
+    will contact them? Only when a flag from them stands (a low positive C-SSRS screen raises
+    none, clinical.md §16b: the crisis lines are shown without the promise)."""
+    return bool(meta(link).get(CLOSED_TOLD)) or flag_from_link(link)
 
 
 def recorded_level(link: SelfReportLink, scale_code: str, rules: RiskRules) -> str | None:
@@ -69,7 +98,8 @@ def do_answers_on_closed_link(
     link: SelfReportLink, scale_code: str, answers: Mapping[str, int | None], ip: str
 ) -> RiskFlag | None:
     """Answers posted to a closed link (not stored). Returns the flag a risk answer among them
-    raised, if any; the crisis lines are due on the patient's pages from then on."""
+    raised, if any; the crisis lines are due on the patient's pages from then on, and
+    `_meta.closed_told` says whether a flag from this link stands (`flag_from_link`)."""
     from ketacare.safety.actions import do_raise_flag
 
     given = apply_skip_logic({k: v for k, v in answers.items() if v is not None})
@@ -104,6 +134,9 @@ def do_answers_on_closed_link(
                 requires_cssrs=decision.requires_cssrs,
             )
             note_late_flag(fresh, scale_code, flag)
+        # A low positive screen raises nothing (as on an open link): no "care team told" then.
+        told = flag is not None or flag_from_link(fresh)
+        set_meta(fresh, **{CLOSED_TOLD: told})
         fresh.save(update_fields=["draft"])
         record(
             patient_actor(fresh, ip),
@@ -115,6 +148,7 @@ def do_answers_on_closed_link(
             detail={
                 "scale": scale_code,
                 "flag": flag.pk if flag else None,
+                "care_team_told": told,
                 "crisis_resources_first_shown": first_crisis,
             },
         )

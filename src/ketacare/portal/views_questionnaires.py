@@ -11,7 +11,12 @@ from ketacare.accounts.actions import ActionError
 from ketacare.clinical import scales
 from ketacare.measures import selfreport_actions as sr
 from ketacare.measures.models import Assessment, SelfReportLink
-from ketacare.measures.selfreport_closed import do_answers_on_closed_link
+from ketacare.measures.selfreport_closed import (
+    CLOSED_TOLD,
+    care_team_told,
+    do_answers_on_closed_link,
+    meta,
+)
 from ketacare.measures.selfreport_forms import (
     DEFAULT_STEM,
     STEMS,
@@ -64,6 +69,11 @@ def questionnaire_list(request: PortalRequest) -> HttpResponse:
             "closed_link": closed_link,
             "closed_crisis": closed_link is not None and sr.crisis_shown(closed_link),
             "show_crisis": show_crisis,
+            # "Someone will contact you" only when a flag from the answers stands.
+            "done_told": done_link is not None and show_crisis and care_team_told(done_link),
+            # Answers posted from an old tab after this one was sent: not stored.
+            "done_late": done_link is not None and CLOSED_TOLD in meta(done_link),
+            "closed_told": closed_link is not None and care_team_told(closed_link),
         },
     )
 
