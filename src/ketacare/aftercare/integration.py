@@ -1,8 +1,10 @@
 """Integration therapy notes: write a draft, sign it (then it never changes), add addenda.
 
 A risk answer other than "none" raises a safety flag (safety.actions.do_raise_flag) the moment
-it is saved, in the same transaction, once per note: a risk disclosed in a session must not wait
-for the signature. "Urgent" raises a high flag that also asks for a C-SSRS (clinical.md §16).
+it is saved, in the same transaction: a risk disclosed in a session must not wait for the
+signature. "Urgent" raises a high flag that also asks for a C-SSRS (clinical.md §16). A note
+raises once per level: an edit from "concern" to "urgent" raises the high flag too (the moderate
+one stands), while the same answer saved again, or a lower one, raises nothing.
 
 Creating a note or an addendum takes `once`, the form's one-time submission key
 (core/submission.py): stored with the new row in the same transaction, so Save pressed twice
@@ -36,6 +38,8 @@ from ketacare.treatments.models import TreatmentSession
 
 TEXT_FIELDS = ("intentions", "themes", "insights", "homework", "risk_note")
 RISK_LEVELS = {RiskAnswer.CONCERN: RiskLevel.MODERATE, RiskAnswer.URGENT: RiskLevel.HIGH}
+# Lowest first, as safety.models.RiskLevel declares them.
+_LEVEL_RANK = {level: rank for rank, level in enumerate(RiskLevel.values)}
 # What a one-time key is for (core/submission.py `scope`): a note hangs off the patient, an
 # addendum off its note.
 ONCE_NOTE = "aftercare.integration_note"
@@ -66,9 +70,16 @@ def _appointment(patient: Patient, appointment_id: Any) -> Appointment | None:
 
 
 def _raise_flag_if_needed(actor: Actor, note: IntegrationNote) -> None:
-    if note.risk_flag_id is not None or note.risk not in RISK_LEVELS:
+    """Raise the flag the note's risk answer calls for, unless its flag already stands at that
+    level or above. A risk that rises on a later edit ("concern" → "urgent") raises a new,
+    higher flag (crisis record, dosing block, faster escalation) and the note links to it; the
+    earlier flag stays as it was. Lowering the answer never removes or lowers a flag."""
+    if note.risk not in RISK_LEVELS:
         return
     level = RISK_LEVELS[RiskAnswer(note.risk)]
+    earlier = note.risk_flag
+    if earlier is not None and _LEVEL_RANK[earlier.level] >= _LEVEL_RANK[level]:
+        return
     note.risk_flag = do_raise_flag(
         actor,
         note.patient,

@@ -1,7 +1,8 @@
 """Secure messages between a patient and their care team. Each `do_*` is one action: its
 own transaction and audit entry. Message text never goes into the audit log.
 
-A patient's message with risk words (clinical.risk_words) raises a risk flag for staff at
+A patient's message with risk words (clinical.risk_words) in its body, or in the subject of a
+new conversation, raises a risk flag for staff at
 once (safety.actions.do_raise_flag) and the portal shows crisis resources to the patient.
 
 Sending takes `once`, the form's one-time submission key (core/submission.py), stored with the
@@ -114,7 +115,10 @@ def do_patient_send(
             )
         elif thread.patient_id != patient.pk:
             raise ActionError("thread", "No such conversation.")
-        risk = find_risk_phrases(text)
+        # A first message's subject is the patient's words too ("I want to kill myself" as
+        # the subject of "Please call me back."): scan it with the body. A reply's thread
+        # subject was scanned when the conversation began.
+        risk = find_risk_phrases(f"{thread.subject}\n{text}" if new_thread else text)
         message = Message.objects.create(
             thread=thread,
             from_patient=True,
