@@ -9,7 +9,8 @@ someone again.
 Callers:
 - the self-report link pages: `measures.selfreport_actions.do_request_help` (audits on the link);
 - the portal (`/portal/help/now/`) and the safety-plan link (`/sp/<token>/help/`):
-  `do_patient_help` / `do_plan_link_help`, audited `safety.patient.help_requested`.
+  `do_patient_help` / `do_plan_link_help`, audited `safety.patient.help_requested`;
+- the appointment link (`/a/<token>/help/`, `scheduling.views_public`): `do_patient_help`.
 Every press is audited, whether it raised a flag, joined one or was refused (revoked link).
 The page answering a press shows `resources.crisis_context(patient.clinic)`; the button is
 `safety/_help_now.html`.
