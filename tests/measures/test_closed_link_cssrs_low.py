@@ -210,7 +210,7 @@ def test_a_low_screen_sent_on_an_open_portal_link_promises_nothing(world: Any) -
 
 
 def test_a_moderate_screen_sent_on_an_open_portal_link_promises_contact(world: Any) -> None:
-    c, url, link = started_on_portal(world)
+    c, url, _link = started_on_portal(world)
 
     sent = c.post(url, screen(MODERATE))
 

@@ -1,9 +1,18 @@
-"""Incoming QuestionnaireResponses: validate one completely, before anything is stored.
+"""Incoming QuestionnaireResponses: validate one completely, before the answers are stored.
 
-`read_response` checks the resource on its own (R4B model, status, questionnaire, subject,
-authored, every item and answer) and turns the items into `{link_id: value}`;
-`check_scores` then scores those answers for the patient and compares any total the
-response carries. Only when both pass does the view call `do_record_assessment`.
+`check_response` checks the resource on its own (R4B model, status, questionnaire, subject,
+authored, every item and answer), turns the items into `{link_id: value}`, then scores those
+answers for the patient and compares any total the response carries. Only when all of that
+passes does the view call `do_record_assessment`.
+
+A refused response stores nothing but its risk answer: PHQ-9 item 9 or QIDS-SR16 item 12
+above 0, or C-SSRS answers already reaching moderate or high, still raise their flag (issue 7:
+the flag at once), and the 422 says so in an `information` issue naming `Flag/{id}`
+(`response_risk.py`). A response `entered-in-error` raises nothing: its sender withdraws it.
+
+C-SSRS skip logic: an explicit "No" to a question its gate skipped (Q3-Q5 after Q2 No, Q6b
+after Q6 No) is dropped, as on the self-report page (`apply_skip_logic`); a "Yes" there
+contradicts the gate and is refused, naming the item.
 
 Items are matched by meaning, never by position:
 - `linkId` equal to the library's link_id (`phq9-3`, as in our Questionnaires), or
@@ -34,6 +43,7 @@ from fhir.resources.R4B.questionnaireresponse import (
 )
 
 from ketacare.accounts.actions import ActionError
+from ketacare.accounts.audit import Actor
 from ketacare.clinical.scales import Item, Scale
 from ketacare.fhir.outcome import FhirError, Issue
 from ketacare.fhir.questionnaire import (
@@ -45,13 +55,23 @@ from ketacare.fhir.questionnaire import (
     scale_for_canonical,
     total_link_id,
 )
+from ketacare.fhir.response_risk import (
+    do_record_refused_risk,
+    earlier_flag,
+    refused_risk_decision,
+)
 from ketacare.measures.actions import score_answers
+from ketacare.measures.selfreport_actions import apply_skip_logic
 from ketacare.patients.models import Patient
 
 QR = "QuestionnaireResponse"
 # The same allowance for clock skew as do_record_assessment.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 TOTAL = "total"
+# The item whose answer raises each kind of flag, to point the information issue at it.
+RISK_ITEMS = {"phq9_item9": "phq9-9", "qids_item12": "qids_sr16-12"}
+# How much of the refusal the flag's reason repeats.
+REASON_REFUSAL_CHARS = 400
 
 
 @dataclass
@@ -64,6 +84,13 @@ class IncomingResponse:
     # link_id (or TOTAL) -> index of the response item it came from, for error expressions
     positions: dict[str, int] = field(default_factory=dict)
     posted_total: int | None = None
+    status: str = "completed"
+    # authored and identifier as sent, for the reason of a flag a refusal raises
+    identity: str = ""
+    # items whose answer was refused (answered twice, outside the value set…)
+    contested: set[str] = field(default_factory=set)
+    # a flag a refused send of this response raised, for its assessment to link to
+    refused_flag_id: int | None = None
 
 
 def model_issues(resource_type: str, problem: pydantic.ValidationError) -> list[Issue]:
@@ -133,8 +160,25 @@ def response_scale(resource: QuestionnaireResponse) -> Scale:
     return scale
 
 
-def read_response(resource: QuestionnaireResponse) -> IncomingResponse:
-    """Check everything that does not depend on the patient; 422 with every issue found."""
+def check_response(
+    resource: QuestionnaireResponse, patient: Patient, actor: Actor
+) -> IncomingResponse:
+    """The response, read and scored for `patient`; else 422 with every issue found, after
+    recording any risk answer among the answers that could be read."""
+    incoming, issues = _read(resource)
+    if not issues:
+        issues = _score_issues(incoming, patient)
+    if issues:
+        raise _refuse([*issues, *_risk_recorded(actor, patient, incoming, issues)])
+    decision = refused_risk_decision(patient, incoming.scale.code, incoming.answers)
+    if decision is not None:
+        found = earlier_flag(patient, decision, incoming.identity)
+        incoming.refused_flag_id = found.pk if found is not None else None
+    return incoming
+
+
+def _read(resource: QuestionnaireResponse) -> tuple[IncomingResponse, list[Issue]]:
+    """Everything that does not depend on the patient; 422 at once when the scale is unknown."""
     scale, issues = _scale(resource)
     if resource.status != "completed":
         issues.append(
@@ -149,12 +193,37 @@ def read_response(resource: QuestionnaireResponse) -> IncomingResponse:
         issues.append(problem)
     if scale is None:
         raise _refuse(issues)
-    incoming = IncomingResponse(scale=scale, administered_at=when)
+    incoming = IncomingResponse(
+        scale=scale,
+        administered_at=when,
+        status=str(resource.status),
+        identity=_identity(resource),
+    )
     for index, item in enumerate(resource.item or []):
-        issues.extend(_read_item(incoming, index, item))
-    if issues:
-        raise _refuse(issues)
-    return incoming
+        found = _read_item(incoming, index, item)
+        if found:
+            incoming.contested.add(_key(scale, str(item.linkId)))
+        issues.extend(found)
+    # Unasked C-SSRS questions answered "No" carry nothing: dropped, as on the self-report
+    # page. A "Yes" stays, for the scorer to refuse naming the item.
+    asked = apply_skip_logic(incoming.answers)
+    for link_id in incoming.answers.keys() - asked.keys():
+        if incoming.answers[link_id] == 0:
+            del incoming.answers[link_id]
+    return incoming, issues
+
+
+def _identity(resource: QuestionnaireResponse) -> str:
+    parts = []
+    authored: Any = resource.authored
+    if authored is not None:
+        text = authored.isoformat() if hasattr(authored, "isoformat") else str(authored)
+        parts.append(f"authored {text[:40]}")
+    identifier = resource.identifier
+    if identifier is not None and identifier.value:
+        system = f"{str(identifier.system)[:100]}|" if identifier.system else ""
+        parts.append(f"identifier {system}{str(identifier.value)[:100]}")
+    return ", ".join(parts)
 
 
 def _scale(resource: QuestionnaireResponse) -> tuple[Scale | None, list[Issue]]:
@@ -217,6 +286,13 @@ def _match(scale: Scale, link_id: str) -> Item | str | None:
     ):
         return TOTAL
     return None
+
+
+def _key(scale: Scale, link_id: str) -> str:
+    target = _match(scale, link_id)
+    if target is None:
+        return link_id
+    return target if isinstance(target, str) else target.link_id
 
 
 def _read_item(
@@ -350,29 +426,71 @@ def _value_set(scale: Scale, item: Item) -> str:
     return f"{answers_system(scale)} codes {values}"
 
 
-def check_scores(incoming: IncomingResponse, patient: Patient) -> None:
-    """Score the answers for `patient`: 422 when the scorer refuses them, an item is missing
-    or the total the response carries is not the server's."""
+def _score_issues(incoming: IncomingResponse, patient: Patient) -> list[Issue]:
+    """Score the answers for `patient`: the issues when the scorer refuses them, an item is
+    missing or the total the response carries is not the server's."""
     scale = incoming.scale
     try:
         result = score_answers(patient, scale.code, dict(incoming.answers))
     except ActionError as problem:
-        raise _refuse([_scorer_issue(incoming, problem.field, problem.message)]) from problem
+        return [_scorer_issue(incoming, problem.field, problem.message)]
     if not result.complete:
-        raise _refuse([_missing(scale.item(link_id)) for link_id in result.missing_items])
+        return [_missing(scale.item(link_id)) for link_id in result.missing_items]
     if incoming.posted_total is not None and incoming.posted_total != result.total:
         where = f"{QR}.item[{incoming.positions[TOTAL]}]"
-        raise _refuse(
-            [
-                _invalid(
-                    f"{where}.answer[0]",
-                    f"the total disagrees with the answers: the response says "
-                    f"{incoming.posted_total}, the answers score {result.total}. Nothing was "
-                    "stored.",
-                    "business-rule",
-                )
-            ]
+        return [
+            _invalid(
+                f"{where}.answer[0]",
+                f"the total disagrees with the answers: the response says "
+                f"{incoming.posted_total}, the answers score {result.total}. The answers "
+                "were not stored.",
+                "business-rule",
+            )
+        ]
+    return []
+
+
+def _risk_recorded(
+    actor: Actor, patient: Patient, incoming: IncomingResponse, issues: list[Issue]
+) -> list[Issue]:
+    """Record a risk answer of a refused response (its flag): the information issue saying
+    so, else nothing. Answers whose item was itself refused do not count."""
+    if incoming.status == "entered-in-error":
+        return []
+    readable = {k: v for k, v in incoming.answers.items() if k not in incoming.contested}
+    decision = refused_risk_decision(patient, incoming.scale.code, readable)
+    if decision is None:
+        return []
+    refusal = " ".join(issue.diagnostics for issue in issues)
+    if len(refusal) > REASON_REFUSAL_CHARS:
+        refusal = refusal[: REASON_REFUSAL_CHARS - 1] + "…"
+    recorded = do_record_refused_risk(
+        actor,
+        patient,
+        decision,
+        scale_code=incoming.scale.code,
+        identity=incoming.identity,
+        refusal=refusal,
+    )
+    flag = recorded.flag
+    level = f"{flag.level} risk: {decision.reason}"
+    what = (
+        f"Flag/flag-{flag.pk} was raised ({level})"
+        if recorded.raised
+        else f"Flag/flag-{flag.pk}, raised when this response was sent before, stands ({level}); "
+        "no second flag was raised"
+    )
+    index = incoming.positions.get(RISK_ITEMS.get(decision.source, ""))
+    return [
+        Issue(
+            "informational",
+            f"The risk answer was recorded although the response was not: {what}. The flag "
+            "stays active until a clinician acts on it. Nothing else was stored; correct the "
+            "problems above and send the response again to have it scored.",
+            f"{QR}.item[{index}]" if index is not None else QR,
+            severity="information",
         )
+    ]
 
 
 def _missing(item: Item) -> Issue:

@@ -4,7 +4,8 @@
   reads are not audited.
 - QuestionnaireResponse create: validated completely (`questionnaire_response.py`), the
   patient resolved through `access_patient`, then one call to `do_record_assessment`, which
-  scores, stores, raises risk flags and audits in one transaction.
+  scores, stores, raises risk flags and audits in one transaction. A refused response still
+  raises the flag its risk answer calls for (`response_risk.py`).
 - QuestionnaireResponse and Observation reads and searches go through the token's clinic
   (`access_assessment`, `measures_search.py`) and are audited like Patient reads.
 """
@@ -39,9 +40,8 @@ from ketacare.fhir.outcome import FhirError, Issue, fhir_response
 from ketacare.fhir.questionnaire import questionnaire_id, questionnaire_to_fhir, scale_for_id
 from ketacare.fhir.questionnaire_response import (
     QR,
-    check_scores,
+    check_response,
     parse_model,
-    read_response,
     response_scale,
     subject_patient_id,
 )
@@ -125,17 +125,18 @@ def _create_response(request: HttpRequest) -> HttpResponse:
     if response_scale(resource).clinician_rated:
         # MADRS, CADSS, MOAA/S, C-SSRS: rated or interviewed by a clinician.
         require(request, Perm.ASSESSMENT_RATE_CLINICIAN)
-    incoming = read_response(resource)
-    check_scores(incoming, patient)
+    actor = actor_from_request(request)
+    incoming = check_response(resource, patient, actor)
     try:
         assessment = do_record_assessment(
-            actor_from_request(request),
+            actor,
             patient,
             incoming.scale.code,
             incoming.answers,
             source=Source.FHIR,
             administered_at=incoming.administered_at,
             fhir_response=body,
+            draft_flag_id=incoming.refused_flag_id,
         )
     except ActionError as problem:  # checked above; kept so a rule added there still maps
         raise FhirError(
