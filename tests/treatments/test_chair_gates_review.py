@@ -380,3 +380,28 @@ def test_a_discharge_override_on_a_page_older_than_a_new_alert_is_refused(
     assert "Since this page was opened, the record gained" in response.content.decode()
     session.refresh_from_db()
     assert session.status != SessionStatus.DISCHARGED
+
+
+def test_a_seen_at_out_of_range_is_refused_not_a_server_error(world: Any, as_user: Any) -> None:
+    nurse = world.nurse_a
+    session = checks_ok(
+        nurse,
+        ready_session(world.prescriber_a, nurse, world.patient_a),
+        systolic_mmhg=150,
+        diastolic_mmhg=94,
+    )
+    url = f"/patients/{world.patient_a.pk}/sessions/{session.pk}/hold/"
+    client = as_user(world.prescriber_a)
+    for seen in (
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-12:00",
+        "2020-01-01T00:00:00+00:00",
+        "2026-12-04T10:00:00",  # no zone
+    ):
+        response = client.post(
+            url, {"decision": "proceed", "note": "Her usual reading, proceed.", "seen_at": seen}
+        )
+        assert response.status_code == 400, seen
+        assert "out of date" in response.content.decode()
+    session.refresh_from_db()
+    assert session.hold_cleared_at is None

@@ -8,9 +8,10 @@ record changed after the page was opened, the decision is asked again on what st
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q
+from django.utils import timezone
 
 from ketacare.treatments.models import TreatmentSession
 from ketacare.treatments.models_chair import SideEffect
@@ -33,16 +34,26 @@ def changes_since(session: TreatmentSession, moment: datetime) -> list[str]:
     return found
 
 
+# A page is decided on within hours of being shown; a `seen_at` outside this window was not
+# written by our page (and a year-1 or year-9999 time cannot even be compared in UTC).
+SEEN_WINDOW = timedelta(days=2)
+
+
 def parse_seen(text: object) -> datetime | None:
     """The moment a page was shown (its hidden `seen_at`), or None when the form carries none.
-    A value that is not a time with its zone is refused: it was not written by our page."""
+    A value that is not a recent time with its zone is refused: our page did not write it."""
     if text in (None, ""):
         return None
+    now = timezone.now()
     try:
-        moment = datetime.fromisoformat(str(text))
-    except ValueError:
+        moment: datetime | None = datetime.fromisoformat(str(text)[:40])
+        if moment is not None and (
+            moment.tzinfo is None or abs(moment.astimezone(UTC) - now) > SEEN_WINDOW
+        ):
+            moment = None
+    except (ValueError, OverflowError):
         moment = None
-    if moment is None or moment.tzinfo is None:
+    if moment is None:
         from ketacare.accounts.actions import ActionError
 
         raise ActionError("seen_at", "This form is out of date: reload the page and try again.")
