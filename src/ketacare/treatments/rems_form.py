@@ -356,8 +356,9 @@ def _end_of_monitoring(session: TreatmentSession) -> datetime | None:
 def clinically_ready_at(session: TreatmentSession, readings: list[VitalReading]) -> datetime | None:
     """When the patient was clinically fit to leave, the 2-hour rule aside (§6d's REMS
     evaluation question): the first reading of the final stretch in which every reading met
-    the discharge criteria other than time and escort, or later if an alert raised by then was
-    acknowledged later. None while no such stretch exists."""
+    the discharge criteria other than time and escort, or later if an alert of the stay was
+    acknowledged later. None while no such stretch exists, or while an alert of the stay was
+    not acknowledged before the patient left."""
     during_idx = [i for i, r in enumerate(readings) if r.phase == ReadingPhase.DURING]
     monitoring = session_monitoring(session)
     ready_from: VitalReading | None = None
@@ -387,11 +388,17 @@ def clinically_ready_at(session: TreatmentSession, readings: list[VitalReading])
             ready_from = readings[i]
     if ready_from is None:
         return None
-    acks = [
-        a.acknowledged_at
-        for a in session.alerts.filter(raised_at__lte=ready_from.taken_at)
-        if a.acknowledged_at is not None
-    ]
+    # An alert open at any time of the stay (a reading's, a side effect's such as vomiting at
+    # 70 minutes) keeps the patient from being ready until it was acknowledged, even when it
+    # came after the readings were back in range. One never acknowledged before the patient
+    # left leaves the time for staff to give.
+    end = _end_of_monitoring(session)
+    alerts = session.alerts.all() if end is None else session.alerts.filter(raised_at__lte=end)
+    acks = []
+    for alert in alerts:
+        if alert.acknowledged_at is None or (end is not None and alert.acknowledged_at > end):
+            return None
+        acks.append(alert.acknowledged_at)
     return max([ready_from.taken_at, *acks])
 
 

@@ -7,6 +7,7 @@ marked so (`do_mark_side_effect_in_error`), never deleted or changed otherwise.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -78,6 +79,28 @@ def _refuse_out_of_order(
         )
 
 
+# An intervention's dose as the chart needs it: an amount above 0 with its unit, then anything
+# (route, rate): "4 mg IV", "0.5 mg", "2 L/min", "1 tablet". Not "banana", "-4 mg" or "0".
+DOSE_PATTERN = re.compile(
+    r"^\s*(\d{1,5}(?:[.,]\d{1,3})?)\s*"
+    r"(mg|mcg|µg|ug|g|ml|l/min|units?|iu|puffs?|tablets?|tabs?|drops?|sprays?|%)"
+    r"(?![a-z])(.*)$",
+    re.IGNORECASE,
+)
+MAX_DOSE_AMOUNT = 10000
+
+
+def _check_dose(dose: str) -> None:
+    found = DOSE_PATTERN.match(dose)
+    amount = float(found.group(1).replace(",", ".")) if found else 0.0
+    if found is None or not 0 < amount <= MAX_DOSE_AMOUNT:
+        raise ActionError(
+            "intervention_dose",
+            f"“{dose[:40]}” is not a dose: enter the amount above 0 with its unit, e.g. "
+            "4 mg IV, 0.5 mg, 2 L/min, 1 tablet.",
+        )
+
+
 def do_record_side_effect(actor: Actor, session: Any, data: Mapping[str, Any]) -> SideEffect:
     code = _text(data, "code", 20)
     if code not in SideEffectCode.values:
@@ -94,6 +117,8 @@ def do_record_side_effect(actor: Actor, session: Any, data: Mapping[str, Any]) -
         raise ActionError("intervention_drug", "Name the drug given.")
     if drug and not dose:
         raise ActionError("intervention_dose", "Enter the dose given.")
+    if dose:
+        _check_dose(dose)
     now = timezone.now()
     onset = _when(data, "onset_at", now)
     given_at = _when(data, "intervention_at", now if drug else None)
