@@ -10,7 +10,8 @@ Sources:
   (a practice rule of this product, not in shared/reference: `CrisisRules` holds it so a clinic
   can change it).
 - shared/reference/clinical.md §16c: Stanley–Brown safety plan, "review periodically (one guide
-  suggests every 30–90 days for chronic ideation)" [PRACTICE S51] → default review after 30 days.
+  suggests every 30–90 days for chronic ideation)" [PRACTICE S51] → default review after 30 days,
+  a review date at most 90 days ahead.
 """
 
 from __future__ import annotations
@@ -46,13 +47,48 @@ class CrisisRules:
 
     follow_up_min_hours: int = 24  # issue #7 item 4 [PRACTICE]
     follow_up_max_hours: int = 72  # issue #7 item 4 [PRACTICE]
+    # Emergency transfer and voluntary admission carry no follow-up window in the issue or in
+    # shared/reference (the follow-up after a discharge may be weeks away): a data-entry check
+    # that catches a mistyped year, not a clinical number.
+    other_follow_up_max_days: int = 365
     plan_review_days: int = 30  # clinical.md §16c: 30–90 days [PRACTICE S51]
+    plan_review_max_days: int = 90  # clinical.md §16c: "every 30–90 days" [PRACTICE S51]
 
 
 @dataclass(frozen=True)
 class Decision:
     ok: bool
     reasons: tuple[str, ...] = ()
+
+
+def _minute(moment: datetime) -> datetime:
+    """The minute a form takes and a message names (the seconds dropped)."""
+    return moment.replace(second=0, microsecond=0)
+
+
+def _window(
+    decided_at: datetime, start: timedelta, end: timedelta
+) -> tuple[datetime, datetime, str]:
+    """The allowed follow-up times, `start` to `end` of real time after the decision's minute:
+    the two ends in UTC (compared as real time) and their text on the decision's clock.
+
+    The ends are whole minutes, so a follow-up typed at the minute the message names is
+    inside; the follow-up itself is never converted (a year-9999 time has no UTC value:
+    comparing across zones needs none)."""
+    decided = _minute(decided_at.astimezone(UTC))
+    first, last = decided + start, decided + end
+    zone = decided_at.tzinfo
+    named = (
+        f"between {first.astimezone(zone):%Y-%m-%d %H:%M} and "
+        f"{last.astimezone(zone):%Y-%m-%d %H:%M}"
+    )
+    return first, last, named
+
+
+def _inside(follow_up_at: datetime, first: datetime, last: datetime) -> bool:
+    # `first` and `last` are in UTC: a follow-up in another zone is compared as real time;
+    # one in UTC on UTC's wall clock, which is real time too.
+    return first <= _minute(follow_up_at) <= last
 
 
 def follow_up_check(
@@ -63,24 +99,58 @@ def follow_up_check(
     Hours of real time: they are added in UTC and the window is named in `decided_at`'s zone
     (the clinic's). Python adds a timedelta to an aware datetime on the wall clock, and
     compares two datetimes of one zone on it too, so across a daylight-saving change "72 h"
-    would have let a follow-up 73 real hours out through (and refused one 24.5 h out)."""
+    would have let a follow-up 73 real hours out through (and refused one 24.5 h out).
+    Compared to the minute (the form takes minutes): the window runs from the decision's
+    minute, so both minutes the refusal names are accepted."""
     if follow_up_at is None:
         return Decision(False, ("An outpatient disposition needs a follow-up date and time.",))
-    zone = decided_at.tzinfo
-    decided = decided_at.astimezone(UTC)
-    earliest = (decided + timedelta(hours=rules.follow_up_min_hours)).astimezone(zone)
-    latest = (decided + timedelta(hours=rules.follow_up_max_hours)).astimezone(zone)
-    when = follow_up_at.astimezone(UTC)
-    if when < earliest.astimezone(UTC) or when > latest.astimezone(UTC):
+    first, last, named = _window(
+        decided_at,
+        timedelta(hours=rules.follow_up_min_hours),
+        timedelta(hours=rules.follow_up_max_hours),
+    )
+    if not _inside(follow_up_at, first, last):
         return Decision(
             False,
             (
                 f"The follow-up must be {rules.follow_up_min_hours}–{rules.follow_up_max_hours} "
-                f"hours after the disposition (between {earliest:%Y-%m-%d %H:%M} and "
-                f"{latest:%Y-%m-%d %H:%M}).",
+                f"hours after the disposition ({named}).",
             ),
         )
     return Decision(True)
+
+
+def other_follow_up_check(
+    decided_at: datetime, follow_up_at: datetime | None, rules: CrisisRules = CrisisRules()
+) -> Decision:
+    """An emergency transfer or a voluntary admission may name a follow-up (none is needed):
+    not before the disposition, and within `other_follow_up_max_days` of it."""
+    if follow_up_at is None:
+        return Decision(True)
+    first, last, named = _window(
+        decided_at, timedelta(0), timedelta(days=rules.other_follow_up_max_days)
+    )
+    if not _inside(follow_up_at, first, last):
+        return Decision(
+            False,
+            (
+                "The follow-up must be at or after the disposition and within "
+                f"{rules.other_follow_up_max_days} days of it ({named}).",
+            ),
+        )
+    return Decision(True)
+
+
+def disposition_follow_up_check(
+    disposition: str,
+    decided_at: datetime,
+    follow_up_at: datetime | None,
+    rules: CrisisRules = CrisisRules(),
+) -> Decision:
+    """The follow-up rule of a disposition: outpatient's window, or the other dispositions'."""
+    if disposition == Disposition.OUTPATIENT:
+        return follow_up_check(decided_at, follow_up_at, rules)
+    return other_follow_up_check(decided_at, follow_up_at, rules)
 
 
 # Steps that must postdate the last high-risk flag that joined an open record: a disclosure
@@ -169,3 +239,22 @@ def dosing_block(blocked_on: date, cleared: bool, today: date) -> Decision:
 def review_due_on(made_on: date, rules: CrisisRules = CrisisRules()) -> date:
     """The default review date of a new safety plan version."""
     return made_on + timedelta(days=rules.plan_review_days)
+
+
+def review_date_check(made_on: date, due: date, rules: CrisisRules = CrisisRules()) -> Decision:
+    """A safety plan's review date: after the day it is saved (`made_on`, the clinic's date),
+    and at most `plan_review_max_days` later (clinical.md §16c: review every 30–90 days,
+    [PRACTICE S51]); a date years ahead would never bring the review reminder."""
+    latest = made_on + timedelta(days=rules.plan_review_max_days)
+    if due <= made_on:
+        return Decision(False, ("The review date must be after today.",))
+    if due > latest:
+        return Decision(
+            False,
+            (
+                f"The review date must be within {rules.plan_review_max_days} days "
+                f"(by {latest:%Y-%m-%d}): clinical.md §16c, review the safety plan every "
+                "30–90 days.",
+            ),
+        )
+    return Decision(True)

@@ -9,7 +9,7 @@ patient's open record; closing the record resolves every flag of it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -24,7 +24,7 @@ from ketacare.clinical.crisis_rules import (
     Disposition,
     Step,
     close_check,
-    follow_up_check,
+    disposition_follow_up_check,
     outdated_by_new_flag,
 )
 from ketacare.core import reasons
@@ -235,6 +235,26 @@ def _when(data: Mapping[str, Any], now: datetime, crisis: CrisisRecord) -> datet
     return value
 
 
+def _follow_up(data: Mapping[str, Any]) -> datetime | None:
+    """The disposition's follow-up time, or None when left blank. A time the database cannot
+    store (past year 9999 once in UTC) is refused here, naming the field, not a server error;
+    `crisis_rules.disposition_follow_up_check` then bounds it for every disposition."""
+    value = data.get("follow_up_at")
+    if value in ("", None):
+        return None
+    if not isinstance(value, datetime):
+        raise ActionError("follow_up_at", "follow_up_at: enter a date and time.")
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    try:
+        value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ActionError(
+            "follow_up_at", "follow_up_at: that date is out of range; check the year."
+        ) from None
+    return value
+
+
 def _text(data: Mapping[str, Any], name: str, message: str) -> str:
     value = str(data.get(name) or "").strip()
     if not value:
@@ -307,21 +327,13 @@ def do_record_step(
             disposition = str(data.get("disposition") or "")
             if disposition not in {d.value for d in Disposition}:
                 raise ActionError("disposition", "disposition: choose a disposition.")
-            follow_up = data.get("follow_up_at")
-            if follow_up in ("", None):
-                follow_up = None
-            elif not isinstance(follow_up, datetime):
-                raise ActionError("follow_up_at", "follow_up_at: enter a date and time.")
-            elif timezone.is_naive(follow_up):
-                follow_up = timezone.make_aware(follow_up)
-            if disposition == Disposition.OUTPATIENT:
-                # In the clinic's time, so the window the refusal names is the clinic's clock.
-                zone = clinic_zone(crisis.patient.clinic)
-                decision = follow_up_check(
-                    when.astimezone(zone), follow_up.astimezone(zone) if follow_up else None
-                )
-                if not decision.ok:
-                    raise ActionError("follow_up_at", "follow_up_at: " + decision.reasons[0])
+            follow_up = _follow_up(data)
+            # The decision in the clinic's time, so the window a refusal names is the clinic's
+            # clock; the follow-up as typed (converting a year-9999 time overflows).
+            zone = clinic_zone(crisis.patient.clinic)
+            decision = disposition_follow_up_check(disposition, when.astimezone(zone), follow_up)
+            if not decision.ok:
+                raise ActionError("follow_up_at", "follow_up_at: " + decision.reasons[0])
             step.disposition, step.follow_up_at = disposition, follow_up
             crisis.disposition, crisis.follow_up_at = disposition, follow_up
             crisis.follow_up_reminded_at = None  # a new follow-up time gets its own reminder

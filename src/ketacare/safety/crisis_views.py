@@ -2,7 +2,8 @@
 
 Every view fetches the patient through `access_patient` (clinic scope + audit) first, then the
 record through that patient; each POST is one `do_*` action and redirects back. A refused
-change re-renders the page with the message naming the field, status 400.
+change re-renders the page with the message naming the field, status 400. Every render of a
+record (`_page`) is audited `safety.crisis.viewed`, a refused POST's too.
 """
 
 from __future__ import annotations
@@ -80,6 +81,16 @@ def _page(
     error_kind: str = "",
     **bound: Any,
 ) -> HttpResponse:
+    # Every render shows the whole record, a refused step's or close-out's too: each is a read
+    # of the chart, audited as one (style.md §4).
+    audit(
+        request,
+        "safety.crisis.viewed",
+        object_type="crisis_record",
+        object_id=crisis.pk,
+        patient_id=crisis.patient_id,
+        detail={"refused": error_kind} if status >= 400 else None,
+    )
     steps = list(crisis.steps.select_related("author", "assessment"))
     latest = {s.kind: s for s in steps}
     # Only the screens the evaluation step accepts (actions._cssrs): done for this crisis.
@@ -214,15 +225,7 @@ def open_crisis(request: HttpRequest, patient_id: str) -> HttpResponse:
 @staff_view()
 def crisis_detail(request: HttpRequest, patient_id: str, crisis_id: int) -> HttpResponse:
     patient = access_patient(request, patient_id, Perm.PATIENT_VIEW)
-    crisis = _crisis(patient, crisis_id)
-    audit(
-        request,
-        "safety.crisis.viewed",
-        object_type="crisis_record",
-        object_id=crisis.pk,
-        patient_id=patient.pk,
-    )
-    return _page(request, crisis)
+    return _page(request, _crisis(patient, crisis_id))
 
 
 @staff_view()

@@ -29,7 +29,7 @@ from django.utils import timezone
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Membership
-from ketacare.clinical.crisis_rules import review_due_on
+from ketacare.clinical.crisis_rules import review_date_check, review_due_on
 from ketacare.core.submission import AlreadySaved
 from ketacare.measures.scheduling import clinic_today, clinic_zone
 from ketacare.notify.delivery import queue_notification
@@ -60,7 +60,8 @@ def do_save_plan(
     based_on: int | None = None,
 ) -> SafetyPlanVersion:
     """Save the plan as the patient's next version. Each of the six steps is required, in the
-    patient's own words; the review date defaults to 30 days and may not be in the past.
+    patient's own words; the review date defaults to 30 days, must be after today and at most
+    90 days ahead (clinical.md §16c: review every 30–90 days).
 
     `based_on`: the version the form was drawn from (0: none yet). When another version was
     saved since, the save is refused (field `based_on`, naming that version, who and when)
@@ -75,8 +76,9 @@ def do_save_plan(
     due = data.get("review_due_on") or review_due_on(today)
     if not isinstance(due, date):
         raise ActionError("review_due_on", "review_due_on: enter a date.")
-    if due <= today:
-        raise ActionError("review_due_on", "review_due_on: the review date must be after today.")
+    decision = review_date_check(today, due)  # after today, at most 90 days ahead (§16c)
+    if not decision.ok:
+        raise ActionError("review_due_on", "review_due_on: " + decision.reasons[0])
     if crisis is not None and crisis.patient_id != patient.pk:
         raise ActionError("crisis", "That crisis record belongs to another patient.")
     with transaction.atomic():

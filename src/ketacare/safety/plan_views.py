@@ -1,9 +1,10 @@
 """Staff pages of the safety plan (under /patients/<patient_id>/crisis/plan/) and the
 patient's tokenized view (/sp/<token>/).
 
-Staff pages fetch the patient through `access_patient` first; each read is audited. The
-patient page answers the same friendly "not available" page for an unknown, expired or
-revoked link (no oracle), always with the crisis resources.
+Staff pages fetch the patient through `access_patient` first; each read is audited, the edit
+form's too, shown or refused (it shows the plan's six steps). The patient page answers the
+same friendly "not available" page for an unknown, expired or revoked link (no oracle),
+always with the crisis resources.
 """
 
 from __future__ import annotations
@@ -147,6 +148,17 @@ def plan_edit(request: HttpRequest, patient_id: str) -> HttpResponse:
         if current is not None:
             initial.update({name: getattr(current, name) for name, _, _ in PLAN_FIELDS})
         form = SafetyPlanForm(initial=initial)
+    # The form shows the current version's six steps (or, refused, the text typed over them):
+    # a read of the plan like the plan page's (style.md §4).
+    audit(
+        request,
+        "safety.plan.viewed",
+        object_type="safety_plan" if current else "patient",
+        object_id=current.pk if current else patient.pk,
+        patient_id=patient.pk,
+        detail={"version": current.version if current else None, "page": "edit"}
+        | ({"refused": True} if status >= 400 else {}),
+    )
     return render(
         request,
         "safety/plan_edit.html",
