@@ -117,7 +117,10 @@ def test_a_wrong_witness_password_on_a_loss_leaves_a_denied_trace(world: Any) ->
 
 
 def test_a_loss_below_zero_is_recorded_and_flagged_not_refused(world: Any) -> None:
-    lot = device_lot(world.nurse_a, world.clinic_a, units=1)  # 28 mg
+    # Two devices received, one lost, then both missing (no more than the lot ever received:
+    # more is a typo, refused naming the field).
+    lot = device_lot(world.nurse_a, world.clinic_a, units=2)  # 56 mg
+    sa.do_record_loss(actor(world.nurse_a), world.clinic_a, _loss(lot))
     entry = sa.do_record_loss(
         actor(world.nurse_a),
         world.clinic_a,

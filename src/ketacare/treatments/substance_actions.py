@@ -5,15 +5,16 @@ correct an entry by a new one, and the director's review of a discrepancy.
 Each action owns its transaction, locks the lot row (so two nurses drawing from one lot at
 once keep the balance right), refuses bad input naming the field, and writes an audit entry
 `treatments.substances.<verb>`. Waste and a loss need a second staff witness: another active
-nurse or prescriber of the same clinic who confirms with their own password on the same form.
+nurse or prescriber of the same clinic who confirms with their own password on the same form
+(after as many wrong passwords for one witness as the sign-in page allows, or while the sign-in
+page has that account locked, the witness is refused for the sign-in page's lockout time).
 A loss also tells the clinic's director (in-app notice): each is for their review, which the
 director (or admin) records with `do_review_discrepancy`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,9 +23,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketacare.accounts.actions import ActionError
-from ketacare.accounts.audit import Actor, Outcome, record
-from ketacare.accounts.models import Clinic, Membership, Role, User
-from ketacare.accounts.permissions import Perm, has_perm
+from ketacare.accounts.audit import Actor, record
+from ketacare.accounts.models import Clinic, Membership, Role
 from ketacare.clinical.protocols import ESKETAMINE_DEVICE_MG
 from ketacare.core.reasons import FLOOR, is_few_words
 from ketacare.treatments.locking import lock_row, refuse_if_locked
@@ -39,15 +39,24 @@ from ketacare.treatments.models_substances import (
     SubstanceEntry,
     plain,
 )
-from ketacare.treatments.substance_ledger import balance
+from ketacare.treatments.substance_ledger import balance, ledger, received_total
+from ketacare.treatments.substance_witness import (
+    WitnessLockedOut,
+    WitnessRefused,
+    check_witness,
+    witness_attempts,
+)
 
-MAX_MG = Decimal("100000")
+# One cap for every mg amount of the log, typed or worked out from vials / devices: what its
+# columns hold (SubstanceEntry's *_mg: 9 digits, 2 decimals). Beyond it PostgreSQL refuses the
+# row (a 500) and SQLite stores a number that fails every later read of the log (append-only:
+# for good). A smaller, "plausible" cap refused true counts of large lots (300 × 500 mg).
+MAX_MG = Decimal("9999999.99")
 # Plausibility bounds, not clinical limits: ketamine injection comes at 10-100 mg/mL in vials
 # of a few mL; beyond these a number is a typo (and would not fit the log's columns: a 500 on
 # PostgreSQL).
 MAX_MG_PER_ML = Decimal("1000")
 MAX_VIAL_ML = Decimal("100")
-MAX_COUNTED_MG = Decimal("9999999.99")  # SubstanceEntry.counted_mg (9 digits, 2 decimals)
 
 
 def _audit(actor: Actor, clinic: Clinic, verb: str, obj: Any, **detail: Any) -> None:
@@ -76,10 +85,13 @@ def _amount(name: str, value: Any, *, required: bool = False) -> Decimal:
     if not number.is_finite() or number < 0:
         raise ActionError(name, f"{name}: enter zero or more mg.")
     if number > MAX_MG:
-        raise ActionError(name, f"{name}: {number} mg is not possible.")
+        raise ActionError(name, f"{name}: {plain(number)} mg is not possible: check it.")
     if number != number.quantize(Decimal("0.01")):
         raise ActionError(name, f"{name}: at most two decimals.")
     return number
+
+
+MAX_UNITS = 10000  # vials or devices in one entry: beyond it a number is a typo
 
 
 def _count(name: str, value: Any, *, minimum: int = 0) -> int:
@@ -91,9 +103,38 @@ def _count(name: str, value: Any, *, minimum: int = 0) -> int:
         number = int(str(value).strip())
     except ValueError:
         raise ActionError(name, f"{name}: enter a whole number.") from None
-    if number < minimum or number > 10000:
-        raise ActionError(name, f"{name}: enter a whole number of at least {minimum}.")
+    if number < minimum or number > MAX_UNITS:
+        raise ActionError(name, f"{name}: enter a whole number from {minimum} to {MAX_UNITS}.")
     return number
+
+
+def _units_mg(name: str, lot: DrugLot, units: int) -> Decimal:
+    """The mg of `units` of the lot's vials or devices, refused naming the field when it would
+    not fit the log's columns."""
+    mg = lot.unit_mg * units
+    if mg > MAX_MG:
+        raise ActionError(
+            name,
+            f"{name}: {units} × {plain(lot.unit_mg)} mg = {plain(mg)} mg is not possible: "
+            "check it.",
+        )
+    return mg
+
+
+def _units_held(name: str, lot: DrugLot, units: int, what: str) -> None:
+    """Refuse more vials or devices than were ever received into the lot (every delivery, as
+    corrected): a typo, not stock. (What is left is not the bound: a balance taken below zero
+    is recorded and flagged, the log records what happened.)"""
+    if not units:
+        return
+    received, _ = received_total(lot, ledger(lot))
+    if units > received:
+        noun = ("device" if lot.is_device else "vial") + ("" if received == 1 else "s")
+        raise ActionError(
+            name,
+            f"{name}: lot {lot.lot_number} has received {received} {noun} in all; "
+            f"{units} cannot have been {what}.",
+        )
 
 
 def _user_id(actor: Actor) -> int:
@@ -140,6 +181,11 @@ def do_receive_lot(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> Dru
         if unit_ml > MAX_VIAL_ML:
             raise ActionError("unit_ml", f"A vial of {plain(unit_ml)} mL is not possible.")
         unit_mg = (concentration * unit_ml).quantize(Decimal("0.01"))
+    lot_mg = unit_mg * units
+    if lot_mg > MAX_MG:
+        raise ActionError(
+            "units_received", f"{plain(lot_mg)} mg received is not possible: check it."
+        )
     with transaction.atomic():
         if DrugLot.objects.filter(clinic=clinic, drug=drug, lot_number=lot_number).exists():
             # Another delivery of a lot is received into it, on purpose (a mistyped lot
@@ -170,7 +216,7 @@ def _received_mg(lot: DrugLot, units: int, replaces: Decimal = Decimal(0)) -> De
     """The mg of `units` received into the lot, refused when the lot would then hold more than
     a count can record (`replaces`: what a correction takes the place of)."""
     mg = lot.unit_mg * units
-    if mg > MAX_COUNTED_MG or balance(lot) - replaces + mg > MAX_COUNTED_MG:
+    if mg > MAX_MG or balance(lot) - replaces + mg > MAX_MG:
         raise ActionError("units_received", f"{plain(mg)} mg received is not possible: check it.")
     return mg
 
@@ -238,72 +284,15 @@ def lot_for_dose(session: TreatmentSession, lot_id: Any) -> DrugLot:
 # --- the witness ----------------------------------------------------------------------------
 
 
-class WitnessRefused(ActionError):
-    """A witness's email and password that did not confirm: audited (outside the rolled-back
-    transaction), so repeated tries at a colleague's password leave a trace."""
-
-
-@contextmanager
-def _witness_attempts(
-    actor: Actor, clinic_id: int, data: Mapping[str, Any], patient_id: object = ""
-) -> Iterator[None]:
-    try:
-        yield
-    except WitnessRefused:
-        record(
-            actor,
-            "treatments.substances.witness_refused",
-            object_type="clinic",
-            object_id=clinic_id,
-            patient_id=patient_id,
-            clinic_id=clinic_id,
-            outcome=Outcome.DENIED,
-            detail={"witness_email": _text(data, "witness_email")[:254]},
-        )
-        raise
-
-
-def check_witness(
-    clinic: Clinic, actor: Actor, email: str, password: str, what: str = "waste"
-) -> User:
-    """Another active nurse or prescriber of this clinic, confirmed by their own password."""
-    email = (email or "").strip().lower()
-    if not email:
-        raise ActionError(
-            "witness_email", f"{what.capitalize()} needs a witness: enter their email."
-        )
-    if not password:
-        raise ActionError("witness_password", "The witness enters their own password.")
-    user = User.objects.filter(email__iexact=email).first()
-    if user is not None and user.pk == actor.user_id:
-        raise ActionError("witness_email", f"You cannot witness your own {what}.")
-    membership = (
-        Membership.objects.filter(user=user, clinic=clinic, is_active=True).first()
-        if user is not None and user.is_active
-        else None
-    )
-    if (
-        user is None
-        or membership is None
-        or not has_perm(membership, Perm.SUBSTANCE_RECORD)
-        or not user.check_password(password)
-    ):
-        raise WitnessRefused(
-            "witness_password",
-            "The witness's email or password is wrong, or they are not an active nurse or "
-            "prescriber of this clinic.",
-        )
-    return user
-
-
 # --- entries --------------------------------------------------------------------------------
 
 
 def _amounts(lot: DrugLot, data: Mapping[str, Any]) -> tuple[int, Decimal, Decimal, Decimal]:
     units = _count("units_opened", data.get("units_opened"))
+    _units_held("units_opened", lot, units, "opened")
     drawn = _amount("drawn_mg", data.get("drawn_mg"))
     if drawn == 0 and lot.is_device and units:
-        drawn = lot.unit_mg * units
+        drawn = _units_mg("units_opened", lot, units)
     if drawn <= 0:
         raise ActionError("drawn_mg", "Enter the amount drawn in mg.")
     given = _amount("given_mg", data.get("given_mg"))
@@ -351,7 +340,7 @@ def do_record_use(
     actor: Actor, session: TreatmentSession, data: Mapping[str, Any]
 ) -> SubstanceEntry:
     """What this session drew from a lot, gave and wasted."""
-    with _witness_attempts(actor, session.clinic_id, data, session.patient_id):
+    with witness_attempts(actor, session.clinic_id, data, session.patient_id):
         return _record_use(actor, session, data)
 
 
@@ -381,7 +370,7 @@ def _record_use(actor: Actor, session: TreatmentSession, data: Mapping[str, Any]
 
 def do_record_waste(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> SubstanceEntry:
     """Waste outside a session (a broken vial, a dropped device), with a witness."""
-    with _witness_attempts(actor, clinic.pk, data):
+    with witness_attempts(actor, clinic.pk, data):
         return _record_waste(actor, clinic, data)
 
 
@@ -401,9 +390,10 @@ def _loss_fields(lot: DrugLot, data: Mapping[str, Any]) -> tuple[str, int, Decim
     if cause not in LossCause.values:
         raise ActionError("loss_cause", "Choose what the loss was (breakage, spill, …).")
     units = _count("units_opened", data.get("units_opened"))
+    _units_held("units_opened", lot, units, "lost")
     lost = _amount("lost_mg", data.get("lost_mg"))
     if lost == 0 and units:
-        lost = lot.unit_mg * units
+        lost = _units_mg("units_opened", lot, units)
     if lost <= 0:
         raise ActionError("lost_mg", "Enter the amount lost in mg (or the vials / devices).")
     if lot.is_device:
@@ -449,7 +439,7 @@ def do_record_loss(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> Sub
     """A loss found (breakage, spill, a count short, theft suspected): taken out of the lot's
     balance, witnessed, and for the director's review. A balance it takes below zero stays
     flagged, not refused: the log records what happened."""
-    with _witness_attempts(actor, clinic.pk, data):
+    with witness_attempts(actor, clinic.pk, data):
         return _record_loss(actor, clinic, data)
 
 
@@ -506,15 +496,24 @@ def do_record_count(actor: Actor, clinic: Clinic, data: Mapping[str, Any]) -> Su
     with transaction.atomic():
         lot = _lot(clinic, data.get("lot"))
         if data.get("counted_units") not in (None, ""):
-            counted = lot.unit_mg * _count("counted_units", data.get("counted_units"))
+            counted = _units_mg(
+                "counted_units", lot, _count("counted_units", data.get("counted_units"))
+            )
             counted += _amount("counted_mg", data.get("counted_mg"))
-            if counted > MAX_COUNTED_MG:
+            if counted > MAX_MG:
                 raise ActionError(
                     "counted_units", f"{plain(counted)} mg counted is not possible: check it."
                 )
         else:
             counted = _amount("counted_mg", data.get("counted_mg"), required=True)
         expected = balance(lot)
+        if abs(expected) > MAX_MG:
+            # Only a log drawn far below zero gets here: the count could not be stored.
+            raise ActionError(
+                "lot",
+                f"Lot {lot.lot_number}: the log's balance of {plain(expected)} mg cannot be "
+                "counted against; correct its entries first.",
+            )
         entry = SubstanceEntry.objects.create(
             clinic=clinic,
             lot=lot,
@@ -541,7 +540,7 @@ def do_correct_entry(
     actor: Actor, clinic: Clinic, entry_id: Any, data: Mapping[str, Any]
 ) -> SubstanceEntry:
     """A new entry that replaces a standing one; the original is kept, superseded."""
-    with _witness_attempts(actor, clinic.pk, data):
+    with witness_attempts(actor, clinic.pk, data):
         return _correct_entry(actor, clinic, entry_id, data)
 
 
@@ -695,6 +694,7 @@ def session_entries(session: TreatmentSession) -> list[SubstanceEntry]:
 
 
 __all__ = [
+    "WitnessLockedOut",
     "WitnessRefused",
     "check_witness",
     "do_correct_entry",

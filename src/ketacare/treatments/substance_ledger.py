@@ -3,13 +3,13 @@
 Only standing entries count (an entry superseded by a correction is shown, not counted). The
 balance starts at the lot's first delivery (or the standing correction of it), adds every
 later delivery received into the lot and takes out what was drawn and what was lost.
-A discrepancy is one of: drawn ≠ given + wasted; the balance goes below zero; a loss (each is
-for the director's review: inspectors look for them); an expired lot
-drawn for a session (wasting expired stock is not one); a staff count that differs from the
-balance the log gives at that point; and, per session, a dose given that the log does not
-account for or logs on another lot than the dose record's, or an entry of the session that
-does not account for what it drew (`session_log_problems`, checked before a session can be
-signed).
+A discrepancy is one of: drawn ≠ given + wasted; drawn more than the vials opened hold (or not
+the devices opened); the balance goes below zero; a loss (each is for the director's review:
+inspectors look for them); an expired lot drawn for a session (wasting expired stock is not
+one); a staff count that differs from the balance the log gives at that point; and, per
+session, a dose given that the log does not account for or logs on another lot than the dose
+record's, or an entry of the session that does not account for what it drew
+(`session_log_problems`, checked before a session can be signed).
 
 The director reviews each discrepancy (`DiscrepancyReview`): `discrepancies` gives the open
 ones, `discrepancy_list` the open ones and the reviews apart, `all_discrepancies` every one.
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import DecimalField, Sum
 from django.utils import timezone
 
 from ketacare.accounts.models import Clinic
@@ -59,8 +59,8 @@ def entry_problems(entry: SubstanceEntry, lot: DrugLot, on: date) -> list[str]:
 
 
 def unaccounted(entry: SubstanceEntry, lot: DrugLot) -> list[str]:
-    """Where an entry does not account for what it drew: drawn ≠ given + wasted, or (devices)
-    not the devices opened."""
+    """Where an entry does not account for what it drew: drawn ≠ given + wasted, (devices)
+    not the devices opened, or (vials) more than the vials opened hold."""
     problems: list[str] = []
     if entry.kind in (EntryKind.USE, EntryKind.WASTE):
         if entry.drawn_mg != entry.given_mg + entry.wasted_mg:
@@ -70,7 +70,22 @@ def unaccounted(entry: SubstanceEntry, lot: DrugLot) -> list[str]:
             )
         if lot.is_device:
             problems += _device_problems(entry, lot)
+        else:
+            problems += _vial_problems(entry, lot)
     return problems
+
+
+def _vial_problems(entry: SubstanceEntry, lot: DrugLot) -> list[str]:
+    """A vial holds its size and no more: drawn beyond the vials opened came from somewhere the
+    log does not say (another vial unrecorded, another lot, or a typo). Only when the vials
+    opened were recorded: a part of one vial drawn needs no count."""
+    held = lot.unit_mg * entry.units_opened
+    if entry.units_opened and entry.drawn_mg > held:
+        return [
+            f"Drawn {_mg(entry.drawn_mg)} mg is more than the {entry.units_opened} vial(s) "
+            f"opened hold ({_mg(lot.unit_mg)} mg each, {_mg(held)} mg)."
+        ]
+    return []
 
 
 def _device_problems(entry: SubstanceEntry, lot: DrugLot) -> list[str]:
@@ -277,7 +292,11 @@ def lots_for_route(clinic: Clinic, drug: str, *, include_expired: bool = False) 
         row["lot"]: row
         for row in SubstanceEntry.objects.filter(lot__in=usable, corrections__isnull=True)
         .values("lot")
-        .annotate(received=Sum("received_mg"), drawn=Sum("drawn_mg"), lost=Sum("lost_mg"))
+        .annotate(
+            received=Sum("received_mg", output_field=_TOTAL),
+            drawn=Sum("drawn_mg", output_field=_TOTAL),
+            lost=Sum("lost_mg", output_field=_TOTAL),
+        )
     }
     refirst = set(
         SubstanceEntry.objects.filter(
@@ -296,15 +315,20 @@ def lots_for_route(clinic: Clinic, drug: str, *, include_expired: bool = False) 
     return [lot for lot in usable if left(lot) > 0]
 
 
+# A lot's totals over its life can pass what one entry's column holds (9 digits): read them
+# wider (SQLite rounds a sum to its output field's digits and fails beyond them).
+_TOTAL: DecimalField[Decimal, Decimal] = DecimalField(max_digits=20, decimal_places=2)
+
+
 def session_log_problems(session: TreatmentSession) -> list[str]:
     """Where a session's dose record and the controlled-substance log disagree: a dose given
     with no "drawn for a session" entry, entries on another lot than the one the dose record
     was drawn from (or names, when the lot number was typed), entries whose amounts given add
     up to another amount, and an entry that does not account for what it drew (drawn ≠ given +
-    wasted, devices opened ≠ mg drawn). Checked only at a clinic that keeps this drug's log here
-    (it has received a lot of it) or when the session has entries. Superseded entries do not
-    count (their corrections do). Once the session is signed nothing here can be corrected, so
-    signing waits for all of it."""
+    wasted, devices opened ≠ mg drawn, more drawn than the vials opened hold). Checked only at
+    a clinic that keeps this drug's log here (it has received a lot of it) or when the session
+    has entries. Superseded entries do not count (their corrections do). Once the session is
+    signed nothing here can be corrected, so signing waits for all of it."""
     standing = list(
         SubstanceEntry.objects.filter(session=session, corrections__isnull=True)
         .select_related("lot", "lot__clinic")
