@@ -44,7 +44,8 @@ T0 = utc("2026-03-03 19:00:00+00:00")
 def _people(world: Any) -> None:
     make_prescriber_of(world.patient_a, world.prescriber_a)
     on_call_all_week(world.clinic_a, world.nurse_a)
-    set_list(world.clinic_a, world.therapist_a, world.admin_a)
+    # Only roles that may acknowledge a flag are paged: the second on the list is a nurse.
+    set_list(world.clinic_a, world.therapist_a, make_staff(world.clinic_a, Role.NURSE, "n2@a.test"))
     set_director(world.clinic_a, world.director_a)
     set_mobile(world.prescriber_a, "+15550100001")
 
@@ -119,7 +120,7 @@ def test_high_flag_climbs_the_list_then_the_director(world: Any) -> None:
         ("notified", "prescriber@a.test"),
         ("notified", "nurse@a.test"),
     ]
-    for minutes, email in [(15, "therapist@a.test"), (30, "admin@a.test"), (45, "director@a.test")]:
+    for minutes, email in [(15, "therapist@a.test"), (30, "n2@a.test"), (45, "director@a.test")]:
         with time_machine.travel(T0 + timedelta(minutes=minutes), tick=False):
             assert run_watch_pass()["ketacare.safety.escalation.escalate_due"] == 1
         expected.append(("escalated", email))

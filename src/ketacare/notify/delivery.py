@@ -7,6 +7,11 @@ attempt is recorded (error, attempts) and scheduled again with exponential backo
 `max_attempts`; then the row stays "failed" with no next attempt, for staff to see.
 `release_stale` and `due_for_retry` let a periodic sweep recover messages whose task was lost
 or whose worker died mid-send (delivery is at-least-once in that one case).
+
+A message about a risk flag (reference "riskflag:<id>") that is claimed after the flag was
+acknowledged or resolved is not sent ("not yet acknowledged" would be false, and it would wake
+someone for nothing): it is left "failed" with no next attempt, the reason in `error`, and an
+audit entry (`notify.message.withdrawn`).
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import Clinic
 from ketacare.notify.models import Channel, NotificationLog, NotificationStatus
 from ketacare.notify.send import send_email, send_sms
@@ -33,6 +40,8 @@ MAX_ATTEMPTS = 5
 QUEUED_GRACE = timedelta(minutes=5)
 # A message "sending" for longer than this belongs to a worker that died.
 SENDING_TIMEOUT = timedelta(minutes=15)
+SYSTEM = Actor(label="ketacare-delivery")
+RISK_FLAG_REFERENCE = "riskflag:"
 
 
 def queue_notification(
@@ -92,6 +101,10 @@ def deliver(log_id: int, now: datetime | None = None) -> NotificationLog | None:
     if not claimed:
         return None
     log = NotificationLog.objects.get(pk=log_id)
+    reason = _no_longer_needed(log)
+    if reason:
+        _withdraw(log, reason)
+        return log
     try:
         if log.channel == Channel.EMAIL:
             send_email(log.to, log.subject, log.body, headers=log.headers)
@@ -135,6 +148,55 @@ def deliver(log_id: int, now: datetime | None = None) -> NotificationLog | None:
         ~Q(status=NotificationStatus.SENT),
     )
     return log
+
+
+def _no_longer_needed(log: NotificationLog) -> str:
+    """Why the message must not go out now; "" to send it. Only risk-flag messages have such a
+    reason: the flag was acknowledged or resolved since the message was queued."""
+    if not log.reference.startswith(RISK_FLAG_REFERENCE):
+        return ""
+    from ketacare.safety.models import FlagStatus, RiskFlag  # safety imports notify
+
+    flag_id = log.reference.removeprefix(RISK_FLAG_REFERENCE)
+    if not flag_id.isdigit():
+        return ""
+    status = RiskFlag.objects.filter(pk=int(flag_id)).values_list("status", flat=True).first()
+    # A flag not found (a reference written by hand) is not known to be closed: a safety
+    # message is withheld only when the flag is known to need it no more.
+    if status is None or status == FlagStatus.OPEN:
+        return ""
+    return (
+        f"Not sent: the risk flag was {FlagStatus(status).label.lower()} before this message "
+        "went out, so it was no longer needed."
+    )
+
+
+def _withdraw(log: NotificationLog, reason: str) -> None:
+    """Record the claimed `log` as not sent (`reason`), with no next attempt, and audit it.
+    Nothing was attempted, so the claim's attempt is given back."""
+    claimed_attempts = log.attempts
+    log.status = NotificationStatus.FAILED
+    log.error = reason[:500]
+    log.next_attempt_at = None
+    log.body, log.headers = "", {}
+    log.attempts = max(claimed_attempts - 1, 0)
+    with transaction.atomic():
+        if not _record(
+            log,
+            ["status", "error", "next_attempt_at", "body", "headers", "attempts"],
+            Q(status=NotificationStatus.SENDING, attempts=claimed_attempts),
+        ):
+            return
+        record(
+            SYSTEM,
+            "notify.message.withdrawn",
+            object_type="notification",
+            object_id=log.pk,
+            patient_id=log.patient_id,
+            clinic_id=log.clinic_id,
+            detail={"channel": log.channel, "reference": log.reference, "reason": log.error},
+        )
+    logger.info("notification %s (%s) not sent: %s", log.pk, log.reference, reason)
 
 
 def _record(log: NotificationLog, fields: list[str], condition: Q) -> bool:

@@ -5,8 +5,9 @@ A new flag (signal `risk_flag_raised`, inside the transaction that raised it) re
 notification, an email and a text message (notify backend: logged, retried with backoff,
 failures visible on the flag). Unacknowledged by its due time (clinical/escalation.py, clinic
 settings), the worker's watch pass (`escalate_due`, every KETACARE_WATCH_SECONDS) moves it to
-the next person on the clinic's escalation list, then to the director. Every step is an
-EscalationEvent and an audit entry.
+the first person on the clinic's escalation list (as it is then) not yet paged, then to the
+director (or records that there is none). Only people who may acknowledge flags are paged
+(`rota`). Every step is an EscalationEvent and an audit entry.
 
 Restart-safe: all state is in FlagEscalation rows (step, due_at); a flag raised while the
 worker was down is simply due when it starts, and an open flag without a row (its receiver
@@ -17,9 +18,9 @@ claimed with a conditional UPDATE on (step, due_at, state), so only one of them 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +31,7 @@ from django.utils import timezone
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Actor, record
 from ketacare.accounts.models import User
-from ketacare.clinical.escalation import EscalationPolicy, escalation_due
+from ketacare.clinical.escalation import LOOK_AHEAD_DAYS, EscalationPolicy, escalation_due
 from ketacare.core import reasons
 from ketacare.core.reasons import is_few_words
 from ketacare.measures.scheduling import clinic_zone
@@ -44,8 +45,9 @@ from ketacare.safety.escalation_models import (
     StaffAlertContact,
     StaffNotification,
 )
-from ketacare.safety.models import FlagStatus, RiskFlag
+from ketacare.safety.models import FlagStatus, RiskFlag, RiskLevel
 from ketacare.safety.rota import (
+    closed_dates,
     director_of,
     escalation_list,
     on_call_at,
@@ -74,38 +76,59 @@ class Target:
     role: str
 
 
+DIRECTOR = "director"
+DIRECTOR_REPEAT = f"{DIRECTOR} (repeat page)"
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """Who one step pages. `director_step`: the director's step, the last rung (its targets
+    hold no director when there is none to page: the step records so)."""
+
+    targets: list[Target]
+    director_step: bool = False
+
+
 # --- who, at which step -----------------------------------------------------------------------
 
 
-def targets_for_step(flag: RiskFlag, step: int, now: datetime) -> list[Target] | None:
-    """Step 1: prescriber and on-call; then each person on the escalation list; then the
-    director. None: there is no such step (everyone has been paged)."""
+def targets_for_step(
+    flag: RiskFlag,
+    step: int,
+    now: datetime,
+    *,
+    told: Collection[int] = (),
+    director_done: bool = False,
+) -> StepPlan | None:
+    """Step 1: prescriber and on-call. Each later step: the first person on the escalation
+    list as it is now (in order) who has not been paged in this escalation (`told`), so a list
+    edited, reordered or left by someone already paged never skips anyone; once everyone on it
+    has been paged, the director (unless `director_done`). None: there is no such step
+    (everyone has been paged)."""
     clinic = flag.patient.clinic
     if step <= 1:
         found = []
-        prescriber = patient_prescriber(flag.patient)
+        prescriber = patient_prescriber(flag.patient, pageable=True)
         if prescriber is not None:
             found.append(Target(prescriber, "patient's prescriber"))
         found += [Target(u, "on call") for u in on_call_at(clinic, now)]
         unique: dict[int, Target] = {}
         for target in found:
             unique.setdefault(target.user.pk, target)
-        return list(unique.values())
+        return StepPlan(list(unique.values()))
     listed = escalation_list(clinic)
-    index = step - 2
     # Whoever is on call now is told too if they were not yet (the shift changed since the
     # flag was raised: a high flag at 17:59 must reach the 18:00 on-call clinician, a low
     # flag of Friday evening the one on call on Monday morning). `_advance` skips anyone told.
     on_call_now = [Target(u, "on call now") for u in on_call_at(clinic, now)]
-    if index < len(listed):
-        return [Target(listed[index], f"escalation list #{index + 1}"), *on_call_now]
-    if index == len(listed):
+    for position, user in enumerate(listed, start=1):
+        if user.pk not in told:
+            return StepPlan([Target(user, f"escalation list #{position}"), *on_call_now])
+    if not director_done:
         director = director_of(clinic)
-        return ([Target(director, DIRECTOR)] if director is not None else []) + on_call_now
+        head = [Target(director, DIRECTOR)] if director is not None else []
+        return StepPlan(head + on_call_now, director_step=True)
     return None
-
-
-DIRECTOR = "director"
 
 
 # --- starting and advancing -------------------------------------------------------------------
@@ -116,15 +139,37 @@ def on_flag_raised(sender: Any, flag: RiskFlag, **kwargs: Any) -> None:
     starts the escalation on its next pass (open flag without an escalation row)."""
     try:
         with transaction.atomic():
-            start_escalation(flag)
+            # Raised in this very transaction: open, and nobody else can have acknowledged it.
+            start_escalation(flag, just_raised=True)
     except Exception:
         logger.exception("Escalation of flag %s could not start; the watch pass retries.", flag.pk)
 
 
-def start_escalation(flag: RiskFlag, now: datetime | None = None) -> FlagEscalation | None:
+def start_escalation(
+    flag: RiskFlag, now: datetime | None = None, *, just_raised: bool = False
+) -> FlagEscalation | None:
     """Create the escalation row and run step 1 (prescriber + on call) now. None when another
-    process already started it."""
+    process already started it, or the flag is no longer open.
+
+    The watcher's orphans were read before this transaction: the flag is re-read under a row
+    lock, so one acknowledged (or resolved) since is never paged and gets no escalation row,
+    and an acknowledgment arriving meanwhile waits for this row and then stops it.
+    `just_raised`: the caller raised the flag in this transaction (the signal), no re-read."""
     now = now or timezone.now()
+    if just_raised:
+        return _start(flag, now)
+    with transaction.atomic():  # the lock lasts until the row and step 1 are written
+        still_open = list(
+            RiskFlag.objects.select_for_update(no_key=True)
+            .filter(pk=flag.pk, status=FlagStatus.OPEN)
+            .values_list("pk", flat=True)
+        )
+        if not still_open:
+            return None
+        return _start(flag, now)
+
+
+def _start(flag: RiskFlag, now: datetime) -> FlagEscalation | None:
     policy = policy_for(flag.patient.clinic)
     try:
         with transaction.atomic():
@@ -144,9 +189,69 @@ def start_escalation(flag: RiskFlag, now: datetime | None = None) -> FlagEscalat
 
 
 def _next_due(flag: RiskFlag, now: datetime, policy: EscalationPolicy) -> datetime:
-    """When the step taken now escalates if nobody acknowledges (clinical.escalation)."""
-    local_now = timezone.localtime(now, clinic_zone(flag.patient.clinic))
-    return escalation_due(flag.level, local_now, policy).at
+    """When the step taken now escalates if nobody acknowledges (clinical.escalation). A low
+    flag counts business days, so the clinic's closures are read for it (only for it: high and
+    moderate delays are elapsed time, and a high flag's submission pays no query for them)."""
+    clinic = flag.patient.clinic
+    local_now = timezone.localtime(now, clinic_zone(clinic))
+    closed: frozenset[date] = frozenset()
+    if flag.level == RiskLevel.LOW:
+        closed = closed_dates(clinic, local_now.date(), LOOK_AHEAD_DAYS)
+    return escalation_due(flag.level, local_now, policy, closed).at
+
+
+@dataclass
+class _Paged:
+    """What an escalation has done so far (from its events)."""
+
+    told: set[int]
+    # None: the director's step has not come; True: the director was paged; False: there
+    # was none to page.
+    director: bool | None = None
+
+
+def _paged_so_far(flag: RiskFlag) -> _Paged:
+    paged = _Paged(told=set())
+    for kind, recipient_id, role in EscalationEvent.objects.filter(
+        flag=flag, kind__in=[EventKind.NOTIFIED, EventKind.ESCALATED, EventKind.NOBODY]
+    ).values_list("kind", "recipient_id", "role"):
+        if kind != EventKind.NOBODY and recipient_id is not None:
+            paged.told.add(recipient_id)
+        if role in (DIRECTOR, DIRECTOR_REPEAT):
+            paged.director = paged.director or kind != EventKind.NOBODY
+    return paged
+
+
+NO_DIRECTOR = (
+    "No director to page: none is set in Safety settings who still works here in a role that "
+    "may acknowledge flags, and the clinic has no other director."
+)
+
+
+def _exhausted_text(paged: _Paged, listed: int) -> str:
+    """What the last event says: only what happened (each case its own sentence)."""
+    if not paged.told:
+        return (
+            "Nobody could be paged: no prescriber on file, nobody on call, nobody on the "
+            "escalation list and no director (or none of them may acknowledge flags). The banner "
+            "stays until someone acknowledges; set up the rota and the escalation list (Safety "
+            "settings)."
+        )
+    stays = "the banner stays until someone acknowledges."
+    if paged.director:
+        if listed:
+            return f"Everyone on the escalation list and the director has been paged; {stays}"
+        return f"The escalation list is empty; the director has been paged; {stays}"
+    if listed:
+        return (
+            "Everyone on the escalation list has been paged, but there was no director to "
+            f"page; {stays} Set the director in Safety settings."
+        )
+    return (
+        "The escalation list is empty and there was no director to page: only the people told "
+        f"(prescriber, on call) were paged; {stays} Set up the escalation list and the "
+        "director (Safety settings)."
+    )
 
 
 def _advance(
@@ -160,34 +265,28 @@ def _advance(
 ) -> None:
     """Notify the first step from `step` on that has someone not yet told; set the next due
     time, or mark the escalation exhausted. The caller holds the claim on this step.
-    `told`: who was notified already, when the caller knows (else read from the events);
-    `policy`: the clinic's escalation policy, when the caller read it."""
-    if told is None:
-        told = set(
-            EscalationEvent.objects.filter(
-                flag=flag, kind__in=[EventKind.NOTIFIED, EventKind.ESCALATED]
-            ).values_list("recipient_id", flat=True)
-        )
+    `told`: who was notified already, when the caller knows (a new escalation: nobody, and no
+    director step yet; else read from the events); `policy`: the clinic's escalation policy,
+    when the caller read it."""
+    paged = _Paged(told=told) if told is not None else _paged_so_far(flag)
     while True:
-        targets = targets_for_step(flag, step, now)
-        if targets is None:
+        plan = targets_for_step(
+            flag, step, now, told=paged.told, director_done=paged.director is not None
+        )
+        if plan is None:
             escalation.state = EscalationState.EXHAUSTED
             escalation.step = step
             escalation.updated_at = now
             escalation.save(update_fields=["state", "step", "updated_at"])
-            _event(
-                flag,
-                EventKind.EXHAUSTED,
-                step,
-                now,
-                detail="Everyone on the escalation list and the director has been paged; "
-                "the banner stays until someone acknowledges."
-                if told
-                else "Nobody could be paged: no prescriber on file, nobody on call, nobody on "
-                "the escalation list and no director. The banner stays until someone "
-                "acknowledges; set up the rota and the escalation list (Safety settings).",
-            )
+            listed = len(escalation_list(flag.patient.clinic)) if paged.told else 0
+            _event(flag, EventKind.EXHAUSTED, step, now, detail=_exhausted_text(paged, listed))
             return
+        targets = plan.targets
+        if plan.director_step:
+            paged.director = any(t.role == DIRECTOR for t in targets)
+            if not paged.director:
+                # Visible on the flag's escalation history and the risk timeline.
+                _event(flag, EventKind.NOBODY, step, now, role=DIRECTOR, detail=NO_DIRECTOR)
         # People told at an earlier step are skipped (the list moves on to someone new), but
         # the director, the last rung, is paged again even if told at step 1 (a prescriber
         # who is also the director and asleep at 2 a.m. would otherwise hear once, ever).
@@ -195,15 +294,15 @@ def _advance(
         for t in targets:  # once per person, under the first role named for them
             if any(f.user.pk == t.user.pk for f in fresh):
                 continue
-            if t.user.pk not in told:
+            if t.user.pk not in paged.told:
                 fresh.append(t)
             elif t.role == DIRECTOR:
-                fresh.append(Target(t.user, f"{DIRECTOR} (repeat page)"))
+                fresh.append(Target(t.user, DIRECTOR_REPEAT))
         if fresh:
             kind = EventKind.NOTIFIED if step <= 1 else EventKind.ESCALATED
             for target in fresh:
                 _notify(flag, target, kind, step, now)
-                told.add(target.user.pk)
+                paged.told.add(target.user.pk)
             break
         if step <= 1 and not targets:
             _event(
@@ -211,8 +310,8 @@ def _advance(
                 EventKind.NOBODY,
                 step,
                 now,
-                detail="No prescriber on file and nobody on call: going straight to the "
-                "escalation list.",
+                detail="No prescriber on file (who may acknowledge flags) and nobody on call: "
+                "going straight to the escalation list.",
             )
         step += 1
     due_at = _next_due(flag, now, policy or policy_for(flag.patient.clinic))

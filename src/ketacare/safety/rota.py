@@ -3,13 +3,14 @@ prescriber, the escalation list and the director."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from ketacare.accounts.models import Clinic, Membership, Role, User
+from ketacare.accounts.permissions import MATRIX, Perm
 from ketacare.clinical.escalation import EscalationPolicy
 from ketacare.measures.scheduling import clinic_zone
 from ketacare.patients.models import Patient
@@ -20,6 +21,7 @@ from ketacare.safety.escalation_models import (
     SafetySettings,
     StaffAlertContact,
 )
+from ketacare.scheduling.models import Closure
 
 
 def settings_for(clinic: Clinic) -> SafetySettings:
@@ -39,6 +41,28 @@ def policy_for(clinic: Clinic, saved: SafetySettings | None = None) -> Escalatio
     )
 
 
+# Who may be paged about a flag: only people whose role in the clinic lets them acknowledge it
+# (prescribers, nurses, therapists, directors). The settings forms choose among them, but a
+# role changes later (a nurse moved to the front desk): every check below reads the role the
+# person has now, so the front desk or the admin is never paged as on call, list or director.
+PAGEABLE_ROLES = frozenset(MATRIX[Perm.SAFETY_FLAG_ACKNOWLEDGE])
+
+
+def closed_dates(clinic: Clinic, start: date, days: int) -> frozenset[date]:
+    """The clinic's closure dates (scheduling's `Closure`, inclusive) among the `days` days from
+    `start`: the low rule does not count them as business days. One query."""
+    end = start + timedelta(days=days - 1)
+    found: set[date] = set()
+    for starts_on, ends_on in Closure.objects.filter(
+        clinic=clinic, starts_on__lte=end, ends_on__gte=start
+    ).values_list("starts_on", "ends_on"):
+        day = max(starts_on, start)
+        while day <= min(ends_on, end):
+            found.add(day)
+            day += timedelta(days=1)
+    return frozenset(found)
+
+
 def _active_member(clinic: Clinic, user_id: int | None) -> bool:
     if user_id is None:
         return False
@@ -47,14 +71,29 @@ def _active_member(clinic: Clinic, user_id: int | None) -> bool:
     ).exists()
 
 
-def _works_here(clinic: Clinic, column: str = "user_id") -> Exists:
+def _works_here(clinic: Clinic, column: str = "user_id", *, pageable: bool = True) -> Exists:
     """Annotation: the user in `column` of the row is active and still works at the clinic
-    (the row's own query answers it: no query per person)."""
-    return Exists(
-        Membership.objects.filter(
-            user_id=OuterRef(column), clinic=clinic, is_active=True, user__is_active=True
-        )
+    (the row's own query answers it: no query per person); with `pageable` (the default),
+    in a role that may acknowledge flags."""
+    members = Membership.objects.filter(
+        user_id=OuterRef(column), clinic=clinic, is_active=True, user__is_active=True
     )
+    if pageable:
+        members = members.filter(role__in=PAGEABLE_ROLES)
+    return Exists(members)
+
+
+def _pageable_member(clinic: Clinic, user_id: int | None) -> bool:
+    """`user_id` is active, works at the clinic and may acknowledge flags there."""
+    if user_id is None:
+        return False
+    return Membership.objects.filter(
+        user_id=user_id,
+        clinic=clinic,
+        is_active=True,
+        user__is_active=True,
+        role__in=PAGEABLE_ROLES,
+    ).exists()
 
 
 def _covers(starts: time, ends: time, at: time) -> bool:
@@ -67,8 +106,9 @@ def on_call_at(clinic: Clinic, when: datetime | None = None) -> list[User]:
     """Who is on call at `when` (clinic time). A dated override covering that time wins over
     the weekly rota; an override covers its own date only (00:00–00:00 = the whole day).
 
-    Only people who still work at the clinic count: an override naming someone who has left
-    does not blank out the weekly rota for its hours (nobody would be paged)."""
+    Only people who still work at the clinic in a role that may acknowledge flags count: an
+    override naming someone who has left (or moved to the front desk) does not blank out the
+    weekly rota for its hours (nobody would be paged)."""
     local = timezone.localtime(when or timezone.now(), clinic_zone(clinic))
     day, at = local.date(), local.time()
     overrides = (
@@ -85,20 +125,26 @@ def on_call_at(clinic: Clinic, when: datetime | None = None) -> list[User]:
 
 
 def _active(clinic: Clinic, users: list[User]) -> list[User]:
-    """`users` (once each, in order) who are active and still work at the clinic: one query."""
+    """`users` (once each, in order) who are active, still work at the clinic and may
+    acknowledge flags there (the people the escalation can page): one query."""
     unique = list(dict.fromkeys(users))
     if not unique:
         return []
     working = set(
         Membership.objects.filter(
-            user__in=unique, clinic=clinic, is_active=True, user__is_active=True
+            user__in=unique,
+            clinic=clinic,
+            is_active=True,
+            user__is_active=True,
+            role__in=PAGEABLE_ROLES,
         ).values_list("user_id", flat=True)
     )
     return [u for u in unique if u.pk in working]
 
 
 def _weekly(clinic: Clinic, weekday: int, at: time) -> list[User]:
-    """Who the weekly rota puts on call (only those still working at the clinic)."""
+    """Who the weekly rota puts on call (only those still working at the clinic, in a role
+    that may acknowledge flags)."""
     yesterday = (weekday - 1) % 7
     chosen = []
     slots = (
@@ -116,9 +162,10 @@ def _weekly(clinic: Clinic, weekday: int, at: time) -> list[User]:
     return chosen
 
 
-def patient_prescriber(patient: Patient) -> User | None:
+def patient_prescriber(patient: Patient, *, pageable: bool = False) -> User | None:
     """The prescriber responsible for the patient: who signed their current treatment plan,
-    else who signed their latest eligibility evaluation."""
+    else who signed their latest eligibility evaluation. `pageable` (the escalation): only
+    while their role in the clinic still lets them acknowledge a flag."""
     from ketacare.evaluations.models import Evaluation
     from ketacare.plans.models import PlanStatus, TreatmentPlan
 
@@ -140,13 +187,15 @@ def patient_prescriber(patient: Patient) -> User | None:
     # plan's signer having left falls back to the evaluation's, never to an older plan's.
     found = list(
         User.objects.filter(Q(pk=signer_of_plan) | Q(pk=signer_of_evaluation))
-        .filter(_works_here(patient.clinic, "pk"))
+        .filter(_works_here(patient.clinic, "pk", pageable=pageable))
         .annotate(signed_plan=ExpressionWrapper(Q(pk=signer_of_plan), BooleanField()))
     )
     return next((u for u in found if u.signed_plan), found[0] if found else None)
 
 
 def escalation_list(clinic: Clinic) -> list[User]:
+    """The clinic's escalation list in order, without people who left or whose role may no
+    longer acknowledge flags."""
     rows = (
         EscalationContact.objects.filter(clinic=clinic)
         .select_related("user")
@@ -156,9 +205,11 @@ def escalation_list(clinic: Clinic) -> list[User]:
 
 
 def director_of(clinic: Clinic) -> User | None:
-    """The director named in the settings, else the clinic's (first) director by role."""
+    """The director named in the settings while they work at the clinic in a role that may
+    acknowledge flags, else the clinic's (first) director by role (a role that may). None:
+    nobody to page as director."""
     chosen = settings_for(clinic).director
-    if chosen is not None and _active_member(clinic, chosen.pk):
+    if chosen is not None and _pageable_member(clinic, chosen.pk):
         return chosen
     return (
         User.objects.filter(
@@ -180,10 +231,11 @@ def _minute(weekday: int, at: time) -> int:
 
 
 def weekly_gaps(clinic: Clinic) -> list[tuple[int, time, int, time]]:
-    """The hours of the week nobody on the weekly rota covers (people who left do not
-    count), as (weekday, from, weekday, to) in clinic time, Monday first. A flag raised in a
-    gap reaches only the patient's prescriber, then the escalation list: the rota page says
-    so. Dated overrides are not counted (they cover single dates)."""
+    """The hours of the week nobody on the weekly rota covers (people who left, or whose role
+    may no longer acknowledge flags, do not count), as (weekday, from, weekday, to) in clinic
+    time, Monday first. A flag raised in a gap reaches only the patient's prescriber, then the
+    escalation list: the rota page says so. Dated overrides are not counted (they cover single
+    dates)."""
     covered = [False] * WEEK_MINUTES
     slots = _slots(clinic)
     active = {u.pk for u in _active(clinic, [s.user for s in slots])}
