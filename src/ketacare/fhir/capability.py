@@ -182,14 +182,17 @@ def _questionnaire_response() -> dict[str, Any]:
             {
                 "code": "create",
                 "documentation": "Needs measures.record_assessments (and "
-                "measures.rate_clinician_scales for clinician-rated scales).",
+                "measures.rate_clinician_scales for clinician-rated scales). Idempotent: "
+                "the response's identifier (system|value) or If-None-Exist: "
+                "identifier=system|value is its key in the clinic; a resend answers 200 with "
+                "the stored response, the same key with other answers 409.",
             },
             {"code": "search-type"},
         ],
         "versioning": "no-version",
         "readHistory": False,
         "updateCreate": False,
-        "conditionalCreate": False,
+        "conditionalCreate": True,
         "searchParam": [
             _param("patient", "QuestionnaireResponse-patient", "reference", PATIENT_PARAM_DOC),
             _param(

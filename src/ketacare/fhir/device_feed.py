@@ -524,17 +524,19 @@ def _plausible(incoming: Incoming) -> None:
 # --- If-None-Exist ---------------------------------------------------------------------------
 
 
-def if_none_exist_key(header: str, where: str = "If-None-Exist") -> tuple[str, str] | None:
+def if_none_exist_key(
+    header: str, where: str = "If-None-Exist", resource_type: str = OBS
+) -> tuple[str, str] | None:
     """`identifier=system|value` (the only search KetaCare takes here), or None when empty.
 
-    The query may start with `?` or `Observation?` (as many clients send
+    The query may start with `?` or `{resource_type}?` (as many clients send
     `entry.request.ifNoneExist`). FHIR search escaping applies (http.html#escaping): `\\,`,
     `\\|`, `\\$` and `\\\\` are literal characters; an unescaped comma would be an OR of
     several identifiers, which cannot be one message's key, so it is refused.
     """
     header = header.strip()
-    if header.startswith(f"{OBS}?"):
-        header = header[len(OBS) :]
+    if header.startswith(f"{resource_type}?"):
+        header = header[len(resource_type) :]
     header = header.removeprefix("?")
     if not header:
         return None

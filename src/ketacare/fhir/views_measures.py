@@ -4,8 +4,10 @@
   reads are not audited.
 - QuestionnaireResponse create: validated completely (`questionnaire_response.py`), the
   patient resolved through `access_patient`, then one call to `do_record_assessment`, which
-  scores, stores, raises risk flags and audits in one transaction. A refused response still
-  raises the flag its risk answer calls for (`response_risk.py`).
+  scores, stores, raises risk flags and audits in one transaction, with the response's
+  idempotency key (`response_store.py`: a resend answers 200 with the stored response, the
+  same key with other content 409). A refused response still raises the flag its risk answer
+  calls for (`response_risk.py`).
 - QuestionnaireResponse and Observation reads and searches go through the token's clinic
   (`access_assessment`, `measures_search.py`) and are audited like Patient reads.
 """
@@ -15,15 +17,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
+from django.utils import timezone
 
 from ketacare.accounts.access import require
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.audit import Outcome, actor_from_request, audit
+from ketacare.accounts.models import Clinic
 from ketacare.accounts.permissions import Perm
 from ketacare.fhir.bundle import page_links, searchset
+from ketacare.fhir.device_feed import if_none_exist_key
 from ketacare.fhir.http import NOT_FOUND_MESSAGE, fhir_endpoint, read_json_body
 from ketacare.fhir.measures_search import (
     OBSERVATION_PARAMS,
@@ -40,6 +46,7 @@ from ketacare.fhir.outcome import FhirError, Issue, fhir_response
 from ketacare.fhir.questionnaire import questionnaire_id, questionnaire_to_fhir, scale_for_id
 from ketacare.fhir.questionnaire_response import (
     QR,
+    IncomingResponse,
     check_response,
     parse_model,
     response_scale,
@@ -50,11 +57,21 @@ from ketacare.fhir.response_resource import (
     response_id,
     response_to_fhir,
 )
+from ketacare.fhir.response_store import (
+    ResponseKey,
+    do_store_response,
+    find_stored,
+    key_conflict,
+    observation_with_key,
+    response_key,
+    same_response,
+    stored_conflict,
+)
 from ketacare.fhir.views_clinical import answer_read, clinical_search, refuse
 from ketacare.fhir.vitals import observation_sources, parse_vitals_id, vital_row, vital_to_fhir
-from ketacare.measures.actions import do_record_assessment
-from ketacare.measures.models import Assessment, Source
+from ketacare.measures.models import Assessment
 from ketacare.patients.access import access_patient
+from ketacare.patients.models import Patient
 
 # --- Questionnaire ---------------------------------------------------------------------
 
@@ -107,16 +124,8 @@ def response_instance(request: HttpRequest, resource_id: str) -> HttpResponse:
 
 def _create_response(request: HttpRequest) -> HttpResponse:
     require(request, Perm.ASSESSMENT_RECORD)
-    if request.headers.get("If-None-Exist", "").strip():
-        # Ignoring it would store (and score, and flag) a resend a second time while the client
-        # believes it is protected; the CapabilityStatement says conditionalCreate false.
-        raise FhirError(
-            400,
-            "not-supported",
-            "If-None-Exist: conditional create is not supported for QuestionnaireResponse; "
-            "nothing was stored. Send the response once, without the header.",
-            "If-None-Exist",
-        )
+    now = timezone.now()
+    header_key = if_none_exist_key(request.headers.get("If-None-Exist", ""), resource_type=QR)
     body = read_json_body(request)
     resource = parse_model(body)
     patient_base = request.build_absolute_uri(reverse("fhir:patient_type")) + "/"
@@ -125,25 +134,80 @@ def _create_response(request: HttpRequest) -> HttpResponse:
     if response_scale(resource).clinician_rated:
         # MADRS, CADSS, MOAA/S, C-SSRS: rated or interviewed by a clinician.
         require(request, Perm.ASSESSMENT_RATE_CLINICIAN)
+    key = response_key(resource, header_key)
     actor = actor_from_request(request)
+    # Checked first, as a device Observation is: a refused resend still joins its flag.
     incoming = check_response(resource, patient, actor)
-    try:
-        assessment = do_record_assessment(
-            actor,
-            patient,
-            incoming.scale.code,
-            incoming.answers,
-            source=Source.FHIR,
-            administered_at=incoming.administered_at,
-            fhir_response=body,
-            draft_flag_id=incoming.refused_flag_id,
+    clinic = request.clinic  # type: ignore[attr-defined]
+    for attempt in (1, 2):
+        if key is not None:
+            answered = _answer_stored(request, clinic, key, patient, incoming)
+            if answered is not None:
+                return answered
+        try:
+            assessment = do_store_response(
+                actor, patient, incoming, body, key.key if key else None, now
+            )
+        except IntegrityError:
+            # A concurrent resend stored the same key meanwhile (its transaction committed
+            # first; ours rolled back, flag included): answer with the stored one.
+            if attempt == 2 or key is None:
+                raise
+            continue
+        except ActionError as problem:  # checked above; kept so a rule added there still maps
+            raise FhirError(
+                422,
+                "invalid",
+                "",
+                issues=[Issue("invalid", f"{problem.field}: {problem.message}", QR)],
+            ) from problem
+        location = reverse("fhir:response_instance", args=[response_id(assessment)])
+        return fhir_response(response_to_fhir(assessment), 201, {"Location": location})
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _answer_stored(
+    request: HttpRequest,
+    clinic: Clinic,
+    key: ResponseKey,
+    patient: Patient,
+    incoming: IncomingResponse,
+) -> HttpResponse | None:
+    """200 with the stored response for a resend; 409 when the key is another resource's;
+    None for a new key. Answering with (or naming) a stored resource shows it: audited."""
+    stored = find_stored(clinic, key.key)
+    if stored is not None:
+        if not same_response(stored, patient, incoming):
+            _audit_read(
+                request,
+                "fhir.questionnaire_response.read",
+                response_id(stored),
+                stored,
+                via="identifier-conflict",
+            )
+            raise stored_conflict(key, stored)
+        _audit_read(
+            request,
+            "fhir.questionnaire_response.read",
+            response_id(stored),
+            stored,
+            via="identifier",
         )
-    except ActionError as problem:  # checked above; kept so a rule added there still maps
-        raise FhirError(
-            422, "invalid", "", issues=[Issue("invalid", f"{problem.field}: {problem.message}", QR)]
-        ) from problem
-    location = reverse("fhir:response_instance", args=[response_id(assessment)])
-    return fhir_response(response_to_fhir(assessment), 201, {"Location": location})
+        location = reverse("fhir:response_instance", args=[response_id(stored)])
+        return fhir_response(response_to_fhir(stored), 200, {"Location": location})
+    observed = observation_with_key(clinic, key.key)
+    if observed is not None:
+        reading_id = f"reading-{observed.reading_id}-{observed.kind}"
+        audit(
+            request,
+            "fhir.observation.read",
+            object_type="reading",
+            object_id=observed.reading_id,
+            patient_id=observed.reading.session.patient_id,
+            detail={"id": reading_id, "via": "identifier-conflict"},
+        )
+        raise key_conflict(key, f"Observation/{reading_id}", "a vital sign from a monitor")
+    return None
 
 
 # --- Observation -----------------------------------------------------------------------
@@ -224,14 +288,16 @@ def access_assessment(request: HttpRequest, pk: int | None, requested_id: str) -
     return assessment
 
 
-def _audit_read(request: HttpRequest, action: str, resource_id: str, a: Assessment) -> None:
+def _audit_read(
+    request: HttpRequest, action: str, resource_id: str, a: Assessment, via: str = ""
+) -> None:
     audit(
         request,
         action,
         object_type="assessment",
         object_id=a.pk,
         patient_id=a.patient_id,
-        detail={"id": resource_id},
+        detail={"id": resource_id, "via": via} if via else {"id": resource_id},
     )
 
 
