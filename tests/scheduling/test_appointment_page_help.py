@@ -15,7 +15,7 @@ from django.test import Client
 from ketacare.accounts.actions import ActionError
 from ketacare.accounts.models import AuditEntry
 from ketacare.safety.models import FlagSource, RiskFlag
-from ketacare.scheduling import views_public
+from ketacare.scheduling import link_risk
 from ketacare.scheduling.reminders import hash_token
 from tests.reminders.reminder_helpers import START, appointment, plan_for
 
@@ -241,7 +241,7 @@ def test_the_flag_stands_when_the_cancellation_is_refused(visit: Any, world: Any
     # The visit started between the page's check and the cancellation.
     later = time_machine.travel(START + timedelta(minutes=1), tick=False)
     with later, pytest.raises(ActionError) as refused:
-        views_public.do_cancel_by_link_scanned(visit, "203.0.113.9", RISKY)
+        link_risk.do_cancel_by_link_scanned(visit, "203.0.113.9", RISKY)
     assert refused.value.field == "link"
     visit.refresh_from_db()
     assert visit.status == "booked"

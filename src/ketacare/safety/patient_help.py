@@ -48,24 +48,31 @@ class HelpPressed:
     raised: bool  # False: the press joined the patient's still-open help flag
 
 
+def recent_patient_flag(patient: Patient, **reason: str) -> RiskFlag | None:
+    """The patient's own flag (source "patient request") that is still OPEN, younger than
+    REPEAT_WINDOW and matches `reason` (a lookup on the reason field, e.g. `reason__startswith`):
+    a repeat of the same call joins it. The caller holds the patient row's lock, so two repeats
+    at once queue and only one raises a flag."""
+    return (
+        RiskFlag.objects.filter(
+            patient=patient,
+            source=FlagSource.PATIENT_REQUEST,
+            status=FlagStatus.OPEN,
+            raised_at__gte=timezone.now() - REPEAT_WINDOW,
+            **reason,
+        )
+        .order_by("-raised_at")
+        .first()
+    )
+
+
 def press_help(actor: Actor, patient: Patient, where: str) -> HelpPressed:
     """Raise a high flag for a press of "I need help now", or join the patient's help flag that
     is still OPEN and younger than REPEAT_WINDOW. The caller audits the press."""
-    now = timezone.now()
     with transaction.atomic():
         # Two presses at once (double tap, two tabs) queue here, so only one raises a flag.
         Patient.objects.select_for_update().filter(pk=patient.pk).first()
-        recent = (
-            RiskFlag.objects.filter(
-                patient=patient,
-                source=FlagSource.PATIENT_REQUEST,
-                status=FlagStatus.OPEN,
-                reason__startswith=HELP_REASON,
-                raised_at__gte=now - REPEAT_WINDOW,
-            )
-            .order_by("-raised_at")
-            .first()
-        )
+        recent = recent_patient_flag(patient, reason__startswith=HELP_REASON)
         if recent is not None:
             return HelpPressed(recent, raised=False)
         flag = do_raise_flag(

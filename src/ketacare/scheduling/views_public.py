@@ -16,29 +16,27 @@ Safety (issue #7 items 1-2), as on the /r/ and /sp/ link pages:
   held) still reaches the care team; an unknown or replaced token raises nothing and says so.
 - The free-text reason for cancelling is read for risk words (`clinical.risk_words`, as the
   portal's messages): a high flag in the same transaction as the cancellation
-  (`do_cancel_by_link_scanned`), and the next page opens with the crisis lines. A reason the
-  form refuses (too long), or one posted to a link that can no longer cancel, is read too.
+  (`link_risk.do_cancel_by_link_scanned`), and the next page opens with the crisis lines. A
+  reason the form refuses (too long), or one posted to a link that can no longer cancel, is
+  read too.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from ketacare.accounts.actions import ActionError
-from ketacare.accounts.audit import client_ip, record
+from ketacare.accounts.audit import client_ip
 from ketacare.accounts.models import Clinic
-from ketacare.clinical.risk_words import find_risk_phrases
 from ketacare.core.clinic_time import in_clinic_time_zone
 from ketacare.measures.selfreport_views import (
     MAYBE_SENT,
@@ -46,12 +44,9 @@ from ketacare.measures.selfreport_views import (
     patient_csrf,
     token_credential,
 )
-from ketacare.patients.models import Patient
-from ketacare.safety.actions import do_raise_flag
-from ketacare.safety.models import FlagSource, FlagStatus, RiskFlag, RiskLevel
-from ketacare.safety.patient_help import REPEAT_WINDOW, do_patient_help
+from ketacare.safety.patient_help import do_patient_help
 from ketacare.safety.resources import crisis_context, tel
-from ketacare.scheduling import reminders
+from ketacare.scheduling import link_risk, reminders
 from ketacare.scheduling.models import Appointment
 
 logger = logging.getLogger("ketacare.scheduling")
@@ -62,9 +57,6 @@ ACTIONS = (("confirm", "Confirm"), ("cancel", "Cancel"), ("reschedule", "Ask for
 # The POST-redirect-GET after a cancellation whose reason raised a flag: the page it lands on
 # opens with "your care team has been told" and the crisis lines.
 TOLD_SESSION_KEY = "appointment_link_risk_told"
-# How much of the patient's own words a flag's reason quotes (the form keeps 500; a longer
-# reason it refused is quoted up to this).
-QUOTED_CHARS = 2000
 
 
 class LinkActionForm(forms.Form):
@@ -154,87 +146,6 @@ def appointment_for_help(raw_token: str) -> Appointment | None:
     )
 
 
-def _risk_reason(appointment: Appointment, words: str, found: tuple[str, ...]) -> str:
-    quoted = words if len(words) <= QUOTED_CHARS else words[:QUOTED_CHARS] + "…"
-    return (
-        "Risk words in the reason the patient gave for cancelling their "
-        f"{appointment.get_type_display().lower()} of {reminders.local_when(appointment)} on "
-        f"the appointment link ({', '.join(f'“{p}”' for p in found)}): “{quoted}”. "
-        "Review today (C-SSRS ideas, clinical.md §16b)."
-    )
-
-
-def do_scan_cancel_reason(
-    appointment: Appointment, ip: str, reason: str, *, cancelled: bool = False
-) -> RiskFlag | None:
-    """Raise a high flag for risk words in a cancellation reason (None: there were none).
-
-    The same words for the same patient within minutes, while that flag is still open, join it
-    (a double tap, a reload that posts again), as `safety.patient_help.press_help` does; other
-    words, or a flag already acknowledged, raise a new one. Audited
-    `scheduling.appointment_link.risk_words` (without the words: they are on the flag)."""
-    words = (reason or "").replace("\x00", " ").strip()
-    risk = find_risk_phrases(words)
-    if not risk.concerning:
-        return None
-    actor = reminders.patient_actor(appointment, ip)
-    patient = appointment.patient
-    text = _risk_reason(appointment, words, risk.found)
-    with transaction.atomic():
-        # Two posts at once queue here, so only one raises a flag.
-        Patient.objects.select_for_update().filter(pk=patient.pk).first()
-        flag = (
-            RiskFlag.objects.filter(
-                patient=patient,
-                source=FlagSource.PATIENT_REQUEST,
-                status=FlagStatus.OPEN,
-                reason=text,
-                raised_at__gte=timezone.now() - REPEAT_WINDOW,
-            )
-            .order_by("-raised_at")
-            .first()
-        )
-        raised = flag is None
-        if flag is None:
-            flag = do_raise_flag(
-                actor, patient, level=RiskLevel.HIGH, source=FlagSource.PATIENT_REQUEST, reason=text
-            )
-        record(
-            actor,
-            "scheduling.appointment_link.risk_words",
-            object_type="appointment",
-            object_id=appointment.pk,
-            patient_id=patient.pk,
-            clinic_id=appointment.clinic_id,
-            detail={"flag": flag.pk, "raised": raised, "cancelled": cancelled},
-        )
-    return flag
-
-
-@dataclass(frozen=True)
-class Cancelled:
-    appointment: Appointment
-    flag: RiskFlag | None  # the flag the reason raised (or joined), if it had risk words
-
-
-def do_cancel_by_link_scanned(appointment: Appointment, ip: str, reason: str) -> Cancelled:
-    """Cancel through the link (`reminders.do_cancel_by_link`) and read the reason for risk
-    words, in one transaction. The cancellation runs in a savepoint: when it is refused (the
-    visit started meanwhile) the flag still stands, and the ActionError is raised after the
-    commit."""
-    refused: ActionError | None = None
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                fresh = reminders.do_cancel_by_link(appointment, ip, reason)
-        except ActionError as problem:
-            refused = problem
-        flag = do_scan_cancel_reason(appointment, ip, reason, cancelled=refused is None)
-    if refused is not None:
-        raise refused
-    return Cancelled(fresh, flag)
-
-
 # --- views ------------------------------------------------------------------------------------
 
 
@@ -284,7 +195,7 @@ def _closed_link_reason(request: HttpRequest, token: str) -> None:
     if appointment is None:
         return
     try:
-        do_scan_cancel_reason(appointment, client_ip(request), reason)
+        link_risk.do_scan_cancel_reason(appointment, client_ip(request), reason)
     except DatabaseError:  # logged; the refusal page shows the crisis lines all the same
         logger.exception("Risk words on appointment link %s were not recorded", appointment.pk)
 
@@ -299,7 +210,7 @@ def _open(request: HttpRequest, token: str, appointment: Appointment) -> HttpRes
     if not form.is_valid():
         # A reason the form refuses (too long) is shown again to shorten; risk words in it
         # reach the care team now.
-        flag = do_scan_cancel_reason(appointment, ip, str(request.POST.get("reason", "")))
+        flag = link_risk.do_scan_cancel_reason(appointment, ip, str(request.POST.get("reason", "")))
         return _page(request, appointment, form=form, status=400, told=flag is not None)
     action = form.cleaned_data["action"]
     told = False
@@ -307,7 +218,9 @@ def _open(request: HttpRequest, token: str, appointment: Appointment) -> HttpRes
         if action == "confirm":
             reminders.do_confirm_by_link(appointment, ip)
         elif action == "cancel":
-            cancelled = do_cancel_by_link_scanned(appointment, ip, form.cleaned_data["reason"])
+            cancelled = link_risk.do_cancel_by_link_scanned(
+                appointment, ip, form.cleaned_data["reason"]
+            )
             told = cancelled.flag is not None
         else:
             reminders.do_request_reschedule_by_link(appointment, ip)
